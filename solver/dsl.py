@@ -1,0 +1,138 @@
+"""The drawing DSL: the only names a generated program needs.
+
+An image is a 2-D numpy array of small ints (colours 0..9), indexed ``img[row, col]``.
+Points are ``(row, col)``. Every primitive draws in place and also returns the image, so
+both ``draw_pixel(img, (0, 0), 3)`` and ``img = draw_pixel(img, (0, 0), 3)`` work.
+Anything that falls outside the image is clipped, never an error.
+
+Programs are ``def task(img): ...; return img``; the sandbox calls them with a fresh copy
+of each input grid as an image.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Sequence
+
+import numpy as np
+
+Img = np.ndarray
+Point = tuple[int, int]
+
+DTYPE = np.int8
+
+
+def create_img(shape: tuple[int, int], color: int = 0) -> Img:
+    """A new image of ``shape`` (rows, cols) filled with ``color``."""
+    rows, cols = (max(0, int(s)) for s in shape)
+    return np.full((rows, cols), int(color), dtype=DTYPE)
+
+
+def draw_pixel(img: Img, point: Point, color: int) -> Img:
+    """Set one cell; a point outside the image changes nothing."""
+    r, c = int(point[0]), int(point[1])
+    if 0 <= r < img.shape[0] and 0 <= c < img.shape[1]:
+        img[r, c] = color
+    return img
+
+
+def draw_line(img: Img, point1: Point, point2: Point, color: int) -> Img:
+    """A straight line from point1 to point2 inclusive, in any direction (Bresenham)."""
+    r0, c0 = int(point1[0]), int(point1[1])
+    r1, c1 = int(point2[0]), int(point2[1])
+    dr, dc = abs(r1 - r0), -abs(c1 - c0)
+    sr, sc = (1 if r1 >= r0 else -1), (1 if c1 >= c0 else -1)
+    err = dr + dc
+    rows, cols = img.shape
+    # Bound the walk: a line longer than the image diagonal only revisits clipped cells.
+    for _ in range(max(dr, -dc) + 1):
+        if 0 <= r0 < rows and 0 <= c0 < cols:
+            img[r0, c0] = color
+        if r0 == r1 and c0 == c1:
+            break
+        e2 = 2 * err
+        if e2 >= dc:
+            err += dc
+            r0 += sr
+        if e2 <= dr:
+            err += dr
+            c0 += sc
+    return img
+
+
+def draw_horizontal_line(img: Img, y: int, color: int) -> Img:
+    """Colour the whole row ``y``."""
+    if 0 <= int(y) < img.shape[0]:
+        img[int(y), :] = color
+    return img
+
+
+def draw_vertical_line(img: Img, x: int, color: int) -> Img:
+    """Colour the whole column ``x``."""
+    if 0 <= int(x) < img.shape[1]:
+        img[:, int(x)] = color
+    return img
+
+
+def draw_rectangle(img: Img, point1: Point, point2: Point, color: int) -> Img:
+    """A filled rectangle with opposite corners point1 and point2 (inclusive)."""
+    r0, r1 = sorted((int(point1[0]), int(point2[0])))
+    c0, c1 = sorted((int(point1[1]), int(point2[1])))
+    r0, c0 = max(r0, 0), max(c0, 0)
+    if r0 <= r1 and c0 <= c1:
+        img[r0:r1 + 1, c0:c1 + 1] = color
+    return img
+
+
+def flood_fill(img: Img, point: Point, color: int, connectivity: int = 4) -> Img:
+    """Recolour the region of equal colour containing ``point`` (4- or 8-connected)."""
+    r, c = int(point[0]), int(point[1])
+    rows, cols = img.shape
+    if not (0 <= r < rows and 0 <= c < cols):
+        return img
+    old = int(img[r, c])
+    if old == color:
+        return img
+    if connectivity not in (4, 8):
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
+    steps: Sequence[Point] = ((1, 0), (-1, 0), (0, 1), (0, -1))
+    if connectivity == 8:
+        steps = (*steps, (1, 1), (1, -1), (-1, 1), (-1, -1))
+    img[r, c] = color
+    queue = deque([(r, c)])
+    while queue:
+        r, c = queue.popleft()
+        for dr, dc in steps:
+            nr, nc = r + dr, c + dc
+            if 0 <= nr < rows and 0 <= nc < cols and img[nr, nc] == old:
+                img[nr, nc] = color
+                queue.append((nr, nc))
+    return img
+
+
+PRIMITIVES = {
+    f.__name__: f
+    for f in (create_img, draw_pixel, draw_line, draw_horizontal_line, draw_vertical_line,
+              draw_rectangle, flood_fill)
+}
+
+
+def namespace() -> dict:
+    """The globals a program runs with: the primitives plus ``np`` (fresh dict each call)."""
+    return {"__builtins__": __builtins__, "np": np, **PRIMITIVES}
+
+
+def to_img(grid: Sequence[Sequence[int]]) -> Img:
+    """A fresh image from a grid (list or tuple of rows)."""
+    return np.array(grid, dtype=DTYPE)
+
+
+def run_trusted(code: str, grid: Sequence[Sequence[int]]) -> tuple[tuple[int, ...], ...]:
+    """Run a program *we wrote* (synthetic ground truth) in this process.
+
+    Never use this for model output: untrusted code goes through :mod:`solver.sandbox`.
+    """
+    ns = namespace()
+    exec(compile(code, "<program>", "exec"), ns)
+    out = ns["task"](to_img(grid))
+    return tuple(tuple(int(v) for v in row) for row in np.asarray(out))

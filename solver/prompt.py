@@ -1,0 +1,124 @@
+"""Task <-> text: grid encoders, the prompt for a task, and code from a completion.
+
+Two grid encoders (a setting, ``PromptConfig.encoder``):
+
+- ``dense`` (the research note's format, used with real checkpoints): a ``shape HxW``
+  header, then one line per row: the row number, a space, the row's digits with no
+  separators.
+- ``sparse`` (measured here to be far easier for a tiny model to read, see DESIGN.md):
+  ``shape HxW bg C`` with C the most common colour, then one ``r c color`` line per cell
+  that differs from it.
+
+The plain prompt (no chat template) is the train pairs followed by the program's first
+line, so the model's completion is the body of ``def task(img):``. With a tokenizer that
+has a chat template (real LLM checkpoints) the same text goes in a user message and the
+answer is a fenced Python block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
+
+from .grids import Grid, Task
+
+PROGRAM_HEAD = "def task(img):\n"
+INSTRUCTION = ("Write a Python function `def task(img)` that turns each input into its "
+               "output, using the drawing DSL (create_img, draw_pixel, draw_line, "
+               "draw_horizontal_line, draw_vertical_line, draw_rectangle, flood_fill).")
+
+
+def encode_dense(grid: Grid) -> str:
+    rows = [f"{r} " + "".join(str(v) for v in row) for r, row in enumerate(grid)]
+    return f"shape {len(grid)}x{len(grid[0])}\n" + "\n".join(rows)
+
+
+def most_common_color(grid: Grid) -> int:
+    counts = Counter(v for row in grid for v in row)
+    return min(counts, key=lambda c: (-counts[c], c))  # ties -> smallest colour
+
+
+def encode_sparse(grid: Grid) -> str:
+    bg = most_common_color(grid)
+    cells = [f"{r} {c} {v}" for r, row in enumerate(grid) for c, v in enumerate(row) if v != bg]
+    return "\n".join([f"shape {len(grid)}x{len(grid[0])} bg {bg}", *cells])
+
+
+ENCODERS: dict[str, Callable[[Grid], str]] = {"dense": encode_dense, "sparse": encode_sparse}
+
+
+@dataclass
+class PromptConfig:
+    encoder: str = "dense"  # grid encoder: dense (note's format) | sparse (tiny models)
+    chat: bool | None = None  # use the tokenizer's chat template; None: when it has one
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"unknown grid encoder {self.encoder!r}; choose one of "
+                             + ", ".join(ENCODERS))
+
+
+def task_text(task: Task, encoder: str = "dense") -> str:
+    """The train pairs as text, in order."""
+    enc = ENCODERS[encoder]
+    parts = []
+    for i, pair in enumerate(task.train):
+        parts.append(f"input {i}\n{enc(pair.input)}\noutput {i}\n{enc(pair.output)}")
+    return "\n".join(parts) + "\n"
+
+
+def build_prompt(task: Task, config: PromptConfig, tokenizer=None) -> str:
+    """The text the model continues; its completion is the program body."""
+    body = task_text(task, config.encoder)
+    if _use_chat(config, tokenizer):
+        messages = [{"role": "user", "content": f"{body}\n{INSTRUCTION}"}]
+        head = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return head + "```python\n" + PROGRAM_HEAD
+    return body + PROGRAM_HEAD
+
+
+def build_target(code: str) -> str:
+    """The training target for a program: the completion that :func:`extract_code` inverts."""
+    code = code.strip("\n") + "\n"
+    if not code.startswith(PROGRAM_HEAD):
+        raise ValueError("a program must start with 'def task(img):'")
+    return code[len(PROGRAM_HEAD):]
+
+
+_FENCE_END = re.compile(r"^\s*```", re.MULTILINE)
+
+
+def extract_code(completion: str) -> str:
+    """The full program from a completion of :func:`build_prompt`: the head plus the
+    indented body, stopping at a closing fence or the first non-indented line."""
+    m = _FENCE_END.search(completion)
+    if m:
+        completion = completion[:m.start()]
+    lines = []
+    for line in completion.split("\n"):
+        if line.strip() and not line.startswith((" ", "\t")):
+            break
+        lines.append(line)
+    return (PROGRAM_HEAD + "\n".join(lines)).rstrip() + "\n"
+
+
+def _use_chat(config: PromptConfig, tokenizer) -> bool:
+    has_template = tokenizer is not None and bool(getattr(tokenizer, "chat_template", None))
+    if config.chat is None:
+        return has_template
+    if config.chat and not has_template:
+        raise ValueError("chat=True but the tokenizer has no chat template")
+    return config.chat
+
+
+def check_digit_tokens(tokenizer) -> None:
+    """Every digit 0..9 must be exactly one token (grids are read digit by digit)."""
+    bad = []
+    for d in "0123456789":
+        ids = tokenizer.encode(d, add_special_tokens=False)
+        if len(ids) != 1:
+            bad.append(f"{d!r} -> {ids}")
+    if bad:
+        raise ValueError("tokenizer splits digits into several tokens: " + ", ".join(bad))
