@@ -37,26 +37,27 @@ def draw_pixel(img: Img, point: Point, color: int) -> Img:
 
 
 def draw_line(img: Img, point1: Point, point2: Point, color: int) -> Img:
-    """A straight line from point1 to point2 inclusive, in any direction (Bresenham)."""
+    """A straight line from point1 to point2 inclusive, any direction (Bresenham cells)."""
     r0, c0 = int(point1[0]), int(point1[1])
-    r1, c1 = int(point2[0]), int(point2[1])
-    dr, dc = abs(r1 - r0), -abs(c1 - c0)
-    sr, sc = (1 if r1 >= r0 else -1), (1 if c1 >= c0 else -1)
-    err = dr + dc
+    dr, dc = int(point2[0]) - r0, int(point2[1]) - c0
+    n = max(abs(dr), abs(dc))
     rows, cols = img.shape
-    # Bound the walk: a line longer than the image diagonal only revisits clipped cells.
-    for _ in range(max(dr, -dc) + 1):
-        if 0 <= r0 < rows and 0 <= c0 < cols:
-            img[r0, c0] = color
-        if r0 == r1 and c0 == c1:
-            break
-        e2 = 2 * err
-        if e2 >= dc:
-            err += dc
-            r0 += sr
-        if e2 <= dr:
-            err += dr
-            c0 += sc
+    lo, hi = 0, n
+    for start, delta, size in ((r0, dr, rows), (c0, dc, cols)):
+        # Only steps whose coordinate can land inside the image (+-1 for rounding): a line
+        # from far outside costs no more than one across the image.
+        if delta:
+            a, b = (-start - 1) * n / delta, (size - start) * n / delta
+            lo, hi = max(lo, int(min(a, b)) - 1), min(hi, int(max(a, b)) + 1)
+        elif not 0 <= start < size:
+            return img
+    for i in range(max(lo, 0), hi + 1):
+        # Exact integer rounding (half up) of the ideal line: the same cells as Bresenham,
+        # and the same cells whichever end the line starts from.
+        r = r0 + (2 * i * dr + n) // (2 * n) if n else r0
+        c = c0 + (2 * i * dc + n) // (2 * n) if n else c0
+        if 0 <= r < rows and 0 <= c < cols:
+            img[r, c] = color
     return img
 
 
