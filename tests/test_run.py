@@ -1,0 +1,241 @@
+"""run.py with trivial solvers in real worker processes (spawn): journal, resume after
+SIGKILL, budget hard stop, two workers, crashes, malformed tasks."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pytest
+
+from solver import grids, submission
+from solver.budget import Budget
+from solver.grids import Pair, Task
+from solver.run import malformed_entries, read_journal, run_tasks
+
+
+def make_tasks(n: int, tests: int = 1) -> dict[str, Task]:
+    tasks = {}
+    for i in range(n):
+        inp = ((i % 10, 0), (0, 0))
+        out = ((i % 10, 1), (1, 1))
+        tasks[f"t{i}"] = Task(f"t{i}", (Pair(inp, out),), tuple(Pair(inp, out) for _ in range(tests)))
+    return tasks
+
+
+def copy_output(task: Task) -> list:
+    return [[task.train[0].output] for _ in task.test]
+
+
+# ---------------------------------------------------------------- trivial solvers (picklable)
+
+
+@dataclass
+class Copy:
+    """Answers every test input with the first train output, after ``sleep_s``; raises for
+    the ids in ``fail``; dies (os._exit) for the ids in ``die``; logs ids to ``trace``."""
+
+    sleep_s: float = 0.0
+    fail: tuple = ()
+    die: tuple = ()
+    trace: str = ""
+
+    def __call__(self):
+        def solve(task, deadline, progress):
+            if self.trace:
+                with open(self.trace, "a") as f:
+                    f.write(task.id + "\n")
+            progress({"line": "epoch 0: started"})
+            if task.id in self.fail:
+                raise RuntimeError(f"boom in {task.id}")
+            if task.id in self.die:
+                os._exit(3)
+            time.sleep(self.sleep_s)
+            return {"status": "solved", "attempts": copy_output(task), "pid": os.getpid(),
+                    "deadline": deadline}
+        return solve
+
+
+@dataclass
+class Partial:
+    """Reports a partial attempt at once, then works far past any deadline."""
+
+    def __call__(self):
+        def solve(task, deadline, progress):
+            progress({"attempts": copy_output(task), "line": "epoch 0: best 1.000"})
+            time.sleep(60)
+            return {"status": "solved", "attempts": copy_output(task)}
+        return solve
+
+
+@dataclass
+class BrokenFactory:
+    def __call__(self):
+        raise OSError("no model here")
+
+
+def check_complete(path, tasks):
+    sub = submission.load(path)
+    assert submission.validate(sub, tasks) == []
+    return sub
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_run_writes_journal_reports_and_submission(tmp_path):
+    tasks = make_tasks(3, tests=2)
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    summary = run_tasks(tasks, Copy(), out=out, run_dir=rd, budget=Budget(total_s=120),
+                        settings={"solver": "copy"}, log=None)
+    assert summary.statuses == {"t0": "solved", "t1": "solved", "t2": "solved"}
+    sub = check_complete(out, tasks)
+    total, _ = submission.score(sub, {t: [p.output for p in task.test] for t, task in tasks.items()})
+    assert total == 1.0
+    assert set(read_journal(rd)) == set(tasks)
+    rep = orjson.loads((rd / "tasks" / "t1.json").read_bytes())
+    assert rep["status"] == "solved" and rep["task_id"] == "t1"
+    settings = orjson.loads((rd / "settings.json").read_bytes())
+    assert settings["solver"] == "copy" and settings["n_tasks"] == 3
+    assert "epoch 0: started" in (rd / "run.log").read_text()
+    # every task got a deadline inside the work time
+    assert rep["deadline"] <= Budget(total_s=120).work_deadline + 1
+
+
+def test_task_that_raises_gets_fallback_and_others_finish(tmp_path):
+    tasks = make_tasks(3)
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    summary = run_tasks(tasks, Copy(fail=("t1",)), out=out, run_dir=rd,
+                        budget=Budget(total_s=120), log=None)
+    assert summary.statuses["t1"] == "error" and summary.statuses["t0"] == "solved"
+    sub = check_complete(out, tasks)
+    assert sub["t1"][0]["attempt_1"] == [list(r) for r in tasks["t1"].test[0].input]  # fallback
+    assert sub["t0"][0]["attempt_1"] == [list(r) for r in tasks["t0"].train[0].output]
+    rep = orjson.loads((rd / "tasks" / "t1.json").read_bytes())
+    assert "boom in t1" in rep["error"] and "RuntimeError" in rep["traceback"]
+
+
+def test_worker_that_dies_costs_only_its_task(tmp_path):
+    tasks = make_tasks(3)
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    summary = run_tasks(tasks, Copy(die=("t0",)), out=out, run_dir=rd,
+                        budget=Budget(total_s=120), log=None)
+    assert summary.statuses == {"t0": "crashed", "t1": "solved", "t2": "solved"}
+    check_complete(out, tasks)
+
+
+def test_budget_too_small_still_complete_and_before_deadline(tmp_path):
+    tasks = make_tasks(4)
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    budget = Budget(total_s=4.0)
+    summary = run_tasks(tasks, Copy(sleep_s=30), out=out, run_dir=rd, budget=budget, log=None)
+    end = time.time()
+    assert end < budget.deadline  # finished (submission written) before the deadline
+    assert out.stat().st_mtime < budget.deadline
+    assert summary.stopped_by_budget
+    assert set(summary.statuses.values()) <= {"stopped", "not started"}
+    assert read_journal(rd) == {}
+    sub = check_complete(out, tasks)
+    assert all(sub[t][0]["attempt_1"] == [list(r) for r in tasks[t].test[0].input] for t in tasks)
+
+
+def test_partial_attempts_survive_the_hard_stop(tmp_path):
+    tasks = make_tasks(1)
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    summary = run_tasks(tasks, Partial(), out=out, run_dir=rd, budget=Budget(total_s=6.0),
+                        log=None)
+    assert summary.statuses["t0"] == "stopped"
+    sub = check_complete(out, tasks)
+    assert sub["t0"][0]["attempt_1"] == [list(r) for r in tasks["t0"].train[0].output]
+
+
+def test_no_worker_starts_all_fallbacks(tmp_path):
+    tasks = make_tasks(2)
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    summary = run_tasks(tasks, BrokenFactory(), out=out, run_dir=rd, budget=Budget(total_s=60),
+                        log=None)
+    assert summary.statuses == {"t0": "not started", "t1": "not started"}
+    assert "no model here" in summary.problems[0]
+    check_complete(out, tasks)
+
+
+def test_two_workers_share_the_queue(tmp_path):
+    tasks = make_tasks(6)
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    summary = run_tasks(tasks, Copy(sleep_s=0.6), out=out, run_dir=rd, workers=2,
+                        budget=Budget(total_s=120), log=None)
+    assert summary.count("solved") == 6
+    pids = {orjson.loads((rd / "tasks" / f"t{i}.json").read_bytes())["pid"] for i in range(6)}
+    assert len(pids) == 2 and os.getpid() not in pids
+    check_complete(out, tasks)
+
+
+def test_malformed_tasks_mixed_with_good_ones(tmp_path):
+    good = make_tasks(2)
+    raw = {t: task.to_json() for t, task in good.items()}
+    raw["bad_value"] = {"train": [{"input": [[1]], "output": [[12]]}], "test": [{"input": [[3, 4]]}]}
+    raw["bad_shape"] = {"train": [], "test": [{"input": [[1], [2, 3]]}, {"input": [[5]]}]}
+    raw["not_a_task"] = [1, 2]
+    path = tmp_path / "challenges.json"
+    path.write_bytes(grids.dumps(raw))
+    loaded = grids.load_tasks(path)
+    assert set(loaded.tasks) == {"t0", "t1"}
+    extra = malformed_entries(path, loaded.tasks)
+    assert set(extra) == {"bad_value", "bad_shape", "not_a_task"}
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    run_tasks(loaded.tasks, Copy(), out=out, run_dir=rd, budget=Budget(total_s=60),
+              extra_entries=extra, log=None)
+    sub = submission.load(out)
+    assert set(sub) == set(raw)
+    assert submission.validate({t: sub[t] for t in loaded.tasks}, loaded.tasks) == []
+    assert sub["bad_value"] == [{"attempt_1": [[3, 4]], "attempt_2": [[3, 4]]}]
+    assert [e["attempt_1"] for e in sub["bad_shape"]] == [[[0]], [[5]]]
+    assert len(sub["not_a_task"]) == 1
+    table = orjson.loads((rd / "summary.json").read_bytes())["tasks"]
+    assert {r["task_id"]: r["status"] for r in table}["bad_value"] == "malformed"
+
+
+def test_sigkill_then_resume_loses_no_finished_task(tmp_path):
+    tasks = make_tasks(6)
+    chal = tmp_path / "challenges.json"
+    grids.write_tasks(chal, tasks.values())
+    out, rd, trace = tmp_path / "sub.json", tmp_path / "run", tmp_path / "trace.txt"
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_run import Copy
+        from solver import grids
+        from solver.budget import Budget
+        from solver.run import run_tasks
+        if __name__ == "__main__":
+            tasks = grids.load_tasks({str(chal)!r}).tasks
+            run_tasks(tasks, Copy(sleep_s=0.8, trace={str(trace)!r}), out={str(out)!r},
+                      run_dir={str(rd)!r}, budget=Budget(total_s=300), log=None)
+    """)
+    (tmp_path / "go.py").write_text(script)
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "go.py")], start_new_session=True)
+    t0 = time.time()
+    while len(read_journal(rd)) < 2:
+        assert time.time() - t0 < 60 and proc.poll() is None
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = set(read_journal(rd))
+    assert 2 <= len(finished) < 6
+    sub = check_complete(out, tasks)  # complete even right after the kill
+    for t in finished:
+        assert sub[t][0]["attempt_1"] == [list(r) for r in tasks[t].train[0].output]
+    trace.write_text("")
+    summary = run_tasks(tasks, Copy(trace=str(trace)), out=out, run_dir=rd,
+                        budget=Budget(total_s=120), log=None)
+    rerun = set(trace.read_text().split())
+    assert rerun == set(tasks) - finished  # finished tasks were skipped
+    assert summary.resumed == len(finished) and summary.count("solved") == 6
+    sub = check_complete(out, tasks)
+    assert all(sub[t][0]["attempt_1"] == [list(r) for r in tasks[t].train[0].output] for t in tasks)
+    assert len(orjson.loads((rd / "settings.json").read_bytes())["previous_starts"]) == 1
