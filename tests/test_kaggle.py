@@ -1,0 +1,96 @@
+"""Kaggle packaging: dataset folder, manifest, notebook and metadata, offline install."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO / "kernel"))
+
+import build as kernel_build  # noqa: E402
+import pack_dataset  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pack")
+    model = root / "model_src"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "model.safetensors").write_bytes(b"weights")
+    (model / "optimizer.pt").write_bytes(b"not shipped")
+    house = root / "house"
+    house.mkdir()
+    (house / "orjson-3.9.0-cp311-cp311-manylinux_2_17_x86_64.whl").write_bytes(b"x")
+    (house / "torch-2.13.0-cp311-cp311-linux_x86_64.whl").write_bytes(b"big")
+    (house / "nvidia_cublas_cu12-12.4-py3-none-manylinux.whl").write_bytes(b"big")
+    out = root / "dataset"
+    manifest = pack_dataset.pack(out, model=model, wheelhouse=house, dataset_id="me/arc-solver")
+    return out, manifest
+
+
+def test_dataset_layout_and_manifest(dataset):
+    out, manifest = dataset
+    wheels = sorted(p.name for p in (out / "wheels").iterdir())
+    assert wheels[0].startswith("orjson-") and wheels[1].startswith("solver-0.1.0-")
+    assert len(wheels) == 2  # torch and CUDA wheels skipped: the Kaggle image has them
+    assert sorted(p.name for p in (out / "model").iterdir()) == ["config.json", "model.safetensors"]
+    meta = json.loads((out / "dataset-metadata.json").read_text())
+    assert meta == {"title": "arc-solver", "id": "me/arc-solver", "licenses": [{"name": "apache-2.0"}]}
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk == manifest
+    for rel, entry in manifest["files"].items():
+        data = (out / rel).read_bytes()
+        assert entry["bytes"] == len(data)
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+    assert "dataset-metadata.json" in manifest["files"]
+
+
+def test_pack_rejects_bad_arguments(tmp_path):
+    with pytest.raises(SystemExit, match="not a model folder"):
+        pack_dataset.pack(tmp_path / "o", model=tmp_path)
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(SystemExit, match="expected 'user/slug'"):
+        pack_dataset.pack(tmp_path / "o", model=tmp_path, dataset_id="noslash")
+
+
+def test_kernel_notebook_and_metadata(dataset, tmp_path):
+    out, _ = dataset
+    path = kernel_build.build(out, tmp_path / "k", "arc-prize-2025", "11h30m", "15m", 5, None)
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    source = "\n".join(c.source for c in nb.cells)
+    assert '"--no-index"' in source and "KAGGLE_IS_COMPETITION_RERUN" in source
+    assert "'11h30m'" in source and "'arc-solver'" in source and "arc-agi_test_challenges.json" in source
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            compile(cell.source, "<cell>", "exec")  # every cell is valid Python
+    meta = json.loads((tmp_path / "k" / "kernel-metadata.json").read_text())
+    assert meta == {
+        "id": "me/arc-solver-kernel", "title": "arc-solver-kernel", "code_file": "solver-arc.ipynb",
+        "language": "python", "kernel_type": "notebook", "is_private": True, "enable_gpu": True,
+        "enable_internet": False, "dataset_sources": ["me/arc-solver"],
+        "competition_sources": ["arc-prize-2025"], "model_sources": [],
+    }
+
+
+def test_offline_install_from_packed_wheels(dataset, tmp_path):
+    """The notebook's install commands, in a fresh venv, with the index disabled."""
+    out, _ = dataset
+    python = kernel_build._make_venv(tmp_path / "venv")
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PYTHONNOUSERSITE": "1"}
+    pip = [str(python), "-m", "pip", "install", "-q", "--no-index", "--find-links", str(out / "wheels")]
+    subprocess.run(pip + ["--force-reinstall", "--no-deps", "solver"], check=True, env=env)
+    where = subprocess.run([str(python), "-c", "import solver; print(solver.__file__)"],
+                           check=True, capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert where.stdout.strip().startswith(str(tmp_path / "venv"))  # the wheel, not the checkout
+    help_text = subprocess.run([str(python), "-m", "solver", "--help"], check=True,
+                               capture_output=True, text=True, cwd=tmp_path, env=env).stdout
+    assert "check-tasks" in help_text
