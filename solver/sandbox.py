@@ -1,0 +1,728 @@
+"""Running untrusted programs: batched, isolated, validated.
+
+    from solver.sandbox import Executor
+    with Executor(workers=None, timeout_s=0.5, memory_mb=512) as ex:
+        results = ex.run(programs, inputs)   # one Result per program, in order
+
+A program is Python source defining ``def task(img)``; the DSL's names (and ``np``) are
+there without import; every input reaches every program as a fresh int8 numpy array.
+A result's ``status`` is one of ok, syntax_error, no_task, error, timeout, memory, crash,
+invalid_output, with a detail after a colon where useful (``error:ZeroDivisionError``,
+``crash:SIGSEGV``, ``invalid_output:value 10 outside 0..9``); ``outputs`` holds one grid per
+input (tuple of row tuples, like :data:`solver.grids.Grid`) when ok, else None.
+
+How it works. The executor starts a *manager*: a fresh interpreter (``subprocess``, so the
+caller may hold torch threads) that imports numpy, the DSL and the modules programs may use,
+then forks workers on request and reports each worker's exit status. Each worker talks to
+the caller on its own socket. The caller sends each worker the inputs once per ``run`` and
+programs in chunks; the worker answers one small binary record per program, so the caller
+always knows which program is running. The pool starts once and serves many ``run`` calls.
+
+What it guarantees:
+- Programs never run in the caller. An in-worker interval timer (SIGALRM) stops a Python
+  loop at ``timeout_s``; the caller's wall-clock deadline (``timeout_s`` + ``grace_s`` from
+  the moment the program started) kills a worker stuck in a C call or swallowing the alarm;
+  that program gets ``timeout``, the worker is replaced, the rest of its chunk is requeued.
+- A worker that dies on its own (segfault, ``os._exit``, killed from outside) costs the
+  running program ``crash:<signal or exit code>``; a death by signal is retried once in a
+  fresh worker first, so a program killed by a sibling's misbehaviour still gets a fair run.
+- Worker limits: address space (``memory_mb`` above the worker's start size; allocation
+  failures become ``memory``), no child processes or threads (RLIMIT_NPROC), no core dumps,
+  no file growth (RLIMIT_FSIZE 0), 32 file descriptors; stdin, stdout and stderr are
+  /dev/null (``input()`` fails at once, floods of prints stall nothing); own session.
+- When the caller is root (Kaggle), each worker also enters an empty, read-only root
+  directory (chroot), a network namespace with no interfaces (no sockets reach anything,
+  not even loopback), and drops to ``nobody`` with no groups: it cannot read, write,
+  truncate or delete the caller's files, nor signal the caller or the manager.
+- The caller never unpickles or evaluates worker bytes: results are a fixed binary record,
+  checked field by field (status code, lengths, every grid side 1..30 before its cells are
+  read, cells 0..9), then converted and checked again with :func:`solver.grids.grid_problem`.
+  The worker validates first (2-D, rectangular, exact list/tuple/int/ndarray types so
+  hostile subclasses are refused without calling them, no bools/floats/strings).
+- Poisoning: after every program the worker compares a snapshot of the state that could
+  change a later program's result (builtins, numpy's and the DSL's namespaces, the DSL
+  functions' code and defaults, the worker's own code, sys.modules, recursion limit,
+  trace/profile hooks, alarm handler, thread count, numpy error state, ...). On any change
+  it reports and exits; the rest of its chunk is requeued to a fresh worker. Isolation per
+  program (a fork each) was measured at ~2 ms a program, more than the whole per-program
+  budget, so detection it is; workers are also retired after ``recycle_after`` programs.
+- Identical sources are executed once. Inputs are validated once per ``run``.
+
+What it does NOT protect against:
+- Without root: no chroot, no network namespace, no user switch — a program can then read
+  and write whatever the caller's user can, open sockets, and signal the caller.
+- Deliberate attacks on the snapshot (an object whose ``__eq__`` lies, raw memory writes
+  through ctypes, which numpy itself loads) can poison a worker undetected until it is
+  retired; a program can also forge the results of later programs in its own chunk by
+  writing to its socket. These are attacks, not bugs of generated code.
+- Workers share the ``nobody`` user: one program can signal another worker (the victim's
+  program is retried once). CPU, memory bandwidth and the kernel are shared as usual.
+- Imports of modules not preloaded fail as root (the interpreter's files are unreachable).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .grids import Grid, grid_problem
+from .sandbox_worker import (CHUNK_ITEM, FRAME, MAX_DETAIL, MAX_SIDE, OK, RESULT_HEAD,
+                             STATUS_NAMES)
+
+STATUSES = STATUS_NAMES
+
+
+@dataclass
+class Result:
+    """The outcome of one program on all inputs."""
+
+    status: str
+    outputs: list[Grid] | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def kind(self) -> str:
+        """The status without its detail (``error:KeyError`` -> ``error``)."""
+        return self.status.split(":", 1)[0]
+
+
+@dataclass
+class SandboxConfig:
+    workers: int | None = None  # worker processes; None: the cores this process may use
+    timeout_s: float = 0.5  # per program (all inputs), wall clock, enforced in the worker
+    grace_s: float | None = None  # extra wait before the caller kills a stuck worker; None: max(0.2, timeout_s/2)
+    memory_mb: int = 512  # address space a worker may add to its start size
+    chunk: int | None = None  # programs per message to a worker; None: from the batch size
+    recycle_after: int = 5000  # replace a worker after this many programs (defence in depth)
+    user: str = "nobody"  # the user workers run as when the caller is root
+    isolate_network: bool = True  # (root) workers get a network namespace with no interfaces
+    empty_root: bool = True  # (root) workers chroot into an empty read-only folder
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself cannot run (not a program failure)."""
+
+
+_SIGNAMES = {int(s): s.name for s in signal.Signals}
+
+
+class _WorkerHandle:
+    __slots__ = ("pid", "sock", "buf", "out", "chunks", "mark", "inputs_id", "done", "hello",
+                 "dead", "token")
+
+    def __init__(self, pid: int, sock: socket.socket, token: int):
+        self.pid = pid
+        self.sock = sock
+        self.token = token
+        self.buf = bytearray()
+        self.out = bytearray()
+        self.chunks: deque[list[int]] = deque()  # outstanding chunks of unique indices
+        self.mark = time.monotonic()  # when its current program started (as seen here)
+        self.inputs_id = -1
+        self.done = 0
+        self.hello = False
+        self.dead = False
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.chunks)
+
+
+class Executor:
+    """A pool of sandboxed workers; see the module docstring for what it guarantees."""
+
+    def __init__(self, workers: int | None = None, timeout_s: float = 0.5,
+                 memory_mb: int = 512, **settings):
+        self.cfg = SandboxConfig(workers=workers, timeout_s=timeout_s, memory_mb=memory_mb,
+                                 **settings)
+        n = self.cfg.workers or len(os.sched_getaffinity(0))
+        self.n_workers = max(1, int(n))
+        self.grace_s = (self.cfg.grace_s if self.cfg.grace_s is not None
+                        else max(0.2, self.cfg.timeout_s / 2))
+        self.stats = {"spawned": 0, "timeout_kills": 0, "crashes": 0, "retries": 0,
+                      "poisoned": 0, "retired": 0, "protocol": 0, "programs": 0,
+                      "executed": 0}
+        self.info: dict = {}
+        self._proc: subprocess.Popen | None = None
+        self._ctl: socket.socket | None = None
+        self._workers: list[_WorkerHandle] = []
+        self._exits: dict[int, dict] = {}
+        self._token = 0
+        self._inputs_id = 0
+        self._sel = selectors.DefaultSelector()
+        self._startup_failures = 0
+        self._start_manager()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def close(self) -> None:
+        """Stop the workers and the manager (idempotent)."""
+        for w in list(self._workers):
+            self._drop(w)
+        self._workers = []
+        if self._ctl is not None:
+            try:
+                self._ctl.send(b'{"op": "quit"}')
+            except OSError:
+                pass
+            try:
+                self._sel.unregister(self._ctl)
+            except (KeyError, ValueError):
+                pass
+            self._ctl.close()
+            self._ctl = None
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+    def _start_manager(self) -> None:
+        import pwd
+
+        cfg = {"timeout_s": self.cfg.timeout_s, "memory_mb": self.cfg.memory_mb,
+               "isolate_network": self.cfg.isolate_network, "empty_root": self.cfg.empty_root}
+        try:
+            pw = pwd.getpwnam(self.cfg.user)
+            cfg["uid"], cfg["gid"] = pw.pw_uid, pw.pw_gid
+        except KeyError:
+            cfg["uid"] = cfg["gid"] = 65534
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        root = str(Path(__file__).resolve().parent.parent)
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+                "from solver.sandbox_worker import manager_main; "
+                "manager_main(int(sys.argv[2]), sys.argv[3])")
+        env = dict(os.environ)
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMEXPR_NUM_THREADS"):
+            env[var] = "1"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", code, root, str(child.fileno()), json.dumps(cfg)],
+            pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            env=env, start_new_session=True, close_fds=True)
+        child.close()
+        self._ctl = parent
+        msg = self._ctl_wait(lambda m: m.get("op") == "ready", 60.0)
+        if msg is None:
+            self.close()
+            raise SandboxError("sandbox manager did not start")
+        self.info = {k: msg[k] for k in ("root", "netns", "chroot")}
+        self.manager_pid = msg["pid"]
+        self._sel.register(self._ctl, selectors.EVENT_READ, None)
+
+    def _ctl_read(self, timeout: float) -> dict | None:
+        """One message from the manager (None on timeout); exits are filed as they come."""
+        self._ctl.settimeout(timeout)
+        try:
+            data = self._ctl.recv(65536)
+        except (socket.timeout, BlockingIOError):
+            return None
+        except OSError:
+            data = b""
+        if not data:
+            raise SandboxError("sandbox manager exited")
+        msg = json.loads(data)
+        if msg.get("op") == "exit":
+            if len(self._exits) > 1000:
+                self._exits.clear()
+            self._exits[msg["pid"]] = msg
+        return msg
+
+    def _ctl_wait(self, pred, timeout: float) -> dict | None:
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            msg = self._ctl_read(left)
+            if msg is not None and pred(msg):
+                return msg
+
+    def _manager_alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None and self._ctl is not None
+
+    def _spawn(self) -> _WorkerHandle:
+        if not self._manager_alive():
+            self.close()
+            self._start_manager()
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        for s in (mine, theirs):
+            for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+                try:
+                    s.setsockopt(socket.SOL_SOCKET, opt, 1 << 20)
+                except OSError:
+                    pass
+        self._token += 1
+        token = self._token
+        socket.send_fds(self._ctl, [json.dumps({"op": "spawn", "token": token}).encode()],
+                        [theirs.fileno()])
+        theirs.close()
+        msg = self._ctl_wait(lambda m: m.get("token") == token, 30.0)
+        if msg is None or msg.get("op") != "spawned":
+            mine.close()
+            raise SandboxError(f"cannot start a sandbox worker: {msg}")
+        mine.setblocking(False)
+        w = _WorkerHandle(msg["pid"], mine, token)
+        self._sel.register(mine, selectors.EVENT_READ, w)
+        self._workers.append(w)
+        self.stats["spawned"] += 1
+        return w
+
+    def _kill(self, w: _WorkerHandle) -> None:
+        try:
+            self._ctl.send(json.dumps({"op": "kill", "pid": w.pid}).encode())
+        except OSError:
+            pass
+
+    def _drop(self, w: _WorkerHandle, kill: bool = True) -> None:
+        if kill and not w.dead:
+            self._kill(w)
+        w.dead = True
+        try:
+            self._sel.unregister(w.sock)
+        except (KeyError, ValueError):
+            pass
+        w.sock.close()
+        if w in self._workers:
+            self._workers.remove(w)
+
+    # ------------------------------------------------------------ running
+
+    def run(self, programs: Sequence[str], inputs: Sequence, progress: bool = False
+            ) -> list[Result]:
+        """Run every program on every input; one Result per program, in order."""
+        for i, g in enumerate(inputs):
+            problem = grid_problem(g)
+            if problem:
+                raise ValueError(f"inputs[{i}]: {problem}")
+        inputs_msg = b"I" + struct.pack("<H", len(inputs)) + b"".join(
+            bytes((len(g), len(g[0]))) + bytes(v for row in g for v in row) for g in inputs)
+        unique: dict[str, int] = {}
+        order = [unique.setdefault(p, len(unique)) for p in programs]
+        sources = list(unique)
+        encoded = [s.encode("utf-8", "replace") for s in sources]
+        self.stats["programs"] += len(programs)
+        results: list[Result | None] = [None] * len(sources)
+        if sources:
+            self._inputs_id += 1
+            self._run_unique(encoded, inputs_msg, len(inputs), results, progress)
+        out = []
+        for k in order:
+            r = results[k]
+            out.append(Result(r.status, list(r.outputs) if r.outputs is not None else None,
+                              r.seconds))
+        return out
+
+    def _chunk_size(self, n: int) -> int:
+        if self.cfg.chunk:
+            return max(1, int(self.cfg.chunk))
+        return max(1, min(64, n // (self.n_workers * 4)))
+
+    def _run_unique(self, encoded: list[bytes], inputs_msg: bytes, n_inputs: int,
+                    results: list, progress: bool) -> None:
+        size = self._chunk_size(len(encoded))
+        queue: deque[list[int]] = deque(
+            list(range(i, min(i + size, len(encoded)))) for i in range(0, len(encoded), size))
+        retried: set[int] = set()
+        left = len(encoded)
+        cache: dict[bytes, Grid] = {}
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=left, desc="sandbox", unit="prog")
+        ctx = _RunCtx(encoded, inputs_msg, n_inputs, results, queue, retried, cache)
+        while left > 0:
+            self._fill(ctx)
+            now = time.monotonic()
+            deadline = min((w.mark + self.cfg.timeout_s + self.grace_s
+                            for w in self._workers if w.busy), default=now + 1.0)
+            events = self._sel.select(timeout=max(0.0, min(deadline - now, 1.0)))
+            for key, mask in events:
+                w = key.data
+                if w is None:  # the manager: exit reports, filed for _died
+                    self._ctl_read(0)
+                    continue
+                if w.dead:
+                    continue
+                if mask & selectors.EVENT_WRITE:
+                    self._flush(w)
+                if mask & selectors.EVENT_READ and not w.dead:
+                    got = self._read(w, ctx)
+                    left -= got
+                    if bar is not None and got:
+                        bar.update(got)
+            now = time.monotonic()
+            for w in list(self._workers):
+                if w.busy and now - w.mark > self.cfg.timeout_s + self.grace_s and not w.dead:
+                    left -= self._read(w, ctx)  # drain what it already said
+                    if w.dead or not w.busy or now - w.mark <= self.cfg.timeout_s + self.grace_s:
+                        continue
+                    idx = w.chunks[0][0]
+                    results[idx] = Result("timeout", None, now - w.mark)
+                    left -= 1
+                    self.stats["timeout_kills"] += 1
+                    self._requeue(w, ctx, skip_first=True)
+                    self._drop(w)
+        if bar is not None:
+            bar.close()
+        # Retire old workers between runs, never mid-run.
+        for w in list(self._workers):
+            if w.done >= self.cfg.recycle_after and not w.busy:
+                try:
+                    w.sock.setblocking(True)
+                    w.sock.sendall(FRAME.pack(1) + b"Q")
+                except OSError:
+                    pass
+                self.stats["retired"] += 1
+                self._drop(w, kill=False)
+
+    def _fill(self, ctx: "_RunCtx") -> None:
+        while len(self._workers) < self.n_workers:
+            self._spawn_checked()
+        for w in self._workers:
+            while len(w.chunks) < 2 and ctx.queue:
+                chunk = ctx.queue.popleft()
+                if w.inputs_id != self._inputs_id:
+                    w.out += FRAME.pack(len(ctx.inputs_msg)) + ctx.inputs_msg
+                    w.inputs_id = self._inputs_id
+                body = bytearray(b"C" + struct.pack("<I", len(chunk)))
+                for idx in chunk:
+                    src = ctx.encoded[idx]
+                    body += CHUNK_ITEM.pack(idx, len(src)) + src
+                w.out += FRAME.pack(len(body)) + body
+                if not w.chunks:
+                    w.mark = time.monotonic()
+                w.chunks.append(chunk)
+            if w.out:
+                self._flush(w)
+
+    def _spawn_checked(self) -> None:
+        try:
+            w = self._spawn()
+        except SandboxError:
+            self._startup_failures += 1
+            if self._startup_failures > 5:
+                raise
+            return
+        w.mark = time.monotonic()
+
+    def _flush(self, w: _WorkerHandle) -> None:
+        try:
+            n = w.sock.send(w.out)
+            del w.out[:n]
+        except BlockingIOError:
+            pass
+        except OSError:
+            return  # the reader will see EOF
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if w.out else 0)
+        try:
+            self._sel.modify(w.sock, events, w)
+        except (KeyError, ValueError):
+            pass
+
+    def _requeue(self, w: _WorkerHandle, ctx: "_RunCtx", skip_first: bool) -> None:
+        rest = [i for chunk in w.chunks for i in chunk]
+        if skip_first:
+            rest = rest[1:]
+        w.chunks.clear()
+        if rest:
+            ctx.queue.appendleft(rest)
+
+    def _read(self, w: _WorkerHandle, ctx: "_RunCtx") -> int:
+        """Read and apply what the worker sent; returns how many results were filled."""
+        got, eof = 0, False
+        while True:
+            try:
+                data = w.sock.recv(1 << 20)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                eof = True
+                break
+            w.buf += data
+            if len(data) < (1 << 20):
+                break
+        buf, pos = w.buf, 0
+        while len(buf) - pos >= 4:
+            (n,) = FRAME.unpack_from(buf, pos)
+            if n == 0 or n > 64 + n_max_result(ctx.n_inputs):
+                return got + self._violation(w, ctx, "oversized message")
+            if len(buf) - pos - 4 < n:
+                break
+            body = bytes(buf[pos + 4:pos + 4 + n])
+            pos += 4 + n
+            kind = body[:1]
+            if kind == b"R":
+                problem = self._apply_result(w, ctx, body)
+                if problem:
+                    del buf[:pos]
+                    return got + self._violation(w, ctx, problem)
+                got += 1
+                w.mark = time.monotonic()
+            elif kind == b"H":
+                w.hello = True
+                self._startup_failures = 0
+            elif kind == b"P":
+                self.stats["poisoned"] += 1
+                del buf[:pos]
+                self._requeue(w, ctx, skip_first=False)
+                self._drop(w)
+                return got
+            else:
+                del buf[:pos]
+                return got + self._violation(w, ctx, "unknown message")
+        del buf[:pos]
+        if eof:
+            got += self._died(w, ctx)
+        return got
+
+    def _apply_result(self, w: _WorkerHandle, ctx: "_RunCtx", body: bytes) -> str | None:
+        if not w.chunks:
+            return "result without a program"
+        if len(body) < 1 + RESULT_HEAD.size:
+            return "short result"
+        idx, code, seconds, dlen = RESULT_HEAD.unpack_from(body, 1)
+        chunk = w.chunks[0]
+        if idx != chunk[0]:
+            return "result out of order"
+        if code >= len(STATUS_NAMES) or STATUS_NAMES[code] == "crash" or dlen > MAX_DETAIL:
+            return "bad status"
+        pos = 1 + RESULT_HEAD.size
+        detail = body[pos:pos + dlen].decode("ascii", "replace")
+        if len(detail) != dlen:
+            return "short detail"
+        pos += dlen
+        outputs = None
+        if code == OK:
+            outputs, problem = _decode_outputs(body, pos, ctx.n_inputs, ctx.cache)
+            if problem:
+                return problem
+        elif pos != len(body):
+            return "trailing bytes"
+        status = STATUS_NAMES[code] + (f":{detail}" if detail else "")
+        if not (seconds == seconds) or seconds < 0:  # NaN or negative
+            seconds = 0.0
+        ctx.results[idx] = Result(status, outputs, float(seconds))
+        self.stats["executed"] += 1
+        chunk.pop(0)
+        if not chunk:
+            w.chunks.popleft()
+        w.done += 1
+        return None
+
+    def _violation(self, w: _WorkerHandle, ctx: "_RunCtx", what: str) -> int:
+        """The worker broke the protocol (only a program can make it): blame the running
+        program, requeue the rest, replace the worker."""
+        self.stats["protocol"] += 1
+        got = 0
+        if w.chunks:
+            idx = w.chunks[0][0]
+            ctx.results[idx] = Result(f"crash:protocol ({what})", None,
+                                      time.monotonic() - w.mark)
+            got = 1
+        self._requeue(w, ctx, skip_first=True)
+        self._drop(w)
+        return got
+
+    def _died(self, w: _WorkerHandle, ctx: "_RunCtx") -> int:
+        """EOF from a worker: find out how it ended and charge the running program."""
+        self._kill(w)  # harmless if it is gone; needed if it only closed its socket
+        self._drop(w, kill=False)
+        if not w.hello:
+            self._startup_failures += 1
+            if self._startup_failures > 5:
+                raise SandboxError("sandbox workers die at start-up; see the manager's stderr")
+        if not w.chunks:
+            return 0
+        exit_msg = self._exits.pop(w.pid, None)
+        if exit_msg is None:
+            exit_msg = self._ctl_wait(lambda m: m.get("op") == "exit" and m["pid"] == w.pid,
+                                      5.0)
+            self._exits.pop(w.pid, None)
+        idx = w.chunks[0][0]
+        sig = exit_msg.get("signal") if exit_msg else None
+        if exit_msg is None:
+            what = "unknown"
+        elif exit_msg.get("killed") and sig == signal.SIGKILL:
+            what = "closed its socket"
+        elif sig is not None:
+            what = _SIGNAMES.get(sig, f"signal {sig}")
+        else:
+            what = f"exit {exit_msg.get('code')}"
+        if sig is not None and idx not in ctx.retried and what != "closed its socket":
+            # Deaths by signal may come from outside (a sibling, the OOM killer): retry once.
+            ctx.retried.add(idx)
+            self.stats["retries"] += 1
+            self._requeue(w, ctx, skip_first=True)
+            ctx.queue.appendleft([idx])  # alone, so a second death is surely its own
+            return 0
+        self.stats["crashes"] += 1
+        ctx.results[idx] = Result(f"crash:{what}", None, time.monotonic() - w.mark)
+        self._requeue(w, ctx, skip_first=True)
+        return 1
+
+
+@dataclass
+class _RunCtx:
+    encoded: list[bytes]
+    inputs_msg: bytes
+    n_inputs: int
+    results: list
+    queue: deque
+    retried: set
+    cache: dict = field(default_factory=dict)
+
+
+def n_max_result(n_inputs: int) -> int:
+    return RESULT_HEAD.size + MAX_DETAIL + 2 + n_inputs * (2 + MAX_SIDE * MAX_SIDE)
+
+
+_CELLS_OK = bytes(range(10))
+
+
+def _decode_outputs(body: bytes, pos: int, n_inputs: int, cache: dict
+                    ) -> tuple[list[Grid] | None, str | None]:
+    """Untrusted bytes -> grids: sizes first, then cells, then grid_problem on the result."""
+    if len(body) < pos + 2:
+        return None, "short outputs"
+    (n,) = struct.unpack_from("<H", body, pos)
+    pos += 2
+    if n != n_inputs:
+        return None, f"{n} outputs for {n_inputs} inputs"
+    grids = []
+    for _ in range(n):
+        if len(body) < pos + 2:
+            return None, "short grid"
+        h, w = body[pos], body[pos + 1]
+        if not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
+            return None, f"grid side {h}x{w}"
+        end = pos + 2 + h * w
+        if end > len(body):
+            return None, "short grid"
+        raw = body[pos:end]
+        grid = cache.get(raw)
+        if grid is None:
+            cells = raw[2:]
+            if cells.translate(None, _CELLS_OK):
+                return None, "cell outside 0..9"
+            grid = tuple(tuple(cells[r * w:(r + 1) * w]) for r in range(h))
+            problem = grid_problem(grid)
+            if problem:
+                return None, problem
+            cache[raw] = grid
+        grids.append(grid)
+        pos = end
+    if pos != len(body):
+        return None, "trailing bytes"
+    return grids, None
+
+
+# ---------------------------------------------------------------- search-loop helpers
+
+
+def group_by_outputs(programs: Sequence[str], results: Sequence[Result]
+                     ) -> dict[tuple[Grid, ...], list[str]]:
+    """Successful programs grouped by the outputs they produced (failures dropped).
+
+    Groups appear in order of first appearance; in each, distinct programs shortest first
+    (ties keep their original order).
+    """
+    groups: dict[tuple[Grid, ...], list[str]] = {}
+    for prog, res in zip(programs, results):
+        if res.ok and res.outputs is not None:
+            members = groups.setdefault(tuple(res.outputs), [])
+            if prog not in members:
+                members.append(prog)
+    for members in groups.values():
+        members.sort(key=len)  # stable: ties keep first-seen order
+    return groups
+
+
+def _removable(line: str) -> bool:
+    text = line.strip()
+    return not (text.startswith("def task") or text.startswith("return")
+                or text == "return")
+
+
+def prune(program: str, inputs: Sequence, executor: Executor) -> str:
+    """Delete each line whose removal leaves every output unchanged.
+
+    The ``def task`` line and ``return`` lines stay. Blank and comment lines go without a
+    run. Each round tries every single-line deletion in one batch, then removes all the
+    harmless ones at once if that still gives the same outputs, else one at a time in
+    order; rounds repeat until nothing more can go. A program that does not run is
+    returned unchanged.
+    """
+    base = executor.run([program], inputs)[0]
+    if not base.ok:
+        return program
+    target = base.outputs
+    lines = [ln for ln in program.splitlines()
+             if ln.strip() and not ln.strip().startswith("#")]
+    trailing = "\n" if program.endswith("\n") else ""
+
+    def join(keep: Iterable[str]) -> str:
+        return "\n".join(keep) + trailing
+
+    current = lines
+    if join(current) != program:
+        r = executor.run([join(current)], inputs)[0]
+        if not (r.ok and r.outputs == target):
+            current = program.splitlines()  # comments/blank lines mattered (odd, keep them)
+    while True:
+        cands = [i for i, ln in enumerate(current) if _removable(ln)]
+        if not cands:
+            break
+        trials = [join(current[:i] + current[i + 1:]) for i in cands]
+        res = executor.run(trials, inputs)
+        good = [i for i, r in zip(cands, res) if r.ok and r.outputs == target]
+        if not good:
+            break
+        together = [ln for i, ln in enumerate(current) if i not in set(good)]
+        r = executor.run([join(together)], inputs)[0]
+        if r.ok and r.outputs == target:
+            current = together
+            continue
+        removed = set()
+        for i in good:
+            trial = [ln for j, ln in enumerate(current) if j != i and j not in removed]
+            r = executor.run([join(trial)], inputs)[0]
+            if r.ok and r.outputs == target:
+                removed.add(i)
+        if not removed:
+            break
+        current = [ln for j, ln in enumerate(current) if j not in removed]
+    return join(current)

@@ -1,0 +1,546 @@
+"""The processes behind :class:`solver.sandbox.Executor`: a manager and its workers.
+
+The manager is a fresh interpreter started by the executor (never a fork of the caller,
+which may hold torch threads). It imports numpy, the DSL and the modules programs may use,
+then forks workers on request. A worker locks itself down (own session, limits, empty root,
+no network, unprivileged user when root), then runs chunks of programs and writes one
+binary result per program back on its own socket. Nothing here is imported by the caller
+except the wire-format constants and the output encoder.
+
+Wire formats (all little-endian, each message framed as u32 length + body):
+  parent -> worker  b"I" inputs:  u16 n, then n x (u8 h, u8 w, h*w cell bytes)
+                    b"C" chunk:   u32 n, then n x (u32 index, u32 len, utf-8 source)
+                    b"Q" quit
+  worker -> parent  b"H" hello (ready)
+                    b"R" result:  u32 index, u8 status, f64 seconds, u16 len, detail bytes,
+                                  then when ok: u16 n, n x (u8 h, u8 w, h*w cell bytes)
+                    b"P" poisoned: detail bytes (the worker exits after sending it)
+  parent <-> manager: JSON objects on a SOCK_SEQPACKET socket, one per packet; a spawn
+                    request carries the worker's socket as SCM_RIGHTS.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+
+# Status codes on the wire (the parent maps them back to names).
+OK, SYNTAX_ERROR, NO_TASK, ERROR, TIMEOUT, MEMORY, CRASH, INVALID_OUTPUT = range(8)
+STATUS_NAMES = ("ok", "syntax_error", "no_task", "error", "timeout", "memory", "crash",
+                "invalid_output")
+
+MAX_SIDE = 30
+MAX_DETAIL = 200
+FRAME = struct.Struct("<I")
+RESULT_HEAD = struct.Struct("<IBdH")
+CHUNK_ITEM = struct.Struct("<II")
+
+# Modules a program may import: they are loaded before the worker loses access to the
+# interpreter's files (running as root, the worker ends up as `nobody` in an empty root).
+PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "math", "cmath", "itertools",
+           "functools", "collections", "copy", "random", "re", "operator", "heapq",
+           "bisect", "string", "typing", "statistics", "fractions", "decimal", "dataclasses",
+           "enum", "array", "threading", "ctypes")
+
+
+class _Timeout(BaseException):
+    """Raised in the worker by SIGALRM when a program overruns (not an Exception, so
+    ``except Exception`` in a program does not swallow it)."""
+
+
+class _Invalid(Exception):
+    """The program's return value is not a grid."""
+
+
+# ---------------------------------------------------------------- output encoding
+
+
+def encode_grid(out, np) -> bytes:
+    """Validate a program's return value and encode it as ``h, w, cells``.
+
+    Accepts a 2-D integer numpy array or a list/tuple of rows (list, tuple or 1-D integer
+    array) of ints; exact types only, so a subclass with a hostile ``__len__`` or
+    ``__iter__`` is refused before anything of it runs. Sizes are checked before cells.
+    """
+    t = type(out)
+    if t is np.ndarray:
+        if out.ndim != 2:
+            raise _Invalid(f"{out.ndim}-D array (grids are 2-D)")
+        h, w = out.shape
+        if not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
+            raise _Invalid(f"shape {h}x{w}, sides must be 1..{MAX_SIDE}")
+        if out.dtype.kind not in "iu":
+            raise _Invalid(f"array of {out.dtype} (grids hold ints)")
+        lo, hi = int(out.min()), int(out.max())
+        if lo < 0 or hi > 9:
+            raise _Invalid(f"value {lo if lo < 0 else hi} outside 0..9")
+        return bytes((h, w)) + out.astype(np.uint8).tobytes()
+    if t is not list and t is not tuple:
+        raise _Invalid(f"expected a grid, got {_kind(out)}")
+    h = len(out)
+    if h == 0:
+        raise _Invalid("empty grid (no rows)")
+    if h > MAX_SIDE:
+        raise _Invalid(f"{h} rows, at most {MAX_SIDE} allowed")
+    w = None
+    cells = bytearray((h, 0))
+    for r, row in enumerate(out):
+        rt = type(row)
+        if rt is np.ndarray:
+            if row.ndim != 1:
+                raise _Invalid(f"row {r}: {row.ndim}-D array (grids are 2-D)")
+            if row.dtype.kind not in "iu":
+                raise _Invalid(f"row {r}: array of {row.dtype} (grids hold ints)")
+        elif rt is not list and rt is not tuple:
+            raise _Invalid(f"row {r}: expected a list of ints, got {_kind(row)}")
+        n = len(row)
+        if n == 0:
+            raise _Invalid(f"row {r}: empty row")
+        if n > MAX_SIDE:
+            raise _Invalid(f"row {r}: {n} columns, at most {MAX_SIDE} allowed")
+        if w is None:
+            w = n
+            cells[1] = n
+        elif n != w:
+            raise _Invalid(f"row {r}: {n} columns, row 0 has {w} (ragged grid)")
+        for c, v in enumerate(row if rt is not np.ndarray else row.tolist()):
+            vt = type(v)
+            if vt is not int and vt not in _NP_INTS:
+                if vt is list or vt is tuple or vt is np.ndarray:
+                    raise _Invalid(f"row {r} col {c}: nested list (grids are 2-D)")
+                raise _Invalid(f"row {r} col {c}: {_kind(v)} is not an int")
+            v = int(v)
+            if v < 0 or v > 9:
+                raise _Invalid(f"value {v} outside 0..9")
+            cells.append(v)
+    return bytes(cells)
+
+
+_NP_INTS: frozenset = frozenset()
+
+
+def _kind(v) -> str:
+    if v is None:
+        return "None"
+    name = type(v).__name__
+    return name if name.isidentifier() and len(name) <= 40 else "object"
+
+
+# ---------------------------------------------------------------- framing helpers
+
+
+def _send(sock, kind: bytes, body: bytes = b"") -> None:
+    sock.sendall(FRAME.pack(len(body) + 1) + kind + body)
+
+
+def _recv_exact(sock, n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        b = sock.recv(min(n - got, 1 << 20))
+        if not b:
+            raise EOFError
+        parts.append(b)
+        got += len(b)
+    return b"".join(parts)
+
+
+def _recv(sock) -> bytes:
+    (n,) = FRAME.unpack(_recv_exact(sock, 4))
+    return _recv_exact(sock, n)
+
+
+# ---------------------------------------------------------------- the worker
+
+
+class _Worker:
+    def __init__(self, sock, cfg: dict):
+        import gc
+        import signal
+        import threading
+        import time
+
+        import numpy as np
+
+        from solver import dsl
+
+        self.sock = sock
+        self.cfg = cfg
+        self.np = np
+        self.dsl = dsl
+        self.time = time
+        self.signal = signal
+        self.timeout = float(cfg["timeout_s"])
+        self.inputs: list[tuple[int, int, bytes]] = []
+        self.armed = False
+        self.fired = False
+        self.threading = threading
+        self.gc = gc
+        signal.signal(signal.SIGALRM, self._on_alarm)
+        self.snapshot = self._state()
+
+    # The things a program could change that would change the next program's result.
+    # Compared by value of tuples, which compares members by identity first.
+    def _state(self):
+        import builtins
+
+        np, sys_ = self.np, sys
+        prims = tuple((f.__code__, f.__defaults__, f.__kwdefaults__)
+                      for f in self.dsl.PRIMITIVES.values())
+        return (
+            tuple(builtins.__dict__.values()), len(builtins.__dict__),
+            tuple(np.__dict__.values()), len(np.__dict__),
+            tuple(self.dsl.__dict__.values()), prims,
+            tuple(globals().values()), tuple(vars(_Worker).values()),
+            tuple(sys_.modules.values()),
+            sys_.getrecursionlimit(), sys_.gettrace(), sys_.getprofile(),
+            sys_.get_int_max_str_digits(), sys_.getswitchinterval(),
+            sys_.stdout, sys_.stderr,
+            self.signal.getsignal(self.signal.SIGALRM),
+            self.threading.active_count(), self.gc.isenabled(),
+            tuple(sorted(np.geterr().items())), np.getbufsize(),
+        )
+
+    def _poisoned(self) -> str | None:
+        try:
+            now = self._state()
+            if now == self.snapshot:
+                return None
+            names = ("builtins", "builtins size", "numpy", "numpy size", "dsl globals",
+                     "dsl functions", "worker globals", "worker methods", "sys.modules",
+                     "recursion limit", "trace function", "profile function",
+                     "int digits limit", "switch interval", "stdout", "stderr",
+                     "SIGALRM handler", "threads", "gc", "numpy error state",
+                     "numpy buffer size")
+            for name, a, b in zip(names, now, self.snapshot):
+                try:
+                    if not (a == b):
+                        return name
+                except BaseException:
+                    return name
+            return "state"
+        except BaseException as e:  # the check itself broke: the worker is not trusted
+            return f"check failed ({type(e).__name__})"
+
+    def _on_alarm(self, signum, frame):
+        if self.armed:
+            self.fired = True
+            raise _Timeout
+
+    def serve(self) -> None:
+        _send(self.sock, b"H")
+        while True:
+            msg = _recv(self.sock)
+            kind = msg[:1]
+            if kind == b"I":
+                self._set_inputs(msg)
+            elif kind == b"C":
+                if not self._run_chunk(msg):
+                    return
+            else:
+                return
+
+    def _set_inputs(self, msg: bytes) -> None:
+        (n,) = struct.unpack_from("<H", msg, 1)
+        pos, inputs = 3, []
+        for _ in range(n):
+            h, w = msg[pos], msg[pos + 1]
+            inputs.append((h, w, msg[pos + 2:pos + 2 + h * w]))
+            pos += 2 + h * w
+        self.inputs = inputs
+
+    def _run_chunk(self, msg: bytes) -> bool:
+        (n,) = struct.unpack_from("<I", msg, 1)
+        pos = 5
+        for _ in range(n):
+            idx, ln = CHUNK_ITEM.unpack_from(msg, pos)
+            pos += CHUNK_ITEM.size
+            src = msg[pos:pos + ln].decode("utf-8", "replace")
+            pos += ln
+            status, detail, outs, seconds = self._run_one(src)
+            body = RESULT_HEAD.pack(idx, status, seconds, len(detail)) + detail
+            if status == OK:
+                body += struct.pack("<H", len(outs)) + b"".join(outs)
+            _send(self.sock, b"R", body)
+            bad = self._poisoned()
+            if bad is not None:
+                _send(self.sock, b"P", bad.encode("ascii", "replace")[:MAX_DETAIL])
+                return False
+        return True
+
+    def _run_one(self, src: str):
+        perf = self.time.perf_counter
+        t0 = perf()
+        self.fired = False
+        try:
+            try:
+                self.armed = True
+                self.signal.setitimer(self.signal.ITIMER_REAL, self.timeout, 0.05)
+                status, detail, outs = self._execute(src)
+            finally:
+                self.signal.setitimer(self.signal.ITIMER_REAL, 0, 0)
+                self.armed = False
+        except _Timeout:
+            status, detail, outs = TIMEOUT, b"", None
+        except MemoryError:
+            status, detail, outs = MEMORY, b"", None
+        except BaseException as e:  # raised while classifying another exception
+            status, detail, outs = ERROR, _detail(type(e).__name__), None
+        if self.fired and status != TIMEOUT:
+            # It overran, caught the alarm and finished anyway: still a timeout.
+            status, detail, outs = TIMEOUT, b"", None
+        return status, detail, outs, perf() - t0
+
+    def _execute(self, src: str):
+        np = self.np
+        try:
+            code = compile(src, "<program>", "exec")
+        except MemoryError:
+            return MEMORY, b"", None
+        except (SyntaxError, ValueError, OverflowError, RecursionError) as e:
+            return SYNTAX_ERROR, _detail(type(e).__name__), None
+        ns = self.dsl.namespace()
+        try:
+            exec(code, ns)
+            fn = ns.get("task")
+            if not callable(fn):
+                return NO_TASK, b"", None
+            outs = []
+            dtype = self.dsl.DTYPE
+            for h, w, cells in self.inputs:
+                img = np.frombuffer(cells, dtype=np.uint8).astype(dtype).reshape(h, w)
+                out = fn(img)
+                try:
+                    outs.append(encode_grid(out, np))
+                except _Invalid as e:
+                    return INVALID_OUTPUT, _detail(str(e)), None
+            return OK, b"", outs
+        except _Timeout:
+            raise
+        except MemoryError:
+            return MEMORY, b"", None
+        except SystemExit:
+            return ERROR, b"SystemExit", None
+        except BaseException as e:
+            return ERROR, _detail(type(e).__name__), None
+
+
+def _detail(text: str) -> bytes:
+    return text.encode("ascii", "replace")[:MAX_DETAIL]
+
+
+def _lock_down(cfg: dict, keep_fd: int) -> None:
+    """Limits, isolation and privilege drop; runs in the forked child before any program."""
+    import resource
+    import signal
+
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        signal.set_wakeup_fd(-1)
+    except ValueError:
+        pass
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    os.closerange(3, keep_fd)
+    os.closerange(keep_fd + 1, 65536)
+
+    libc = cfg.get("_libc")
+    if libc is not None:
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the manager
+        libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+
+    with open("/proc/self/status") as f:
+        vm = next((line for line in f if line.startswith("VmSize:")), "VmSize: 0 kB")
+    base = int(vm.split()[1]) * 1024
+    limits = {
+        resource.RLIMIT_AS: base + int(cfg["memory_mb"]) * (1 << 20),
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_FSIZE: 0,
+        resource.RLIMIT_NPROC: 1,
+        resource.RLIMIT_NOFILE: 32,
+    }
+    for what, value in limits.items():
+        try:
+            resource.setrlimit(what, (value, value))
+        except (ValueError, OSError):
+            pass
+    if os.geteuid() == 0:
+        root = cfg.get("chroot")
+        if root:
+            os.chroot(root)
+        os.chdir("/")
+        uid, gid = int(cfg["uid"]), int(cfg["gid"])
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+        if os.geteuid() == 0 or os.getuid() == 0:  # pragma: no cover - paranoia
+            os._exit(70)
+    else:
+        try:
+            os.chdir("/")
+        except OSError:
+            pass
+    sys.stdout = open(1, "w", closefd=False)
+    sys.stderr = open(2, "w", closefd=False)
+    sys.stdin = None
+
+
+def _worker_main(fd: int, cfg: dict) -> None:
+    import socket
+
+    global _NP_INTS
+    try:
+        _lock_down(cfg, fd)
+        import numpy as np
+
+        _NP_INTS = frozenset((np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                              np.uint32, np.uint64))
+        sock = socket.socket(fileno=fd)
+        sock.setblocking(True)
+        import gc
+
+        gc.collect()
+        _Worker(sock, cfg).serve()
+    except BaseException:
+        pass
+    os._exit(0)
+
+
+# ---------------------------------------------------------------- the manager
+
+
+def manager_main(ctl_fd: int, cfg_json: str) -> None:
+    """Preload, then fork workers on request; report every worker's exit status."""
+    import json
+    import select
+    import signal
+    import socket
+    import tempfile
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    import solver.dsl  # noqa: F401
+    import solver.grids  # noqa: F401
+
+    cfg = json.loads(cfg_json)
+    ctl = socket.socket(fileno=ctl_fd)
+    ctl.setblocking(True)
+    info = {"root": os.geteuid() == 0, "netns": False, "chroot": False}
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        cfg["_libc"] = libc
+    except (ImportError, OSError):
+        libc = None
+    chroot_dir = None
+    if info["root"]:
+        if libc is not None and cfg.get("isolate_network", True):
+            info["netns"] = libc.unshare(0x40000000) == 0  # CLONE_NEWNET: no network at all
+        if cfg.get("empty_root", True):
+            chroot_dir = tempfile.mkdtemp(prefix="solver-sandbox-root-")
+            os.chmod(chroot_dir, 0o555)
+            cfg["chroot"] = chroot_dir
+            info["chroot"] = True
+    rfd, wfd = os.pipe()
+    os.set_blocking(wfd, False)
+    signal.set_wakeup_fd(wfd)
+    signal.signal(signal.SIGCHLD, lambda *a: None)
+    children: dict[int, bool] = {}  # pid -> killed by request
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+    def send(obj) -> None:
+        ctl.send(json.dumps(obj).encode())
+
+    send({"op": "ready", **info, "pid": os.getpid()})
+
+    def reap() -> None:
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            killed = children.pop(pid, False)
+            sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+            send({"op": "exit", "pid": pid, "signal": sig, "code": code, "killed": killed})
+
+    try:
+        while True:
+            ready, _, _ = select.select([ctl, rfd], [], [], 1.0)
+            if rfd in ready:
+                try:
+                    os.read(rfd, 4096)
+                except BlockingIOError:
+                    pass
+            reap()
+            if ctl not in ready:
+                continue
+            data, fds, _flags, _addr = socket.recv_fds(ctl, 65536, 1)
+            if not data:
+                break
+            req = json.loads(data)
+            op = req.get("op")
+            if op == "spawn":
+                if not fds:
+                    send({"op": "spawn_failed", "token": req["token"], "error": "no socket"})
+                    continue
+                pid = os.fork()
+                if pid == 0:
+                    os.close(rfd)
+                    os.close(wfd)
+                    _worker_main(fds[0], cfg)
+                os.close(fds[0])
+                children[pid] = False
+                send({"op": "spawned", "token": req["token"], "pid": pid})
+            elif op == "kill":
+                pid = int(req["pid"])
+                if pid in children:
+                    children[pid] = True
+                    for fn, target in ((os.killpg, pid), (os.kill, pid)):
+                        try:
+                            fn(target, signal.SIGKILL)
+                        except OSError:
+                            pass
+            elif op == "quit":
+                break
+            for fd in fds[1:]:
+                os.close(fd)
+    except (EOFError, OSError, ValueError):
+        pass
+    finally:
+        for pid in list(children):
+            for fn in (os.killpg, os.kill):
+                try:
+                    fn(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        for pid in list(children):
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+        if chroot_dir:
+            try:
+                os.rmdir(chroot_dir)
+            except OSError:
+                pass
+    os._exit(0)
