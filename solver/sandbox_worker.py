@@ -24,6 +24,12 @@ from __future__ import annotations
 import os
 import struct
 import sys
+# Bound here so that a program replacing a builtin cannot break the worker's own code
+# (module globals are looked up before builtins).
+from builtins import (BaseException, Exception, MemoryError, OverflowError,  # noqa: A004
+                      RecursionError, SyntaxError, SystemExit, ValueError, bytearray, bytes,
+                      callable, enumerate, float, int, len, list, min, range, str, tuple, type,
+                      zip)
 
 # Status codes on the wire (the parent maps them back to names).
 OK, SYNTAX_ERROR, NO_TASK, ERROR, TIMEOUT, MEMORY, CRASH, INVALID_OUTPUT = range(8)
@@ -159,6 +165,7 @@ class _Worker:
         import signal
         import threading
         import time
+        import warnings
 
         import numpy as np
 
@@ -176,6 +183,7 @@ class _Worker:
         self.fired = False
         self.threading = threading
         self.gc = gc
+        self.warnings = warnings
         signal.signal(signal.SIGALRM, self._on_alarm)
         self.snapshot = self._state()
 
@@ -199,6 +207,7 @@ class _Worker:
             self.signal.getsignal(self.signal.SIGALRM),
             self.threading.active_count(), self.gc.isenabled(),
             tuple(sorted(np.geterr().items())), np.getbufsize(),
+            tuple(self.warnings.filters), self.warnings.showwarning,
         )
 
     def _poisoned(self) -> str | None:
@@ -211,7 +220,7 @@ class _Worker:
                      "recursion limit", "trace function", "profile function",
                      "int digits limit", "switch interval", "stdout", "stderr",
                      "SIGALRM handler", "threads", "gc", "numpy error state",
-                     "numpy buffer size")
+                     "numpy buffer size", "warning filters", "showwarning")
             for name, a, b in zip(names, now, self.snapshot):
                 try:
                     if not (a == b):
