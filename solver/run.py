@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 import os
-import queue
 import re
 import time
 import traceback
@@ -150,27 +149,42 @@ def _safe_name(task_id: str) -> str:
 # ---------------------------------------------------------------- worker process
 
 
-def _worker(wid: int, factory: Callable, inbox, outbox, gpu: int | None) -> None:
+def _worker(wid: int, factory: Callable, inbox, outbox, gpu: int | None,
+            threads: int | None) -> None:
+    """A worker process: build the solver once, then solve the tasks the coordinator sends
+    over ``inbox`` (one pipe per worker, so a worker that dies mid-message can only break
+    its own pipe) until it sends None or disappears."""
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    if threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(threads)
     parent = mp.parent_process()
 
     def parent_alive() -> bool:
         return parent is None or parent.is_alive()
 
+    def send(msg) -> None:
+        try:
+            outbox.send(msg)
+        except (OSError, EOFError):
+            raise SystemExit("coordinator gone") from None
+
     try:
         solve = factory()
     except BaseException:
-        outbox.put(("fatal", wid, None, traceback.format_exc(limit=8)))
+        send(("fatal", wid, None, traceback.format_exc(limit=8)))
         return
-    outbox.put(("ready", wid, None, None))
+    send(("ready", wid, None, None))
     while True:
         try:
-            item = inbox.get(timeout=1.0)
-        except queue.Empty:
-            if not parent_alive():
-                return  # orphaned (the coordinator was killed): stop, do not linger
-            continue
+            if not inbox.poll(1.0):
+                if not parent_alive():
+                    return  # orphaned (the coordinator was killed): stop, do not linger
+                continue
+            item = inbox.recv()
+        except (OSError, EOFError):
+            return
         if item is None:
             return
         task, deadline = item
@@ -178,7 +192,7 @@ def _worker(wid: int, factory: Callable, inbox, outbox, gpu: int | None) -> None
         def progress(update: dict, _tid=task.id) -> None:
             if not parent_alive():
                 raise SystemExit("coordinator gone")
-            outbox.put(("progress", wid, _tid, update))
+            send(("progress", wid, _tid, update))
 
         t0 = time.time()
         try:
@@ -191,7 +205,7 @@ def _worker(wid: int, factory: Callable, inbox, outbox, gpu: int | None) -> None
             report = {"status": "error", "error": f"{type(e).__name__}: {e}",
                       "traceback": traceback.format_exc(limit=8), "attempts": []}
         report.setdefault("seconds", time.time() - t0)
-        outbox.put(("done", wid, task.id, report))
+        send(("done", wid, task.id, report))
 
 
 # ---------------------------------------------------------------- coordinator
@@ -306,89 +320,136 @@ class _Run:
         return self.summary
 
     def _work(self, pending: list[str]) -> None:
+        from multiprocessing.connection import wait
+
         ctx = mp.get_context("spawn")
-        outbox = ctx.Queue()
         n = min(self.n_workers, len(pending))
         gpus = visible_gpus()
-        workers: dict[int, Any] = {}
-        inboxes: dict[int, Any] = {}
+        threads = None if gpus else max(1, (os.cpu_count() or 1) // n)
+        workers: dict[int, Any] = {}  # wid -> process
+        inboxes: dict[int, Any] = {}  # wid -> our end of its task pipe
+        outboxes: dict[Any, int] = {}  # our end of its report pipe -> wid
         holding: dict[int, str] = {}
         started_at: dict[str, float] = {}
         next_wid = 0
+        fatal = 0
 
         def spawn() -> None:
             nonlocal next_wid
             wid = next_wid
             next_wid += 1
-            inbox = ctx.Queue()
+            task_r, task_w = ctx.Pipe(duplex=False)
+            rep_r, rep_w = ctx.Pipe(duplex=False)
             gpu = (wid % gpus) if gpus > 1 else None
-            p = ctx.Process(target=_worker, args=(wid, self.factory, inbox, outbox, gpu),
+            p = ctx.Process(target=_worker, args=(wid, self.factory, task_r, rep_w, gpu, threads),
                             daemon=True, name=f"solver-worker-{wid}")
             p.start()
-            workers[wid], inboxes[wid] = p, inbox
+            task_r.close()
+            rep_w.close()
+            workers[wid], inboxes[wid], outboxes[rep_r] = p, task_w, wid
 
-        for _ in range(n):
-            spawn()
-        fatal = 0
+        def retire(wid: int) -> None:
+            """Forget a worker whose process ended (or must end)."""
+            p = workers.pop(wid, None)
+            for conn, w in list(outboxes.items()):
+                if w == wid:
+                    outboxes.pop(conn)
+                    conn.close()
+            inbox = inboxes.pop(wid, None)
+            if inbox is not None:
+                try:
+                    inbox.close()
+                except OSError:
+                    pass
+            if p is not None:
+                p.join(timeout=1)
+            tid = holding.pop(wid, None)
+            if tid is not None:
+                code = p.exitcode if p is not None else None
+                report = {"status": "crashed", "attempts": self.attempts.get(tid, []),
+                          "error": f"worker process died (exit code {code})"}
+                self.finish_task(tid, report)
+                self.log(f"[{tid}] crashed: worker died with exit code {code}")
+                if bar:
+                    bar.update(1)
+            if pending and not self.budget.expired() and not fatal:
+                spawn()
+
+        def dispatch(wid: int) -> None:
+            try:
+                if pending and not self.budget.expired():
+                    tid = pending.pop(0)
+                    deadline = self.budget.task_deadline(len(pending) + 1, n)
+                    holding[wid] = tid
+                    started_at[tid] = time.time()
+                    self.log(f"[{tid}] start (worker {wid}, share "
+                             f"{format_duration(deadline - time.time())})")
+                    inboxes[wid].send((self.tasks[tid], deadline))
+                else:
+                    inboxes[wid].send(None)
+            except (OSError, EOFError):
+                pass  # it died; the liveness check below retires it
+
         try:
             from tqdm import tqdm
             bar = tqdm(total=len(pending), desc="tasks", unit="task", dynamic_ncols=True,
-                       disable=None)
+                       disable=None, leave=False)
         except Exception:  # pragma: no cover
             bar = None
 
-        def dispatch(wid: int) -> None:
-            if pending and not self.budget.expired():
-                tid = pending.pop(0)
-                deadline = self.budget.task_deadline(len(pending) + 1, n)
-                holding[wid] = tid
-                started_at[tid] = time.time()
-                self.log(f"[{tid}] start (worker {wid}, share "
-                         f"{format_duration(deadline - time.time())})")
-                inboxes[wid].put((self.tasks[tid], deadline))
-            else:
-                inboxes[wid].put(None)
-
+        for _ in range(n):
+            spawn()
         try:
             while (pending or holding) and workers:
                 if self.budget.expired():
                     self.summary.stopped_by_budget = True
                     break
-                try:
-                    kind, wid, tid, payload = outbox.get(
-                        timeout=max(0.01, min(POLL_S, self.budget.time_left())))
-                except queue.Empty:
-                    self._check_dead(workers, inboxes, holding, pending, spawn, bar)
-                    continue
-                if kind == "ready":
-                    dispatch(wid)
-                elif kind == "fatal":
-                    fatal += 1
-                    self.summary.problems.append(f"worker {wid} could not start: {payload}")
-                    self.log(f"worker {wid} could not start:\n{payload}")
-                    workers.pop(wid).join(timeout=5)
-                elif kind == "progress":
-                    if payload.get("line"):
-                        self.log(f"[{tid}] {payload['line']}")
-                    if payload.get("attempts") is not None and tid in self.tasks:
-                        self.attempts[tid] = _clean_attempts(payload["attempts"], self.tasks[tid])
-                        self.write_submission()
-                elif kind == "done":
-                    holding.pop(wid, None)
-                    self.finish_task(tid, payload)
-                    self.log(f"[{tid}] {payload['status']} in {payload.get('seconds', 0):.1f}s"
-                             + (f": {payload['error']}" if payload.get("error") else ""))
-                    if bar:
-                        bar.update(1)
-                    dispatch(wid)
+                ready = wait(list(outboxes), timeout=max(0.01, min(POLL_S, self.budget.time_left())))
+                for conn in ready:
+                    wid = outboxes.get(conn)
+                    if wid is None:
+                        continue
+                    try:
+                        kind, _, tid, payload = conn.recv()
+                    except Exception:  # EOF or a message cut by the worker's death
+                        workers[wid].join(timeout=2)
+                        retire(wid)
+                        continue
+                    if kind == "ready":
+                        dispatch(wid)
+                    elif kind == "fatal":
+                        fatal += 1
+                        self.summary.problems.append(f"worker {wid} could not start: {payload}")
+                        self.log(f"worker {wid} could not start:\n{payload}")
+                        retire(wid)
+                    elif kind == "progress":
+                        if payload.get("line"):
+                            self.log(f"[{tid}] {payload['line']}")
+                        if payload.get("attempts") is not None and tid in self.tasks:
+                            self.attempts[tid] = _clean_attempts(payload["attempts"],
+                                                                 self.tasks[tid])
+                            self.write_submission()
+                    elif kind == "done":
+                        holding.pop(wid, None)
+                        self.finish_task(tid, payload)
+                        self.log(f"[{tid}] {payload['status']} in "
+                                 f"{payload.get('seconds') or 0:.1f}s"
+                                 + (f": {payload['error']}" if payload.get("error") else ""))
+                        if bar:
+                            bar.update(1)
+                        dispatch(wid)
+                for wid, p in list(workers.items()):
+                    if not p.is_alive() and not any(c.poll() for c, w in outboxes.items()
+                                                    if w == wid):
+                        retire(wid)
         finally:
             if bar:
                 bar.close()
             for wid, inbox in inboxes.items():
-                if wid in workers and wid not in holding:
+                if wid not in holding:
                     try:
-                        inbox.put(None)
-                    except Exception:
+                        inbox.send(None)
+                    except (OSError, EOFError):
                         pass
             for wid, p in workers.items():
                 if wid in holding:  # still working at the hard stop: stop it now
@@ -407,22 +468,6 @@ class _Run:
             if not workers and fatal:
                 self.log("no worker could start: every task not finished gets fallbacks")
 
-    def _check_dead(self, workers, inboxes, holding, pending, spawn, bar) -> None:
-        for wid, p in list(workers.items()):
-            if p.is_alive():
-                continue
-            workers.pop(wid)
-            tid = holding.pop(wid, None)
-            if tid is not None:
-                report = {"status": "crashed", "attempts": self.attempts.get(tid, []),
-                          "error": f"worker process died (exit code {p.exitcode})"}
-                self.finish_task(tid, report)
-                self.log(f"[{tid}] crashed: worker died with exit code {p.exitcode}")
-                if bar:
-                    bar.update(1)
-            if pending and not self.budget.expired():
-                spawn()
-
     def write_summary(self) -> None:
         rows = []
         for tid in list(self.tasks) + list(self.extra):
@@ -438,16 +483,12 @@ class _Run:
 
 def _report_summary(report: Mapping) -> dict:
     """The few fields of a task report that the closing table shows."""
-    epochs = report.get("epochs") or []
     out = {"seconds": report.get("seconds")}
-    if epochs:
-        out["epochs"] = len(epochs)
-        out["best_train_acc"] = max(e.get("best_train_acc", 0.0) or 0.0 for e in epochs)
-    elif "epochs_run" in report:
-        out["epochs"] = report["epochs_run"]
-        out["best_train_acc"] = report.get("best_train_acc")
-    if "solved_epoch" in report:
-        out["solved_epoch"] = report["solved_epoch"]
+    for key in ("epochs_run", "best_train_acc", "solved_round", "stopped", "error"):
+        if report.get(key) is not None:
+            out[key] = report[key]
+    if isinstance(report.get("rounds"), list):
+        out["rounds"] = len(report["rounds"])
     return out
 
 
@@ -463,16 +504,19 @@ def run_tasks(tasks: Mapping[str, Task], factory: Callable, *, out: str | os.Pat
     return run.run()
 
 
-def format_table(run_dir: str | os.PathLike, solutions: Mapping[str, list] | None = None) -> str:
-    """The closing table of a run from its ``summary.json``."""
+def format_table(run_dir: str | os.PathLike, scores: Mapping[str, str] | None = None) -> str:
+    """The closing table of a run from its ``summary.json``; ``scores`` (task id -> text
+    such as ``1/1``) fills the test column when solutions are known."""
     data = orjson.loads((Path(run_dir) / "summary.json").read_bytes())
     rows = data["tasks"]
     width = max([4] + [len(r["task_id"]) for r in rows])
-    lines = [f"{'task':<{width}}  {'status':<11} epochs  best acc  seconds"]
+    lines = [f"{'task':<{width}}  {'status':<11}  epochs  train acc  seconds  test"]
     for r in rows:
         acc = r.get("best_train_acc")
         secs = r.get("seconds")
-        lines.append(f"{r['task_id']:<{width}}  {r['status']:<11} "
-                     f"{r.get('epochs', '-')!s:>6}  {'-' if acc is None else f'{acc:.3f}':>8}  "
-                     f"{'-' if secs is None else f'{secs:.1f}':>7}")
+        test = (scores or {}).get(r["task_id"], "-")
+        lines.append(f"{r['task_id']:<{width}}  {r['status']:<11}  "
+                     f"{r.get('epochs_run', '-')!s:>6}  "
+                     f"{'-' if acc is None else f'{acc:.3f}':>9}  "
+                     f"{'-' if secs is None else f'{secs:.1f}':>7}  {test}")
     return "\n".join(lines)
