@@ -403,3 +403,34 @@ def test_cli_exec(tmp_path, capsys):
     assert [json.loads(x)["status"] for x in capsys.readouterr().out.splitlines()] == [
         "timeout", "timeout"]
     assert main(["exec", "--program", str(prog), "--tasks", str(tasks), "--task", "nope"]) == 2
+
+
+def test_interrupted_run_leaves_the_pool_usable():
+    slow = [f"import time\ndef task(img):\n    time.sleep(0.4)\n    return img\n# {i}\n"
+            for i in range(6)]
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with Executor(workers=2, timeout_s=5.0, chunk=1) as ex:
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            with pytest.raises(KeyboardInterrupt):
+                ex.run(slow, INPUTS)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            progs = healthy_programs(8, seed=9)
+            res = ex.run(progs, INPUTS)
+            assert [r.outputs for r in res] == [expected(p) for p in progs]
+            assert ex.stats["protocol"] == 0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_oversized_program_is_refused_without_running(executor):
+    huge = "def task(img):\n    return img\n" + "#" * 300_000 + "\n"
+    before = executor.stats["executed"]
+    (r,) = executor.run([huge], INPUTS)
+    assert r.status == "syntax_error:program too long" and r.outputs is None
+    assert executor.stats["executed"] == before
