@@ -107,6 +107,24 @@ def _cmd_exec(args) -> int:
     return 0
 
 
+def _cmd_solve(args) -> int:
+    from . import run
+
+    return run.cmd_solve(args)
+
+
+def _cmd_dry_run(args) -> int:
+    from . import run
+
+    return run.cmd_dry_run(args)
+
+
+def _cmd_report(args) -> int:
+    from . import run
+
+    return run.cmd_report(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="solver", description=__doc__.split("\n")[0])
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -146,6 +164,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=2.0, help="seconds per input")
     p.add_argument("--memory-mb", type=int, default=512, help="worker memory above its start")
     p.set_defaults(func=_cmd_exec)
+
+    from . import run as run_mod
+
+    p = verbs.add_parser("solve", help="solve tasks within a time budget (search and learn)")
+    run_mod.add_solve_arguments(p)
+    p.set_defaults(func=_cmd_solve)
+
+    p = verbs.add_parser("dry-run", help="solve + score (default: embedded model, demo set)")
+    run_mod.add_solve_arguments(p, dry_run=True)
+    p.set_defaults(func=_cmd_dry_run)
+
+    p = verbs.add_parser("report", help="figures and a summary table of a solve run")
+    p.add_argument("run_dir", help="the run directory of solve / dry-run")
+    p.add_argument("--out", default=None, help="output folder (default: RUN_DIR/report)")
+    p.set_defaults(func=_cmd_report)
 
     return parser
 

