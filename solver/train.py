@@ -1,0 +1,279 @@
+"""One training loop for both uses: base training of the embedded model from scratch on
+synthetic tasks (a stream of batches, :mod:`solver.base`) and test-time fine-tuning of a
+LoRA adapter on hindsight examples (:func:`train`, a few dozen examples, one pass).
+
+An example is ``(prompt, target)``: the prompt from :func:`solver.prompt.build_prompt`, the
+target from :func:`solver.prompt.build_target`. The loss is the mean cross-entropy over the
+target tokens plus the end-of-sequence token; prompt and padding tokens are masked out.
+Examples are grouped by length into batches of at most ``batch_tokens`` padded tokens.
+Only parameters with ``requires_grad`` are trained, so the same call trains a whole model
+or only a peft adapter on top of a frozen (even 4-bit) base.
+
+Timing tolerates being paused (SIGSTOP/SIGCONT, used here to share the CPU with
+benchmarks): a step during which the process was continued is left out of tokens/s.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable, Iterator, Sequence
+
+import torch
+
+Example = tuple[str, str]
+
+
+@dataclass
+class TrainConfig:
+    lr: float = 3e-4  # peak learning rate (LoRA on the tiny model: 1e-4..1e-3)
+    epochs: int = 1  # passes over the examples (ignored when steps is set)
+    steps: int | None = None  # optimizer steps; None: as many as `epochs` passes take
+    batch_tokens: int = 4096  # padded tokens per batch (rows x longest row)
+    max_rows: int = 64  # at most this many examples per batch
+    warmup_steps: int = 10  # linear warmup, capped at a tenth of the steps
+    schedule: str = "cosine"  # after warmup: cosine | constant | linear (decay to min_lr_ratio)
+    min_lr_ratio: float = 0.1  # final lr as a fraction of lr (cosine, linear)
+    grad_clip: float = 1.0  # clip the global gradient norm (0: off)
+    weight_decay: float = 0.0  # AdamW weight decay on matrices (not on norms/biases)
+    bf16: bool = True  # bf16 autocast where the device supports it (CPU does)
+    shuffle: bool = True  # shuffle the batches (order within a length bucket stays)
+    seed: int = 0  # batch order and dropout
+    progress: bool = True  # tqdm bar with loss and tokens/s
+
+    def __post_init__(self) -> None:
+        if self.schedule not in ("cosine", "constant", "linear"):
+            raise ValueError(f"schedule must be cosine, constant or linear, got {self.schedule!r}")
+        if self.lr <= 0 or self.batch_tokens < 1 or (self.steps is not None and self.steps < 0):
+            raise ValueError("lr and batch_tokens must be positive, steps >= 0")
+
+
+@dataclass
+class TrainStats:
+    steps: int = 0
+    tokens: int = 0  # target tokens the loss was computed on
+    first_loss: float = float("nan")
+    last_loss: float = float("nan")
+    mean_loss: float = float("nan")
+    seconds: float = 0.0  # wall time of the steps, paused steps excluded
+    tokens_per_s: float = 0.0  # all tokens the model ran (prompt + target + padding) per second
+    losses: list[float] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("losses")
+        return d
+
+
+def lr_at(step: int, total: int, config: TrainConfig) -> float:
+    """The learning rate for optimizer step ``step`` (0-based) of ``total``."""
+    warm = min(config.warmup_steps, max(total // 10, 0))
+    if step < warm:
+        return config.lr * (step + 1) / warm
+    if config.schedule == "constant" or total <= warm + 1:
+        return config.lr
+    frac = min(1.0, (step - warm) / (total - warm - 1))
+    lo = config.min_lr_ratio
+    if config.schedule == "linear":
+        return config.lr * (1 - (1 - lo) * frac)
+    return config.lr * (lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+# ---------------------------------------------------------------- batches
+
+
+def encode_example(tokenizer, prompt: str, target: str) -> tuple[list[int], int]:
+    """Token ids of prompt + target + EOS, and how many leading ids are the prompt."""
+    p = tokenizer.encode(prompt, add_special_tokens=False)
+    t = tokenizer.encode(target, add_special_tokens=False)
+    if tokenizer.eos_token_id is None:
+        raise ValueError("the tokenizer has no eos token")
+    return p + t + [tokenizer.eos_token_id], len(p)
+
+
+def length_batches(lengths: Sequence[int], batch_tokens: int, max_rows: int) -> list[list[int]]:
+    """Indices grouped by length (longest first) so that rows x longest <= batch_tokens; an
+    example longer than batch_tokens gets a batch of its own."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    for i in order:
+        longest = lengths[cur[0]] if cur else lengths[i]
+        if cur and ((len(cur) + 1) * longest > batch_tokens or len(cur) >= max_rows):
+            batches.append(cur)
+            cur = []
+        cur.append(i)
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+def collate(encoded: Sequence[tuple[list[int], int]], pad_id: int):
+    """input_ids, attention_mask, labels (-100 on prompt and padding), right-padded."""
+    width = max(len(ids) for ids, _ in encoded)
+    ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(encoded), width), dtype=torch.long)
+    labels = torch.full((len(encoded), width), -100, dtype=torch.long)
+    for r, (seq, n_prompt) in enumerate(encoded):
+        ids[r, :len(seq)] = torch.tensor(seq)
+        mask[r, :len(seq)] = 1
+        labels[r, n_prompt:len(seq)] = torch.tensor(seq[n_prompt:])
+    return ids, mask, labels
+
+
+# ---------------------------------------------------------------- the loop
+
+
+def batch_loss(model, ids, mask, labels, bf16: bool = False):
+    """(mean cross-entropy over the labelled positions, their count): token t+1 is predicted
+    from position t; the forward may run under bf16 autocast, the loss is taken in fp32."""
+    device = ids.device
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        logits = model(input_ids=ids, attention_mask=mask).logits
+    shift_logits = logits[:, :-1].float()
+    shift_labels = labels[:, 1:]
+    n_target = int((shift_labels != -100).sum())
+    loss = torch.nn.functional.cross_entropy(
+        shift_logits.reshape(-1, shift_logits.size(-1)), shift_labels.reshape(-1),
+        ignore_index=-100, reduction="sum") / max(n_target, 1)
+    return loss, n_target
+
+
+class _PauseWatch:
+    """Notices SIGCONT (the process was stopped and resumed) so a step's time can be dropped."""
+
+    def __init__(self) -> None:
+        self.resumed = False
+        self._old = None
+
+    def __enter__(self):
+        try:
+            self._old = signal.signal(signal.SIGCONT, self._on_cont)
+        except (ValueError, AttributeError, OSError):  # not the main thread / no SIGCONT
+            self._old = None
+        return self
+
+    def _on_cont(self, *_):
+        self.resumed = True
+
+    def take(self) -> bool:
+        r, self.resumed = self.resumed, False
+        return r
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGCONT, self._old)
+
+
+def make_optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("no parameter requires grad: nothing to train")
+    decay = [p for p in params if p.ndim >= 2]
+    other = [p for p in params if p.ndim < 2]
+    groups = [{"params": decay, "weight_decay": config.weight_decay},
+              {"params": other, "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=config.lr,
+                             betas=(0.9, 0.95), eps=1e-8)
+
+
+def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: TrainConfig,
+              total_steps: int, optimizer: torch.optim.Optimizer | None = None,
+              start_step: int = 0,
+              on_step: Callable[[int, float, "object"], str | None] | None = None,
+              desc: str = "train") -> TrainStats:
+    """The loop: one optimizer step per batch from ``batches`` until ``total_steps`` (the
+    schedule's length; counting starts at ``start_step`` when resuming). ``on_step(step,
+    loss, bar)`` runs after each step (evaluation, checkpoints) and may return a short
+    string for the progress bar; its time is not counted in tokens/s."""
+    from tqdm.auto import tqdm
+
+    optimizer = optimizer or make_optimizer(model, config)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    device = next(model.parameters()).device
+    use_bf16 = config.bf16 and device.type in ("cpu", "cuda") and (
+        device.type == "cpu" or torch.cuda.is_bf16_supported())
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    torch.manual_seed(config.seed + start_step)
+    was_training = model.training
+    model.train()
+    stats = TrainStats()
+    run_tokens = 0
+    extra = ""
+    bar = tqdm(total=total_steps, initial=start_step, desc=desc, disable=not config.progress,
+               dynamic_ncols=True, leave=False)
+    step = start_step
+    try:
+        with _PauseWatch() as pause:
+            it: Iterator = iter(batches)
+            while step < total_steps:
+                try:
+                    batch = next(it)
+                except StopIteration:
+                    break
+                t0 = time.perf_counter()
+                pause.take()
+                encoded = [encode_example(tokenizer, p, t) for p, t in batch]
+                ids, mask, labels = collate(encoded, pad_id)
+                ids, mask, labels = ids.to(device), mask.to(device), labels.to(device)
+                for g in optimizer.param_groups:
+                    g["lr"] = lr_at(step, total_steps, config)
+                loss, n_target = batch_loss(model, ids, mask, labels, use_bf16)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if config.grad_clip > 0:
+                    torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
+                optimizer.step()
+                value = float(loss.detach())
+                dt = time.perf_counter() - t0
+                step += 1
+                stats.steps += 1
+                stats.tokens += n_target
+                stats.losses.append(value)
+                if not pause.take():  # a paused step's wall time says nothing about speed
+                    stats.seconds += dt
+                    run_tokens += int(ids.numel())
+                if on_step is not None:
+                    extra = on_step(step, value, bar) or extra
+                bar.update(1)
+                if config.progress:
+                    tps = run_tokens / stats.seconds if stats.seconds else 0.0
+                    bar.set_postfix_str(f"loss {value:.4f} tok/s {tps:,.0f}{' ' + extra if extra else ''}",
+                                        refresh=False)
+    finally:
+        bar.close()
+        model.train(was_training)
+    if stats.losses:
+        stats.first_loss, stats.last_loss = stats.losses[0], stats.losses[-1]
+        stats.mean_loss = sum(stats.losses) / len(stats.losses)
+    stats.tokens_per_s = run_tokens / stats.seconds if stats.seconds else 0.0
+    return stats
+
+
+def epoch_batches(tokenizer, examples: Sequence[Example], config: TrainConfig) -> list[list[Example]]:
+    """One pass over ``examples`` as length-bucketed batches, in a seeded shuffled order."""
+    lengths = [len(tokenizer.encode(p + t, add_special_tokens=False)) + 1 for p, t in examples]
+    groups = length_batches(lengths, config.batch_tokens, config.max_rows)
+    return [[examples[i] for i in g] for g in groups]
+
+
+def train(model, tokenizer, examples: Sequence[Example], config: TrainConfig) -> TrainStats:
+    """Train ``model``'s trainable parameters on ``(prompt, target)`` examples: ``config.steps``
+    steps, or ``config.epochs`` passes when steps is None. Returns the loss and speed."""
+    if not examples:
+        return TrainStats()
+    one_pass = epoch_batches(tokenizer, examples, config)
+    total = config.steps if config.steps is not None else len(one_pass) * config.epochs
+    rng = random.Random(config.seed)
+
+    def stream():
+        while True:
+            order = list(one_pass)
+            if config.shuffle:
+                rng.shuffle(order)
+            yield from order
+
+    return run_steps(model, tokenizer, stream(), config, total)

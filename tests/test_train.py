@@ -1,0 +1,228 @@
+"""The training loop (solver.train) and the base-model driver (solver.base): loss falls,
+prompt tokens are masked, schedules, adapters, resume, tokenizer and program legality."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+
+import pytest
+import torch
+
+from solver import base, synth
+from solver.prompt import check_digit_tokens
+from solver.train import (TrainConfig, batch_loss, collate, encode_example, length_batches,
+                          lr_at, run_steps, train)
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return base.build_tokenizer()
+
+
+def tiny_config(**kw) -> base.BaseConfig:
+    d = dict(hidden=32, layers=2, heads=2, intermediate=64, batch_tokens=2048, steps=6,
+             warmup_steps=0, eval_every=0, eval_tasks=2, eval_samples=2, max_new_tokens=8,
+             save_every=3, keep_steps=(3,), curriculum_steps=0, max_side=5, max_draws=2)
+    d.update(kw)
+    return base.BaseConfig(**d)
+
+
+def examples(n: int, seed: int = 0, encoder: str = "runs"):
+    made, _ = synth.generate("random", n, seed, draws=2, max_side=5)
+    return [base.example(m, encoder) for m in made]
+
+
+def test_tokenizer_roundtrip_and_single_digit_tokens(tok):
+    check_digit_tokens(tok)
+    for p, t in examples(20):
+        ids = tok.encode(p + t, add_special_tokens=False)
+        assert tok.decode(ids) == p + t
+    target = "    draw_pixel(img, (3, 4), 5)\n"
+    toks = tok.convert_ids_to_tokens(tok.encode(target, add_special_tokens=False))
+    assert toks == ["    ", "draw_pixel", "(img, ", "(", "3", ", ", "4", ")", ", ", "5", ")", "\n"]
+    odd = "weird ü text"  # characters outside the vocabulary become <unk>, nothing crashes
+    assert tok.decode(tok.encode(odd, add_special_tokens=False)).startswith("weird")
+
+
+def test_loss_is_masked_to_target_tokens(tok):
+    enc = [encode_example(tok, "input 0\nshape 3x3 bg 0\n", "    return img\n"),
+           encode_example(tok, "in", "    return img\n")]
+    ids, mask, labels = collate(enc, tok.pad_token_id)
+    for r, (seq, n_prompt) in enumerate(enc):
+        assert seq[-1] == tok.eos_token_id
+        assert (labels[r, :n_prompt] == -100).all()
+        assert labels[r, n_prompt:len(seq)].tolist() == seq[n_prompt:]
+        assert (labels[r, len(seq):] == -100).all() and (mask[r, len(seq):] == 0).all()
+    # the loss equals a cross-entropy taken by hand over the target positions only
+    torch.manual_seed(0)
+    model = base.new_model(tiny_config(), tok)
+    loss, n = batch_loss(model, ids, mask, labels)
+    with torch.no_grad():
+        logits = model(input_ids=ids, attention_mask=mask).logits
+    manual, count = 0.0, 0
+    for r, (seq, n_prompt) in enumerate(enc):
+        for pos in range(n_prompt, len(seq)):
+            manual += float(torch.nn.functional.cross_entropy(logits[r, pos - 1:pos], torch.tensor([seq[pos]])))
+            count += 1
+    assert n == count
+    assert float(loss) == pytest.approx(manual / count, rel=1e-4)
+
+
+def test_prompt_only_changes_do_not_count_as_targets(tok):
+    # two examples that differ only in the prompt have the same number of target tokens
+    a = encode_example(tok, "shape 3x3 bg 0\n" * 5, "    return img\n")
+    b = encode_example(tok, "x", "    return img\n")
+    assert len(a[0]) - a[1] == len(b[0]) - b[1]
+
+
+def test_a_few_steps_lower_the_loss(tok):
+    torch.manual_seed(0)
+    model = base.new_model(tiny_config(), tok)
+    ex = examples(24)
+    stats = train(model, tok, ex, TrainConfig(lr=3e-3, steps=40, batch_tokens=1024,
+                                              warmup_steps=2, progress=False))
+    assert stats.steps == 40 and stats.tokens > 0 and stats.tokens_per_s > 0
+    first = sum(stats.losses[:5]) / 5
+    last = sum(stats.losses[-5:]) / 5
+    assert last < 0.6 * first, (first, last)
+
+
+def test_lr_schedules():
+    c = TrainConfig(lr=1.0, warmup_steps=10, schedule="cosine", min_lr_ratio=0.1)
+    assert lr_at(0, 100, c) == pytest.approx(0.1)
+    assert lr_at(9, 100, c) == pytest.approx(1.0)
+    assert lr_at(10, 100, c) == pytest.approx(1.0)
+    assert lr_at(99, 100, c) == pytest.approx(0.1)
+    assert lr_at(54, 100, c) == pytest.approx(0.55, abs=0.02)
+    lin = TrainConfig(lr=1.0, warmup_steps=0, schedule="linear", min_lr_ratio=0.0)
+    assert lr_at(50, 101, lin) == pytest.approx(0.5)
+    const = TrainConfig(lr=2.0, warmup_steps=4, schedule="constant")
+    assert lr_at(80, 100, const) == 2.0
+    assert lr_at(0, 5, TrainConfig(lr=1.0, warmup_steps=10)) == 1.0  # warmup capped at steps/10
+    with pytest.raises(ValueError):
+        TrainConfig(schedule="exp")
+
+
+def test_length_batches_respect_the_token_budget():
+    lengths = [5, 50, 7, 49, 20, 21, 100]
+    groups = length_batches(lengths, 100, 8)
+    assert sorted(i for g in groups for i in g) == list(range(7))
+    for g in groups:
+        assert len(g) == 1 or len(g) * max(lengths[i] for i in g) <= 100
+
+
+def test_only_trainable_params_change_and_lora_leaves_base_intact(tok):
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(0)
+    model = base.new_model(tiny_config(), tok)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    stats = train(peft_model, tok, examples(8), TrainConfig(lr=1e-2, epochs=1, progress=False))
+    assert stats.steps >= 1
+    lora = {k: v for k, v in peft_model.state_dict().items() if "lora_B" in k}
+    assert lora and any(v.abs().sum() > 0 for v in lora.values())  # the adapter learned
+    base_model = peft_model.unload()
+    for k, v in base_model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+def test_paused_steps_are_left_out_of_the_timing(tok):
+    torch.manual_seed(0)
+    model = base.new_model(tiny_config(), tok)
+    calls = {"n": 0}
+    forward = model.forward
+
+    def forward_with_pause(*a, **kw):  # the process is "continued" during steps 2 and 3
+        calls["n"] += 1
+        if calls["n"] in (2, 3):
+            os.kill(os.getpid(), signal.SIGCONT)
+        return forward(*a, **kw)
+
+    model.forward = forward_with_pause
+    ex = examples(4)
+    stats = run_steps(model, tok, [ex] * 5, TrainConfig(steps=5, progress=False), 5)
+    assert stats.steps == 5 and len(stats.losses) == 5
+    # three timed steps of the same batch: tokens/s counts only those
+    n_tokens = collate([encode_example(tok, p, t) for p, t in ex], tok.pad_token_id)[0].numel()
+    assert stats.tokens_per_s == pytest.approx(3 * n_tokens / stats.seconds)
+
+
+def test_parse_program_accepts_only_legal_draw_programs():
+    made, _ = synth.generate("random", 50, 3)
+    for m in made:
+        assert synth.parse_program(m.program) == m.draws
+    ok = "def task(img):\n    draw_line(img, (0, 0), (2, 2), 3)\n    return img\n"
+    assert synth.parse_program(ok) == [synth.Draw("draw_line", ((0, 0), (2, 2), 3))]
+    bad = [
+        "def task(img):\n    draw_line(img, (0, 0), (1, 2), 3)\n    return img\n",  # 63 degrees
+        "import os\ndef task(img):\n    return img\n",
+        "def task(img):\n    os.system('x')\n    return img\n",
+        "def task(img):\n    draw_pixel(img, (0, 0), 12)\n    return img\n",  # colour > 9
+        "def task(img):\n    draw_pixel(img, (0, 0), c)\n    return img\n",
+        "def task(img):\n    draw_pixel(img, (0, 0))\n    return img\n",
+        "def task(img):\n    draw_pixel(img, (0, 0), 1)\n",
+        "def task(x):\n    return x\n",
+        "def task(img):\n    draw_pixel(img, (0, 0), 1\n    return img\n",
+    ]
+    for code in bad:
+        assert synth.parse_program(code) is None, code
+
+
+def test_score_program_runs_legal_programs_only():
+    m = synth.generate("random", 1, 4)[0][0]
+    s = base.score_program(m.program, m.task)
+    assert s == {"legal": True, "accuracy": 1.0, "solved": True}
+    empty = base.score_program("def task(img):\n    return img\n", m.task)
+    assert empty["legal"] and not empty["solved"] and empty["accuracy"] < 1.0
+    assert base.score_program("def task(img):\n    1/0\n    return img\n", m.task)["legal"] is False
+
+
+def test_curriculum_grows_to_the_full_range():
+    c = base.BaseConfig(curriculum_steps=100, start_max_side=4, start_max_draws=1,
+                        max_side=10, max_draws=5)
+    assert base.curriculum(0, c) == (4, 1)
+    assert base.curriculum(50, c) == (7, 3)
+    assert base.curriculum(100, c) == (10, 5)
+    assert base.curriculum(5000, base.BaseConfig(curriculum_steps=0)) == (10, 5)
+
+
+def test_resume_continues_the_step_count_and_matches_an_uninterrupted_run(tmp_path):
+    from safetensors.torch import load_file
+
+    logs = []
+    straight = base.train_base(tmp_path / "a", tiny_config(), progress=False, log=logs.append)
+    assert straight["step"] == 6 and straight["curve"][-1]["step"] == 6
+    assert (tmp_path / "a" / "steps" / "00003" / "model.safetensors").exists()
+    with pytest.raises(ValueError):  # a run folder is never overwritten silently
+        base.train_base(tmp_path / "a", tiny_config(), progress=False, log=logs.append)
+
+    half = base.train_base(tmp_path / "b", tiny_config(), progress=False, log=logs.append,
+                           stop_at=3)
+    assert half["step"] == 3 and (tmp_path / "b" / "ckpt" / "optimizer.pt").exists()
+    resumed = base.train_base(tmp_path / "b", tiny_config(), resume=True, progress=False,
+                              log=logs.append)
+    assert resumed["step"] == 6 and any("resuming" in m and "step 3" in m for m in logs)
+    assert [r["step"] for r in resumed["curve"]] == [3, 6]
+    a = load_file(tmp_path / "a" / "ckpt" / "model.safetensors")
+    b = load_file(tmp_path / "b" / "ckpt" / "model.safetensors")
+    for k in a:
+        assert torch.allclose(a[k], b[k], atol=1e-6), k
+
+
+def test_stream_resumes_at_the_same_batch(tok):
+    c = tiny_config(pool_steps=3)
+    pos = {}
+    stream = base.batch_stream(c, tok, 0, 0, pos)
+    seen = []
+    for _ in range(5):
+        seen.append(next(stream))
+    saved = dict(pos)
+    nxt = next(stream)
+    again = next(base.batch_stream(c, tok, saved["pool"], saved["offset"], {}))
+    assert again == nxt
