@@ -107,6 +107,23 @@ def _cmd_exec(args) -> int:
     return 0
 
 
+def _cmd_train_base(args) -> int:
+    from dataclasses import fields
+
+    from . import base
+
+    config = base.BaseConfig()
+    for f in fields(base.BaseConfig):
+        value = getattr(args, f.name, None)
+        if value is not None:
+            setattr(config, f.name, tuple(value) if f.name == "keep_steps" else value)
+    state = base.train_base(args.out, config, resume=args.resume, progress=not args.no_progress)
+    last = state["curve"][-1] if state["curve"] else {}
+    print(f"step {state['step']}: pass@{config.eval_samples} {last.get('pass_at_k', 0):.1%}, "
+          f"legal {last.get('legal_rate', 0):.1%}; checkpoint {Path(args.out) / 'ckpt'}")
+    return 0
+
+
 def _cmd_solve(args) -> int:
     from . import run
 
@@ -164,6 +181,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=2.0, help="seconds per input")
     p.add_argument("--memory-mb", type=int, default=512, help="worker memory above its start")
     p.set_defaults(func=_cmd_exec)
+
+    p = verbs.add_parser("train-base", help="train the embedded model from scratch (resumable)")
+    p.add_argument("--out", required=True, help="run folder (checkpoint in OUT/ckpt)")
+    p.add_argument("--resume", action="store_true", help="continue the run in OUT")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from .base import BaseConfig, base_config_help
+
+    for name, (kind, default, help_) in base_config_help().items():
+        flag = "--" + name.replace("_", "-")
+        if kind is tuple:
+            p.add_argument(flag, type=int, nargs="*", default=None, help=f"{help_} ({default})")
+        else:
+            p.add_argument(flag, type=kind, default=None, help=f"{help_} ({default})")
+    p.set_defaults(func=_cmd_train_base)
 
     from . import run as run_mod
 

@@ -46,7 +46,26 @@ def encode_sparse(grid: Grid) -> str:
     return "\n".join([f"shape {len(grid)}x{len(grid[0])} bg {bg}", *cells])
 
 
-ENCODERS: dict[str, Callable[[Grid], str]] = {"dense": encode_dense, "sparse": encode_sparse}
+def encode_runs(grid: Grid) -> str:
+    """Like ``sparse``, but one ``r c0 c1 color`` line per horizontal run of equal colour
+    (cells c0..c1 of row r) that differs from the background: shorter, and a rectangle's
+    or line's end columns can be read off directly (the embedded model's encoder)."""
+    bg = most_common_color(grid)
+    lines = [f"shape {len(grid)}x{len(grid[0])} bg {bg}"]
+    for r, row in enumerate(grid):
+        c = 0
+        while c < len(row):
+            end = c
+            while end + 1 < len(row) and row[end + 1] == row[c]:
+                end += 1
+            if row[c] != bg:
+                lines.append(f"{r} {c} {end} {row[c]}")
+            c = end + 1
+    return "\n".join(lines)
+
+
+ENCODERS: dict[str, Callable[[Grid], str]] = {"dense": encode_dense, "sparse": encode_sparse,
+                                              "runs": encode_runs}
 
 
 @dataclass

@@ -274,3 +274,69 @@ def generate(family: str, n_tasks: int, seed: int, draws: int | None = None,
             raise RuntimeError(f"{family}: no valid task after {max_tries} tries "
                                f"(n={n}, sides {min_side}..{max_side}); dropped {stats.dropped}")
     return tasks, stats
+
+
+# ---------------------------------------------------------------- legality
+
+_ARG_KINDS = {  # primitive -> argument kinds after img: 'p' point, 'i' index, 'c' colour
+    "draw_pixel": "pc", "draw_line": "ppc", "draw_horizontal_line": "ic",
+    "draw_vertical_line": "ic", "draw_rectangle": "ppc", "flood_fill": "pc",
+}
+
+
+def _literal(node, kind: str):
+    import ast
+
+    if kind == "p":
+        if not (isinstance(node, ast.Tuple) and len(node.elts) == 2):
+            return None
+        vals = [_literal(e, "i") for e in node.elts]
+        return None if None in vals else tuple(vals)
+    if isinstance(node, ast.Constant) and type(node.value) is int and 0 <= node.value <= 29:
+        return None if kind == "c" and node.value > 9 else node.value
+    return None
+
+
+def parse_program(code: str) -> list[Draw] | None:
+    """The draws of a program in the synthetic tasks' own form, or None when it is not
+    one: ``def task(img):``, then only ``NAME(img, ...)`` calls of drawing primitives with
+    literal ints (0..29; colours 0..9) or (row, col) tuples, lines only at 0/45/90 degrees,
+    then ``return img``. A program that passes draws exactly as :func:`render` does with
+    its draws, so it can be evaluated without executing it."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    fn = tree.body[0]
+    a = fn.args
+    if (fn.name != "task" or fn.decorator_list or len(a.args) != 1 or a.args[0].arg != "img"
+            or a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults):
+        return None
+    body = fn.body
+    if not body or not (isinstance(body[-1], ast.Return) and isinstance(body[-1].value, ast.Name)
+                        and body[-1].value.id == "img"):
+        return None
+    draws = []
+    for stmt in body[:-1]:
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+            return None
+        call = stmt.value
+        if not isinstance(call.func, ast.Name) or call.func.id not in _ARG_KINDS or call.keywords:
+            return None
+        kinds = _ARG_KINDS[call.func.id]
+        if (len(call.args) != len(kinds) + 1 or not isinstance(call.args[0], ast.Name)
+                or call.args[0].id != "img"):
+            return None
+        args = tuple(_literal(n, k) for n, k in zip(call.args[1:], kinds))
+        if None in args:
+            return None
+        if call.func.id == "draw_line":
+            dr, dc = args[1][0] - args[0][0], args[1][1] - args[0][1]
+            if not (dr == 0 or dc == 0 or abs(dr) == abs(dc)):
+                return None
+        draws.append(Draw(call.func.id, args))
+    return draws
