@@ -10,8 +10,10 @@ Modes, all measured in this run, interleaved, median of --repeats:
   pool     solver.sandbox.Executor, already started (start-up is reported apart)
   fork     a fork of this (warm) process per program, --workers in flight
   spawn    a fresh interpreter per program (subprocess), --workers in flight, on a sample
-Then the cost of hung programs: a batch with and without K programs that hang in Python
-(alarm) or in a C call (killed by the caller), and the per-program isolation cost.
+  pool1    the same executor with one worker (per-core efficiency against bare)
+Then what a hung program costs (worker-seconds, from batches of only hung programs: a Python
+loop stopped by the worker's alarm, a C call killed by the caller), and what per-program
+isolation would cost (one fork + wait of a warm process).
 """
 
 from __future__ import annotations
@@ -165,17 +167,23 @@ def main(argv=None) -> int:
     ex.run(programs[:50], inputs)  # workers forked and warm
     startup = time.perf_counter() - t0
     parallel = ex.n_workers
-    times: dict[str, list[float]] = {"bare": [], "pool": [], "fork": [], "spawn": []}
+    ex1 = Executor(workers=1, timeout_s=args.timeout)
+    ex1.run(programs[:50], inputs)
+    times: dict[str, list[float]] = {"bare": [], "pool": [], "pool1": [], "fork": [],
+                                     "spawn": []}
     sample = programs[:args.spawn_sample]
     for rep in range(args.repeats):
-        modes = ["bare", "pool", "fork", "spawn"]
-        modes = modes[rep % 4:] + modes[:rep % 4]
+        modes = ["bare", "pool", "pool1", "fork", "spawn"]
+        modes = modes[rep % 5:] + modes[:rep % 5]
         for mode in modes:
             if mode == "bare":
                 dt, out = timed(lambda: bare(programs, inputs))
                 assert out == truth
             elif mode == "pool":
                 dt, res = timed(lambda: ex.run(programs, inputs))
+                assert [r.outputs for r in res] == truth, {r.status for r in res}
+            elif mode == "pool1":
+                dt, res = timed(lambda: ex1.run(programs, inputs))
                 assert [r.outputs for r in res] == truth, {r.status for r in res}
             elif mode == "fork":
                 dt, out = timed(lambda: fork_each(programs, inputs, parallel))
@@ -192,36 +200,35 @@ def main(argv=None) -> int:
     print("|---|---|---|---|")
     labels = {"bare": "bare in-process exec loop (1 core, no isolation)",
               "pool": f"sandbox pool ({parallel} workers)",
+              "pool1": "sandbox pool (1 worker)",
               "fork": f"fork per program ({parallel} in flight)",
               "spawn": f"fresh interpreter per program ({parallel} in flight, "
                        f"{len(sample)}-program sample)"}
-    for m in ("pool", "bare", "fork", "spawn"):
+    for m in ("pool", "pool1", "bare", "fork", "spawn"):
         lo = len(programs) / max(times[m])
         hi = len(programs) / min(times[m])
         print(f"| {labels[m]} | {rate[m]:,.0f} | {lo:,.0f}..{hi:,.0f} | "
               f"{rate[m] / rate['bare']:.2f}x |")
-    print(f"\npool / bare = {rate['pool'] / rate['bare']:.2f}; pool / fork = "
+    ex1.close()
+    print(f"\npool / bare = {rate['pool'] / rate['bare']:.2f}; 1-worker pool / bare = "
+          f"{rate['pool1'] / rate['bare']:.2f}; pool / fork = "
           f"{rate['pool'] / rate['fork']:.1f}; pool / spawn = {rate['pool'] / rate['spawn']:.0f}")
 
-    # Cost of hung programs: same healthy batch with and without K hung ones.
-    healthy = programs[:400]
-    loops = [f"def task(img):\n    while True:\n        pass\n# {i}\n" for i in range(4)]
-    ccall = [f"def task(img):\n    return sum(range(10**13))\n# {i}\n" for i in range(4)]
-    base_t, with_loop, with_c = [], [], []
-    for _ in range(3):
-        base_t.append(timed(lambda: ex.run(healthy, inputs))[0])
-        dt, res = timed(lambda: ex.run(healthy + loops, inputs))
-        assert [r.status for r in res[-4:]] == ["timeout"] * 4
-        with_loop.append(dt)
-        dt, res = timed(lambda: ex.run(healthy + ccall, inputs))
-        assert [r.status for r in res[-4:]] == ["timeout"] * 4
-        with_c.append(dt)
-    b = statistics.median(base_t)
-    per_loop = (statistics.median(with_loop) - b) / 4 * parallel
-    per_c = (statistics.median(with_c) - b) / 4 * parallel
-    print(f"\nhung programs (timeout_s={ex.cfg.timeout_s}, grace_s={ex.grace_s}), extra "
-          f"worker-seconds each (median of 3, 4 hung in 400 healthy): Python loop "
-          f"{per_loop:.2f} s (alarm), C call {per_c:.2f} s (killed + replaced)")
+    # Cost of a hung program: worker-seconds it occupies (a batch of only hung programs).
+    k = 4 * parallel
+    cost = {}
+    for name, body in (("Python loop (alarm in the worker)", "while True:\n        pass"),
+                       ("C call (caller kills, worker replaced)", "return sum(range(10**13))")):
+        hung = [f"def task(img):\n    {body}\n# {name} {i}\n" for i in range(k)]
+        walls = []
+        for _ in range(3):
+            dt, res = timed(lambda: ex.run(hung, inputs))
+            assert [r.status for r in res] == ["timeout"] * k, {r.status for r in res}
+            walls.append(dt)
+        cost[name] = statistics.median(walls) * parallel / k
+    print(f"\nhung program, worker-seconds each (timeout_s={ex.cfg.timeout_s}, "
+          f"grace_s={ex.grace_s}; {k} at a time, median of 3): "
+          + "; ".join(f"{n}: {c:.2f} s" for n, c in cost.items()))
 
     # Per-program isolation, measured: one fork + wait of a warm numpy process.
     n = 200

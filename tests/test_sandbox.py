@@ -242,9 +242,18 @@ def test_poisoning_does_not_reach_the_next_program():
         "import warnings\ndef task(img):\n    warnings.simplefilter('error')\n    return img\n",
         "import signal\ndef task(img):\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
         "    return img\n",
+        "import signal\ndef task(img):\n    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\n"
+        "    return img\n",
+        "import signal\ndef task(img):\n    signal.setitimer(signal.ITIMER_VIRTUAL, 0.05)\n"
+        "    return img\n",
+        "import math\ndef task(img):\n    math.pi = 3\n    return img\n",
     ]
     check = (
+        "import math, time\n"
         "def task(img):\n"
+        "    assert round(math.pi, 2) == 3.14\n"
+        "    t = time.process_time()\n"
+        "    while time.process_time() - t < 0.1:\n        pass\n"
         "    z = np.zeros((2, 3), dtype=int)\n"
         "    assert len([1, 2, 3]) == 3\n"
         "    def depth(n):\n        return 0 if n == 0 else 1 + depth(n - 1)\n"
