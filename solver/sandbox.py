@@ -121,6 +121,10 @@ class SandboxError(RuntimeError):
     """The sandbox itself cannot run (not a program failure)."""
 
 
+class _ManagerGone(SandboxError):
+    """The manager process died; the run restarts it and requeues outstanding programs."""
+
+
 _SIGNAMES = {int(s): s.name for s in signal.Signals}
 
 
@@ -160,7 +164,7 @@ class Executor:
                         else max(0.2, self.cfg.timeout_s / 2))
         self.stats = {"spawned": 0, "timeout_kills": 0, "crashes": 0, "retries": 0,
                       "poisoned": 0, "retired": 0, "protocol": 0, "programs": 0,
-                      "executed": 0}
+                      "executed": 0, "manager_restarts": 0}
         self.info: dict = {}
         self._proc: subprocess.Popen | None = None
         self._ctl: socket.socket | None = None
@@ -255,7 +259,7 @@ class Executor:
         except OSError:
             data = b""
         if not data:
-            raise SandboxError("sandbox manager exited")
+            raise _ManagerGone("sandbox manager exited")
         msg = json.loads(data)
         if msg.get("op") == "exit":
             if len(self._exits) > 1000:
@@ -276,10 +280,27 @@ class Executor:
     def _manager_alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and self._ctl is not None
 
+    def _restart_manager(self) -> None:
+        for w in list(self._workers):
+            self._drop(w, kill=False)
+        if self._ctl is not None:
+            try:
+                self._sel.unregister(self._ctl)
+            except (KeyError, ValueError):
+                pass
+            self._ctl.close()
+            self._ctl = None
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+        self._exits.clear()
+        self.stats["manager_restarts"] += 1
+        self._start_manager()
+
     def _spawn(self) -> _WorkerHandle:
         if not self._manager_alive():
-            self.close()
-            self._start_manager()
+            raise _ManagerGone("sandbox manager exited")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         for s in (mine, theirs):
             for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
@@ -379,51 +400,29 @@ class Executor:
         queue: deque[list[int]] = deque(
             list(range(i, min(i + size, len(encoded)))) for i in range(0, len(encoded), size))
         retried: set[int] = set()
-        left = len(encoded)
         cache: dict[bytes, Grid] = {}
         bar = None
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=left, desc="sandbox", unit="prog")
+            bar = tqdm(total=len(encoded), desc="sandbox", unit="prog")
         ctx = _RunCtx(encoded, inputs_msg, n_inputs, results, queue, retried, cache)
+        restarts = 0
+        left = len(encoded)
         while left > 0:
-            self._fill(ctx)
-            now = time.monotonic()
-            deadline = min((w.mark + self.cfg.timeout_s + self.grace_s
-                            for w in self._workers if w.busy), default=now + 1.0)
-            events = self._sel.select(timeout=max(0.0, min(deadline - now, 1.0)))
-            if self._workers and all(len(w.chunks) == 2 for w in self._workers):
-                # Every worker has a whole chunk in reserve: let results pile up a little,
-                # so one wake-up here handles many (the caller's CPU is the workers' too).
-                time.sleep(max(0.0, min(self.nap_s, deadline - time.monotonic())))
-                events = self._sel.select(timeout=0)
-            for key, mask in events:
-                w = key.data
-                if w is None:  # the manager: exit reports, filed for _died
-                    self._ctl_read(0)
-                    continue
-                if w.dead:
-                    continue
-                if mask & selectors.EVENT_WRITE:
-                    self._flush(w)
-                if mask & selectors.EVENT_READ and not w.dead:
-                    got = self._read(w, ctx)
-                    left -= got
-                    if bar is not None and got:
-                        bar.update(got)
-            now = time.monotonic()
-            for w in list(self._workers):
-                if w.busy and now - w.mark > self.cfg.timeout_s + self.grace_s and not w.dead:
-                    left -= self._read(w, ctx)  # drain what it already said
-                    if w.dead or not w.busy or now - w.mark <= self.cfg.timeout_s + self.grace_s:
-                        continue
-                    idx = w.chunks[0][0]
-                    results[idx] = Result("timeout", None, now - w.mark)
-                    left -= 1
-                    self.stats["timeout_kills"] += 1
-                    self._requeue(w, ctx, skip_first=True)
-                    self._drop(w)
+            try:
+                self._step(ctx)
+            except _ManagerGone:
+                restarts += 1
+                if restarts > 3:
+                    raise SandboxError("the sandbox manager keeps dying") from None
+                for w in list(self._workers):
+                    self._requeue(w, ctx, skip_first=False)
+                self._restart_manager()
+            now_left = results.count(None)
+            if bar is not None and now_left < left:
+                bar.update(left - now_left)
+            left = now_left
         if bar is not None:
             bar.close()
         # Retire old workers between runs, never mid-run.
@@ -436,6 +435,40 @@ class Executor:
                     pass
                 self.stats["retired"] += 1
                 self._drop(w, kill=False)
+
+    def _step(self, ctx: "_RunCtx") -> None:
+        """Feed the workers, wait for results or the nearest deadline, kill overdue workers."""
+        limit = self.cfg.timeout_s + self.grace_s
+        self._fill(ctx)
+        now = time.monotonic()
+        deadline = min((w.mark + limit for w in self._workers if w.busy), default=now + 1.0)
+        events = self._sel.select(timeout=max(0.0, min(deadline - now, 1.0)))
+        if self._workers and all(len(w.chunks) == 2 for w in self._workers):
+            # Every worker has a whole chunk in reserve: let results pile up a little,
+            # so one wake-up here handles many (the caller's CPU is the workers' too).
+            time.sleep(max(0.0, min(self.nap_s, deadline - time.monotonic())))
+            events = self._sel.select(timeout=0)
+        for key, mask in events:
+            w = key.data
+            if w is None:  # the manager: exit reports, filed for _died
+                self._ctl_read(0)
+                continue
+            if w.dead:
+                continue
+            if mask & selectors.EVENT_WRITE:
+                self._flush(w)
+            if mask & selectors.EVENT_READ and not w.dead:
+                self._read(w, ctx)
+        now = time.monotonic()
+        for w in list(self._workers):
+            if w.busy and not w.dead and now - w.mark > limit:
+                self._read(w, ctx)  # drain what it already said
+                if w.dead or not w.busy or now - w.mark <= limit:
+                    continue
+                ctx.results[w.chunks[0][0]] = Result("timeout", None, now - w.mark)
+                self.stats["timeout_kills"] += 1
+                self._requeue(w, ctx, skip_first=True)
+                self._drop(w)
 
     def _fill(self, ctx: "_RunCtx") -> None:
         while len(self._workers) < self.n_workers:
@@ -460,6 +493,8 @@ class Executor:
     def _spawn_checked(self) -> None:
         try:
             w = self._spawn()
+        except _ManagerGone:
+            raise
         except SandboxError:
             self._startup_failures += 1
             if self._startup_failures > 5:
@@ -599,8 +634,12 @@ class Executor:
             return 0
         exit_msg = self._exits.pop(w.pid, None)
         if exit_msg is None:
-            exit_msg = self._ctl_wait(lambda m: m.get("op") == "exit" and m["pid"] == w.pid,
-                                      5.0)
+            try:
+                exit_msg = self._ctl_wait(
+                    lambda m: m.get("op") == "exit" and m["pid"] == w.pid, 5.0)
+            except _ManagerGone:
+                self._requeue(w, ctx, skip_first=False)  # nobody to blame; run it again
+                raise
             self._exits.pop(w.pid, None)
         idx = w.chunks[0][0]
         sig = exit_msg.get("signal") if exit_msg else None
