@@ -112,12 +112,11 @@ def _cmd_train_base(args) -> int:
 
     from . import base
 
-    config = base.BaseConfig()
-    for f in fields(base.BaseConfig):
-        value = getattr(args, f.name, None)
-        if value is not None:
-            setattr(config, f.name, tuple(value) if f.name == "keep_steps" else value)
-    state = base.train_base(args.out, config, resume=args.resume, progress=not args.no_progress)
+    given = {f.name: getattr(args, f.name) for f in fields(base.BaseConfig)
+             if getattr(args, f.name, None) is not None}
+    state = base.train_base(args.out, resume=args.resume, progress=not args.no_progress,
+                            stop_at=args.stop_at, overrides=given)
+    config = base.BaseConfig.from_dict(state["config"])
     last = state["curve"][-1] if state["curve"] else {}
     print(f"step {state['step']}: pass@{config.eval_samples} {last.get('pass_at_k', 0):.1%}, "
           f"legal {last.get('legal_rate', 0):.1%}; checkpoint {Path(args.out) / 'ckpt'}")
@@ -186,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run folder (checkpoint in OUT/ckpt)")
     p.add_argument("--resume", action="store_true", help="continue the run in OUT")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    from .base import BaseConfig, base_config_help
+    p.add_argument("--stop-at", type=int, default=None,
+                   help="end this call at that step (checkpointed; resume continues the schedule)")
+    from .base import base_config_help
 
     for name, (kind, default, help_) in base_config_help().items():
         flag = "--" + name.replace("_", "-")

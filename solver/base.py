@@ -63,23 +63,23 @@ def build_tokenizer(directory: str | os.PathLike | None = None):
 
 @dataclass
 class BaseConfig:
-    steps: int = 8000  # optimizer steps (the schedule's length)
-    batch_tokens: int = 6144  # padded tokens per step
+    steps: int = 5000  # optimizer steps (the schedule's length)
+    batch_tokens: int = 2048  # padded tokens per step
     lr: float = 1e-3  # peak learning rate
-    warmup_steps: int = 200  # linear warmup
+    warmup_steps: int = 100  # linear warmup
     schedule: str = "cosine"  # cosine | constant | linear
     min_lr_ratio: float = 0.05  # final lr / peak lr
     weight_decay: float = 0.01  # AdamW weight decay on matrices
     grad_clip: float = 1.0  # global gradient-norm clip
     hidden: int = 256  # model width
-    layers: int = 6  # transformer blocks
+    layers: int = 4  # transformer blocks
     heads: int = 8  # attention heads
     intermediate: int = 768  # MLP width
     encoder: str = "runs"  # grid encoder of the prompts (solver.prompt.ENCODERS)
     max_draws: int = 5  # random tasks have 1..max_draws draws
     min_side: int = 3  # grid sides min_side..max_side
     max_side: int = 10
-    curriculum_steps: int = 1500  # grow sides/draws from the start values to the full range (0: off)
+    curriculum_steps: int = 1000  # grow sides/draws from the start values to the full range (0: off)
     start_max_side: int = 5  # largest side at step 0 of the curriculum
     start_max_draws: int = 2  # most draws at step 0 of the curriculum
     seed: int = 0  # training stream seed (evaluation uses eval_seed: held out)
@@ -316,11 +316,22 @@ def load_checkpoint(directory: Path):
 # ---------------------------------------------------------------- the driver
 
 
-def train_base(out: str | os.PathLike, config: BaseConfig, resume: bool = False,
-               progress: bool = True, log=print, stop_at: int | None = None) -> dict:
+RESUME_SETTINGS = ("steps", "eval_every", "save_every", "keep_steps", "threads", "lr",
+                   "schedule", "min_lr_ratio", "eval_tasks", "eval_samples", "temperature")
+
+
+def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume: bool = False,
+               progress: bool = True, log=print, stop_at: int | None = None,
+               overrides: dict | None = None) -> dict:
     """Train (or resume) the embedded model in ``out/ckpt``; returns the final state.
-    ``stop_at``: end this call at that step (checkpointed; the schedule still spans
-    ``config.steps``, so a later ``resume`` continues exactly)."""
+
+    A new run uses ``config``. ``resume`` continues the run saved in ``out`` with its own
+    settings, changed only by ``overrides`` (those in RESUME_SETTINGS: e.g. more ``steps``;
+    the cosine schedule then stretches to the new length). ``stop_at``: end this call at
+    that step (checkpointed; the schedule still spans ``steps``, so a later resume
+    continues exactly as if never stopped)."""
+    config = config or BaseConfig()
+    overrides = dict(overrides or {})
     import torch
 
     from .train import TrainConfig, make_optimizer, run_steps
@@ -330,15 +341,19 @@ def train_base(out: str | os.PathLike, config: BaseConfig, resume: bool = False,
     ckpt = out / "ckpt"
     if resume and (ckpt / "state.json").exists():
         model, tokenizer, state = load_checkpoint(ckpt)
-        saved = BaseConfig.from_dict(state["config"])
-        # the stream and model shape come from the checkpoint; steps/eval settings may change
-        for name in ("steps", "eval_every", "save_every", "keep_steps", "threads", "lr",
-                     "schedule", "min_lr_ratio"):
-            setattr(saved, name, getattr(config, name))
-        config = saved
+        config = BaseConfig.from_dict(state["config"])
+        bad = sorted(set(overrides) - set(RESUME_SETTINGS))
+        if bad:
+            raise ValueError(f"cannot change {', '.join(bad)} when resuming (the model shape "
+                             f"and data stream come from the checkpoint); can change: "
+                             f"{', '.join(RESUME_SETTINGS)}")
+        for name, value in overrides.items():
+            setattr(config, name, tuple(value) if name == "keep_steps" else value)
         state["config"] = asdict(config)
         log(f"resuming {ckpt} at step {state['step']} of {config.steps}")
     else:
+        for name, value in overrides.items():
+            setattr(config, name, tuple(value) if name == "keep_steps" else value)
         if (ckpt / "state.json").exists() and not resume:
             raise ValueError(f"{ckpt} already holds a run: pass --resume or another --out")
         if config.encoder not in ENCODERS:

@@ -205,14 +205,35 @@ def test_resume_continues_the_step_count_and_matches_an_uninterrupted_run(tmp_pa
     half = base.train_base(tmp_path / "b", tiny_config(), progress=False, log=logs.append,
                            stop_at=3)
     assert half["step"] == 3 and (tmp_path / "b" / "ckpt" / "optimizer.pt").exists()
-    resumed = base.train_base(tmp_path / "b", tiny_config(), resume=True, progress=False,
-                              log=logs.append)
+    resumed = base.train_base(tmp_path / "b", resume=True, progress=False, log=logs.append)
     assert resumed["step"] == 6 and any("resuming" in m and "step 3" in m for m in logs)
     assert [r["step"] for r in resumed["curve"]] == [3, 6]
     a = load_file(tmp_path / "a" / "ckpt" / "model.safetensors")
     b = load_file(tmp_path / "b" / "ckpt" / "model.safetensors")
     for k in a:
         assert torch.allclose(a[k], b[k], atol=1e-6), k
+    with pytest.raises(ValueError, match="hidden"):  # the shape comes from the checkpoint
+        base.train_base(tmp_path / "b", resume=True, progress=False, log=logs.append,
+                        overrides={"hidden": 64})
+    more = base.train_base(tmp_path / "b", resume=True, progress=False, log=logs.append,
+                           overrides={"steps": 8})
+    assert more["step"] == 8 and more["config"]["hidden"] == 32
+
+
+def test_cli_train_base_and_resume(tmp_path, capsys):
+    from solver.__main__ import main
+
+    args = ["train-base", "--out", str(tmp_path), "--no-progress", "--hidden", "32", "--layers",
+            "1", "--heads", "2", "--intermediate", "32", "--batch-tokens", "1024",
+            "--eval-tasks", "2", "--eval-samples", "1", "--max-new-tokens", "4",
+            "--curriculum-steps", "0", "--warmup-steps", "0"]
+    assert main(args + ["--steps", "4", "--stop-at", "2"]) == 0
+    assert "step 2: pass@1" in capsys.readouterr().out
+    assert main(["train-base", "--out", str(tmp_path), "--resume", "--no-progress"]) == 0
+    state = json.loads((tmp_path / "ckpt" / "state.json").read_text())
+    assert state["step"] == 4 and state["config"]["hidden"] == 32
+    solver_json = json.loads((tmp_path / "ckpt" / "solver.json").read_text())
+    assert solver_json == {"prompt": {"encoder": "runs", "chat": False}, "max_new_tokens": 4}
 
 
 def test_stream_resumes_at_the_same_batch(tok):
