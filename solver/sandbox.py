@@ -1,7 +1,7 @@
 """Running untrusted programs: batched, isolated, validated.
 
     from solver.sandbox import Executor
-    with Executor(workers=None, timeout_s=0.5, memory_mb=512) as ex:
+    with Executor(workers=None, timeout_s=0.25, memory_mb=512) as ex:
         results = ex.run(programs, inputs)   # one Result per program, in order
 
 A program is Python source defining ``def task(img)``; the DSL's names (and ``np``) are
@@ -106,7 +106,7 @@ class Result:
 @dataclass
 class SandboxConfig:
     workers: int | None = None  # worker processes; None: the cores this process may use
-    timeout_s: float = 0.5  # per program (all inputs), wall clock, enforced in the worker
+    timeout_s: float = 0.25  # per program (all inputs), wall clock; DSL programs take ~1 ms
     grace_s: float | None = None  # extra wait before the caller kills a stuck worker; None: max(0.2, timeout_s/2)
     memory_mb: int = 512  # address space a worker may add to its start size
     chunk: int | None = None  # programs per message to a worker; None: from the batch size
@@ -153,7 +153,7 @@ class _WorkerHandle:
 class Executor:
     """A pool of sandboxed workers; see the module docstring for what it guarantees."""
 
-    def __init__(self, workers: int | None = None, timeout_s: float = 0.5,
+    def __init__(self, workers: int | None = None, timeout_s: float = 0.25,
                  memory_mb: int = 512, **settings):
         self.cfg = SandboxConfig(workers=workers, timeout_s=timeout_s, memory_mb=memory_mb,
                                  **settings)
