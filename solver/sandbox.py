@@ -41,24 +41,33 @@ What it guarantees:
   The worker validates first (2-D, rectangular, exact list/tuple/int/ndarray types so
   hostile subclasses are refused without calling them, no bools/floats/strings).
 - Poisoning: after every program the worker compares a snapshot of the state that could
-  change a later program's result (builtins, numpy's and the DSL's namespaces, the DSL
-  functions' code and defaults, the worker's own code, sys.modules, recursion limit,
-  trace/profile hooks, alarm handler, thread count, numpy error state, ...). On any change
-  it reports and exits; the rest of its chunk is requeued to a fresh worker. Isolation per
-  program (a fork each) was measured at ~2 ms a program, more than the whole per-program
-  budget, so detection it is; workers are also retired after ``recycle_after`` programs.
+  change a later program's result: the namespaces of builtins, numpy, numpy.random,
+  numpy.linalg, the DSL, the worker itself, math, itertools, functools, collections, copy,
+  random, re, operator and heapq (every name, by identity); the DSL functions' code and
+  defaults; sys.modules; recursion limit; trace/profile hooks; the alarm handler, signal
+  mask and CPU timers; thread count; gc; numpy's error state; warning filters. On any
+  change it reports and exits; the rest of its chunk goes to a fresh worker. Isolation per
+  program (a fork each) was measured at 2 ms or more a program, several times the whole
+  per-program budget, so detection it is (docs/BENCHMARKS.md); workers are also retired
+  between runs after ``recycle_after`` programs.
+- The manager dying (it never runs programs) costs a restart: outstanding programs are
+  requeued, nobody is blamed; a run gives up (SandboxError) after 3 restarts.
 - Identical sources are executed once. Inputs are validated once per ``run``.
 
 What it does NOT protect against:
 - Without root: no chroot, no network namespace, no user switch — a program can then read
   and write whatever the caller's user can, open sockets, and signal the caller.
-- Deliberate attacks on the snapshot (an object whose ``__eq__`` lies, raw memory writes
-  through ctypes, which numpy itself loads) can poison a worker undetected until it is
-  retired; a program can also forge the results of later programs in its own chunk by
-  writing to its socket. These are attacks, not bugs of generated code.
+- State the snapshot does not see: objects mutated in place inside a module (a dict or list
+  attribute such as ``np.typecodes``), modules outside the watched list, OS-level state
+  such as closed standard streams. Deliberate attacks (an object whose ``__eq__`` lies, raw
+  memory writes through ctypes, which numpy itself loads) also go unnoticed until the worker
+  retires. A program can forge the results of the later programs of its own chunk by
+  writing to its socket. These are attacks, not the bugs of generated code.
 - Workers share the ``nobody`` user: one program can signal another worker (the victim's
   program is retried once). CPU, memory bandwidth and the kernel are shared as usual.
-- Imports of modules not preloaded fail as root (the interpreter's files are unreachable).
+- Imports of modules not preloaded fail as root (the interpreter's files are unreachable):
+  that program gets ``error:ModuleNotFoundError``. Sources over ``max_program_bytes`` are
+  refused (``syntax_error:program too long``). One ``run`` at a time per executor.
 """
 
 from __future__ import annotations
