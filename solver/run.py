@@ -332,7 +332,8 @@ class _Run:
         holding: dict[int, str] = {}
         started_at: dict[str, float] = {}
         next_wid = 0
-        fatal = 0
+        fatal = 0  # workers that could not build their solver, or died before being ready
+        ready_once: set[int] = set()
 
         def spawn() -> None:
             nonlocal next_wid
@@ -350,6 +351,7 @@ class _Run:
 
         def retire(wid: int) -> None:
             """Forget a worker whose process ended (or must end)."""
+            nonlocal fatal
             p = workers.pop(wid, None)
             for conn, w in list(outboxes.items()):
                 if w == wid:
@@ -363,6 +365,11 @@ class _Run:
                     pass
             if p is not None:
                 p.join(timeout=1)
+            if wid not in ready_once and p is not None and p.exitcode is not None:
+                fatal += 1
+                self.summary.problems.append(
+                    f"worker {wid} died while starting (exit code {p.exitcode})")
+                self.log(f"worker {wid} died while starting (exit code {p.exitcode})")
             tid = holding.pop(wid, None)
             if tid is not None:
                 code = p.exitcode if p is not None else None
@@ -416,8 +423,10 @@ class _Run:
                         retire(wid)
                         continue
                     if kind == "ready":
+                        ready_once.add(wid)
                         dispatch(wid)
                     elif kind == "fatal":
+                        ready_once.add(wid)  # counted here, not again in retire
                         fatal += 1
                         self.summary.problems.append(f"worker {wid} could not start: {payload}")
                         self.log(f"worker {wid} could not start:\n{payload}")

@@ -79,6 +79,12 @@ class BrokenFactory:
         raise OSError("no model here")
 
 
+@dataclass
+class DyingFactory:
+    def __call__(self):
+        os._exit(5)
+
+
 def check_complete(path, tasks):
     sub = submission.load(path)
     assert submission.validate(sub, tasks) == []
@@ -164,6 +170,18 @@ def test_no_worker_starts_all_fallbacks(tmp_path):
     check_complete(out, tasks)
 
 
+def test_worker_dying_while_starting_is_not_respawned_forever(tmp_path):
+    tasks = make_tasks(2)
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    t0 = time.time()
+    summary = run_tasks(tasks, DyingFactory(), out=out, run_dir=rd, budget=Budget(total_s=120),
+                        log=None)
+    assert time.time() - t0 < 60
+    assert set(summary.statuses.values()) == {"not started"}
+    assert "exit code 5" in summary.problems[0]
+    check_complete(out, tasks)
+
+
 def test_two_workers_share_the_queue(tmp_path):
     tasks = make_tasks(6)
     out, rd = tmp_path / "sub.json", tmp_path / "run"
@@ -239,3 +257,44 @@ def test_sigkill_then_resume_loses_no_finished_task(tmp_path):
     sub = check_complete(out, tasks)
     assert all(sub[t][0]["attempt_1"] == [list(r) for r in tasks[t].train[0].output] for t in tasks)
     assert len(orjson.loads((rd / "settings.json").read_bytes())["previous_starts"]) == 1
+
+
+# ---------------------------------------------------------------- the CLI, end to end
+
+
+@pytest.mark.slow
+def test_cli_dry_run_and_report_with_a_tiny_model(tmp_path, capsys):
+    """``solver dry-run`` on the bundled demo set with a tiny random model: every task is
+    sampled in a worker process, the submission is complete and valid, the table and the
+    score line are printed; ``solver report`` draws the figures."""
+    from tiny import make_tiny_model
+
+    from solver.__main__ import main
+    from solver.run import DEMO_DIR
+
+    folder = make_tiny_model(tmp_path / "m", solver_json={"prompt": {"encoder": "sparse"},
+                                                          "max_new_tokens": 16})
+    rd = tmp_path / "run"
+    code = main(["dry-run", "--model", str(folder), "--run-dir", str(rd), "--samples", "4",
+                 "--epochs", "1", "--time-budget", "5m", "--workers", "1"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    tasks = grids.load_tasks(DEMO_DIR / "challenges.json").tasks
+    assert len(tasks) == 7
+    sub = check_complete(rd / "submission.json", tasks)
+    assert set(sub) == set(tasks)
+    assert "score: 0.0000 (solved tasks 0/7)" in text  # a random model solves nothing
+    assert "submission" in text and "valid" in text
+    journal = read_journal(rd)
+    assert set(journal) == set(tasks)
+    rep = orjson.loads((rd / "tasks" / "squares-9-s2025-0000.json").read_bytes())
+    assert rep["rounds"][0]["samples"] == 4 and rep["config"]["epochs"] == 1
+    assert "[squares-9-s2025-0000] round 0: valid" in (rd / "run.log").read_text()
+    settings = orjson.loads((rd / "settings.json").read_bytes())
+    assert settings["her"]["samples"] == 4 and settings["model"]["path"] == str(folder)
+
+    assert main(["report", str(rd)]) == 0
+    out = capsys.readouterr().out
+    assert "squares-25-s2025-0000" in out
+    pytest.importorskip("matplotlib")
+    assert len(list((rd / "report").glob("*.png"))) == 14
