@@ -10,8 +10,10 @@ program is exact on every train pair, after ``epochs`` trainings, or at the dead
 
 Per round the report records: samples, valid programs (ran, returned a grid for every
 input), distinct outputs, best / mean train pixel accuracy (over valid samples, and the
-per-sample list for the distribution figure), new relabeled examples, examples trained,
-loss, and seconds per stage.
+per-sample list for the distribution figure; ``mean_train_acc_all`` counts failed samples
+as 0), new relabeled examples, examples trained, loss, and seconds per stage. The report
+also has ``solved_round`` and ``solved_s`` (seconds from the task's start) when a program
+became exact on every train pair.
 
 Attempts (two per test input) are ranked over every program of every round by (exact on
 all train pairs, mean train pixel accuracy, votes = samples that produced the same
@@ -419,6 +421,7 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
                        new_outputs=len(new_keys),
                        best_train_acc=max(accs) if accs else 0.0,
                        mean_train_acc=sum(accs) / n_valid if n_valid else 0.0,
+                       mean_train_acc_all=sum(accs) / len(samples) if samples else 0.0,
                        exact_programs=sum(votes[c] for k in keys if pool[k].exact
                                           for c in groups[k]),
                        accuracies=[round(a, 4) for a in accs],
@@ -427,6 +430,7 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
                        examples_trained=0, loss=None, train_s=0.0)
             if exact_now and "solved_round" not in report:
                 report["solved_round"] = rnd
+                report["solved_s"] = round(t2 - t_start, 3)
             last = rnd == config.epochs
             stop = None
             if exact_now and config.stop_when_exact:

@@ -241,6 +241,7 @@ def test_loop_learns_until_exact(monkeypatch, executor):
     rep = solve_task(TASK, model, executor, HerConfig(samples=8, epochs=5), progress=updates.append,
                      trainer=trainer)
     assert rep["status"] == "exact" and rep["stopped"] == "exact" and rep["solved_round"] == 1
+    assert 0 < rep["solved_s"] <= rep["seconds"]
     r0, r1 = rep["rounds"]
     assert (r0["samples"], r0["valid"], r0["distinct"], r0["new_outputs"]) == (5, 4, 3, 3)
     assert r0["best_train_acc"] == pytest.approx(8 / 9)
