@@ -447,14 +447,14 @@ def test_oversized_program_is_refused_without_running(executor):
 
 def test_manager_death_is_survived():
     progs = healthy_programs(40, seed=11)
-    slow = [f"import time\ndef task(img):\n    time.sleep(0.2)\n    return img\n# {i}\n"
-            for i in range(6)]
+    slow = [f"import time\ndef task(img):\n    time.sleep(0.05)\n    return img\n# {i}\n"
+            for i in range(6)]  # 0.15 s each on the 3 inputs
     with Executor(workers=2, timeout_s=5.0, chunk=2) as ex:
         assert [r.outputs for r in ex.run(progs[:5], INPUTS)] == [expected(p) for p in progs[:5]]
         os.kill(ex.manager_pid, signal.SIGKILL)  # between runs
         res = ex.run(progs[5:20], INPUTS)
         assert [r.outputs for r in res] == [expected(p) for p in progs[5:20]]
-        timer = threading.Timer(0.3, lambda: os.kill(ex.manager_pid, signal.SIGKILL))
+        timer = threading.Timer(0.2, lambda: os.kill(ex.manager_pid, signal.SIGKILL))
         timer.start()  # during a run
         res = ex.run(slow + progs[20:], INPUTS)
         timer.join()
