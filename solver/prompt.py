@@ -133,11 +133,32 @@ def _use_chat(config: PromptConfig, tokenizer) -> bool:
 
 
 def check_digit_tokens(tokenizer) -> None:
-    """Every digit 0..9 must be exactly one token (grids are read digit by digit)."""
+    """Every digit 0..9 must be exactly one token, alone and inside a row of digits
+    (grids are read digit by digit; a tokenizer that merges "12" cannot show cells)."""
     bad = []
     for d in "0123456789":
         ids = tokenizer.encode(d, add_special_tokens=False)
         if len(ids) != 1:
             bad.append(f"{d!r} -> {ids}")
+    for row in ("0 0123456789", "12 9876543210 1 1"):
+        for tid in tokenizer.encode(row, add_special_tokens=False):
+            piece = tokenizer.decode([tid])
+            if sum(ch.isdigit() for ch in piece) > 1:
+                bad.append(f"{piece!r} in {row!r}")
     if bad:
-        raise ValueError("tokenizer splits digits into several tokens: " + ", ".join(bad))
+        raise ValueError("tokenizer does not keep digits as single tokens: " + ", ".join(bad))
+
+
+class PromptTooLong(ValueError):
+    """A task whose prompt plus the program budget does not fit the model's context: the
+    caller skips the task with ``str(e)`` as the reason."""
+
+    def __init__(self, task_id: str | None, prompt_tokens: int, max_new_tokens: int,
+                 context_length: int):
+        self.task_id = task_id
+        self.prompt_tokens = prompt_tokens
+        self.max_new_tokens = max_new_tokens
+        self.context_length = context_length
+        who = f"task {task_id}: " if task_id is not None else ""
+        super().__init__(f"{who}prompt too long: {prompt_tokens} prompt tokens + "
+                         f"{max_new_tokens} new tokens > context {context_length}")

@@ -1,0 +1,550 @@
+"""The language model: offline loading, fast batched sampling, per-task LoRA adapters.
+
+Loading reads a local folder only (``local_files_only``; a path that is not an existing
+model folder is an error naming it, never a hub lookup). ``quantization`` picks full
+weights or bitsandbytes 8-bit/4-bit (both also work on CPU). An optional ``solver.json``
+in the folder sets the prompt format and sampling defaults::
+
+    {"prompt": {"encoder": "sparse", "chat": false}, "max_new_tokens": 160}
+
+Sampling n programs for one prompt (:meth:`Model.sample`):
+
+- the prompt is run through the model once; its key/value cache is copied into every row
+  of a preallocated cache (no per-step concatenation), so a batch of B rows costs one
+  prompt forward plus B-row decode steps, where plain ``generate`` with
+  ``num_return_sequences`` runs the prompt B times;
+- each row has its own temperature (``SampleConfig.temperatures`` is cycled over rows; 0
+  means greedy) and nucleus (top-p) filtering, all in one batch;
+- a row stops at EOS or when the program ends: the first non-indented line or a closing
+  code fence after the body. Finished rows are dropped from the batch as it shrinks;
+- on an out-of-memory error the batch size is halved and the batch retried (the smaller
+  size is kept for the rest of the model's life);
+- seeded: the same (seed, batch size, config) gives the same samples.
+
+Adapters: :meth:`Model.add_adapter` attaches a fresh LoRA (peft) whose parameters are the
+only ones with ``requires_grad``; training and sampling go through it;
+:meth:`Model.remove_adapter` unloads it and leaves the base weights bit-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from transformers.cache_utils import DynamicCache, DynamicLayer
+
+from . import prompt as prompt_mod
+from .grids import Task
+from .prompt import PromptConfig, PromptTooLong
+
+DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
+DEFAULT_MAX_NEW_TOKENS = 512
+MAX_BATCH = 256
+QUANTIZATIONS = ("none", "8bit", "4bit")
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+class ModelLoadError(ValueError):
+    """A model folder that cannot be used (missing, not a model, bad solver.json, bad tokenizer)."""
+
+
+# ---------------------------------------------------------------- settings and results
+
+
+@dataclass
+class ModelConfig:
+    path: str | None = None  # local model folder; None: the embedded default model
+    quantization: str = "none"  # none | 8bit | 4bit (bitsandbytes; works on CPU too)
+    device: str = "auto"  # auto (cuda:0 when available, else cpu) | cpu | cuda:N
+    dtype: str = "auto"  # auto (bf16 on GPUs that support it, fp16 on others, fp32 on CPU) | float32 | bfloat16 | float16
+
+    def __post_init__(self) -> None:
+        if self.quantization not in QUANTIZATIONS:
+            raise ValueError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, "
+                             f"got {self.quantization!r}")
+        if self.dtype != "auto" and self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be auto or one of {', '.join(DTYPES)}, got {self.dtype!r}")
+
+
+@dataclass
+class SampleConfig:
+    n: int = 256  # programs to sample
+    temperatures: tuple[float, ...] = (0.5,)  # cycled over rows (row i gets temperatures[i % k]); 0 = greedy
+    top_p: float = 0.95  # nucleus sampling: keep the smallest set of tokens with this much probability
+    max_new_tokens: int | None = None  # None: the model's default (solver.json, else 512)
+    batch_size: int | None = None  # None: as large as fits (halved on out-of-memory)
+    seed: int = 0  # same seed and batch size give the same samples
+    stop: bool = True  # stop rows at EOS / end of the program; False: always max_new_tokens (benchmarks)
+
+
+@dataclass
+class Sample:
+    text: str  # the completion after the prompt, up to the end of the program
+    code: str  # the program: prompt.extract_code(text)
+    n_tokens: int  # generated tokens (EOS not counted)
+    temperature: float
+    token_ids: tuple[int, ...] = ()  # the generated tokens (with the one that ended the program)
+
+
+@dataclass
+class SampleStats:
+    """What the last :meth:`Model.sample` call did (for logs and tests)."""
+
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+    batch_sizes: list[int] = field(default_factory=list)  # per batch actually completed
+    oom_retries: int = 0
+    seconds: float = 0.0
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for but CUDA is not available")
+    return dev
+
+
+def _resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    if dtype != "auto":
+        return DTYPES[dtype]
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def read_solver_json(folder: Path) -> dict:
+    """The folder's ``solver.json`` (``{}`` when absent); errors name the file."""
+    path = folder / "solver.json"
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise ModelLoadError(f"{path}: not readable JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"{path}: expected a JSON object")
+    unknown = set(data) - {"prompt", "max_new_tokens", "context_length", "note"}
+    if unknown:
+        raise ModelLoadError(f"{path}: unknown keys {sorted(unknown)}")
+    return data
+
+
+def load(config: ModelConfig | None = None) -> "Model":
+    """Load model and tokenizer from a local folder (never the hub)."""
+    config = config or ModelConfig()
+    folder = Path(config.path) if config.path is not None else DEFAULT_MODEL_DIR
+    if not folder.is_dir():
+        hint = (" (the embedded default model is not installed; pass a model folder with --model)"
+                if config.path is None else "")
+        raise ModelLoadError(f"model folder {folder} does not exist{hint}")
+    if not (folder / "config.json").is_file():
+        raise ModelLoadError(f"model folder {folder} has no config.json: not a model folder")
+    extra = read_solver_json(folder)
+    try:
+        prompt_config = PromptConfig(**extra.get("prompt", {}))
+    except (TypeError, ValueError) as e:
+        raise ModelLoadError(f"{folder / 'solver.json'}: prompt: {e}") from None
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = _resolve_device(config.device)
+    dtype = _resolve_dtype(config.dtype, device)
+    kwargs: dict = {"local_files_only": True, "dtype": dtype}
+    if config.quantization != "none":
+        from transformers import BitsAndBytesConfig
+
+        if config.quantization == "4bit":
+            kwargs["quantization_config"] = BitsAndBytesConfig(
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
+        else:
+            kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
+        kwargs["device_map"] = {"": str(device)}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+    except (OSError, ValueError, KeyError) as e:
+        raise ModelLoadError(f"model folder {folder}: cannot load ({type(e).__name__}: {e})") from None
+    if config.quantization == "none":
+        model.to(device)
+    model.eval()
+    for mod in model.modules():
+        if hasattr(mod, "support_avx512bf16_for_cpu"):
+            # bitsandbytes (4-bit, CPU) repacks weights for a faster inference kernel on the
+            # first no-grad forward; that kernel has no backward (LoRA training through it
+            # silently gets wrong gradients) and state_dict() unpacks again: keep one format
+            mod.support_avx512bf16_for_cpu = False
+    try:
+        prompt_mod.check_digit_tokens(tokenizer)
+    except ValueError as e:
+        raise ModelLoadError(f"model folder {folder}: {e}") from None
+    context = int(extra.get("context_length") or getattr(model.config, "max_position_embeddings", 0)
+                  or 2048)
+    return Model(model, tokenizer, prompt_config, device, context,
+                 int(extra.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS), folder, config)
+
+
+# ---------------------------------------------------------------- sampling pieces
+
+
+class RowTemperatureTopP:
+    """Logits processor: row i is divided by its temperature, rows at temperature 0 keep
+    only their argmax, then every row keeps its top-p nucleus (others set to -inf).
+
+    Also usable as a transformers ``LogitsProcessor`` (``__call__(input_ids, scores)``).
+    """
+
+    def __init__(self, temperatures: torch.Tensor, top_p: float = 1.0):
+        self.temperatures = temperatures
+        self.top_p = top_p
+
+    def __call__(self, input_ids: torch.Tensor | None, scores: torch.Tensor) -> torch.Tensor:
+        scores = scores.float()
+        t = self.temperatures.to(scores.device, torch.float32)
+        greedy = t <= 0
+        out = scores / torch.where(greedy, torch.ones_like(t), t)[:, None]
+        if greedy.any():
+            top = scores.argmax(dim=-1, keepdim=True)
+            only_top = torch.full_like(scores, float("-inf")).scatter(1, top, 0.0)
+            out = torch.where(greedy[:, None], only_top, out)
+        if self.top_p < 1.0:
+            sorted_logits, order = out.sort(dim=-1, descending=True)
+            probs = sorted_logits.softmax(dim=-1)
+            before = probs.cumsum(dim=-1) - probs  # mass of the strictly better tokens
+            drop_sorted = before >= self.top_p  # the first token is always kept
+            drop = torch.zeros_like(drop_sorted).scatter(1, order, drop_sorted)
+            out = out.masked_fill(drop, float("-inf"))
+        return out
+
+
+def _is_oom(e: BaseException) -> bool:
+    if isinstance(e, torch.OutOfMemoryError):
+        return True
+    msg = str(e).lower()
+    return isinstance(e, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg)
+
+
+class _PreallocLayer(DynamicLayer):
+    """One layer's KV cache in a preallocated buffer. ``keys``/``values`` are views of the
+    filled part, so a step writes one slot instead of concatenating the whole cache (what
+    ``DynamicLayer`` does), and attention covers only the filled part (unlike a
+    ``StaticCache``, which attends over its full length). Masks and positions are computed
+    as for a growing cache, since this is a ``DynamicLayer``."""
+
+    def __init__(self, k: torch.Tensor, v: torch.Tensor, rows: int, capacity: int):
+        super().__init__()
+        self._k = k.new_empty((rows, k.shape[1], capacity, k.shape[3]))
+        self._v = v.new_empty((rows, v.shape[1], capacity, v.shape[3]))
+        self._n = k.shape[2]
+        self._k[:, :, :self._n] = k
+        self._v[:, :, :self._n] = v
+        self.dtype, self.device = k.dtype, k.device
+        self.is_initialized = True
+        self._views()
+
+    def _views(self) -> None:
+        self.keys = self._k[:, :, :self._n]
+        self.values = self._v[:, :, :self._n]
+
+    def update(self, key_states, value_states, *args, **kwargs):
+        q = key_states.shape[2]
+        self._k[:, :, self._n:self._n + q] = key_states
+        self._v[:, :, self._n:self._n + q] = value_states
+        self._n += q
+        self._views()
+        return self.keys, self.values
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        self._k = self._k[indices]
+        self._v = self._v[indices]
+        self._views()
+
+    def get_seq_length(self) -> int:
+        return self._n
+
+
+def _prealloc_cache(prefix: list[tuple[torch.Tensor, torch.Tensor]], rows: int,
+                    capacity: int) -> DynamicCache:
+    """A cache whose every row starts with the prompt's keys/values, room for ``capacity``."""
+    cache = DynamicCache()
+    cache.layer_class_to_replicate = None
+    cache.layers = [_PreallocLayer(k, v, rows, capacity) for k, v in prefix]
+    return cache
+
+
+class _StopTracker:
+    """Per-row end-of-program detection from token texts.
+
+    The completion starts at the beginning of a line (the prompt ends with the program's
+    head). A row is finished at EOS, or at the first character that is not whitespace at
+    the start of a line with no indentation (a new top-level statement, trailing prose or
+    a closing fence): the program body is over.
+    """
+
+    # line states: 0 = only unindented whitespace-free start, 1 = indented so far, 2 = inside a line
+    def __init__(self, tokenizer, eos_ids: set[int]):
+        self.tokenizer = tokenizer
+        self.eos_ids = eos_ids
+        self._text: dict[int, str] = {}
+        self._step: dict[tuple[int, int], tuple[int, bool]] = {}
+        anchor = tokenizer.encode("a", add_special_tokens=False)
+        self._anchor = anchor if len(anchor) == 1 else []
+        self._anchor_text = tokenizer.decode(self._anchor) if self._anchor else ""
+
+    def token_text(self, tid: int) -> str:
+        text = self._text.get(tid)
+        if text is None:
+            if self._anchor:
+                both = self.tokenizer.decode(self._anchor + [tid])
+                text = (both[len(self._anchor_text):] if both.startswith(self._anchor_text)
+                        else self.tokenizer.decode([tid]))
+            else:
+                text = self.tokenizer.decode([tid])
+            self._text[tid] = text
+        return text
+
+    def advance(self, state: int, tid: int) -> tuple[int, bool]:
+        """(new line state, finished) after emitting token ``tid`` in ``state``."""
+        key = (tid, state)
+        hit = self._step.get(key)
+        if hit is not None:
+            return hit
+        if tid in self.eos_ids:
+            hit = (state, True)
+        else:
+            done = False
+            for ch in self.token_text(tid):
+                if ch == "\n":
+                    state = 0
+                elif ch in " \t":
+                    if state == 0:
+                        state = 1
+                elif ch == "\r":
+                    continue
+                else:
+                    if state == 0:
+                        done = True
+                        break
+                    state = 2
+            hit = (state, done)
+        self._step[key] = hit
+        return hit
+
+
+# ---------------------------------------------------------------- the model
+
+
+class Model:
+    """A loaded checkpoint: ``.model`` (torch module, a peft model while an adapter is
+    attached), ``.tokenizer``, ``.prompt_config``, ``.device``, ``.context_length``."""
+
+    def __init__(self, model, tokenizer, prompt_config: PromptConfig, device: torch.device,
+                 context_length: int, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+                 path: Path | None = None, config: ModelConfig | None = None):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.prompt_config = prompt_config
+        self.device = device
+        self.context_length = context_length
+        self.max_new_tokens = max_new_tokens
+        self.path = path
+        self.config = config
+        self.max_batch = MAX_BATCH  # lowered for good on out-of-memory
+        self.last_stats = SampleStats()
+        self._base = None  # the model without adapter while one is attached
+        self._grad_flags: dict[str, bool] | None = None
+        eos = set()
+        for src in (getattr(tokenizer, "eos_token_id", None),
+                    getattr(getattr(model, "generation_config", None), "eos_token_id", None)):
+            if isinstance(src, int):
+                eos.add(src)
+            elif isinstance(src, (list, tuple)):
+                eos.update(int(x) for x in src)
+        self.eos_ids = eos
+        self._stops = _StopTracker(tokenizer, eos)
+
+    # ------------------------------------------------------------ prompts
+
+    @property
+    def uses_chat(self) -> bool:
+        return prompt_mod._use_chat(self.prompt_config, self.tokenizer)
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of a prompt (special tokens added unless the chat template did it)."""
+        return self.tokenizer.encode(text, add_special_tokens=not self.uses_chat)
+
+    def prompt_for(self, task: Task, max_new_tokens: int | None = None) -> str:
+        """The prompt for ``task``; raises :class:`PromptTooLong` (a clean skip reason)
+        when prompt plus ``max_new_tokens`` does not fit the model's context."""
+        text = prompt_mod.build_prompt(task, self.prompt_config, self.tokenizer)
+        new = max_new_tokens or self.max_new_tokens
+        n = len(self.encode(text))
+        if n + new > self.context_length:
+            raise PromptTooLong(task.id, n, new, self.context_length)
+        return text
+
+    # ------------------------------------------------------------ sampling
+
+    def sample(self, prompt: str, cfg: SampleConfig | None = None) -> list[Sample]:
+        """``cfg.n`` completions of ``prompt`` (rows in order; row i at temperature
+        ``temperatures[i % k]``)."""
+        cfg = cfg or SampleConfig()
+        t0 = time.perf_counter()
+        max_new = cfg.max_new_tokens or self.max_new_tokens
+        ids = self.encode(prompt)
+        if len(ids) + max_new > self.context_length:
+            raise PromptTooLong(None, len(ids), max_new, self.context_length)
+        if not cfg.temperatures:
+            raise ValueError("SampleConfig.temperatures is empty")
+        if not 0.0 < cfg.top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {cfg.top_p}")
+        stats = SampleStats(prompt_tokens=len(ids))
+        self.last_stats = stats
+        temps = [float(cfg.temperatures[i % len(cfg.temperatures)]) for i in range(cfg.n)]
+        # no_grad, not inference_mode: bitsandbytes repacks 4-bit weights for the CPU on the
+        # first forward, and inference tensors stored in the module would break training
+        with torch.no_grad():
+            prefix, last_logits = self._prefill(ids)
+            out: list[Sample] = []
+            batch = min(cfg.batch_size or self.max_batch, max(cfg.n, 1))
+            start = 0
+            while start < cfg.n:
+                rows = min(batch, cfg.n - start)
+                try:
+                    got = self._decode(prefix, last_logits, temps[start:start + rows], cfg,
+                                       max_new, seed=_mix_seed(cfg.seed, start))
+                except Exception as e:  # noqa: BLE001 - only out-of-memory is handled
+                    if not _is_oom(e) or rows <= 1:
+                        raise
+                    stats.oom_retries += 1
+                    batch = max(1, rows // 2)
+                    self.max_batch = min(self.max_batch, batch)
+                    if self.device.type == "cuda":
+                        torch.cuda.empty_cache()
+                    continue
+                out.extend(got)
+                stats.batch_sizes.append(rows)
+                start += rows
+        stats.generated_tokens = sum(s.n_tokens for s in out)
+        stats.seconds = time.perf_counter() - t0
+        return out
+
+    def _forward(self, input_ids: torch.Tensor, cache):
+        """One model call (the seam where tests inject faults)."""
+        return self.model(input_ids=input_ids, past_key_values=cache, use_cache=True)
+
+    def _prefill(self, ids: list[int]):
+        cache = DynamicCache()
+        x = torch.tensor([ids], dtype=torch.long, device=self.device)
+        out = self._forward(x, cache)
+        prefix = [(layer.keys, layer.values) for layer in cache.layers]
+        return prefix, out.logits[:, -1, :].float()
+
+    def _decode(self, prefix, last_logits: torch.Tensor, temps: list[float], cfg: SampleConfig,
+                max_new: int, seed: int) -> list[Sample]:
+        """One batch: every row continues the shared prompt cache."""
+        rows = len(temps)
+        gen = torch.Generator(device=self.device)
+        gen.manual_seed(seed)
+        cache = _prealloc_cache(prefix, rows, prefix[0][0].shape[2] + max_new)
+        row_temps = torch.tensor(temps, device=self.device)
+        tokens = [[] for _ in range(rows)]
+        state = [0] * rows
+        ended = [False] * rows  # stopped by an unindented line (not EOS or the budget)
+        pos_row = list(range(rows))  # batch position -> row
+        live = [True] * rows  # per batch position; finished rows ride along until a shrink
+        logits = last_logits.expand(rows, -1)
+        for step in range(max_new):
+            probs = RowTemperatureTopP(row_temps, cfg.top_p)(None, logits).softmax(dim=-1)
+            nxt = torch.multinomial(probs, 1, generator=gen)  # [batch, 1]
+            n_live = 0
+            for pos, tid in enumerate(nxt[:, 0].tolist()):
+                if not live[pos]:
+                    continue
+                row = pos_row[pos]
+                if cfg.stop:
+                    state[row], done = self._stops.advance(state[row], tid)
+                    if done:
+                        live[pos] = False
+                        if tid not in self.eos_ids:  # EOS is not part of the text
+                            tokens[row].append(tid)
+                            ended[row] = True
+                        continue
+                tokens[row].append(tid)
+                n_live += 1
+            if n_live == 0 or step == max_new - 1:
+                break
+            if n_live <= 0.75 * len(pos_row):  # drop finished rows from the batch
+                keep = [p for p in range(len(pos_row)) if live[p]]
+                idx = torch.tensor(keep, device=self.device)
+                cache.batch_select_indices(idx)
+                row_temps, nxt = row_temps[idx], nxt[idx]
+                pos_row = [pos_row[p] for p in keep]
+                live = [True] * len(keep)
+            logits = self._forward(nxt, cache).logits[:, -1, :].float()
+        samples = []
+        for row in range(rows):
+            text = self.tokenizer.decode(tokens[row], skip_special_tokens=True)
+            if cfg.stop and ended[row]:  # drop the unindented line that ended the program
+                text = text[:text.rfind("\n") + 1]
+            samples.append(Sample(text, prompt_mod.extract_code(text), len(tokens[row]),
+                                  temps[row], tuple(tokens[row])))
+        return samples
+
+    # ------------------------------------------------------------ adapters
+
+    @property
+    def has_adapter(self) -> bool:
+        return self._base is not None
+
+    def add_adapter(self, r: int = 16, alpha: int = 32, dropout: float = 0.0,
+                    target_modules: Sequence[str] | str | None = None, seed: int = 0) -> None:
+        """Attach a fresh LoRA: only its parameters require grad; ``.model`` becomes the
+        peft model (train and sample through it)."""
+        from peft import LoraConfig, get_peft_model
+
+        if self._base is not None:
+            raise RuntimeError("an adapter is already attached; remove_adapter() first")
+        base = self.model
+        self._grad_flags = {n: p.requires_grad for n, p in base.named_parameters()}
+        lora = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, bias="none",
+                          target_modules=list(target_modules) if isinstance(
+                              target_modules, (list, tuple)) else target_modules,
+                          task_type="CAUSAL_LM")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            try:
+                peft_model = get_peft_model(base, lora)
+            except ValueError:
+                if target_modules is not None:
+                    raise
+                lora.target_modules = "all-linear"  # architectures peft has no default for
+                peft_model = get_peft_model(base, lora)
+        self._base = base
+        self.model = peft_model
+        self.model.eval()
+
+    def remove_adapter(self) -> None:
+        """Drop the adapter; the base weights are exactly as before it was added."""
+        if self._base is None:
+            return
+        base = self.model.unload()
+        self.model = base
+        self._base = None
+        for n, p in base.named_parameters():
+            if self._grad_flags is not None and n in self._grad_flags:
+                p.requires_grad_(self._grad_flags[n])
+        self._grad_flags = None
+        base.eval()
+
+
+def _mix_seed(seed: int, start: int) -> int:
+    return (int(seed) * 1_000_003 + start * 7919) % (2 ** 63)
