@@ -365,6 +365,9 @@ class Executor:
         inputs_msg = b"I" + struct.pack("<H", len(inputs)) + b"".join(
             bytes((len(g), len(g[0]))) + bytes(v for row in g for v in row) for g in inputs)
         unique: dict[str, int] = {}
+        for p in programs:
+            if type(p) is not str:
+                raise TypeError(f"programs must be str, got {type(p).__name__}")
         order = [unique.setdefault(p, len(unique)) for p in programs]
         sources = list(unique)
         self.stats["programs"] += len(programs)
