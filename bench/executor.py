@@ -138,6 +138,24 @@ def spawn_each(programs, inputs, parallel: int) -> list:
     return results
 
 
+def _proc_cpu(pid: int) -> float:
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pool_cpu(ex) -> float:
+    """CPU seconds used so far by this process and the executor's live workers."""
+    total = time.process_time()
+    for w in ex._workers:
+        try:
+            total += _proc_cpu(w.pid)
+        except OSError:
+            pass
+    return total
+
+
 def timed(fn) -> tuple[float, object]:
     t = time.perf_counter()
     out = fn()
@@ -171,16 +189,21 @@ def main(argv=None) -> int:
     ex1.run(programs[:50], inputs)
     times: dict[str, list[float]] = {"bare": [], "pool": [], "pool1": [], "fork": [],
                                      "spawn": []}
+    cpu: dict[str, list[float]] = {"bare": [], "pool": []}  # CPU seconds per batch
     sample = programs[:args.spawn_sample]
     for rep in range(args.repeats):
         modes = ["bare", "pool", "pool1", "fork", "spawn"]
         modes = modes[rep % 5:] + modes[:rep % 5]
         for mode in modes:
             if mode == "bare":
+                c0 = time.process_time()
                 dt, out = timed(lambda: bare(programs, inputs))
+                cpu["bare"].append(time.process_time() - c0)
                 assert out == truth
             elif mode == "pool":
+                c0 = pool_cpu(ex)
                 dt, res = timed(lambda: ex.run(programs, inputs))
+                cpu["pool"].append(pool_cpu(ex) - c0)  # no worker was replaced: same pids
                 assert [r.outputs for r in res] == truth, {r.status for r in res}
             elif mode == "pool1":
                 dt, res = timed(lambda: ex1.run(programs, inputs))
@@ -210,7 +233,11 @@ def main(argv=None) -> int:
         print(f"| {labels[m]} | {rate[m]:,.0f} | {lo:,.0f}..{hi:,.0f} | "
               f"{rate[m] / rate['bare']:.2f}x |")
     ex1.close()
-    print(f"\npool / bare = {rate['pool'] / rate['bare']:.2f}; 1-worker pool / bare = "
+    us = {m: statistics.median(v) / len(programs) * 1e6 for m, v in cpu.items()}
+    print(f"\nCPU per program (median; less sensitive to other load than wall time): bare "
+          f"{us['bare']:.0f} us, pool {us['pool']:.0f} us (workers + caller) -> "
+          f"{parallel} idle cores would allow ~{parallel / us['pool'] * 1e6:,.0f} programs/s")
+    print(f"pool / bare = {rate['pool'] / rate['bare']:.2f}; 1-worker pool / bare = "
           f"{rate['pool1'] / rate['bare']:.2f}; pool / fork = "
           f"{rate['pool'] / rate['fork']:.1f}; pool / spawn = {rate['pool'] / rate['spawn']:.0f}")
 
