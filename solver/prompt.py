@@ -106,7 +106,7 @@ def build_target(code: str) -> str:
     return code[len(PROGRAM_HEAD):]
 
 
-_FENCE_END = re.compile(r"^\s*```", re.MULTILINE)
+_FENCE_END = re.compile(r"```")  # a closing fence, also at the end of a code line
 
 
 def extract_code(completion: str) -> str:
