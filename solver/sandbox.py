@@ -33,7 +33,10 @@ What it guarantees:
 - When the caller is root (Kaggle), each worker also enters an empty, read-only root
   directory (chroot), a network namespace with no interfaces (no sockets reach anything,
   not even loopback), and drops to ``nobody`` with no groups: it cannot read, write,
-  truncate or delete the caller's files, nor signal the caller or the manager.
+  truncate or delete the caller's files, nor signal the caller or the manager. The manager
+  tries the lock-down in a probe child first: where a container forbids chroot or network
+  namespaces, those two are skipped (``Executor.info`` says what is in force); where the
+  user switch itself fails, the executor refuses to start (SandboxError).
 - The caller never unpickles or evaluates worker bytes: results are a fixed binary record,
   checked field by field (status code, lengths, every grid side 1..30 before its cells are
   read, cells 0..9: :func:`solver.grids.grid_problem`'s checks in its order) before rows are
@@ -254,7 +257,10 @@ class Executor:
         if msg is None:
             self.close()
             raise SandboxError("sandbox manager did not start")
-        self.info = {k: msg[k] for k in ("root", "netns", "chroot")}
+        if msg.get("error"):
+            self.close()
+            raise SandboxError(f"sandbox unusable here: {msg['error']}")
+        self.info = {k: msg[k] for k in ("root", "netns", "chroot", "chroot_error") if k in msg}
         self.manager_pid = msg["pid"]
         self._sel.register(self._ctl, selectors.EVENT_READ, None)
 

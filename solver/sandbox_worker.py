@@ -455,6 +455,33 @@ def _worker_main(fd: int, cfg: dict) -> None:
 # ---------------------------------------------------------------- the manager
 
 
+def _probe(cfg: dict) -> str | None:
+    """Fork a child that locks itself down as a worker would; None if that worked."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            _lock_down(cfg, w)
+            os.write(w, b"ok")
+        except BaseException as e:
+            try:
+                os.write(w, f"{type(e).__name__}: {e}".encode("utf-8", "replace")[:300])
+            except BaseException:
+                pass
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 512)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    return None if data == b"ok" else (data.decode("utf-8", "replace") or "it died")
+
+
 def manager_main(ctl_fd: int, cfg_json: str) -> None:
     """Preload, then fork workers on request; report every worker's exit status."""
     import json
@@ -495,6 +522,15 @@ def manager_main(ctl_fd: int, cfg_json: str) -> None:
             os.chmod(chroot_dir, 0o555)
             cfg["chroot"] = chroot_dir
             info["chroot"] = True
+    problem = _probe(cfg)
+    if problem and cfg.get("chroot"):  # e.g. no CAP_SYS_CHROOT in this container
+        info["chroot_error"] = problem
+        os.rmdir(chroot_dir)
+        chroot_dir = cfg["chroot"] = None
+        info["chroot"] = False
+        problem = _probe(cfg)
+    if problem:
+        info["error"] = f"a worker cannot lock itself down: {problem}"
     rfd, wfd = os.pipe()
     os.set_blocking(wfd, False)
     signal.set_wakeup_fd(wfd)
