@@ -461,3 +461,13 @@ def test_manager_death_is_survived():
         assert [r.status for r in res[:6]] == ["ok"] * 6
         assert [r.outputs for r in res[6:]] == [expected(p) for p in progs[20:]]
         assert ex.stats["manager_restarts"] >= 2
+
+
+@pytest.mark.skipif(not ROOT, reason="privilege drop and chroot need root")
+def test_workers_run_as_nobody_in_an_empty_root(executor):
+    assert executor.info["root"] and executor.info["chroot"]
+    prog = ("import os\ndef task(img):\n"
+            "    return [[int(os.getuid() == 65534), int(os.geteuid() == 65534),"
+            " int(os.listdir('/') == []), int(os.getgroups() == [])]]\n")
+    (r,) = executor.run([prog], INPUTS[:1])
+    assert r.ok and r.outputs == [((1, 1, 1, 1),)]
