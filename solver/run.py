@@ -605,7 +605,7 @@ def add_solve_arguments(p, dry_run: bool = False) -> None:
     p.add_argument("--max-task-time", default=None,
                    help="cap on one task's share of the budget, e.g. 15m (default: no cap)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--exec-timeout", type=float, default=1.0,
+    p.add_argument("--exec-timeout", type=float, default=0.25,
                    help="seconds per program run (all inputs)")
 
 
