@@ -226,6 +226,7 @@ class Executor:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
+            self._remove_root_dir()
 
     def _start_manager(self) -> None:
         import pwd
@@ -262,7 +263,17 @@ class Executor:
             raise SandboxError(f"sandbox unusable here: {msg['error']}")
         self.info = {k: msg[k] for k in ("root", "netns", "chroot", "chroot_error") if k in msg}
         self.manager_pid = msg["pid"]
+        self._root_dir = msg.get("chroot_dir")
         self._sel.register(self._ctl, selectors.EVENT_READ, None)
+
+    def _remove_root_dir(self) -> None:
+        # The manager removes its empty root folder on exit; not when it was killed.
+        if getattr(self, "_root_dir", None):
+            try:
+                os.rmdir(self._root_dir)
+            except OSError:
+                pass
+            self._root_dir = None
 
     def _ctl_read(self, timeout: float) -> dict | None:
         """One message from the manager (None on timeout); exits are filed as they come."""
@@ -309,6 +320,7 @@ class Executor:
             self._proc.kill()
             self._proc.wait()
             self._proc = None
+            self._remove_root_dir()
         self._exits.clear()
         self.stats["manager_restarts"] += 1
         self._start_manager()

@@ -387,8 +387,12 @@ def _lock_down(cfg: dict, keep_fd: int) -> None:
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.close(null)
-    os.closerange(3, keep_fd)
-    os.closerange(keep_fd + 1, 65536)
+    root_fd = cfg.get("chroot_fd")
+    lo = 3
+    for fd in sorted({keep_fd, root_fd} - {None}):
+        os.closerange(lo, fd)
+        lo = fd + 1
+    os.closerange(lo, 65536)
 
     libc = cfg.get("_libc")
     if libc is not None:
@@ -411,9 +415,10 @@ def _lock_down(cfg: dict, keep_fd: int) -> None:
         except (ValueError, OSError):
             pass
     if os.geteuid() == 0:
-        root = cfg.get("chroot")
-        if root:
-            os.chroot(root)
+        if root_fd is not None:  # by descriptor: works even if a /tmp cleaner removed it
+            os.fchdir(root_fd)
+            os.chroot(".")
+            os.close(root_fd)
         os.chdir("/")
         uid, gid = int(cfg["uid"]), int(cfg["gid"])
         os.setgroups([])
@@ -520,13 +525,14 @@ def manager_main(ctl_fd: int, cfg_json: str) -> None:
         if cfg.get("empty_root", True):
             chroot_dir = tempfile.mkdtemp(prefix="solver-sandbox-root-")
             os.chmod(chroot_dir, 0o555)
-            cfg["chroot"] = chroot_dir
+            cfg["chroot_fd"] = os.open(chroot_dir, os.O_RDONLY | os.O_DIRECTORY)
             info["chroot"] = True
     problem = _probe(cfg)
-    if problem and cfg.get("chroot"):  # e.g. no CAP_SYS_CHROOT in this container
+    if problem and cfg.get("chroot_fd") is not None:  # e.g. no CAP_SYS_CHROOT here
         info["chroot_error"] = problem
+        os.close(cfg.pop("chroot_fd"))
         os.rmdir(chroot_dir)
-        chroot_dir = cfg["chroot"] = None
+        chroot_dir = None
         info["chroot"] = False
         problem = _probe(cfg)
     if problem:
@@ -544,7 +550,7 @@ def manager_main(ctl_fd: int, cfg_json: str) -> None:
     def send(obj) -> None:
         ctl.send(json.dumps(obj).encode())
 
-    send({"op": "ready", **info, "pid": os.getpid()})
+    send({"op": "ready", **info, "pid": os.getpid(), "chroot_dir": chroot_dir})
 
     def reap() -> None:
         while children:
