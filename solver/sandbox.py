@@ -399,9 +399,9 @@ class Executor:
                 todo.append(k)
                 encoded.append(data)
         if todo:
-            self._inputs_id += 1
             sub: list[Result | None] = [None] * len(todo)
             with self._lock:
+                self._inputs_id += 1  # workers get this run's inputs before its programs
                 try:
                     self._run_unique(encoded, inputs_msg, len(inputs), sub, progress)
                 except BaseException:
