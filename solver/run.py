@@ -454,20 +454,23 @@ class _Run:
         finally:
             if bar:
                 bar.close()
+            stop_now = self.budget.expired()
             for wid, inbox in inboxes.items():
-                if wid not in holding:
+                if wid not in holding and not stop_now:
                     try:
                         inbox.send(None)
                     except (OSError, EOFError):
                         pass
             for wid, p in workers.items():
-                if wid in holding:  # still working at the hard stop: stop it now
+                if wid in holding or stop_now:  # at the hard stop nothing may run on
                     p.kill()
             for p in workers.values():
-                p.join(timeout=3)
+                # a worker told to stop gets a moment to exit cleanly, never past the deadline
+                grace = min(3.0, max(0.0, self.budget.deadline - time.time() - 1.0))
+                p.join(timeout=grace)
                 if p.is_alive():
                     p.kill()
-                    p.join(timeout=3)
+                    p.join(timeout=2)
             for tid in holding.values():  # unfinished: keep their partial attempts, no journal
                 self.summary.statuses[tid] = "stopped"
                 self.log(f"[{tid}] stopped at the hard stop after "

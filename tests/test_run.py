@@ -298,3 +298,30 @@ def test_cli_dry_run_and_report_with_a_tiny_model(tmp_path, capsys):
     assert "squares-25-s2025-0000" in out
     pytest.importorskip("matplotlib")
     assert len(list((rd / "report").glob("*.png"))) == 14
+
+
+def test_cli_solve_missing_model_and_tiny_budget_still_write_a_submission(tmp_path, capsys):
+    """The real solver path: a model folder that does not exist (every worker fails to
+    start) and a budget shorter than loading the model both end with a complete, valid
+    submission of fallbacks, written before the deadline."""
+    from solver.__main__ import main
+    from solver.run import DEMO_DIR
+
+    chal = DEMO_DIR / "challenges.json"
+    tasks = grids.load_tasks(chal).tasks
+    out = tmp_path / "a" / "submission.json"
+    code = main(["solve", "--tasks", str(chal), "--out", str(out), "--model",
+                 str(tmp_path / "nowhere"), "--time-budget", "2m"])
+    text = capsys.readouterr().out
+    assert code == 1 and "does not exist" in text
+    sub = check_complete(out, tasks)
+    assert all(sub[t][0]["attempt_1"] == [list(r) for r in tasks[t].test[0].input] for t in tasks)
+    assert (out.parent / "submission.json.run" / "settings.json").exists()
+
+    out = tmp_path / "b" / "submission.json"
+    t0 = time.time()
+    code = main(["solve", "--tasks", str(chal), "--out", str(out), "--time-budget", "3s",
+                 "--model", str(tmp_path / "nowhere-either")])
+    assert time.time() - t0 < 3.0 + 1.0  # the submission is on disk before the deadline
+    assert out.stat().st_mtime < t0 + 3.0
+    check_complete(out, tasks)
