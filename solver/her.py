@@ -165,12 +165,15 @@ class Relabeled:
 
 def relabel(task: Task, cands: Iterable[Candidate], used: set[tuple]) -> list[Relabeled]:
     """One example per candidate whose train outputs were not used before (``used`` is
-    updated); among candidates with the same train outputs the shortest code is kept."""
+    updated); among candidates with the same train outputs the shortest code is kept.
+    Programs that drew nothing (every train output equals its input) make no example: a
+    task whose output is its input is not a drawing task (the generators drop those too)."""
     n = len(task.train)
+    inputs = tuple(p.input for p in task.train)
     best: dict[tuple, Candidate] = {}
     for c in cands:
         key = c.outputs[:n]
-        if key in used:
+        if key in used or key == inputs:
             continue
         if key not in best or (len(c.code), c.code) < (len(best[key].code), best[key].code):
             best[key] = c

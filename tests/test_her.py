@@ -115,6 +115,8 @@ def test_relabel_uses_produced_outputs_and_skips_used():
     # a later round producing the same outputs adds nothing
     assert relabel(TASK, [cand(half_out, HALF)], used) == []
     assert len(relabel(TASK, [cand(TARGET, RIGHT)], used)) == 1
+    # a program that drew nothing teaches nothing
+    assert relabel(TASK, [cand(EMPTY, prog("draw_pixel(img, (0, 0), 0)"))], set()) == []
 
 
 def mk(acc, code):
@@ -246,15 +248,14 @@ def test_loop_learns_until_exact(monkeypatch, executor):
     assert (r0["samples"], r0["valid"], r0["distinct"], r0["new_outputs"]) == (5, 4, 3, 3)
     assert r0["best_train_acc"] == pytest.approx(8 / 9)
     assert r0["mean_train_acc"] == pytest.approx((8 / 9 * 2 + 6 / 9 + 7 / 9) / 4)
-    assert r0["examples_trained"] == 3 and r0["loss"] == 1.5
+    assert r0["examples_trained"] == 2 and r0["loss"] == 1.5  # the identity is no example
     assert len(r0["accuracies"]) == 4
     assert r1["new_outputs"] == 1 and r1["examples_trained"] == 0  # stopped before training
     assert len(trainer.calls) == 1
     targets = [t for _, t in trainer.calls[0]]
-    assert "    draw_pixel(img, (9, 9), 1)\n" not in targets  # pruned to just "return img"
-    # worst first: WRONG (6/9), the identity (7/9), the best (8/9) last
+    assert len(targets) == 2  # the program drawing outside the grid drew nothing: no example
+    # worst first: WRONG (6/9), then the best (8/9) last
     assert targets[0] == "    draw_pixel(img, (2, 2), 5)\n    return img\n"
-    assert targets[1] == "    return img\n"
     assert targets[-1] == "    draw_pixel(img, (0, 0), 3)\n    return img\n"
     assert rep["attempts"] == [[TARGET, grid_with(((0, 0), 3))]]
     assert rep["best_code"] == RIGHT  # the comment line was pruned
