@@ -161,8 +161,12 @@ def _cmd_train_base(args) -> int:
 
     given = {f.name: getattr(args, f.name) for f in fields(base.BaseConfig)
              if getattr(args, f.name, None) is not None}
+    if args.export:
+        dest = base.export(Path(args.out) / "ckpt", args.export)
+        print(f"exported {Path(args.out) / 'ckpt'} to {dest}")
+        return 0
     state = base.train_base(args.out, resume=args.resume, progress=not args.no_progress,
-                            stop_at=args.stop_at, overrides=given)
+                            stop_at=args.stop_at, overrides=given, init=args.init)
     config = base.BaseConfig.from_dict(state["config"])
     last = state["curve"][-1] if state["curve"] else {}
     print(f"step {state['step']}: pass@{config.eval_samples} {last.get('pass_at_k', 0):.1%}, "
@@ -250,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--stop-at", type=int, default=None,
                    help="end this call at that step (checkpointed; resume continues the schedule)")
+    p.add_argument("--export", default=None, metavar="DIR",
+                   help="only copy OUT's checkpoint to DIR as a model folder (no optimizer state)")
+    p.add_argument("--init", default=None, metavar="DIR",
+                   help="continue the run of an exported model folder (e.g. solver/models/default) in OUT")
     from .base import base_config_help
 
     for name, (kind, default, help_) in base_config_help().items():

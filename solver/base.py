@@ -303,14 +303,34 @@ def save_checkpoint(directory: Path, model, tokenizer, optimizer, state: dict,
 
 
 def load_checkpoint(directory: Path):
-    """(model, tokenizer, state) of a checkpoint directory."""
+    """(model, tokenizer, state) of a checkpoint directory or an exported model folder
+    (whose ``training.json`` holds the state)."""
     from transformers import AutoTokenizer, LlamaForCausalLM
 
     directory = Path(directory)
     model = LlamaForCausalLM.from_pretrained(str(directory), dtype="float32")
     tokenizer = AutoTokenizer.from_pretrained(str(directory))
-    state = json.loads((directory / "state.json").read_text())
+    name = "state.json" if (directory / "state.json").exists() else "training.json"
+    state = json.loads((directory / name).read_text())
     return model, tokenizer, state
+
+
+MODEL_FILES = ("model.safetensors", "config.json", "generation_config.json", "tokenizer.json",
+               "tokenizer_config.json", "special_tokens_map.json", "solver.json")
+
+
+def export(checkpoint: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Copy a checkpoint's model (no optimizer state) to ``dest`` as a model folder that
+    :func:`solver.model.load` reads; ``training.json`` keeps the run's settings, step, stream
+    position and pass@k curve, so ``train-base --init dest`` can continue the run."""
+    src, dest = Path(checkpoint), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in MODEL_FILES:
+        if (src / name).exists():
+            shutil.copy2(src / name, dest / name)
+    state = json.loads((src / "state.json").read_text())
+    (dest / "training.json").write_text(json.dumps(state, indent=1) + "\n")
+    return dest
 
 
 # ---------------------------------------------------------------- the driver
@@ -322,14 +342,15 @@ RESUME_SETTINGS = ("steps", "eval_every", "save_every", "keep_steps", "threads",
 
 def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume: bool = False,
                progress: bool = True, log=print, stop_at: int | None = None,
-               overrides: dict | None = None) -> dict:
+               overrides: dict | None = None, init: str | os.PathLike | None = None) -> dict:
     """Train (or resume) the embedded model in ``out/ckpt``; returns the final state.
 
     A new run uses ``config``. ``resume`` continues the run saved in ``out`` with its own
     settings, changed only by ``overrides`` (those in RESUME_SETTINGS: e.g. more ``steps``;
     the cosine schedule then stretches to the new length). ``stop_at``: end this call at
     that step (checkpointed; the schedule still spans ``steps``, so a later resume
-    continues exactly as if never stopped)."""
+    continues exactly as if never stopped). ``init``: an exported model folder (e.g. the
+    shipped default) whose run to continue in ``out``, with a fresh optimizer state."""
     config = config or BaseConfig()
     overrides = dict(overrides or {})
     import torch
@@ -339,6 +360,16 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
     torch.set_num_threads(config.threads)
     out = Path(out)
     ckpt = out / "ckpt"
+    if init is not None:
+        if (ckpt / "state.json").exists():
+            raise ValueError(f"{ckpt} already holds a run: --init starts a new run folder")
+        ckpt.mkdir(parents=True)
+        for name in MODEL_FILES:
+            if (Path(init) / name).exists():
+                shutil.copy2(Path(init) / name, ckpt / name)
+        shutil.copy2(Path(init) / "training.json", ckpt / "state.json")
+        resume = True
+        log(f"continuing the run exported to {init} (fresh optimizer state)")
     if resume and (ckpt / "state.json").exists():
         model, tokenizer, state = load_checkpoint(ckpt)
         config = BaseConfig.from_dict(state["config"])

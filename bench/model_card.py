@@ -1,0 +1,103 @@
+"""The numbers of the embedded model's card (docs/MODEL.md), measured on a model folder:
+
+- pass@k on freshly generated in-distribution tasks (random, 1..5 draws, sides 3..10, a seed
+  never used in training or in train-base's evaluation) and the share of legal samples;
+- before learning, on the research note's three OOD tasks (the bundled demo set): mean and
+  max pixel accuracy of N samples, whether any sample solved it, and the background-only
+  baseline (the output grid's accuracy if nothing is drawn).
+
+    python bench/model_card.py [--model DIR] [--tasks 100] [--seed 2026] [--ood-samples 256]
+
+Sampling goes through solver.model (shared-prefix KV cache), temperature 0.5, top_p 0.95;
+samples are scored in-process only after solver.synth.parse_program accepted them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+
+def main(argv=None) -> int:
+    from solver import base, grids, synth
+    from solver.model import ModelConfig, SampleConfig, load
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default=None, help="model folder (default: the embedded model)")
+    ap.add_argument("--tasks", type=int, default=100, help="in-distribution tasks")
+    ap.add_argument("--seed", type=int, default=2026, help="seed of the in-distribution tasks")
+    ap.add_argument("--max-draws", type=int, default=5)
+    ap.add_argument("-k", type=int, default=8, help="samples per in-distribution task (pass@k)")
+    ap.add_argument("--ood-samples", type=int, default=256)
+    ap.add_argument("--temperature", type=float, default=0.5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", default=None, help="also write the results here")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model = load(ModelConfig(path=args.model))
+    encoder = model.prompt_config.encoder
+    out: dict = {"model": str(model.folder), "encoder": encoder}
+
+    t0 = time.perf_counter()
+    made, _ = synth.generate("random", args.tasks, args.seed, args.max_draws)
+    solved = legal = total = 0
+    by_draws: dict[int, list[int]] = {}
+    for i, m in enumerate(made):
+        samples = model.sample(model.prompt_for(m.task),
+                               SampleConfig(n=args.k, temperatures=(args.temperature,), seed=i))
+        scores = [base.score_program(s.code, m.task) for s in samples]
+        ok = any(s["solved"] for s in scores)
+        solved += ok
+        legal += sum(s["legal"] for s in scores)
+        total += len(scores)
+        by_draws.setdefault(len(m.draws), [0, 0])
+        by_draws[len(m.draws)][0] += ok
+        by_draws[len(m.draws)][1] += 1
+    secs = time.perf_counter() - t0
+    out["in_distribution"] = {"tasks": len(made), "seed": args.seed, "k": args.k,
+                              "pass_at_k": solved / len(made), "legal_rate": legal / total,
+                              "by_draws": {str(k): v for k, v in sorted(by_draws.items())},
+                              "seconds": round(secs, 1)}
+    print(f"in-distribution (random, 1..{args.max_draws} draws, seed {args.seed}): "
+          f"pass@{args.k} {solved}/{len(made)} = {solved / len(made):.1%}; legal samples "
+          f"{legal / total:.1%}; by draws (solved/tasks): "
+          + ", ".join(f"{k}: {a}/{b}" for k, (a, b) in sorted(by_draws.items()))
+          + f"  ({secs:.0f} s)")
+
+    demo = grids.load_tasks(Path(__file__).resolve().parent.parent / "solver" / "data" / "demo"
+                            / "challenges.json").tasks
+    sols, _ = grids.load_solutions(Path(__file__).resolve().parent.parent / "solver" / "data"
+                                   / "demo" / "solutions.json")
+    demo = grids.with_solutions(demo, sols)
+    out["ood"] = []
+    print(f"\nbefore learning, {args.ood_samples} samples at temperature {args.temperature}:")
+    print(f"| task | mean px acc | max px acc | solved | legal | background only |")
+    print(f"|---|---|---|---|---|---|")
+    for tid in ("vertical-lines-9-s2025-0000", "squares-9-s2025-0000",
+                "overlapping-squares-6-s2025-0000"):
+        task = demo[tid]
+        samples = model.sample(model.prompt_for(task),
+                               SampleConfig(n=args.ood_samples, temperatures=(args.temperature,),
+                                            seed=1))
+        scores = [base.score_program(s.code, task) for s in samples]
+        accs = [s["accuracy"] for s in scores]
+        bg_only = sum(grids.pixel_accuracy(p.input, p.output) for p in task.train) / len(task.train)
+        row = {"task": tid, "mean_accuracy": sum(accs) / len(accs), "max_accuracy": max(accs),
+               "solved": any(s["solved"] for s in scores),
+               "legal_rate": sum(s["legal"] for s in scores) / len(scores),
+               "background_only": bg_only,
+               "draws_in_best": samples[accs.index(max(accs))].code.count("(img, ")}
+        out["ood"].append(row)
+        print(f"| {tid} | {row['mean_accuracy']:.1%} | {row['max_accuracy']:.1%} | "
+              f"{'yes' if row['solved'] else 'no'} | {row['legal_rate']:.1%} | {bg_only:.1%} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
