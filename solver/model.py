@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -232,20 +234,29 @@ def _is_oom(e: BaseException) -> bool:
     return isinstance(e, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg)
 
 
-class _PreallocLayer(DynamicLayer):
-    """One layer's KV cache in a preallocated buffer. ``keys``/``values`` are views of the
-    filled part, so a step writes one slot instead of concatenating the whole cache (what
-    ``DynamicLayer`` does), and attention covers only the filled part (unlike a
-    ``StaticCache``, which attends over its full length). Masks and positions are computed
-    as for a growing cache, since this is a ``DynamicLayer``."""
+class _RowsLayer(DynamicLayer):
+    """One layer's per-row KV cache in a preallocated buffer; ``keys``/``values`` are views
+    of the filled part, so a step writes one slot instead of concatenating the whole cache
+    (what ``DynamicLayer`` does).
 
-    def __init__(self, k: torch.Tensor, v: torch.Tensor, rows: int, capacity: int):
+    With ``shared`` (the prompt's keys/values, batch 1) the buffer holds only the generated
+    tokens and attention goes through :func:`_shared_prefix_attention`, which reads the
+    prompt's keys once for all rows. Without it (models whose attention is not pluggable),
+    the prompt is copied into every row. Positions count the prompt either way."""
+
+    def __init__(self, k: torch.Tensor, v: torch.Tensor, rows: int, capacity: int, shared: bool):
         super().__init__()
-        self._k = k.new_empty((rows, k.shape[1], capacity, k.shape[3]))
-        self._v = v.new_empty((rows, v.shape[1], capacity, v.shape[3]))
-        self._n = k.shape[2]
-        self._k[:, :, :self._n] = k
-        self._v[:, :, :self._n] = v
+        n = k.shape[2]
+        self.shared = (k, v) if shared else None
+        self._offset = n if shared else 0  # prompt tokens not stored in the buffer
+        size = capacity - self._offset
+        self._k = k.new_empty((rows, k.shape[1], size, k.shape[3]))
+        self._v = v.new_empty((rows, v.shape[1], size, v.shape[3]))
+        self._n = 0
+        if not shared:
+            self._k[:, :, :n] = k
+            self._v[:, :, :n] = v
+            self._n = n
         self.dtype, self.device = k.dtype, k.device
         self.is_initialized = True
         self._views()
@@ -268,16 +279,105 @@ class _PreallocLayer(DynamicLayer):
         self._views()
 
     def get_seq_length(self) -> int:
-        return self._n
+        return self._offset + self._n
+
+    def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
+        return self._offset + self._n + query_length, 0
 
 
-def _prealloc_cache(prefix: list[tuple[torch.Tensor, torch.Tensor]], rows: int,
-                    capacity: int) -> DynamicCache:
-    """A cache whose every row starts with the prompt's keys/values, room for ``capacity``."""
+def _rows_cache(prefix: list[tuple[torch.Tensor, torch.Tensor]], rows: int, capacity: int,
+                shared: bool) -> DynamicCache:
+    """A cache for ``rows`` continuations of the prompt, room for ``capacity`` tokens."""
     cache = DynamicCache()
     cache.layer_class_to_replicate = None
-    cache.layers = [_PreallocLayer(k, v, rows, capacity) for k, v in prefix]
+    cache.layers = [_RowsLayer(k, v, rows, capacity, shared) for k, v in prefix]
     return cache
+
+
+_ACTIVE_CACHE: ContextVar = ContextVar("solver_shared_prefix_cache", default=None)
+SHARED_PREFIX_ATTENTION = "solver_shared_prefix"
+
+
+def _shared_prefix_attention(module, query, key, value, attention_mask, dropout: float = 0.0,
+                             scaling: float | None = None, **kwargs):
+    """Attention over [shared prompt keys] + [each row's own generated keys].
+
+    ``query`` is [B, Hq, q, D]; ``key``/``value`` hold the rows' generated tokens
+    [B, Hkv, t, D] (the current ones included, causal among the last q); the prompt's
+    keys/values [1, Hkv, P, D] are the same for every row, so their scores are one matrix
+    product for all rows instead of B copies. The two parts are joined with one softmax.
+    """
+    cache = _ACTIVE_CACHE.get()
+    pk, pv = cache.layers[module.layer_idx].shared
+    b, hq, q, d = query.shape
+    hkv, t, p = key.shape[1], key.shape[2], pk.shape[2]
+    m = (hq // hkv) * q  # query rows per kv head (grouped-query attention folds heads)
+    scale = scaling if scaling is not None else d ** -0.5
+    qg = query.reshape(b, hkv, m, d)
+    s1 = torch.matmul(qg.transpose(0, 1).reshape(hkv, b * m, d), pk[0].transpose(1, 2))
+    s1 = s1.view(hkv, b, m, p).float() * scale
+    s2 = (torch.matmul(qg, key.transpose(2, 3)).float() * scale).transpose(0, 1)  # [hkv, b, m, t]
+    if q > 1:  # query i (of the last q) sees generated keys up to t - q + i
+        i = torch.arange(m, device=query.device) % q
+        j = torch.arange(t, device=query.device)
+        s2 = s2.masked_fill(j[None, :] > (t - q + i)[:, None], float("-inf"))
+    top = torch.maximum(s1.amax(-1), s2.amax(-1)).unsqueeze(-1)
+    e1, e2 = torch.exp(s1 - top), torch.exp(s2 - top)
+    den = e1.sum(-1, keepdim=True) + e2.sum(-1, keepdim=True)
+    o1 = torch.matmul(e1.to(pv.dtype).view(hkv, b * m, p), pv[0]).view(hkv, b, m, d)
+    o2 = torch.matmul(e2.to(value.dtype).transpose(0, 1), value).transpose(0, 1)
+    out = (o1.float() + o2.float()) / den  # [hkv, b, m, d]
+    out = out.permute(1, 0, 2, 3).reshape(b, hq, q, d)
+    return out.transpose(1, 2).contiguous().to(query.dtype), None
+
+
+def _register_attention() -> None:
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(SHARED_PREFIX_ATTENTION, _shared_prefix_attention)
+
+
+_register_attention()
+
+
+class _AttentionSwitch:
+    """Within the block, the model's attention is :func:`_shared_prefix_attention` over
+    ``cache`` (no masks are built for it: there is no padding)."""
+
+    def __init__(self, model, cache):
+        self.configs = [c for c in {id(c): c for c in _configs(model)}.values()]
+        self.cache = cache
+
+    def __enter__(self):
+        self.saved = [c._attn_implementation_internal for c in self.configs]
+        for c in self.configs:
+            c._attn_implementation_internal = SHARED_PREFIX_ATTENTION
+        self.token = _ACTIVE_CACHE.set(self.cache)
+
+    def __exit__(self, *exc):
+        _ACTIVE_CACHE.reset(self.token)
+        for c, old in zip(self.configs, self.saved):
+            c._attn_implementation_internal = old
+
+
+def _configs(model) -> list:
+    """Every config object an attention module reads."""
+    out = []
+    for mod in model.modules():
+        cfg = getattr(mod, "config", None)
+        if cfg is not None and hasattr(cfg, "_attn_implementation_internal"):
+            out.append(cfg)
+    return out
+
+
+def _supports_shared_prefix(model) -> bool:
+    """Attention is pluggable (transformers' AttentionInterface) and not sliding-window."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    cfg = getattr(base, "config", None)
+    return (bool(getattr(base, "_supports_attention_backend", False)) and cfg is not None
+            and not getattr(cfg, "sliding_window", None)
+            and not getattr(cfg, "use_sliding_window", False)
+            and all(t == "full_attention" for t in (getattr(cfg, "layer_types", None) or [])))
 
 
 class _StopTracker:
@@ -358,6 +458,8 @@ class Model:
         self.path = path
         self.config = config
         self.max_batch = MAX_BATCH  # lowered for good on out-of-memory
+        # prompt keys read once for all rows (else copied into every row); see _RowsLayer
+        self.shared_prefix_attention = True
         self.last_stats = SampleStats()
         self._base = None  # the model without adapter while one is attached
         self._grad_flags: dict[str, bool] | None = None
@@ -454,7 +556,13 @@ class Model:
         rows = len(temps)
         gen = torch.Generator(device=self.device)
         gen.manual_seed(seed)
-        cache = _prealloc_cache(prefix, rows, prefix[0][0].shape[2] + max_new)
+        shared = self.shared_prefix_attention and _supports_shared_prefix(self.model)
+        cache = _rows_cache(prefix, rows, prefix[0][0].shape[2] + max_new, shared)
+        with _AttentionSwitch(self.model, cache) if shared else nullcontext():
+            return self._decode_loop(cache, last_logits, temps, cfg, max_new, gen)
+
+    def _decode_loop(self, cache, last_logits, temps, cfg, max_new, gen) -> list[Sample]:
+        rows = len(temps)
         row_temps = torch.tensor(temps, device=self.device)
         tokens = [[] for _ in range(rows)]
         state = [0] * rows

@@ -140,6 +140,32 @@ def test_shared_prefix_equals_plain_generate_under_greedy(m, task):
     assert m.last_stats.generated_tokens == 5 * 24
 
 
+@pytest.mark.parametrize("kv_heads", [4, 2, 1])  # plain, grouped-query, multi-query
+def test_shared_prefix_attention_matches_copied_prefix(tmp_path, task, kv_heads):
+    folder = tiny.make_tiny_model(tmp_path / "m", kv_heads=kv_heads, solver_json=SOLVER_JSON)
+    g = M.load(M.ModelConfig(path=str(folder)))
+    prompt = g.prompt_for(task)
+    with torch.no_grad():
+        prefix, _ = g._prefill(g.encode(prompt))
+        n = prefix[0][0].shape[2]
+        for step in ([[5], [7], [9]], [[5, 6, 7], [7, 8, 9], [9, 3, 4]]):  # q = 1 and q = 3
+            x = torch.tensor(step)
+            shared = M._rows_cache(prefix, 3, n + 10, shared=True)
+            with M._AttentionSwitch(g.model, shared):
+                a = g._forward(x, shared).logits
+                a2 = g._forward(x[:, :1] + 1, shared).logits
+            copied = M._rows_cache(prefix, 3, n + 10, shared=False)
+            b = g._forward(x, copied).logits
+            b2 = g._forward(x[:, :1] + 1, copied).logits
+            assert torch.allclose(a, b, atol=1e-5) and torch.allclose(a2, b2, atol=1e-5)
+    assert g.model.config._attn_implementation == "sdpa"  # switched back
+    ref = greedy_reference(g, prompt, 24)
+    for shared in (True, False):
+        g.shared_prefix_attention = shared
+        got = g.sample(prompt, M.SampleConfig(n=3, temperatures=(0.0,), stop=False))
+        assert [s.token_ids for s in got] == [ref] * 3
+
+
 def test_per_row_temperature_in_one_batch(m, task):
     prompt = m.prompt_for(task)
     got = m.sample(prompt, M.SampleConfig(n=8, temperatures=(0.0, 5.0), top_p=1.0, stop=False))

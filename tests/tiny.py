@@ -50,6 +50,7 @@ def make_tokenizer(extra_texts: Iterable[str] = ()):
 
 
 def make_tiny_model(folder, *, hidden: int = 64, layers: int = 2, heads: int = 4,
+                    kv_heads: int | None = None,
                     intermediate: int | None = None, max_positions: int = 2048, seed: int = 0,
                     init_std: float = 0.1, solver_json: dict | None = None,
                     extra_texts: Iterable[str] = ()) -> Path:
@@ -66,7 +67,7 @@ def make_tiny_model(folder, *, hidden: int = 64, layers: int = 2, heads: int = 4
     tok = make_tokenizer(extra_texts)
     config = LlamaConfig(
         vocab_size=len(tok), hidden_size=hidden, intermediate_size=intermediate or 2 * hidden,
-        num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
+        num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads or heads,
         max_position_embeddings=max_positions, initializer_range=init_std,
         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
         pad_token_id=tok.pad_token_id, tie_word_embeddings=False)
