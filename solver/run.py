@@ -32,6 +32,8 @@ import hashlib
 import multiprocessing as mp
 import os
 import re
+import signal
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -163,6 +165,14 @@ def _worker(wid: int, factory: Callable, inbox, outbox, gpu: int | None,
 
     def parent_alive() -> bool:
         return parent is None or parent.is_alive()
+
+    def watchdog() -> None:  # an orphaned worker (coordinator killed) must not run on
+        while True:
+            time.sleep(1.0)
+            if not parent_alive():
+                os._exit(0)
+
+    threading.Thread(target=watchdog, daemon=True, name="parent-watchdog").start()
 
     def send(msg) -> None:
         try:
@@ -513,7 +523,17 @@ def run_tasks(tasks: Mapping[str, Task], factory: Callable, *, out: str | os.Pat
     at every moment. ``extra_entries`` are fixed submission entries (malformed tasks)."""
     run = _Run(tasks, factory, out, run_dir, budget or Budget(), workers,
                dict(settings or {}), dict(extra_entries or {}), log)
-    return run.run()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_term(signum, frame):  # SIGTERM: stop the workers like Ctrl-C does
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        return run.run()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def format_table(run_dir: str | os.PathLike, scores: Mapping[str, str] | None = None) -> str:
@@ -605,6 +625,8 @@ def add_solve_arguments(p, dry_run: bool = False) -> None:
     p.add_argument("--lora-alpha", type=int, default=d.lora_alpha)
     p.add_argument("--max-examples", type=int, default=d.max_examples,
                    help="relabeled examples trained per epoch at most")
+    p.add_argument("--train-rows", type=int, default=d.max_rows,
+                   help=f"examples per optimizer step at most (default {d.max_rows})")
     p.add_argument("--max-task-time", default=None,
                    help="cap on one task's share of the budget, e.g. 15m (default: no cap)")
     p.add_argument("--seed", type=int, default=0)
@@ -624,7 +646,8 @@ def _her_config(args):
     temps = tuple(float(t) for t in str(args.temperatures).split(",") if t.strip())
     return HerConfig(samples=args.samples, temperatures=temps, top_p=args.top_p,
                      max_new_tokens=args.max_new_tokens, epochs=args.epochs, order=args.order,
-                     max_examples=args.max_examples, lr=args.lr, lora_r=args.lora_r,
+                     max_examples=args.max_examples, max_rows=args.train_rows, lr=args.lr,
+                     lora_r=args.lora_r,
                      lora_alpha=args.lora_alpha, seed=args.seed)
 
 

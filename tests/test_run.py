@@ -49,7 +49,7 @@ class Copy:
         def solve(task, deadline, progress):
             if self.trace:
                 with open(self.trace, "a") as f:
-                    f.write(task.id + "\n")
+                    f.write(f"{task.id} {os.getpid()}\n")
             progress({"line": "epoch 0: started"})
             if task.id in self.fail:
                 raise RuntimeError(f"boom in {task.id}")
@@ -251,7 +251,7 @@ def test_sigkill_then_resume_loses_no_finished_task(tmp_path):
     trace.write_text("")
     summary = run_tasks(tasks, Copy(trace=str(trace)), out=out, run_dir=rd,
                         budget=Budget(total_s=120), log=None)
-    rerun = set(trace.read_text().split())
+    rerun = {line.split()[0] for line in trace.read_text().splitlines()}
     assert rerun == set(tasks) - finished  # finished tasks were skipped
     assert summary.resumed == len(finished) and summary.count("solved") == 6
     sub = check_complete(out, tasks)
@@ -324,4 +324,45 @@ def test_cli_solve_missing_model_and_tiny_budget_still_write_a_submission(tmp_pa
                  "--model", str(tmp_path / "nowhere-either")])
     assert time.time() - t0 < 3.0 + 1.0  # the submission is on disk before the deadline
     assert out.stat().st_mtime < t0 + 3.0
+    check_complete(out, tasks)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_killed_coordinator_leaves_no_worker_behind(tmp_path, sig):
+    tasks = make_tasks(2)
+    chal = tmp_path / "challenges.json"
+    grids.write_tasks(chal, tasks.values())
+    out, rd, trace = tmp_path / "sub.json", tmp_path / "run", tmp_path / "trace.txt"
+    (tmp_path / "go.py").write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_run import Copy
+        from solver import grids
+        from solver.budget import Budget
+        from solver.run import run_tasks
+        if __name__ == "__main__":
+            tasks = grids.load_tasks({str(chal)!r}).tasks
+            run_tasks(tasks, Copy(sleep_s=60, trace={str(trace)!r}), out={str(out)!r},
+                      run_dir={str(rd)!r}, budget=Budget(total_s=300), log=None)
+    """))
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "go.py")])
+    t0 = time.time()
+    while not trace.exists() or not trace.read_text().strip():
+        assert time.time() - t0 < 60 and proc.poll() is None
+        time.sleep(0.05)
+    worker = int(trace.read_text().split()[1])
+    os.kill(proc.pid, sig)  # the coordinator only, as a scheduler would
+    proc.wait(timeout=30)
+    t0 = time.time()
+    while _alive(worker) and time.time() - t0 < 10:
+        time.sleep(0.1)
+    assert not _alive(worker)  # the busy worker is gone too (killed, or its watchdog)
     check_complete(out, tasks)
