@@ -49,11 +49,11 @@ class HerConfig:
     epochs: int = 10  # at most this many trainings (rounds = epochs + 1); 0: sampling only
     order: str = "worst-first"  # training order: worst-first (pixel accuracy) | shuffle | prioritized (keep the most accurate, worst first)
     max_examples: int = 256  # relabeled examples trained per epoch at most
-    lr: float = 3e-4  # LoRA learning rate, constant
+    lr: float = 1e-3  # LoRA learning rate, constant (see docs/RESULTS.md for what was tried)
     lora_r: int = 16  # LoRA rank
     lora_alpha: int = 32  # LoRA alpha
     batch_tokens: int = 4096  # padded tokens per training batch
-    max_rows: int = 16  # examples per training batch at most
+    max_rows: int = 2  # examples per optimizer step at most (small: more steps per pass)
     prune: bool = True  # delete lines that change no output before relabeling
     stop_when_exact: bool = True  # stop as soon as a program is exact on every train pair
     seed: int = 0  # sampling and ordering seed (mixed with the task id and round)
