@@ -357,7 +357,6 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
 
     from .train import TrainConfig, make_optimizer, run_steps
 
-    torch.set_num_threads(config.threads)
     out = Path(out)
     ckpt = out / "ckpt"
     if init is not None:
@@ -394,6 +393,7 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
         model = new_model(config, tokenizer)
         state = {"step": 0, "pool": 0, "offset": 0, "tokens": 0, "seconds": 0.0,
                  "wall_seconds": 0.0, "curve": [], "config": asdict(config)}
+    torch.set_num_threads(config.threads)
     out.mkdir(parents=True, exist_ok=True)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model: {n_params / 1e6:.2f} M parameters, vocab {len(tokenizer)}; "

@@ -216,8 +216,10 @@ def test_resume_continues_the_step_count_and_matches_an_uninterrupted_run(tmp_pa
         base.train_base(tmp_path / "b", resume=True, progress=False, log=logs.append,
                         overrides={"hidden": 64})
     more = base.train_base(tmp_path / "b", resume=True, progress=False, log=logs.append,
-                           overrides={"steps": 8})
+                           overrides={"steps": 8, "threads": 1})
     assert more["step"] == 8 and more["config"]["hidden"] == 32
+    assert torch.get_num_threads() == 1  # the resumed run's settings apply, not the defaults
+    torch.set_num_threads(2)
 
 
 def test_cli_train_base_and_resume(tmp_path, capsys):
@@ -247,3 +249,20 @@ def test_stream_resumes_at_the_same_batch(tok):
     nxt = next(stream)
     again = next(base.batch_stream(c, tok, saved["pool"], saved["offset"], {}))
     assert again == nxt
+
+
+def test_export_makes_a_model_folder_and_init_continues_its_run(tmp_path):
+    from solver.model import ModelConfig, load
+
+    logs = []
+    base.train_base(tmp_path / "run", tiny_config(), progress=False, log=logs.append, stop_at=3)
+    dest = base.export(tmp_path / "run" / "ckpt", tmp_path / "model")
+    assert (dest / "model.safetensors").exists() and not (dest / "optimizer.pt").exists()
+    assert json.loads((dest / "training.json").read_text())["step"] == 3
+    model = load(ModelConfig(path=str(dest)))  # the model layer reads it
+    assert model.prompt_config.encoder == "runs" and model.max_new_tokens == 8
+    state = base.train_base(tmp_path / "next", progress=False, log=logs.append, init=dest)
+    assert state["step"] == 6 and state["config"]["hidden"] == 32
+    assert any("fresh optimizer" in m for m in logs)
+    with pytest.raises(ValueError):  # never over an existing run
+        base.train_base(tmp_path / "next", progress=False, log=logs.append, init=dest)
