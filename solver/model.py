@@ -511,42 +511,57 @@ class Model:
         stats = SampleStats(prompt_tokens=len(ids))
         self.last_stats = stats
         temps = [float(cfg.temperatures[i % len(cfg.temperatures)]) for i in range(cfg.n)]
-        # no_grad, not inference_mode: bitsandbytes repacks 4-bit weights for the CPU on the
-        # first forward, and inference tensors stored in the module would break training
-        with torch.no_grad():
-            prefix, last_logits = self._prefill(ids)
-            out: list[Sample] = []
-            batch = min(cfg.batch_size or self.max_batch, max(cfg.n, 1))
-            start = 0
-            while start < cfg.n:
-                rows = min(batch, cfg.n - start)
-                try:
-                    got = self._decode(prefix, last_logits, temps[start:start + rows], cfg,
-                                       max_new, seed=_mix_seed(cfg.seed, start))
-                except Exception as e:  # noqa: BLE001 - only out-of-memory is handled
-                    if not _is_oom(e) or rows <= 1:
-                        raise
-                    stats.oom_retries += 1
-                    batch = max(1, rows // 2)
-                    self.max_batch = min(self.max_batch, batch)
-                    if self.device.type == "cuda":
-                        torch.cuda.empty_cache()
-                    continue
-                out.extend(got)
-                stats.batch_sizes.append(rows)
-                start += rows
+        was_training = self.model.training
+        self.model.eval()  # no dropout while sampling (the trainer switches back itself)
+        try:
+            # no_grad, not inference_mode: tensors a module caches during sampling must stay
+            # usable for training afterwards
+            with torch.no_grad():
+                out = self._sample_rows(ids, temps, cfg, max_new, stats)
+        finally:
+            self.model.train(was_training)
         stats.generated_tokens = sum(s.n_tokens for s in out)
         stats.seconds = time.perf_counter() - t0
         return out
 
+    def _sample_rows(self, ids: list[int], temps: list[float], cfg: SampleConfig, max_new: int,
+                     stats: SampleStats) -> list[Sample]:
+        prefix, last_logits = self._prefill(ids)
+        out: list[Sample] = []
+        batch = min(cfg.batch_size or self.max_batch, max(cfg.n, 1))
+        start = 0
+        while start < cfg.n:
+            rows = min(batch, cfg.n - start)
+            try:
+                got = self._decode(prefix, last_logits, temps[start:start + rows], cfg,
+                                   max_new, seed=_mix_seed(cfg.seed, start))
+            except Exception as e:  # noqa: BLE001 - only out-of-memory is handled
+                if not _is_oom(e) or rows <= 1:
+                    raise
+                stats.oom_retries += 1
+                batch = max(1, rows // 2)
+                self.max_batch = min(self.max_batch, batch)
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                continue
+            out.extend(got)
+            stats.batch_sizes.append(rows)
+            start += rows
+        return out
+
     def _forward(self, input_ids: torch.Tensor, cache):
-        """One model call (the seam where tests inject faults)."""
+        """One decode step for the batch (the seam where tests inject faults)."""
         return self.model(input_ids=input_ids, past_key_values=cache, use_cache=True)
 
     def _prefill(self, ids: list[int]):
+        """The prompt's keys/values per layer (batch 1) and its next-token logits."""
         cache = DynamicCache()
         x = torch.tensor([ids], dtype=torch.long, device=self.device)
-        out = self._forward(x, cache)
+        try:  # logits for the last position only (a long prompt x a big vocabulary is GBs)
+            out = self.model(input_ids=x, past_key_values=cache, use_cache=True, logits_to_keep=1)
+        except TypeError:
+            cache = DynamicCache()
+            out = self.model(input_ids=x, past_key_values=cache, use_cache=True)
         prefix = [(layer.keys, layer.values) for layer in cache.layers]
         return prefix, out.logits[:, -1, :].float()
 

@@ -222,8 +222,8 @@ def test_out_of_memory_halves_the_batch_and_retries(m, task, monkeypatch):
     assert m.last_stats.batch_sizes == [4, 4, 4, 4]
     assert m.last_stats.oom_retries == 2  # 16 -> 8 -> 4
     assert m.max_batch == 4  # remembered for the next call
-    # one prompt forward (1 row), batches of 16 and 8 fail at their first step, then 4s
-    assert seen[:3] == [1, 16, 8] and set(seen[3:]) == {4}
+    # batches of 16 and 8 rows fail at their first step, then every step has 4 rows
+    assert seen[:2] == [16, 8] and set(seen[2:]) == {4}
     monkeypatch.undo()
     direct = m.sample(prompt, M.SampleConfig(n=16, temperatures=(0.3, 1.0), stop=False, seed=1,
                                              batch_size=4))
