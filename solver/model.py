@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -169,6 +170,8 @@ def load(config: ModelConfig | None = None) -> "Model":
                 load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
         else:
             kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
+            # said once per matmul when the rest of the model is fp32 (CPU): harmless
+            warnings.filterwarnings("ignore", message="MatMul8bitLt: inputs will be cast")
         kwargs["device_map"] = {"": str(device)}
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)

@@ -73,6 +73,16 @@ def test_load_4bit_on_cpu(model_dir, task):
     assert got[0].token_ids == greedy_reference(q, prompt, 24)
 
 
+def test_load_8bit_on_cpu(model_dir, task):
+    import bitsandbytes as bnb
+
+    q = M.load(M.ModelConfig(path=str(model_dir), quantization="8bit", device="cpu"))
+    assert sum(isinstance(mod, bnb.nn.Linear8bitLt) for mod in q.model.modules()) == 2 * 7
+    prompt = q.prompt_for(task)
+    got = q.sample(prompt, M.SampleConfig(n=2, temperatures=(0.0,), stop=False))
+    assert [s.token_ids for s in got] == [greedy_reference(q, prompt, 24)] * 2
+
+
 def test_missing_folder_is_a_clear_error_not_a_hub_lookup(tmp_path, monkeypatch):
     with pytest.raises(M.ModelLoadError, match="does not exist"):
         M.load(M.ModelConfig(path="Qwen/Qwen2.5-0.5B"))  # looks like a hub id: never fetched
