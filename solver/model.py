@@ -9,10 +9,12 @@ in the folder sets the prompt format and sampling defaults::
 
 Sampling n programs for one prompt (:meth:`Model.sample`):
 
-- the prompt is run through the model once; its key/value cache is copied into every row
-  of a preallocated cache (no per-step concatenation), so a batch of B rows costs one
-  prompt forward plus B-row decode steps, where plain ``generate`` with
-  ``num_return_sequences`` runs the prompt B times;
+- the prompt is run through the model once, where plain ``generate`` with
+  ``num_return_sequences`` runs it once per row; during decoding every row attends to the
+  prompt's keys/values through one shared matrix product (a registered attention function,
+  :func:`_shared_prefix_attention`) and keeps only its own generated tokens in a
+  preallocated buffer (no per-step concatenation). Models whose attention is not
+  pluggable get the prompt's cache copied into every row instead;
 - each row has its own temperature (``SampleConfig.temperatures`` is cycled over rows; 0
   means greedy) and nucleus (top-p) filtering, all in one batch;
 - a row stops at EOS or when the program ends: the first non-indented line or a closing
@@ -135,9 +137,14 @@ def read_solver_json(folder: Path) -> dict:
         raise ModelLoadError(f"{path}: not readable JSON ({e})") from None
     if not isinstance(data, dict):
         raise ModelLoadError(f"{path}: expected a JSON object")
-    unknown = set(data) - {"prompt", "max_new_tokens", "context_length", "note"}
+    unknown = set(data) - {"prompt", "max_new_tokens", "context_length"}
     if unknown:
-        raise ModelLoadError(f"{path}: unknown keys {sorted(unknown)}")
+        warnings.warn(f"{path}: ignoring unknown keys {sorted(unknown)}", stacklevel=2)
+    for key in ("max_new_tokens", "context_length"):
+        if key in data and not (isinstance(data[key], int) and data[key] > 0):
+            raise ModelLoadError(f"{path}: {key} must be a positive integer, got {data[key]!r}")
+    if not isinstance(data.get("prompt", {}), dict):
+        raise ModelLoadError(f"{path}: prompt must be an object")
     return data
 
 
