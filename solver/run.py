@@ -794,7 +794,7 @@ def cmd_report(args) -> int:
         ax.plot(x, [r.get("best_train_acc", 0) for r in rounds], "o-", label="best")
         ax.plot(x, [r.get("mean_train_acc", 0) for r in rounds], "s--", label="mean (valid)")
         ax.set(xlabel="epoch (round)", ylabel="train pixel accuracy", ylim=(0, 1.02),
-               title=f"{tid}: best prediction by epoch")
+               title=f"{tid}: best prediction by epoch", xticks=x)
         ax.legend(loc="lower right")
         fig.tight_layout()
         fig.savefig(out / f"{_safe_name(tid)}-best.png", dpi=100)
@@ -803,7 +803,7 @@ def cmd_report(args) -> int:
         data = [r.get("accuracies") or [0.0] for r in rounds]
         ax.violinplot(data, positions=x, showmedians=True)
         ax.set(xlabel="epoch (round)", ylabel="train pixel accuracy", ylim=(0, 1.02),
-               title=f"{tid}: distribution of accuracies")
+               title=f"{tid}: distribution of accuracies", xticks=x)
         fig.tight_layout()
         fig.savefig(out / f"{_safe_name(tid)}-dist.png", dpi=100)
         plt.close(fig)
