@@ -333,6 +333,34 @@ def _default_trainer(model, examples: list[tuple[str, str]], config: HerConfig, 
     return stats
 
 
+# Seconds of training per token, measured on the last training pass in this process (a
+# worker keeps it across tasks): a pass that would not fit the task's time left is cut.
+TRAIN_RATE: dict[str, float] = {}
+
+
+def _n_tokens(model, pairs: Sequence[tuple[str, str]]) -> list[int]:
+    tok = getattr(model, "tokenizer", None)
+    if tok is None:
+        return [len(p) + len(t) for p, t in pairs]
+    return [len(tok.encode(p + t, add_special_tokens=False)) + 1 for p, t in pairs]
+
+
+def fit_to_time(pairs: list, tokens: list[int], seconds: float | None,
+                rng: random.Random) -> list[int]:
+    """Indices (in order) of the examples whose training fits ``seconds`` at the measured
+    rate; all of them when there is no rate or no limit. A subset is drawn at random (the
+    order of the kept ones is unchanged), so a cut pass still spans the whole ordering."""
+    rate = TRAIN_RATE.get("s_per_token")
+    idx = list(range(len(pairs)))
+    if not rate or seconds is None or sum(tokens) * rate <= seconds:
+        return idx
+    if seconds <= 0:
+        return []
+    per = sum(tokens) / len(tokens)
+    k = int(seconds / (rate * per))
+    return sorted(rng.sample(idx, k)) if k > 0 else []
+
+
 def _fmt_round(rec: dict) -> str:
     line = (f"round {rec['round']}: valid {rec['valid']}/{rec['samples']} distinct "
             f"{rec['distinct']} (new {rec['new_outputs']}) best {rec['best_train_acc']:.3f} "
@@ -454,12 +482,24 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
                     except ValueError:
                         continue
                 rec["new_examples"] = len(examples)
+                tokens = _n_tokens(model, pairs)
+                room = None if deadline is None else left() - timing["sample"]
+                keep = fit_to_time(pairs, tokens, room, rng)
+                if len(keep) < len(pairs):
+                    rec["cut_for_time"] = len(pairs) - len(keep)
+                    pairs = [pairs[i] for i in keep]
+                    tokens = [tokens[i] for i in keep]
+                if not pairs and rec.get("cut_for_time"):
+                    stop = "deadline"
                 if pairs:
                     if not adapter:
                         model.add_adapter(r=config.lora_r, alpha=config.lora_alpha,
                                           seed=config.seed)
                         adapter = True
+                    t_train = time.time()
                     stats = trainer(model, pairs, config, _mix_seed(config.seed, task.id, rnd))
+                    if sum(tokens):
+                        TRAIN_RATE["s_per_token"] = (time.time() - t_train) / sum(tokens)
                     rec.update(examples_trained=len(pairs), loss=stats.mean_loss,
                                first_loss=stats.first_loss, last_loss=stats.last_loss,
                                train_steps=stats.steps, train_tokens=stats.tokens,

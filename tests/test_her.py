@@ -293,6 +293,26 @@ def test_deadline_passed_gives_fallback(monkeypatch, executor):
     assert rep["attempts"] == [[EMPTY, EMPTY]]
 
 
+def test_training_pass_is_cut_to_the_time_left(monkeypatch, executor):
+    fake_prompt(monkeypatch)
+    rounds = [[HALF, WRONG, prog("draw_pixel(img, (1, 2), 6)")]]
+    chars = len(repr(TASK.train)) + len("    draw_pixel(img, (0, 0), 3)\n    return img\n")
+    # measured earlier in this worker: 1 example costs ~400 s; ~1,000 s are left
+    monkeypatch.setitem(her.TRAIN_RATE, "s_per_token", 400.0 / chars)
+    trainer = Trainer()
+    rep = solve_task(TASK, ScriptedModel(rounds), executor, HerConfig(samples=4, epochs=1),
+                     deadline=time.time() + 1000, trainer=trainer)
+    r0 = rep["rounds"][0]
+    assert r0["new_examples"] == 3 and r0["cut_for_time"] == 1 and r0["examples_trained"] == 2
+    assert len(trainer.calls[0]) == 2
+    # nothing fits: no training, the task stops at its deadline
+    monkeypatch.setitem(her.TRAIN_RATE, "s_per_token", 5000.0 / chars)
+    trainer = Trainer()
+    rep = solve_task(TASK, ScriptedModel(rounds), executor, HerConfig(samples=4, epochs=3),
+                     deadline=time.time() + 1000, trainer=trainer)
+    assert rep["stopped"] == "deadline" and trainer.calls == [] and len(rep["rounds"]) == 1
+
+
 def test_task_that_raises_mid_epoch_keeps_attempts_and_resets(monkeypatch, executor):
     fake_prompt(monkeypatch)
     model = ScriptedModel([[HALF, WRONG]], fail_round=1)
