@@ -40,7 +40,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     model = load(ModelConfig(path=args.model))
     encoder = model.prompt_config.encoder
-    out: dict = {"model": str(model.folder), "encoder": encoder}
+    out: dict = {"model": str(model.path), "encoder": encoder}
 
     t0 = time.perf_counter()
     made, _ = synth.generate("random", args.tasks, args.seed, args.max_draws)

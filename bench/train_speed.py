@@ -6,7 +6,8 @@
 Model FLOPs per token are counted as 6 x (matrix parameters, the tied output layer
 included) + 12 x layers x hidden x mean context (attention scores and values), i.e. forward +
 backward. The ceiling is the median GFLOP/s of a 2048x2048 matmul in the same dtype.
-Everything is measured in one run; medians over repeats. Pause other CPU jobs first.
+bf16 and fp32 steps and the ceilings are interleaved batch by batch (the load on a shared
+machine drifts); medians over the steps. Pause other CPU jobs first.
 """
 
 from __future__ import annotations
@@ -51,28 +52,34 @@ def main(argv=None) -> int:
               for b in batches[3:]]
     mean_ctx = statistics.mean(s[1] for s in shapes) / 2  # mean causal context per token
 
-    ceil = {"bf16": matmul_gflops(torch.bfloat16), "fp32": matmul_gflops(torch.float32)}
-    print(f"matmul 2048^2 ceiling: bf16 {ceil['bf16']:.0f} GFLOP/s, fp32 {ceil['fp32']:.0f} GFLOP/s "
-          f"({args.threads} threads)")
-    print(f"model: layers {cfg.layers}, hidden {cfg.hidden}, intermediate {cfg.intermediate}, "
-          f"batch_tokens {cfg.batch_tokens}")
-    print(f"{'dtype':>6} {'tokens/s':>9} {'GFLOP/s':>8} {'of ceiling':>10} {'s/step':>7}")
+    ceil = {"bf16": [], "fp32": []}
+    models, times = {}, {"bf16": [], "fp32": []}
     for name, bf16 in (("bf16", True), ("fp32", False)):
         torch.manual_seed(0)
-        model = base.new_model(cfg, tok)
-        matrix = sum(p.numel() for n, p in model.named_parameters() if p.ndim == 2)
-        flops_per_token = 6 * matrix + 12 * cfg.layers * cfg.hidden * mean_ctx
-        tc = TrainConfig(lr=1e-3, warmup_steps=0, bf16=bf16, progress=False)
-        run_steps(model, tok, batches[:3], tc, 3)  # warm up kernels
-        per_step = []
-        for b in batches[3:]:
-            st = run_steps(model, tok, [b], tc, 1)
-            ntok = collate([encode_example(tok, p, t) for p, t in b], tok.pad_token_id)[0].numel()
-            per_step.append((st.seconds, ntok))
-        secs = statistics.median(s for s, _ in per_step)
-        tps = statistics.median(n / s for s, n in per_step)
+        models[name] = (base.new_model(cfg, tok), TrainConfig(lr=1e-3, warmup_steps=0, bf16=bf16,
+                                                               progress=False))
+        run_steps(models[name][0], tok, batches[:3], models[name][1], 3)  # warm up kernels
+    model = models["bf16"][0]
+    matrix = sum(p.numel() for n, p in model.named_parameters() if p.ndim == 2)
+    flops_per_token = 6 * matrix + 12 * cfg.layers * cfg.hidden * mean_ctx
+    for b in batches[3:]:  # interleaved: bf16 step, fp32 step, both matmul ceilings
+        ntok = collate([encode_example(tok, p, t) for p, t in b], tok.pad_token_id)[0].numel()
+        for name in ("bf16", "fp32"):
+            st = run_steps(models[name][0], tok, [b], models[name][1], 1)
+            times[name].append((st.seconds, ntok))
+            ceil[name].append(matmul_gflops(torch.bfloat16 if name == "bf16" else torch.float32,
+                                            repeats=3))
+    print(f"{args.threads} thread(s); model: layers {cfg.layers}, hidden {cfg.hidden}, "
+          f"intermediate {cfg.intermediate}, batch_tokens {cfg.batch_tokens}; "
+          f"{args.steps} interleaved steps per dtype")
+    print(f"| dtype | tokens/s | model GFLOP/s | matmul 2048^2 GFLOP/s | of ceiling | s/step |")
+    print(f"|---|---|---|---|---|---|")
+    for name in ("bf16", "fp32"):
+        tps = statistics.median(n / s for s, n in times[name])
+        secs = statistics.median(s for s, _ in times[name])
+        c = statistics.median(ceil[name])
         gf = tps * flops_per_token / 1e9
-        print(f"{name:>6} {tps:>9,.0f} {gf:>8.1f} {gf / ceil[name]:>10.1%} {secs:>7.2f}")
+        print(f"| {name} | {tps:,.0f} | {gf:.1f} | {c:.0f} | {gf / c:.1%} | {secs:.2f} |")
     print(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M; "
           f"FLOPs/token {flops_per_token / 1e6:.1f} M; mean padded row {2 * mean_ctx:.0f} tokens")
     return 0

@@ -355,7 +355,7 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
     overrides = dict(overrides or {})
     import torch
 
-    from .train import TrainConfig, make_optimizer, run_steps
+    from .train import TrainConfig, TrainStats, make_optimizer, run_steps
 
     out = Path(out)
     ckpt = out / "ckpt"
@@ -424,9 +424,13 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
             f"{r.legal_rate:.1%}  max px acc {r.max_accuracy:.3f}  ({r.seconds:.0f} s)")
         return row
 
+    run = TrainStats()
+    seconds0, tokens0 = state.get("seconds", 0.0), state.get("tokens", 0)
+
     def snapshot(step: int) -> None:
         state.update(step=step, pool=position["pool"], offset=position["offset"],
-                     wall_seconds=round(time.time() - wall0, 1))
+                     wall_seconds=round(time.time() - wall0, 1),
+                     seconds=round(seconds0 + run.seconds, 1), tokens=tokens0 + run.tokens)
         save_checkpoint(ckpt, model, tokenizer, optimizer, state, config)
         if step in config.keep_steps:
             keep = out / "steps" / f"{step:05d}"
@@ -449,9 +453,9 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
         return msg
 
     stats = run_steps(model, tokenizer, batches, tcfg, config.steps, optimizer,
-                      start_step=state["step"], on_step=on_step, desc="train-base")
-    state["tokens"] += stats.tokens
-    state["seconds"] = round(state.get("seconds", 0.0) + stats.seconds, 1)
+                      start_step=state["step"], on_step=on_step, desc="train-base", stats=run)
+    state["tokens"] = tokens0 + stats.tokens
+    state["seconds"] = round(seconds0 + stats.seconds, 1)
     state["tokens_per_s"] = round(stats.tokens_per_s)
     if state["step"] != position["step"]:
         snapshot(position["step"])

@@ -184,11 +184,12 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
               total_steps: int, optimizer: torch.optim.Optimizer | None = None,
               start_step: int = 0,
               on_step: Callable[[int, float, "object"], str | None] | None = None,
-              desc: str = "train") -> TrainStats:
+              desc: str = "train", stats: TrainStats | None = None) -> TrainStats:
     """The loop: one optimizer step per batch from ``batches`` until ``total_steps`` (the
     schedule's length; counting starts at ``start_step`` when resuming). ``on_step(step,
     loss, bar)`` runs after each step (evaluation, checkpoints) and may return a short
-    string for the progress bar; its time is not counted in tokens/s."""
+    string for the progress bar; its time is not counted in tokens/s. ``stats``: accumulate
+    into this object (so that ``on_step`` can read the running totals)."""
     from tqdm.auto import tqdm
 
     optimizer = optimizer or make_optimizer(model, config)
@@ -200,7 +201,7 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
     torch.manual_seed(config.seed + start_step)
     was_training = model.training
     model.train()
-    stats = TrainStats()
+    stats = stats if stats is not None else TrainStats()
     run_tokens = 0
     extra = ""
     bar = tqdm(total=total_steps, initial=start_step, desc=desc, disable=not config.progress,
