@@ -94,3 +94,20 @@ def test_offline_install_from_packed_wheels(dataset, tmp_path):
     help_text = subprocess.run([str(python), "-m", "solver", "--help"], check=True,
                                capture_output=True, text=True, cwd=tmp_path, env=env).stdout
     assert "check-tasks" in help_text
+
+
+@pytest.mark.slow
+def test_run_local_end_to_end(tmp_path, capfd):
+    """Pack, build, and execute the notebook on an emulated Kaggle tree in a fresh venv."""
+    code = kernel_build.main(["--run-local", "--workdir", str(tmp_path), "--local-tasks", "1",
+                              "--dry-run-budget", "90s", "--solver-arg=--samples=8",
+                              "--solver-arg=--epochs=0", "--timeout", "900"])
+    out = capfd.readouterr().out  # the kernel's subprocesses write to the file descriptors
+    assert code == 0, out[-3000:]
+    assert "OK: " in out and "is a valid submission for 1 tasks" in out
+    assert "score: " in out  # the dry-run on evaluation tasks ran outside a rerun
+    installed = [line for line in out.splitlines() if line.startswith("solver installed at")]
+    assert installed and str(tmp_path / "venv") in installed[0]  # the packed wheel ran
+    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
