@@ -213,12 +213,7 @@ class Executor:
                 self._ctl.send(b'{"op": "quit"}')
             except OSError:
                 pass
-            try:
-                self._sel.unregister(self._ctl)
-            except (KeyError, ValueError):
-                pass
-            self._ctl.close()
-            self._ctl = None
+            self._close_ctl()
         if self._proc is not None:
             try:
                 self._proc.wait(timeout=5)
@@ -303,6 +298,15 @@ class Executor:
             if msg is not None and pred(msg):
                 return msg
 
+    def _close_ctl(self) -> None:
+        """Forget the manager's control socket (unregistered and closed)."""
+        try:
+            self._sel.unregister(self._ctl)
+        except (KeyError, ValueError):
+            pass
+        self._ctl.close()
+        self._ctl = None
+
     def _manager_alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and self._ctl is not None
 
@@ -310,12 +314,7 @@ class Executor:
         for w in list(self._workers):
             self._drop(w, kill=False)
         if self._ctl is not None:
-            try:
-                self._sel.unregister(self._ctl)
-            except (KeyError, ValueError):
-                pass
-            self._ctl.close()
-            self._ctl = None
+            self._close_ctl()
         if self._proc is not None:
             self._proc.kill()
             self._proc.wait()
