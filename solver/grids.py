@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import orjson
 
@@ -115,10 +115,6 @@ def _kind(v: Any) -> str:
 def _short(v: Any) -> str:
     text = repr(v)
     return text if len(text) <= 20 else text[:17] + "..."
-
-
-def shape(grid: Grid) -> tuple[int, int]:
-    return len(grid), len(grid[0])
 
 
 # ---------------------------------------------------------------- task parsing
@@ -344,9 +340,3 @@ def pixel_accuracy(pred: Grid | None, target: Grid) -> float:
         return 0.0
     same = sum(a == b for pr, tr in zip(pred, target) for a, b in zip(pr, tr))
     return same / (len(target) * len(target[0]))
-
-
-def grids_equal(a: Sequence[Sequence[int]] | None, b: Sequence[Sequence[int]] | None) -> bool:
-    if a is None or b is None:
-        return False
-    return [list(r) for r in a] == [list(r) for r in b]

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
-
 from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 from .grids import Grid, Task, TaskFileError, atomic_write, dumps, expect_object, grid_problem, read_json
 
