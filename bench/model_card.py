@@ -32,9 +32,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=2026, help="seed of the in-distribution tasks")
     ap.add_argument("--max-draws", type=int, default=5)
     ap.add_argument("-k", type=int, default=8, help="samples per in-distribution task (pass@k)")
-    ap.add_argument("--ood-samples", type=int, default=256)
+    ap.add_argument("--ood-samples", type=int, default=256, help="0: skip the OOD tasks")
     ap.add_argument("--temperature", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--unconstrained", action="store_true",
+                    help="sample draw_line end points freely (no solver.constrain mask)")
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -48,7 +50,8 @@ def main(argv=None) -> int:
     by_draws: dict[int, list[int]] = {}
     for i, m in enumerate(made):
         samples = model.sample(model.prompt_for(m.task),
-                               SampleConfig(n=args.k, temperatures=(args.temperature,), seed=i))
+                               SampleConfig(n=args.k, temperatures=(args.temperature,), seed=i,
+                                            legal_lines=not args.unconstrained))
         scores = [base.score_program(s.code, m.task) for s in samples]
         ok = any(s["solved"] for s in scores)
         solved += ok
@@ -74,15 +77,19 @@ def main(argv=None) -> int:
                                    / "demo" / "solutions.json")
     demo = grids.with_solutions(demo, sols)
     out["ood"] = []
+    if not args.ood_samples:
+        demo = {}
     print(f"\nbefore learning, {args.ood_samples} samples at temperature {args.temperature}:")
     print(f"| task | mean px acc | max px acc | solved | legal | background only |")
     print(f"|---|---|---|---|---|---|")
     for tid in ("vertical-lines-9-s2025-0000", "squares-9-s2025-0000",
                 "overlapping-squares-6-s2025-0000"):
+        if tid not in demo:
+            continue
         task = demo[tid]
         samples = model.sample(model.prompt_for(task),
                                SampleConfig(n=args.ood_samples, temperatures=(args.temperature,),
-                                            seed=1))
+                                            seed=1, legal_lines=not args.unconstrained))
         scores = [base.score_program(s.code, task) for s in samples]
         accs = [s["accuracy"] for s in scores]
         bg_only = sum(grids.pixel_accuracy(p.input, p.output) for p in task.train) / len(task.train)

@@ -77,6 +77,7 @@ class BaseConfig:
     intermediate: int = 768  # MLP width
     encoder: str = "runs"  # grid encoder of the prompts (solver.prompt.ENCODERS)
     max_draws: int = 5  # random tasks have 1..max_draws draws
+    order: str = "canonical"  # draw order of the target programs: canonical (reading order) | generated
     min_side: int = 3  # grid sides min_side..max_side
     max_side: int = 10
     curriculum_steps: int = 1000  # grow sides/draws from the start values to the full range (0: off)
@@ -140,7 +141,8 @@ def make_pool(pool: int, step: int, config: BaseConfig, tokenizer) -> list[list[
     examples, lengths, budget = [], [], config.batch_tokens * config.pool_steps
     i = 0
     while sum(lengths) < budget * 0.85:  # leave room for padding
-        st = synth.make_task("random", rng, f"train-{pool}-{i}", draws, config.min_side, side)
+        st = synth.make_task("random", rng, f"train-{pool}-{i}", draws, config.min_side, side,
+                             order=config.order)
         i += 1
         if st is None:
             continue
@@ -336,7 +338,7 @@ def export(checkpoint: str | os.PathLike, dest: str | os.PathLike) -> Path:
 # ---------------------------------------------------------------- the driver
 
 
-RESUME_SETTINGS = ("steps", "eval_every", "save_every", "keep_steps", "threads", "lr",
+RESUME_SETTINGS = ("order", "steps", "eval_every", "save_every", "keep_steps", "threads", "lr",
                    "schedule", "min_lr_ratio", "eval_tasks", "eval_samples", "temperature")
 
 

@@ -43,6 +43,7 @@ import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
 from . import prompt as prompt_mod
+from .constrain import LegalLines
 from .grids import Task
 from .prompt import PromptConfig, PromptTooLong
 
@@ -84,6 +85,7 @@ class SampleConfig:
     batch_size: int | None = None  # None: as large as fits (halved on out-of-memory)
     seed: int = 0  # same seed and batch size give the same samples
     stop: bool = True  # stop rows at EOS / end of the program; False: always max_new_tokens (benchmarks)
+    legal_lines: bool = True  # draw_line only at 0/45/90 degrees (solver.constrain); False: unconstrained
 
 
 @dataclass
@@ -482,6 +484,7 @@ class Model:
                 eos.update(int(x) for x in src)
         self.eos_ids = eos
         self._stops = _StopTracker(tokenizer, eos)
+        self._legal_lines: LegalLines | None = None  # built on first use (scans the vocabulary)
 
     # ------------------------------------------------------------ prompts
 
@@ -595,7 +598,10 @@ class Model:
         pos_row = list(range(rows))  # batch position -> row
         live = [True] * rows  # per batch position; finished rows ride along until a shrink
         logits = last_logits.expand(rows, -1)
+        legal = self._line_mask(rows) if cfg.legal_lines else None
         for step in range(max_new):
+            if legal is not None:
+                logits = legal.apply(logits, pos_row, live)
             probs = RowTemperatureTopP(row_temps, cfg.top_p)(None, logits).softmax(dim=-1)
             nxt = torch.multinomial(probs, 1, generator=gen)  # [batch, 1]
             n_live = 0
@@ -603,6 +609,8 @@ class Model:
                 if not live[pos]:
                     continue
                 row = pos_row[pos]
+                if legal is not None:
+                    legal.advance(row, tid)
                 if cfg.stop:
                     state[row], done = self._stops.advance(state[row], tid)
                     if done:
@@ -631,6 +639,12 @@ class Model:
             samples.append(Sample(text, prompt_mod.extract_code(text), len(tokens[row]),
                                   temps[row], tuple(tokens[row])))
         return samples
+
+    def _line_mask(self, rows: int) -> LegalLines:
+        if self._legal_lines is None:
+            self._legal_lines = LegalLines(self._stops.token_text, len(self.tokenizer))
+        self._legal_lines.reset(rows)
+        return self._legal_lines
 
     # ------------------------------------------------------------ adapters
 

@@ -73,6 +73,38 @@ def prune(shape: tuple[int, int], bg: int, draws: list[Draw]) -> list[Draw]:
     return draws
 
 
+def canonical_order(shape: tuple[int, int], bg: int, draws: list[Draw]) -> list[Draw]:
+    """The same drawing with its draws in reading order where the order is free.
+
+    A draw's key is the first cell, in row-major order, that it owns in the output (the
+    cells it painted last). Greedily, the next draw is the one with the smallest key
+    that can go next without changing the output (the rest following in their given
+    order), so independent objects come out in the order a row-by-row reading of the
+    output meets them, and draws that must stay ordered (one covering another, a fill
+    bounded by a line) keep their order. The output is unchanged by construction.
+    """
+    target = render(shape, bg, draws)
+    img = dsl.create_img(shape, bg)
+    owner = np.full(shape, -1)
+    for i, d in enumerate(draws):
+        before = img.copy()
+        d.apply(img)
+        owner[img != before] = i
+    flat = owner.ravel()
+    big = owner.size
+    keys = [int(np.argmax(flat == i)) if (flat == i).any() else big for i in range(len(draws))]
+    rest = list(range(len(draws)))
+    done: list[int] = []
+    while rest:
+        for i in sorted(rest, key=lambda j: (keys[j], j)):
+            trial = done + [i] + [j for j in rest if j != i]
+            if i == rest[0] or render(shape, bg, [draws[j] for j in trial]) == target:
+                done.append(i)
+                rest.remove(i)
+                break
+    return [draws[i] for i in done]
+
+
 @dataclass
 class SynthTask:
     task: Task
@@ -218,9 +250,10 @@ GENERATORS: dict[str, Callable] = {
 
 def make_task(family: str, rng: np.random.Generator, task_id: str, n: int,
               min_side: int = 3, max_side: int = 10,
-              stats: SynthStats | None = None) -> SynthTask | None:
+              stats: SynthStats | None = None, order: str = "generated") -> SynthTask | None:
     """One verified task of ``family`` with ``n`` draws (at most n for ``random``), or None
-    (counted in ``stats``) when the draw could not be verified."""
+    (counted in ``stats``) when the draw could not be verified. ``order``: the program's
+    draws as generated, or ``canonical`` (:func:`canonical_order`)."""
     stats = stats if stats is not None else SynthStats()
     made = GENERATORS[family](rng, n, min_side, max_side)
     if made is None:
@@ -235,6 +268,10 @@ def make_task(family: str, rng: np.random.Generator, task_id: str, n: int,
     if not kept:
         stats.drop("output equals input")
         return None
+    if order == "canonical":
+        kept = canonical_order(shape, bg, kept)
+    elif order != "generated":
+        raise ValueError(f"unknown order {order!r}: generated or canonical")
     inp = render(shape, bg, [])
     out = render(shape, bg, kept)
     program = program_code(kept)

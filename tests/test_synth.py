@@ -8,7 +8,7 @@ import pytest
 from solver import dsl
 from solver.__main__ import main
 from solver.grids import load_solutions, load_tasks
-from solver.synth import FAMILIES, generate, prune, render, Draw
+from solver.synth import FAMILIES, Draw, canonical_order, generate, make_task, prune, render
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -93,6 +93,38 @@ def test_prune_removes_hidden_draw():
     draws = [Draw("draw_pixel", ((0, 0), 3)), Draw("draw_rectangle", ((0, 0), (1, 1), 4))]
     assert prune((2, 2), 0, draws) == draws[1:]
     assert render((2, 2), 0, draws) == ((4, 4), (4, 4))
+
+
+def test_canonical_order_reading_order_where_free():
+    a = Draw("draw_pixel", ((1, 0), 1))  # independent objects: sorted by their first cell
+    b = Draw("draw_rectangle", ((0, 2), (1, 3), 2))
+    under = Draw("draw_rectangle", ((2, 0), (4, 4), 5))  # covered in part by `over`
+    over = Draw("draw_pixel", ((2, 1), 6))
+    draws = [a, b, under, over]
+    out = canonical_order((5, 5), 0, draws)
+    assert render((5, 5), 0, out) == render((5, 5), 0, draws)
+    assert out == [b, a, under, over]
+    # the cover owns the first cell, yet cannot move before what it covers
+    cover = Draw("draw_pixel", ((2, 0), 6))
+    assert canonical_order((5, 5), 0, [under, cover]) == [under, cover]
+    assert canonical_order((5, 5), 0, [b, a]) == [b, a]  # b's first cell (0, 2) comes first
+    assert canonical_order((5, 5), 0, [a, b]) == [b, a]
+
+
+def test_canonical_order_keeps_every_output():
+    for i in range(300):
+        rng = np.random.default_rng([11, i])
+        st = make_task("random", rng, "t", 5)
+        if st is None:
+            continue
+        out = canonical_order(st.shape, st.bg, st.draws)
+        assert sorted(map(repr, out)) == sorted(map(repr, st.draws))
+        assert render(st.shape, st.bg, out) == render(st.shape, st.bg, st.draws)
+    st = make_task("squares", np.random.default_rng(3), "t", 9, order="canonical")
+    firsts = [d.args[0] for d in st.draws]  # non-overlapping squares: top-left corners in order
+    assert firsts == sorted(firsts)
+    with pytest.raises(ValueError, match="order"):
+        make_task("random", np.random.default_rng(0), "t", 2, order="sorted")
 
 
 def test_bad_settings():
