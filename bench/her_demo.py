@@ -9,6 +9,7 @@ markdown table (also written to ``WORK/<experiment>.md``) for docs/RESULTS.md.
     # (b) with HER: epochs and wall time to solve, worst-first vs shuffle (15 min a task)
     python bench/her_demo.py her --order worst-first [--model DIR] [--task-time 15m]
     python bench/her_demo.py her --order shuffle
+    python bench/her_demo.py her --tasks squares-9 vertical-lines-9   # a subset (id prefixes)
     # (c) weaker base checkpoints: which demo tasks each still solves with HER
     python bench/her_demo.py weaker --models CKPT_A CKPT_B ... [--task-time 15m]
     # (d) a dry-run on real ARC-AGI-1 evaluation tasks with a small budget
@@ -101,7 +102,7 @@ def her_table(rd: Path) -> list[str]:
 
 
 def her(a) -> None:
-    prefixes = ("vertical-lines-9", "squares-", "overlapping-squares-6")
+    prefixes = tuple(a.tasks) or ("vertical-lines-9", "squares-", "overlapping-squares-6")
     tasks = subset(a.work, "her", prefixes)
     name = f"her-{a.order}"
     rd = a.work / name
@@ -184,6 +185,8 @@ def main(argv=None) -> None:
     p.add_argument("--task-time", default="15m")
     p.add_argument("--time-budget", default="1h")
     p.add_argument("--n-tasks", type=int, default=20)
+    p.add_argument("--tasks", nargs="*", default=[],
+                   help="her: only the demo tasks whose id starts with one of these")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--work", type=Path, default=Path("runs/bench-her"))
     a = p.parse_args(argv)
