@@ -11,7 +11,9 @@ A run directory holds::
 and the submission is rewritten atomically after every finished task (and after every
 epoch that improves a task's attempts), so a crash never loses finished work and tasks
 never started still have fallback entries. Rerunning with the same run directory skips the
-tasks in the journal; a run killed with SIGKILL and restarted loses no finished task.
+tasks in the journal, except those that ended in an error or a worker crash: they are tried
+again (keeping their attempts until then); a run killed with SIGKILL and restarted loses no
+finished task.
 
 Workers: ``workers`` processes (``spawn`` context) each build their solver once (load the
 model, start the sandbox) and then take tasks one at a time from the coordinator, which
@@ -47,6 +49,7 @@ from .budget import Budget, format_duration
 from .grids import Grid, Task, atomic_write, dumps, grid_problem, read_json
 
 JOURNAL = "journal.jsonl"
+RETRY = ("error", "crashed")  # journal statuses a resumed run tries again (once per resume)
 POLL_S = 0.5
 
 
@@ -305,16 +308,21 @@ class _Run:
     def run(self) -> RunSummary:
         t0 = time.time()
         self.write_settings()
-        done = {tid: rec for tid, rec in read_journal(self.run_dir).items() if tid in self.tasks}
-        for tid, rec in done.items():
+        journal = {tid: rec for tid, rec in read_journal(self.run_dir).items()
+                   if tid in self.tasks}
+        for tid, rec in journal.items():  # what is known so far (a retried task keeps it)
             self.attempts[tid] = _clean_attempts(rec.get("attempts"), self.tasks[tid])
+        done = {tid: rec for tid, rec in journal.items() if rec.get("status") not in RETRY}
+        for tid, rec in done.items():
             self.summary.statuses[tid] = rec.get("status", "done")
             self.reports[tid] = {"status": rec.get("status"), **(rec.get("summary") or {})}
         self.summary.resumed = len(done)
         self.write_submission()  # complete (fallbacks) from the very start
         pending = [tid for tid in self.tasks if tid not in done]
+        retried = len(journal) - len(done)
         self.log(f"run {self.run_dir}: {len(self.tasks)} tasks ({len(done)} already finished, "
-                 f"{len(pending)} to do), {len(self.extra)} malformed, {self.n_workers} "
+                 f"{len(pending)} to do{f', {retried} of them retried after an error' if retried else ''}"
+                 f"), {len(self.extra)} malformed, {self.n_workers} "
                  f"worker(s), budget {format_duration(self.budget.total_s)} "
                  f"({format_duration(self.budget.time_left())} of work time left)")
         if pending and not self.budget.expired():

@@ -124,6 +124,13 @@ def test_task_that_raises_gets_fallback_and_others_finish(tmp_path):
     assert sub["t0"][0]["attempt_1"] == [list(r) for r in tasks["t0"].train[0].output]
     rep = orjson.loads((rd / "tasks" / "t1.json").read_bytes())
     assert "boom in t1" in rep["error"] and "RuntimeError" in rep["traceback"]
+    # a resumed run retries the task that failed (the error may have been transient), and
+    # only that one
+    summary = run_tasks(tasks, Copy(), out=out, run_dir=rd, budget=Budget(total_s=120), log=None)
+    assert summary.resumed == 2 and summary.statuses["t1"] == "solved"
+    assert "1 to do, 1 of them retried after an error" in (rd / "run.log").read_text()
+    sub = check_complete(out, tasks)
+    assert sub["t1"][0]["attempt_1"] == [list(r) for r in tasks["t1"].train[0].output]
 
 
 def test_worker_that_dies_costs_only_its_task(tmp_path):
