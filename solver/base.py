@@ -90,7 +90,8 @@ class BaseConfig:
     eval_seed: int = 1_000_003  # seed of the held-out tasks
     eval_samples: int = 8  # samples per task (pass@k with k = this)
     temperature: float = 0.5  # sampling temperature of the evaluation
-    max_new_tokens: int = 192  # longest sampled program (tokens)
+    max_new_tokens: int = 192  # longest sampled program in the evaluations (tokens)
+    solve_max_new_tokens: int = 512  # program budget at test time, in solver.json (25 squares take ~430 tokens)
     save_every: int = 250  # steps between checkpoints
     keep_steps: tuple[int, ...] = (200, 400, 800, 1600, 3200)  # keep copies (weaker models)
     threads: int = 2  # torch CPU threads
@@ -277,7 +278,7 @@ def eval_tasks(config: BaseConfig) -> list[Task]:
 
 def solver_json(config: BaseConfig) -> dict:
     return {"prompt": {"encoder": config.encoder, "chat": False},
-            "max_new_tokens": config.max_new_tokens}
+            "max_new_tokens": config.solve_max_new_tokens}
 
 
 def save_checkpoint(directory: Path, model, tokenizer, optimizer, state: dict,
@@ -338,7 +339,7 @@ def export(checkpoint: str | os.PathLike, dest: str | os.PathLike) -> Path:
 # ---------------------------------------------------------------- the driver
 
 
-RESUME_SETTINGS = ("order", "steps", "eval_every", "save_every", "keep_steps", "threads", "lr",
+RESUME_SETTINGS = ("order", "solve_max_new_tokens", "steps", "eval_every", "save_every", "keep_steps", "threads", "lr",
                    "schedule", "min_lr_ratio", "eval_tasks", "eval_samples", "temperature")
 
 

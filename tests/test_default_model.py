@@ -55,5 +55,5 @@ def test_shipped_model_solves_easy_fresh_tasks():
         solved += any(s["solved"] for s in scores)
         legal += sum(s["legal"] for s in scores)
         total += len(scores)
-    assert legal / total >= 0.8
+    assert legal / total >= 0.95  # draw_line angles are constrained while sampling
     assert solved >= 4, f"solved {solved}/6 easy tasks"

@@ -235,7 +235,8 @@ def test_cli_train_base_and_resume(tmp_path, capsys):
     state = json.loads((tmp_path / "ckpt" / "state.json").read_text())
     assert state["step"] == 4 and state["config"]["hidden"] == 32
     solver_json = json.loads((tmp_path / "ckpt" / "solver.json").read_text())
-    assert solver_json == {"prompt": {"encoder": "runs", "chat": False}, "max_new_tokens": 4}
+    # the evaluations sample 4 tokens; a model solving tasks gets the test-time budget
+    assert solver_json == {"prompt": {"encoder": "runs", "chat": False}, "max_new_tokens": 512}
 
 
 def test_stream_resumes_at_the_same_batch(tok):
@@ -260,7 +261,7 @@ def test_export_makes_a_model_folder_and_init_continues_its_run(tmp_path):
     assert (dest / "model.safetensors").exists() and not (dest / "optimizer.pt").exists()
     assert json.loads((dest / "training.json").read_text())["step"] == 3
     model = load(ModelConfig(path=str(dest)))  # the model layer reads it
-    assert model.prompt_config.encoder == "runs" and model.max_new_tokens == 8
+    assert model.prompt_config.encoder == "runs" and model.max_new_tokens == 512
     state = base.train_base(tmp_path / "next", progress=False, log=logs.append, init=dest)
     assert state["step"] == 6 and state["config"]["hidden"] == 32
     assert any("fresh optimizer" in m for m in logs)
