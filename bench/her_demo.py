@@ -180,7 +180,7 @@ def main(argv=None) -> None:
     p.add_argument("--models", nargs="*", default=[], help="weaker: checkpoint folders")
     p.add_argument("--quantization", default="none")
     p.add_argument("--samples", type=int, default=256)
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--order", default="worst-first")
     p.add_argument("--task-time", default="15m")
     p.add_argument("--time-budget", default="1h")

@@ -46,7 +46,7 @@ class HerConfig:
     temperatures: tuple[float, ...] = (0.5, 0.75, 1.0)  # cycled over the samples (per-sample temperature)
     top_p: float = 0.95  # nucleus sampling
     max_new_tokens: int | None = None  # None: the model's default
-    epochs: int = 10  # at most this many trainings (rounds = epochs + 1); 0: sampling only
+    epochs: int = 40  # at most this many trainings (rounds = epochs + 1; the task's time share usually ends it first); 0: sampling only
     order: str = "worst-first"  # training order: worst-first (pixel accuracy) | shuffle | prioritized (keep the most accurate, worst first)
     max_examples: int = 256  # relabeled examples trained per epoch at most
     lr: float = 1e-3  # LoRA learning rate, constant (see docs/RESULTS.md for what was tried)
