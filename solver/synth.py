@@ -254,6 +254,8 @@ def make_task(family: str, rng: np.random.Generator, task_id: str, n: int,
     """One verified task of ``family`` with ``n`` draws (at most n for ``random``), or None
     (counted in ``stats``) when the draw could not be verified. ``order``: the program's
     draws as generated, or ``canonical`` (:func:`canonical_order`)."""
+    if order not in ("generated", "canonical"):
+        raise ValueError(f"unknown order {order!r}: generated or canonical")
     stats = stats if stats is not None else SynthStats()
     made = GENERATORS[family](rng, n, min_side, max_side)
     if made is None:
@@ -270,8 +272,6 @@ def make_task(family: str, rng: np.random.Generator, task_id: str, n: int,
         return None
     if order == "canonical":
         kept = canonical_order(shape, bg, kept)
-    elif order != "generated":
-        raise ValueError(f"unknown order {order!r}: generated or canonical")
     inp = render(shape, bg, [])
     out = render(shape, bg, kept)
     program = program_code(kept)
