@@ -90,9 +90,10 @@ def canonical_order(shape: tuple[int, int], bg: int, draws: list[Draw]) -> list[
         before = img.copy()
         d.apply(img)
         owner[img != before] = i
-    flat = owner.ravel()
-    big = owner.size
-    keys = [int(np.argmax(flat == i)) if (flat == i).any() else big for i in range(len(draws))]
+    keys = [owner.size] * len(draws)  # a draw that owns no cell sorts last
+    for cell, i in enumerate(owner.ravel().tolist()):
+        if i >= 0 and keys[i] == owner.size:
+            keys[i] = cell
     rest = list(range(len(draws)))
     done: list[int] = []
     while rest:
