@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     ap.add_argument("--temperature", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--unconstrained", action="store_true",
-                    help="sample draw_line end points freely (no solver.constrain mask)")
+                    help="sample freely: no line-angle mask, no DSL grammar (solver.constrain)")
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -51,7 +51,8 @@ def main(argv=None) -> int:
     for i, m in enumerate(made):
         samples = model.sample(model.prompt_for(m.task),
                                SampleConfig(n=args.k, temperatures=(args.temperature,), seed=i,
-                                            legal_lines=not args.unconstrained))
+                                            legal_lines=not args.unconstrained,
+                                            grammar=not args.unconstrained))
         scores = [base.score_program(s.code, m.task) for s in samples]
         ok = any(s["solved"] for s in scores)
         solved += ok
@@ -89,7 +90,8 @@ def main(argv=None) -> int:
         task = demo[tid]
         samples = model.sample(model.prompt_for(task),
                                SampleConfig(n=args.ood_samples, temperatures=(args.temperature,),
-                                            seed=1, legal_lines=not args.unconstrained))
+                                            seed=1, legal_lines=not args.unconstrained,
+                                            grammar=not args.unconstrained))
         scores = [base.score_program(s.code, task) for s in samples]
         accs = [s["accuracy"] for s in scores]
         bg_only = sum(grids.pixel_accuracy(p.input, p.output) for p in task.train) / len(task.train)

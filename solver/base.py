@@ -278,7 +278,8 @@ def eval_tasks(config: BaseConfig) -> list[Task]:
 
 def solver_json(config: BaseConfig) -> dict:
     return {"prompt": {"encoder": config.encoder, "chat": False},
-            "max_new_tokens": config.solve_max_new_tokens}
+            "max_new_tokens": config.solve_max_new_tokens,
+            "grammar": "dsl"}  # it writes only DSL programs: sample inside the grammar
 
 
 def save_checkpoint(directory: Path, model, tokenizer, optimizer, state: dict,

@@ -1,4 +1,4 @@
-"""Constrained decoding: sampled ``draw_line`` calls only at 0, 45 or 90 degrees.
+"""Constrained decoding: legal line angles (any model) and the DSL grammar (models that declare it).
 
 The DSL draws a line between any two points, but every legal program of the drawing tasks
 (and of the research note) uses horizontal, vertical or diagonal lines. A small model that
@@ -95,3 +95,117 @@ class LegalLines:
             logits[pos, idx] = keep
         self.masked += len(masks)
         return logits
+
+
+# ---------------------------------------------------------------- the DSL's line grammar
+
+GRAMMARS = ("dsl",)
+
+# primitive -> argument kinds after img: 'p' point (row, col), 'i' index, 'c' colour
+DSL_SIGNATURES = {
+    "draw_pixel": "pc", "draw_line": "ppc", "draw_horizontal_line": "ic",
+    "draw_vertical_line": "ic", "draw_rectangle": "ppc", "flood_fill": "pc",
+}
+_D = "\x01"  # any digit, in a state (a character no token text has)
+_DIGITS = str.maketrans("0123456789", _D * 10)
+_END = "\x00end"  # the state after ``return img``: only EOS may follow
+
+
+def _dsl_lines() -> set[str]:
+    """Every body line of a DSL program with each digit written as ``_D``: numbers of one
+    or two digits (grids are at most 30 wide), colours of one."""
+    forms = {"i": (_D, _D * 2), "c": (_D,)}
+    forms["p"] = tuple(f"({a}, {b})" for a in forms["i"] for b in forms["i"])
+    lines = {"    return img\n"}
+    for name, kinds in DSL_SIGNATURES.items():
+        args = [""]
+        for k in kinds:
+            args = [f"{a}, {f}" for a in args for f in forms[k]]
+        lines.update(f"    {name}(img{a})\n" for a in args)
+    return lines
+
+
+class DslGrammar:
+    """A logits mask that keeps each sampled row inside the drawing DSL: body lines
+    ``    NAME(img, ARGS)`` with the primitive's own arguments (literal ints, ``(row, col)``
+    points), then ``    return img`` and EOS. For models trained only on such programs
+    (the embedded model declares ``"grammar": "dsl"`` in its solver.json), so that no
+    sample is lost to a syntax error, an unknown name or a call that never closes.
+
+    A row's state is its current line with digits abstracted; the tokens allowed
+    in a state are found once (by their text, so any tokenizer works) and kept as a row
+    of a boolean matrix, so a step costs one gather for the whole batch."""
+
+    def __init__(self, token_text: Callable[[int], str], vocab_size: int, eos_ids: set[int]):
+        self.token_text = token_text
+        self.vocab_size = vocab_size
+        self.eos_ids = set(eos_ids)
+        lines = _dsl_lines()
+        self._full = lines
+        self._prefixes = {line[:i] for line in lines for i in range(len(line))}
+        texts = [token_text(t) for t in range(vocab_size)]
+        self._abstract = ["" if _D in t else t.translate(_DIGITS) for t in texts]  # "": never
+        self._ids: dict[str, int] = {}
+        self._keys: list[str] = []
+        self._rows_allowed: list[torch.Tensor] = []
+        self._matrix: torch.Tensor | None = None
+        self._next: dict[tuple[int, int], int] = {}
+        self.states: list[int] = []
+        self.masked = 0
+
+    def _state(self, key: str) -> int:
+        sid = self._ids.get(key)
+        if sid is None:
+            sid = self._ids[key] = len(self._keys)
+            self._keys.append(key)
+            ok = torch.zeros(self.vocab_size, dtype=torch.bool)
+            for tid in range(self.vocab_size):
+                ok[tid] = self._step(key, tid) is not None
+            if not ok.any():  # a tokenizer that cannot continue here: leave the row alone
+                ok[:] = True
+            self._rows_allowed.append(ok)
+            self._matrix = None
+        return sid
+
+    def _step(self, key: str, tid: int) -> str | None:
+        """The state after token ``tid`` in state ``key``, or None when it leaves the DSL."""
+        if tid in self.eos_ids:
+            return key if key == _END else None
+        text = self._abstract[tid]
+        if not text or key == _END:
+            return None
+        for ch in text:
+            if ch == "\r":
+                continue
+            key += ch
+            if ch == "\n":
+                if key not in self._full:
+                    return None
+                key = _END if key == "    return img\n" else ""
+            elif key not in self._prefixes:
+                return None
+        return key
+
+    def reset(self, rows: int) -> None:
+        self.states = [self._state("")] * rows
+
+    def advance(self, row: int, tid: int) -> None:
+        sid = self.states[row]
+        nxt = self._next.get((sid, tid))
+        if nxt is None:
+            after = self._step(self._keys[sid], tid)
+            nxt = self._state(after) if after is not None else sid  # masked-out: stay put
+            self._next[(sid, tid)] = nxt
+        self.states[row] = nxt
+
+    def apply(self, logits: torch.Tensor, pos_row: list[int], live: list[bool]) -> torch.Tensor:
+        """``logits`` with the tokens that would leave the DSL at -inf, row by row."""
+        if self._matrix is None or self._matrix.shape[1] != logits.shape[1]:
+            allowed = torch.stack(self._rows_allowed)
+            width = logits.shape[1]  # the model's vocabulary may be padded past the tokenizer's
+            if allowed.shape[1] < width:
+                allowed = torch.cat([allowed, allowed.new_zeros(len(allowed), width - allowed.shape[1])], 1)
+            self._matrix = allowed[:, :width].to(logits.device)
+        idx = torch.tensor([self.states[row] for row in pos_row], device=logits.device)
+        self.masked += sum(live)
+        return logits.masked_fill(~self._matrix[idx], float("-inf"))

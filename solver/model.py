@@ -5,7 +5,10 @@ model folder is an error naming it, never a hub lookup). ``quantization`` picks 
 weights or bitsandbytes 8-bit/4-bit (both also work on CPU). An optional ``solver.json``
 in the folder sets the prompt format and sampling defaults::
 
-    {"prompt": {"encoder": "sparse", "chat": false}, "max_new_tokens": 160}
+    {"prompt": {"encoder": "sparse", "chat": false}, "max_new_tokens": 160, "grammar": "dsl"}
+
+(``grammar``: the model writes only DSL programs, so sampling keeps every row inside the
+DSL's grammar, :class:`solver.constrain.DslGrammar`; leave it out for general models.)
 
 Sampling n programs for one prompt (:meth:`Model.sample`):
 
@@ -43,7 +46,7 @@ import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
 from . import prompt as prompt_mod
-from .constrain import LegalLines
+from .constrain import GRAMMARS, DslGrammar, LegalLines
 from .grids import Task
 from .prompt import PromptConfig, PromptTooLong
 
@@ -86,6 +89,7 @@ class SampleConfig:
     seed: int = 0  # same seed and batch size give the same samples
     stop: bool = True  # stop rows at EOS / end of the program; False: always max_new_tokens (benchmarks)
     legal_lines: bool = True  # draw_line only at 0/45/90 degrees (solver.constrain); False: unconstrained
+    grammar: bool = True  # keep programs in the grammar the model declares (solver.json "grammar"), if any
 
 
 @dataclass
@@ -139,12 +143,15 @@ def read_solver_json(folder: Path) -> dict:
         raise ModelLoadError(f"{path}: not readable JSON ({e})") from None
     if not isinstance(data, dict):
         raise ModelLoadError(f"{path}: expected a JSON object")
-    unknown = set(data) - {"prompt", "max_new_tokens", "context_length"}
+    unknown = set(data) - {"prompt", "max_new_tokens", "context_length", "grammar"}
     if unknown:
         warnings.warn(f"{path}: ignoring unknown keys {sorted(unknown)}", stacklevel=2)
     for key in ("max_new_tokens", "context_length"):
         if key in data and not (isinstance(data[key], int) and data[key] > 0):
             raise ModelLoadError(f"{path}: {key} must be a positive integer, got {data[key]!r}")
+    if data.get("grammar") is not None and data["grammar"] not in GRAMMARS:
+        raise ModelLoadError(f"{path}: grammar must be one of {', '.join(GRAMMARS)} or null, "
+                             f"got {data['grammar']!r}")
     if not isinstance(data.get("prompt", {}), dict):
         raise ModelLoadError(f"{path}: prompt must be an object")
     return data
@@ -203,7 +210,8 @@ def load(config: ModelConfig | None = None) -> "Model":
     context = int(extra.get("context_length") or getattr(model.config, "max_position_embeddings", 0)
                   or 2048)
     return Model(model, tokenizer, prompt_config, device, context,
-                 int(extra.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS), folder, config)
+                 int(extra.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS), folder, config,
+                 grammar=extra.get("grammar"))
 
 
 # ---------------------------------------------------------------- sampling pieces
@@ -460,13 +468,15 @@ class Model:
 
     def __init__(self, model, tokenizer, prompt_config: PromptConfig, device: torch.device,
                  context_length: int, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
-                 path: Path | None = None, config: ModelConfig | None = None):
+                 path: Path | None = None, config: ModelConfig | None = None,
+                 grammar: str | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.prompt_config = prompt_config
         self.device = device
         self.context_length = context_length
         self.max_new_tokens = max_new_tokens
+        self.grammar = grammar  # "dsl": the model writes only DSL programs (constrain.DslGrammar)
         self.path = path
         self.config = config
         self.max_batch = MAX_BATCH  # lowered for good on out-of-memory
@@ -485,6 +495,7 @@ class Model:
         self.eos_ids = eos
         self._stops = _StopTracker(tokenizer, eos)
         self._legal_lines: LegalLines | None = None  # built on first use (scans the vocabulary)
+        self._grammar: DslGrammar | None = None  # likewise
 
     # ------------------------------------------------------------ prompts
 
@@ -599,7 +610,10 @@ class Model:
         live = [True] * rows  # per batch position; finished rows ride along until a shrink
         logits = last_logits.expand(rows, -1)
         legal = self._line_mask(rows) if cfg.legal_lines else None
+        grammar = self._grammar_mask(rows) if cfg.grammar and self.grammar else None
         for step in range(max_new):
+            if grammar is not None:
+                logits = grammar.apply(logits, pos_row, live)
             if legal is not None:
                 logits = legal.apply(logits, pos_row, live)
             probs = RowTemperatureTopP(row_temps, cfg.top_p)(None, logits).softmax(dim=-1)
@@ -611,6 +625,8 @@ class Model:
                 row = pos_row[pos]
                 if legal is not None:
                     legal.advance(row, tid)
+                if grammar is not None:
+                    grammar.advance(row, tid)
                 if cfg.stop:
                     state[row], done = self._stops.advance(state[row], tid)
                     if done:
@@ -645,6 +661,12 @@ class Model:
             self._legal_lines = LegalLines(self._stops.token_text, len(self.tokenizer))
         self._legal_lines.reset(rows)
         return self._legal_lines
+
+    def _grammar_mask(self, rows: int) -> DslGrammar:
+        if self._grammar is None:
+            self._grammar = DslGrammar(self._stops.token_text, len(self.tokenizer), self.eos_ids)
+        self._grammar.reset(rows)
+        return self._grammar
 
     # ------------------------------------------------------------ adapters
 
