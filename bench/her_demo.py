@@ -14,6 +14,8 @@ markdown table (also written to ``WORK/<experiment>.md``) for docs/RESULTS.md.
     python bench/her_demo.py weaker --models CKPT_A CKPT_B ... [--task-time 15m]
     # (d) a dry-run on real ARC-AGI-1 evaluation tasks with a small budget
     python bench/her_demo.py arc [--n-tasks 20] [--time-budget 10m]
+    # beyond the demo set: freshly generated tasks of each family, growing object counts
+    python bench/her_demo.py ladder [--ladder squares:4-7 vertical-lines:3,5,7] [--task-time 4m]
 
 Pause the background training job while measuring (DESIGN.md / the ground rules):
     P=$(cat /tmp/solver-train.pid 2>/dev/null); [ -n "$P" ] && kill -STOP $P; \
@@ -167,6 +169,43 @@ def arc(a) -> None:
         "- task statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(count.items()))]))
 
 
+def ladder(a) -> None:
+    """Generated tasks beyond the demo set (new seed, each family at growing object
+    counts): which are solved before learning (round 0), which only with HER."""
+    from dataclasses import replace
+
+    from solver import synth
+
+    made = []
+    for spec in a.ladder:
+        family, _, counts = spec.partition(":")
+        for n in _counts(counts):
+            task = synth.generate(family, 1, seed=a.ladder_seed, draws=n)[0][0].task
+            made.append(replace(task, id=f"{family}-{n}-s{a.ladder_seed}"))
+    tasks = a.work / "ladder-challenges.json"
+    grids.write_tasks(tasks, made)
+    rd = a.work / f"ladder-{a.order}"
+    secs = solve(["solve", "--tasks", str(tasks), "--out", str(rd / "submission.json"),
+                  "--run-dir", str(rd), "--epochs", str(a.epochs), "--samples", str(a.samples),
+                  "--order", a.order, "--workers", "1", "--max-task-time", a.task_time,
+                  "--time-budget", f"{len(made) * _minutes(a.task_time) + 5}m",
+                  "--seed", str(a.seed), *model_args(a.model, a.quantization)])
+    head = [f"generated tasks (seed {a.ladder_seed}): {' '.join(a.ladder)}; order {a.order}; "
+            f"{a.samples} samples a round; at most {a.epochs} trainings and {a.task_time} a "
+            f"task; model {a.model or 'embedded'}; total {secs:.0f} s; round solved 0 = "
+            f"solved before learning", ""]
+    write(a.work, f"ladder-{a.order}", "\n".join(head + her_table(rd)))
+
+
+def _counts(text: str) -> list[int]:
+    """``4-7`` or ``3,5,7`` (or a mix: ``3,5-6``) as a list of ints."""
+    out = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
 def _minutes(text: str) -> int:
     from solver.budget import parse_duration
 
@@ -175,7 +214,7 @@ def _minutes(text: str) -> int:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("experiment", choices=("before", "her", "weaker", "arc"))
+    p.add_argument("experiment", choices=("before", "her", "weaker", "arc", "ladder"))
     p.add_argument("--model", default=None, help="model folder (default: the embedded one)")
     p.add_argument("--models", nargs="*", default=[], help="weaker: checkpoint folders")
     p.add_argument("--quantization", default="none")
@@ -187,13 +226,18 @@ def main(argv=None) -> None:
     p.add_argument("--n-tasks", type=int, default=20)
     p.add_argument("--tasks", nargs="*", default=[],
                    help="her: only the demo tasks whose id starts with one of these")
+    p.add_argument("--ladder", nargs="*", default=["squares:4-7", "vertical-lines:3,5,7",
+                                                   "overlapping-squares:3-5"],
+                   help="ladder: FAMILY:COUNTS (4-7 or 3,5,7) of generated tasks")
+    p.add_argument("--ladder-seed", type=int, default=4242)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--work", type=Path, default=Path("runs/bench-her"))
     a = p.parse_args(argv)
     if a.experiment == "arc" and a.time_budget == "1h":
         a.time_budget = "10m"
     a.work.mkdir(parents=True, exist_ok=True)
-    {"before": before, "her": her, "weaker": weaker, "arc": arc}[a.experiment](a)
+    {"before": before, "her": her, "weaker": weaker, "arc": arc,
+     "ladder": ladder}[a.experiment](a)
 
 
 if __name__ == "__main__":

