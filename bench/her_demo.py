@@ -53,8 +53,12 @@ def model_args(model: str | None, quantization: str) -> list[str]:
     return (["--model", model] if model else []) + ["--quantization", quantization]
 
 
+THREADS: list[str] = []  # --threads N for every solve call (main sets it)
+
+
 def solve(args: list[str]) -> float:
     t0 = time.time()
+    args = args + THREADS
     code = solver_main(args)
     if code != 0:
         print(f"warning: solver {' '.join(args[:1])} exited {code}", file=sys.stderr)
@@ -231,11 +235,14 @@ def main(argv=None) -> None:
                    help="ladder: FAMILY:COUNTS (4-7 or 3,5,7) of generated tasks")
     p.add_argument("--ladder-seed", type=int, default=4242)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     p.add_argument("--work", type=Path, default=Path("runs/bench-her"))
     a = p.parse_args(argv)
     if a.experiment == "arc" and a.time_budget == "1h":
         a.time_budget = "10m"
     a.work.mkdir(parents=True, exist_ok=True)
+    if a.threads:
+        THREADS[:] = ["--threads", str(a.threads)]
     {"before": before, "her": her, "weaker": weaker, "arc": arc,
      "ladder": ladder}[a.experiment](a)
 

@@ -35,6 +35,7 @@ import multiprocessing as mp
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -164,6 +165,8 @@ def _worker(wid: int, factory: Callable, inbox, outbox, gpu: int | None,
     if threads:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(threads)
+        if "torch" in sys.modules:  # imported already (unpickling the factory): tell it too
+            sys.modules["torch"].set_num_threads(threads)
     parent = mp.parent_process()
 
     def parent_alive() -> bool:
@@ -240,13 +243,15 @@ class RunSummary:
 
 
 class _Run:
-    def __init__(self, tasks, factory, out, run_dir, budget, workers, settings, extra, log):
+    def __init__(self, tasks, factory, out, run_dir, budget, workers, settings, extra, log,
+                 threads=None):
         self.tasks: dict[str, Task] = dict(tasks)
         self.factory = factory
         self.out = Path(out)
         self.run_dir = Path(run_dir)
         self.budget: Budget = budget
         self.n_workers = max(1, int(workers))
+        self.threads = threads
         self.settings = settings or {}
         self.extra = extra or {}
         self.log_fn = log
@@ -343,7 +348,7 @@ class _Run:
         ctx = mp.get_context("spawn")
         n = min(self.n_workers, len(pending))
         gpus = visible_gpus()
-        threads = None if gpus else max(1, (os.cpu_count() or 1) // n)
+        threads = self.threads or (None if gpus else max(1, (os.cpu_count() or 1) // n))
         workers: dict[int, Any] = {}  # wid -> process
         inboxes: dict[int, Any] = {}  # wid -> our end of its task pipe
         outboxes: dict[Any, int] = {}  # our end of its report pipe -> wid
@@ -525,12 +530,14 @@ def _report_summary(report: Mapping) -> dict:
 def run_tasks(tasks: Mapping[str, Task], factory: Callable, *, out: str | os.PathLike,
               run_dir: str | os.PathLike, budget: Budget | None = None, workers: int = 1,
               settings: Mapping | None = None, extra_entries: Mapping[str, list] | None = None,
-              log: Callable[[str], None] | None = print) -> RunSummary:
+              log: Callable[[str], None] | None = print,
+              threads: int | None = None) -> RunSummary:
     """Solve ``tasks`` with ``workers`` processes built by ``factory`` within ``budget``,
     keeping the journal and reports in ``run_dir`` and the submission at ``out`` complete
-    at every moment. ``extra_entries`` are fixed submission entries (malformed tasks)."""
+    at every moment. ``extra_entries`` are fixed submission entries (malformed tasks).
+    ``threads``: CPU threads per worker (default: the cores shared out; on GPUs, torch's)."""
     run = _Run(tasks, factory, out, run_dir, budget or Budget(), workers,
-               dict(settings or {}), dict(extra_entries or {}), log)
+               dict(settings or {}), dict(extra_entries or {}), log, threads)
     previous = None
     if threading.current_thread() is threading.main_thread():
         def on_term(signum, frame):  # SIGTERM: stop the workers like Ctrl-C does
@@ -618,6 +625,8 @@ def add_solve_arguments(p, dry_run: bool = False) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda:N")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes (default: one per visible GPU, one on CPU)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads per worker (default: the cores shared among the workers)")
     p.add_argument("--epochs", type=int, default=d.epochs,
                    help=f"trainings per task at most; 0 = sampling only (default {d.epochs})")
     p.add_argument("--samples", type=int, default=d.samples,
@@ -684,7 +693,8 @@ def _solve(args, tasks_path: str, out: Path, run_dir: Path, budget: Budget,
     settings = {"tasks": str(tasks_path), "model": model, "her": asdict(her_config),
                 "exec_timeout_s": args.exec_timeout, "argv_verb": args.verb}
     summary = run_tasks(loaded.tasks, factory, out=out, run_dir=run_dir, budget=budget,
-                        workers=workers, settings=settings, extra_entries=extra, log=log)
+                        workers=workers, settings=settings, extra_entries=extra, log=log,
+                        threads=args.threads)
     code = 0
     if summary.problems:
         code = 1

@@ -57,7 +57,7 @@ class Copy:
                 os._exit(3)
             time.sleep(self.sleep_s)
             return {"status": "solved", "attempts": copy_output(task), "pid": os.getpid(),
-                    "deadline": deadline}
+                    "deadline": deadline, "omp": os.environ.get("OMP_NUM_THREADS")}
         return solve
 
 
@@ -198,6 +198,15 @@ def test_two_workers_share_the_queue(tmp_path):
     pids = {orjson.loads((rd / "tasks" / f"t{i}.json").read_bytes())["pid"] for i in range(6)}
     assert len(pids) == 2 and os.getpid() not in pids
     check_complete(out, tasks)
+
+
+def test_threads_per_worker(tmp_path):
+    tasks = make_tasks(2)
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    run_tasks(tasks, Copy(), out=out, run_dir=rd, workers=1, threads=1,
+              budget=Budget(total_s=120), log=None)
+    reports = [orjson.loads((rd / "tasks" / f"t{i}.json").read_bytes()) for i in range(2)]
+    assert [r["omp"] for r in reports] == ["1", "1"]
 
 
 def test_malformed_tasks_mixed_with_good_ones(tmp_path):
