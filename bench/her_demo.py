@@ -53,7 +53,7 @@ def model_args(model: str | None, quantization: str) -> list[str]:
     return (["--model", model] if model else []) + ["--quantization", quantization]
 
 
-THREADS: list[str] = []  # --threads N for every solve call (main sets it)
+THREADS: list[str] = []  # --threads N / --recolor N for every solve call (main sets them)
 
 
 def solve(args: list[str]) -> float:
@@ -188,17 +188,18 @@ def ladder(a) -> None:
             made.append(replace(task, id=f"{family}-{n}-s{a.ladder_seed}"))
     tasks = a.work / "ladder-challenges.json"
     grids.write_tasks(tasks, made)
-    rd = a.work / f"ladder-{a.order}"
+    rd = a.work / f"ladder-{a.order}" if a.recolor is None else a.work / f"ladder-{a.order}-recolor{a.recolor}"
     secs = solve(["solve", "--tasks", str(tasks), "--out", str(rd / "submission.json"),
                   "--run-dir", str(rd), "--epochs", str(a.epochs), "--samples", str(a.samples),
                   "--order", a.order, "--workers", "1", "--max-task-time", a.task_time,
                   "--time-budget", f"{len(made) * _minutes(a.task_time) + 5}m",
                   "--seed", str(a.seed), *model_args(a.model, a.quantization)])
     head = [f"generated tasks (seed {a.ladder_seed}): {' '.join(a.ladder)}; order {a.order}; "
+            f"recolor {a.recolor if a.recolor is not None else 'default'}; "
             f"{a.samples} samples a round; at most {a.epochs} trainings and {a.task_time} a "
             f"task; model {a.model or 'embedded'}; total {secs:.0f} s; round solved 0 = "
             f"solved before learning", ""]
-    write(a.work, f"ladder-{a.order}", "\n".join(head + her_table(rd)))
+    write(a.work, rd.name, "\n".join(head + her_table(rd)))
 
 
 def _counts(text: str) -> list[int]:
@@ -236,13 +237,17 @@ def main(argv=None) -> None:
     p.add_argument("--ladder-seed", type=int, default=4242)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    p.add_argument("--recolor", type=int, default=None,
+                   help="colour-permuted copies per relabeled example (default: solve's)")
     p.add_argument("--work", type=Path, default=Path("runs/bench-her"))
     a = p.parse_args(argv)
     if a.experiment == "arc" and a.time_budget == "1h":
         a.time_budget = "10m"
     a.work.mkdir(parents=True, exist_ok=True)
     if a.threads:
-        THREADS[:] = ["--threads", str(a.threads)]
+        THREADS.extend(["--threads", str(a.threads)])
+    if a.recolor is not None:
+        THREADS.extend(["--recolor", str(a.recolor)])
     {"before": before, "her": her, "weaker": weaker, "arc": arc,
      "ladder": ladder}[a.experiment](a)
 

@@ -55,14 +55,15 @@ class HerConfig:
     batch_tokens: int = 4096  # padded tokens per training batch
     max_rows: int = 2  # examples per optimizer step at most (small: more steps per pass)
     prune: bool = True  # delete lines that change no output before relabeling
+    recolor: int = 0  # colour-permuted copies trained after each relabeled example (DSL-form programs)
     stop_when_exact: bool = True  # stop as soon as a program is exact on every train pair
     seed: int = 0  # sampling and ordering seed (mixed with the task id and round)
 
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
-        if self.samples < 1 or self.epochs < 0 or self.max_examples < 1:
-            raise ValueError("samples and max_examples must be >= 1, epochs >= 0")
+        if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 or self.recolor < 0:
+            raise ValueError("samples and max_examples must be >= 1, epochs and recolor >= 0")
         self.temperatures = tuple(float(t) for t in self.temperatures)
         if not self.temperatures or any(t < 0 for t in self.temperatures):
             raise ValueError("temperatures must be a non-empty list of values >= 0")
@@ -202,6 +203,40 @@ def order_examples(examples: list[Relabeled], order: str, max_examples: int,
     if order == "shuffle":
         rng.shuffle(items)
     return items
+
+
+def recolor(examples: list[Relabeled], copies: int, rng: random.Random) -> list[Relabeled]:
+    """Each example followed by ``copies`` versions of it with the colours permuted: the
+    same permutation on every grid and on the program's colour arguments, so the copy is
+    as true as the original. Only programs in the DSL's literal form
+    (:func:`solver.synth.parse_program`) are recoloured; the copies' outputs are drawn
+    again from the recoloured draws (our own code, no model code runs here). A model
+    that confuses a colour with a coordinate on this task's grids gets the same drawing
+    in other colours to read."""
+    if copies <= 0:
+        return list(examples)
+    from . import dsl, synth
+
+    out: list[Relabeled] = []
+    for ex in examples:
+        out.append(ex)
+        draws = synth.parse_program(ex.code)
+        if not draws:
+            continue
+        for k in range(copies):
+            perm = list(range(10))
+            rng.shuffle(perm)
+            moved = [synth.Draw(d.fn, (*d.args[:-1], perm[d.args[-1]])) for d in draws]
+            pairs = []
+            for pair in ex.task.train:
+                inp = tuple(tuple(perm[v] for v in row) for row in pair.input)
+                img = dsl.to_img(inp)
+                for d in moved:
+                    d.apply(img)
+                pairs.append(Pair(inp, tuple(tuple(int(v) for v in row) for row in img)))
+            out.append(Relabeled(Task(f"{ex.task.id}/recolor{k}", tuple(pairs), ()),
+                                 synth.program_code(moved), ex.train_acc, ()))
+    return out
 
 
 def ordered_batches(lengths: Sequence[int], batch_tokens: int, max_rows: int) -> list[list[int]]:
@@ -474,6 +509,7 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
                 # hindsight: this round's programs as correct examples of what they did
                 examples = relabel(task, [pool[k] for k in keys], used)
                 chosen = order_examples(examples, config.order, config.max_examples, rng)
+                chosen = recolor(chosen, config.recolor, rng)
                 pairs = []
                 for ex in chosen:
                     p = prompt_mod.build_prompt(ex.task, model.prompt_config, model.tokenizer)

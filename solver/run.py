@@ -640,6 +640,8 @@ def add_solve_arguments(p, dry_run: bool = False) -> None:
     p.add_argument("--lr", type=float, default=d.lr, help=f"LoRA learning rate (default {d.lr})")
     p.add_argument("--lora-r", type=int, default=d.lora_r)
     p.add_argument("--lora-alpha", type=int, default=d.lora_alpha)
+    p.add_argument("--recolor", type=int, default=d.recolor,
+                   help=f"colour-permuted copies of each relabeled example (default {d.recolor})")
     p.add_argument("--max-examples", type=int, default=d.max_examples,
                    help="relabeled examples trained per epoch at most")
     p.add_argument("--train-rows", type=int, default=d.max_rows,
@@ -665,7 +667,7 @@ def _her_config(args):
                      max_new_tokens=args.max_new_tokens, epochs=args.epochs, order=args.order,
                      max_examples=args.max_examples, max_rows=args.train_rows, lr=args.lr,
                      lora_r=args.lora_r,
-                     lora_alpha=args.lora_alpha, seed=args.seed)
+                     lora_alpha=args.lora_alpha, recolor=args.recolor, seed=args.seed)
 
 
 def _solve(args, tasks_path: str, out: Path, run_dir: Path, budget: Budget,

@@ -119,6 +119,33 @@ def test_relabel_uses_produced_outputs_and_skips_used():
     assert relabel(TASK, [cand(EMPTY, prog("draw_pixel(img, (0, 0), 0)"))], set()) == []
 
 
+def test_recolor_permutes_grids_and_program_alike():
+    from solver import synth
+
+    made, _ = synth.generate("random", 6, seed=11, draws=5)
+    examples = [her.Relabeled(m.task, m.program, 0.5, (i,)) for i, m in enumerate(made)]
+    examples.append(her.Relabeled(TASK, "def task(img):\n    img[0, 0] = 3\n    return img\n",
+                                  0.2, ("free",)))  # not the DSL's literal form: kept as is
+    out = her.recolor(examples, 2, random.Random(0))
+    assert len(out) == 3 * 6 + 1
+    assert [e.key for e in out if e.key] == [e.key for e in examples]  # originals, in order
+    copies = [e for e in out if not e.key]
+    assert len(copies) == 12 and all("/recolor" in e.task.id for e in copies)
+    for i, m in enumerate(made):
+        original = out[3 * i]
+        assert original is examples[i]
+        for copy in out[3 * i + 1:3 * i + 3]:
+            pair, orig = copy.task.train[0], m.task.train[0]
+            # one permutation maps every cell of input and output
+            perm = {}
+            for a, b in zip([v for g in (orig.input, orig.output) for row in g for v in row],
+                            [v for g in (pair.input, pair.output) for row in g for v in row]):
+                assert perm.setdefault(a, b) == b
+            assert len(set(perm.values())) == len(perm)
+            assert dsl.run_trusted(copy.code, pair.input) == pair.output  # still true
+    assert her.recolor(examples, 0, random.Random(0)) == examples
+
+
 def mk(acc, code):
     return her.Relabeled(TASK, code, acc, (code,))
 
