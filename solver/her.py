@@ -55,7 +55,7 @@ class HerConfig:
     batch_tokens: int = 4096  # padded tokens per training batch
     max_rows: int = 2  # examples per optimizer step at most (small: more steps per pass)
     prune: bool = True  # delete lines that change no output before relabeling
-    recolor: int = 0  # colour-permuted copies trained after each relabeled example (DSL-form programs)
+    recolor: int = 2  # colour-permuted copies trained after each relabeled example (DSL-form programs); 0: off
     stop_when_exact: bool = True  # stop as soon as a program is exact on every train pair
     seed: int = 0  # sampling and ordering seed (mixed with the task id and round)
 
