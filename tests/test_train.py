@@ -236,7 +236,8 @@ def test_cli_train_base_and_resume(tmp_path, capsys):
     assert state["step"] == 4 and state["config"]["hidden"] == 32
     solver_json = json.loads((tmp_path / "ckpt" / "solver.json").read_text())
     # the evaluations sample 4 tokens; a model solving tasks gets the test-time budget
-    assert solver_json == {"prompt": {"encoder": "runs", "chat": False}, "max_new_tokens": 512}
+    assert solver_json == {"prompt": {"encoder": "runs", "chat": False}, "max_new_tokens": 512,
+                           "grammar": "dsl"}
 
 
 def test_stream_resumes_at_the_same_batch(tok):
