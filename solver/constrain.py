@@ -20,6 +20,8 @@ from typing import Callable
 
 import torch
 
+from .synth import ARG_KINDS  # the programs' signatures (what parse_program accepts)
+
 # the line so far, up to the end column being written (its digits, maybe empty, last)
 _OPEN_END = re.compile(r"draw_line\(\s*img\s*,\s*\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)\s*,"
                        r"\s*\(\s*(-?\d+)\s*,(\s*)(\d*)$")
@@ -101,11 +103,6 @@ class LegalLines:
 
 GRAMMARS = ("dsl",)
 
-# primitive -> argument kinds after img: 'p' point (row, col), 'i' index, 'c' colour
-DSL_SIGNATURES = {
-    "draw_pixel": "pc", "draw_line": "ppc", "draw_horizontal_line": "ic",
-    "draw_vertical_line": "ic", "draw_rectangle": "ppc", "flood_fill": "pc",
-}
 _D = "\x01"  # any digit, in a state (a character no token text has)
 _DIGITS = str.maketrans("0123456789", _D * 10)
 _END = "\x00end"  # the state after ``return img``: only EOS may follow
@@ -117,7 +114,7 @@ def _dsl_lines() -> set[str]:
     forms = {"i": (_D, _D * 2), "c": (_D,)}
     forms["p"] = tuple(f"({a}, {b})" for a in forms["i"] for b in forms["i"])
     lines = {"    return img\n"}
-    for name, kinds in DSL_SIGNATURES.items():
+    for name, kinds in ARG_KINDS.items():
         args = [""]
         for k in kinds:
             args = [f"{a}, {f}" for a in args for f in forms[k]]

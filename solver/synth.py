@@ -316,7 +316,7 @@ def generate(family: str, n_tasks: int, seed: int, draws: int | None = None,
 
 # ---------------------------------------------------------------- legality
 
-_ARG_KINDS = {  # primitive -> argument kinds after img: 'p' point, 'i' index, 'c' colour
+ARG_KINDS = {  # primitive -> argument kinds after img: 'p' point, 'i' index, 'c' colour
     "draw_pixel": "pc", "draw_line": "ppc", "draw_horizontal_line": "ic",
     "draw_vertical_line": "ic", "draw_rectangle": "ppc", "flood_fill": "pc",
 }
@@ -363,9 +363,9 @@ def parse_program(code: str) -> list[Draw] | None:
         if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
             return None
         call = stmt.value
-        if not isinstance(call.func, ast.Name) or call.func.id not in _ARG_KINDS or call.keywords:
+        if not isinstance(call.func, ast.Name) or call.func.id not in ARG_KINDS or call.keywords:
             return None
-        kinds = _ARG_KINDS[call.func.id]
+        kinds = ARG_KINDS[call.func.id]
         if (len(call.args) != len(kinds) + 1 or not isinstance(call.args[0], ast.Name)
                 or call.args[0].id != "img"):
             return None
