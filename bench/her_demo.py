@@ -53,12 +53,12 @@ def model_args(model: str | None, quantization: str) -> list[str]:
     return (["--model", model] if model else []) + ["--quantization", quantization]
 
 
-THREADS: list[str] = []  # --threads N / --recolor N for every solve call (main sets them)
+EXTRA_ARGS: list[str] = []  # --threads N / --recolor N for every solve call (main sets them)
 
 
 def solve(args: list[str]) -> float:
     t0 = time.time()
-    args = args + THREADS
+    args = args + EXTRA_ARGS
     code = solver_main(args)
     if code != 0:
         print(f"warning: solver {' '.join(args[:1])} exited {code}", file=sys.stderr)
@@ -91,6 +91,16 @@ def before(a) -> None:
     write(a.work, "before", "\n".join(lines))
 
 
+def solve_her(a, tasks: Path, rd: Path, n_tasks: int, model: list[str]) -> float:
+    """``solver solve`` with HER on ``n_tasks`` tasks, one worker, ``a.task_time`` a task
+    (the budget: every task its full share, plus 5 minutes); returns the wall time."""
+    return solve(["solve", "--tasks", str(tasks), "--out", str(rd / "submission.json"),
+                  "--run-dir", str(rd), "--epochs", str(a.epochs), "--samples", str(a.samples),
+                  "--order", a.order, "--workers", "1", "--max-task-time", a.task_time,
+                  "--time-budget", f"{n_tasks * _minutes(a.task_time) + 5}m",
+                  "--seed", str(a.seed), *model])
+
+
 def her_table(rd: Path) -> list[str]:
     rows = ["| task | solved | round solved | trainings run | time to solve | best train acc "
             "first → last round | task seconds |", "|---|---|---|---|---|---|---|"]
@@ -113,11 +123,7 @@ def her(a) -> None:
     name = f"her-{a.order}"
     rd = a.work / name
     n = len(grids.load_tasks(tasks).tasks)
-    secs = solve(["solve", "--tasks", str(tasks), "--out", str(rd / "submission.json"),
-                  "--run-dir", str(rd), "--epochs", str(a.epochs), "--samples", str(a.samples),
-                  "--order", a.order, "--workers", "1", "--max-task-time", a.task_time,
-                  "--time-budget", f"{n * _minutes(a.task_time) + 5}m", "--seed", str(a.seed),
-                  *model_args(a.model, a.quantization)])
+    secs = solve_her(a, tasks, rd, n, model_args(a.model, a.quantization))
     head = [f"order {a.order}; {a.samples} samples a round; at most {a.epochs} trainings and "
             f"{a.task_time} a task; model {a.model or 'embedded'}; total {secs:.0f} s", ""]
     write(a.work, name, "\n".join(head + her_table(rd)))
@@ -131,11 +137,7 @@ def weaker(a) -> None:
     for model in a.models:
         name = "weaker-" + Path(model).name
         rd = a.work / name
-        solve(["solve", "--tasks", str(tasks), "--out", str(rd / "submission.json"),
-               "--run-dir", str(rd), "--epochs", str(a.epochs), "--samples", str(a.samples),
-               "--order", a.order, "--workers", "1", "--max-task-time", a.task_time,
-               "--time-budget", f"{n * _minutes(a.task_time) + 5}m", "--seed", str(a.seed),
-               "--model", model, "--quantization", a.quantization])
+        solve_her(a, tasks, rd, n, model_args(model, a.quantization))
         solved = [t for t, r in load_reports(rd).items() if r.get("solved_round") is not None]
         out.append(f"| {model} | {len(solved)}/{n} | {', '.join(solved) or '-'} |")
     write(a.work, "weaker", "\n".join(["| checkpoint | solved | tasks solved |", "|---|---|---|"]
@@ -188,12 +190,8 @@ def ladder(a) -> None:
             made.append(replace(task, id=f"{family}-{n}-s{a.ladder_seed}"))
     tasks = a.work / "ladder-challenges.json"
     grids.write_tasks(tasks, made)
-    rd = a.work / f"ladder-{a.order}" if a.recolor is None else a.work / f"ladder-{a.order}-recolor{a.recolor}"
-    secs = solve(["solve", "--tasks", str(tasks), "--out", str(rd / "submission.json"),
-                  "--run-dir", str(rd), "--epochs", str(a.epochs), "--samples", str(a.samples),
-                  "--order", a.order, "--workers", "1", "--max-task-time", a.task_time,
-                  "--time-budget", f"{len(made) * _minutes(a.task_time) + 5}m",
-                  "--seed", str(a.seed), *model_args(a.model, a.quantization)])
+    rd = a.work / (f"ladder-{a.order}" + ("" if a.recolor is None else f"-recolor{a.recolor}"))
+    secs = solve_her(a, tasks, rd, len(made), model_args(a.model, a.quantization))
     head = [f"generated tasks (seed {a.ladder_seed}): {' '.join(a.ladder)}; order {a.order}; "
             f"recolor {a.recolor if a.recolor is not None else 'default'}; "
             f"{a.samples} samples a round; at most {a.epochs} trainings and {a.task_time} a "
@@ -245,9 +243,9 @@ def main(argv=None) -> None:
         a.time_budget = "10m"
     a.work.mkdir(parents=True, exist_ok=True)
     if a.threads:
-        THREADS.extend(["--threads", str(a.threads)])
+        EXTRA_ARGS.extend(["--threads", str(a.threads)])
     if a.recolor is not None:
-        THREADS.extend(["--recolor", str(a.recolor)])
+        EXTRA_ARGS.extend(["--recolor", str(a.recolor)])
     {"before": before, "her": her, "weaker": weaker, "arc": arc,
      "ladder": ladder}[a.experiment](a)
 
