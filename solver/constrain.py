@@ -134,7 +134,6 @@ class DslGrammar:
     of a boolean matrix, so a step costs one gather for the whole batch."""
 
     def __init__(self, token_text: Callable[[int], str], vocab_size: int, eos_ids: set[int]):
-        self.token_text = token_text
         self.vocab_size = vocab_size
         self.eos_ids = set(eos_ids)
         lines = _dsl_lines()
