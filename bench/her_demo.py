@@ -120,7 +120,7 @@ def her_table(rd: Path) -> list[str]:
 def her(a) -> None:
     prefixes = tuple(a.tasks) or ("vertical-lines-9", "squares-", "overlapping-squares-6")
     tasks = subset(a.work, "her", prefixes)
-    name = f"her-{a.order}"
+    name = f"her-{a.order}" + ("-no-repair" if a.no_repair else "")
     rd = a.work / name
     n = len(grids.load_tasks(tasks).tasks)
     secs = solve_her(a, tasks, rd, n, model_args(a.model, a.quantization))
@@ -237,6 +237,7 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     p.add_argument("--recolor", type=int, default=None,
                    help="colour-permuted copies per relabeled example (default: solve's)")
+    p.add_argument("--no-repair", action="store_true", help="HER without the line-pool repair")
     p.add_argument("--work", type=Path, default=Path("runs/bench-her"))
     a = p.parse_args(argv)
     if a.experiment == "arc" and a.time_budget == "1h":
@@ -246,6 +247,8 @@ def main(argv=None) -> None:
         EXTRA_ARGS.extend(["--threads", str(a.threads)])
     if a.recolor is not None:
         EXTRA_ARGS.extend(["--recolor", str(a.recolor)])
+    if a.no_repair:
+        EXTRA_ARGS.append("--no-repair")
     {"before": before, "her": her, "weaker": weaker, "arc": arc,
      "ladder": ladder}[a.experiment](a)
 

@@ -56,6 +56,8 @@ class HerConfig:
     max_rows: int = 2  # examples per optimizer step at most (small: more steps per pass)
     prune: bool = True  # delete lines that change no output before relabeling
     recolor: int = 2  # colour-permuted copies trained after each relabeled example (DSL-form programs); 0: off
+    repair: bool = True  # each round, hill-climb from the best programs by editing in lines the model wrote (solver.repair)
+    repair_starts: int = 3  # best distinct programs the repair starts from (plus the empty program)
     stop_when_exact: bool = True  # stop as soon as a program is exact on every train pair
     seed: int = 0  # sampling and ordering seed (mixed with the task id and round)
 
@@ -348,6 +350,20 @@ def _run_programs(executor, codes: list[str], inputs: list[Grid]) -> list[tuple 
     return out
 
 
+def _repair_round(lines, codes: list[str], pool: dict[tuple, Candidate], config: HerConfig,
+                  executor, inputs: list[Grid]) -> list[tuple[str, tuple]]:
+    """Pool this round's programs' lines, hill-climb from the best candidates so far, and
+    run the repaired programs in the sandbox like any sample: (code, outputs) of those
+    that ran."""
+    from .repair import repair
+
+    lines.add(codes)
+    starts = [c.code for c in rank(pool)[:config.repair_starts]]
+    fixed = [r.code for r in repair(lines, starts)]
+    outs = _run_programs(executor, fixed, inputs)
+    return [(c, o) for c, o in zip(fixed, outs) if o is not None]
+
+
 def _default_trainer(model, examples: list[tuple[str, str]], config: HerConfig, seed: int):
     """One pass over ``examples`` in the given order (constant lr), through the LoRA."""
     from . import train as train_mod
@@ -400,6 +416,8 @@ def _fmt_round(rec: dict) -> str:
     line = (f"round {rec['round']}: valid {rec['valid']}/{rec['samples']} distinct "
             f"{rec['distinct']} (new {rec['new_outputs']}) best {rec['best_train_acc']:.3f} "
             f"mean {rec['mean_train_acc']:.3f}")
+    if rec.get("repaired"):
+        line += f" | repaired {rec['repaired']} best {rec['repair_best_acc']:.3f}"
     if rec.get("examples_trained"):
         line += f" | trained {rec['examples_trained']} loss {rec['loss']:.3f}"
     return line + f" | {rec['seconds']:.1f}s"
@@ -424,6 +442,11 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
     inputs = [p.input for p in task.train] + [p.input for p in task.test]
     rng = random.Random(_mix_seed(config.seed, task.id, "order"))
     used: set[tuple] = set()
+    lines = None
+    if config.repair:
+        from .repair import LinePool
+
+        lines = LinePool(task)
     adapter = False
     timing = {"sample": None, "train": None}
 
@@ -476,6 +499,17 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
                                        lambda progs: _run_programs(executor, progs, inputs))
             group_votes = [sum(votes[c] for c in groups[k]) for k in keys]
             new_keys = merge_candidates(pool, zip(shortest, keys, group_votes), task, rnd)
+            sampled_keys = set(keys)
+            if lines is not None:
+                t_rep = time.time()
+                fixed = _repair_round(lines, [c for c, _ in ok], pool, config, executor, inputs)
+                found = [(code, o, 0) for code, o in fixed if o not in sampled_keys]
+                new_keys += merge_candidates(pool, found, task, rnd)
+                keys += [o for _, o, _ in found if o not in keys]
+                rec.update(repair_pool=len(lines), repaired=len(found),
+                           repair_best_acc=max((pool[o].train_acc for _, o, _ in found),
+                                               default=0.0),
+                           repair_s=round(time.time() - t_rep, 3))
             t2 = time.time()
             accs = []
             for c, o in zip(codes, outs):
@@ -483,13 +517,13 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
                     accs += [train_score(o[:len(task.train)], task)[0]] * votes[c]
             n_valid = len(accs)
             exact_now = [pool[k] for k in keys if pool[k].exact]
-            rec.update(samples=len(samples), valid=n_valid, distinct=len(keys),
+            rec.update(samples=len(samples), valid=n_valid, distinct=len(sampled_keys),
                        new_outputs=len(new_keys),
                        best_train_acc=max(accs) if accs else 0.0,
                        mean_train_acc=sum(accs) / n_valid if n_valid else 0.0,
                        mean_train_acc_all=sum(accs) / len(samples) if samples else 0.0,
                        exact_programs=sum(votes[c] for k in keys if pool[k].exact
-                                          for c in groups[k]),
+                                          for c in groups.get(k, ())),
                        accuracies=[round(a, 4) for a in accs],
                        tokens=sum(getattr(s, "n_tokens", 0) for s in samples),
                        sample_s=round(t1 - t0, 3), exec_s=round(t2 - t1, 3),
@@ -497,6 +531,8 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
             if exact_now and "solved_round" not in report:
                 report["solved_round"] = rnd
                 report["solved_s"] = round(t2 - t_start, 3)
+                report["solved_by"] = ("sample" if any(c.outputs in sampled_keys for c in exact_now)
+                                       else "repair")
             last = rnd == config.epochs
             stop = None
             if exact_now and config.stop_when_exact:

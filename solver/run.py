@@ -601,6 +601,8 @@ def make_demo(out_dir: str | os.PathLike = DEMO_DIR, seed: int = DEMO_SEED) -> l
 
 def add_solve_arguments(p, dry_run: bool = False) -> None:
     """The options of ``solver solve`` (``dry-run`` takes all of them plus ``--solutions``)."""
+    import argparse
+
     d = HerDefaults()
     if dry_run:
         p.add_argument("--tasks", default=str(DEMO_DIR / "challenges.json"),
@@ -642,6 +644,9 @@ def add_solve_arguments(p, dry_run: bool = False) -> None:
     p.add_argument("--lora-alpha", type=int, default=d.lora_alpha)
     p.add_argument("--recolor", type=int, default=d.recolor,
                    help=f"colour-permuted copies of each relabeled example (default {d.recolor})")
+    p.add_argument("--repair", action=argparse.BooleanOptionalAction, default=d.repair,
+                   help="each round, edit the best programs with lines the model wrote "
+                        "(solver.repair; default on)")
     p.add_argument("--max-examples", type=int, default=d.max_examples,
                    help="relabeled examples trained per epoch at most")
     p.add_argument("--train-rows", type=int, default=d.max_rows,
@@ -667,7 +672,8 @@ def _her_config(args):
                      max_new_tokens=args.max_new_tokens, epochs=args.epochs, order=args.order,
                      max_examples=args.max_examples, max_rows=args.train_rows, lr=args.lr,
                      lora_r=args.lora_r,
-                     lora_alpha=args.lora_alpha, recolor=args.recolor, seed=args.seed)
+                     lora_alpha=args.lora_alpha, recolor=args.recolor, repair=args.repair,
+                     seed=args.seed)
 
 
 def _solve(args, tasks_path: str, out: Path, run_dir: Path, budget: Budget,

@@ -419,3 +419,17 @@ def test_her_tiny_model_end_to_end(tmp_path, executor):
     assert not m.has_adapter
     after = m.model.state_dict()
     assert set(after) == set(base) and all(torch.equal(base[k], after[k]) for k in base)
+
+
+def test_repair_assembles_lines_from_two_samples(monkeypatch, executor):
+    fake_prompt(monkeypatch)
+    rounds = [[HALF, prog("draw_pixel(img, (1, 1), 4)", "draw_pixel(img, (2, 0), 7)")]]
+    rep = solve_task(TASK, ScriptedModel(rounds), executor, HerConfig(samples=4, epochs=0))
+    assert rep["status"] == "exact" and rep["solved_round"] == 0 and rep["solved_by"] == "repair"
+    r0 = rep["rounds"][0]
+    assert r0["repaired"] >= 1 and r0["repair_best_acc"] == 1.0
+    assert r0["best_train_acc"] < 1.0  # the round's own samples were not exact
+    assert rep["attempts"][0][0] == TARGET
+    off = solve_task(TASK, ScriptedModel(rounds), executor,
+                     HerConfig(samples=4, epochs=0, repair=False))
+    assert off["status"] == "inexact" and "repaired" not in off["rounds"][0]

@@ -1,0 +1,226 @@
+"""Line-pool repair: assemble better programs from the lines the model has written.
+
+Every sampled program in the DSL's literal form (:func:`solver.synth.parse_program`) is a
+list of draws. Over a task's rounds the model writes thousands of them, and a program
+that is nearly right is often one line off: a rectangle one row too tall, a pixel
+missing, a square in the wrong colour. The right line is frequently in *another* sample.
+:func:`repair` hill-climbs from the best programs so far: each step applies the single
+edit that raises the mean train pixel accuracy most, among
+
+- delete line i,
+- insert a pooled line at position j,
+- replace line i with a pooled line,
+
+until no edit helps (or the program is exact). Only lines the model wrote are used; the
+search adds no line of its own. Its results go back through the sandbox like any sample,
+become candidates, and are relabeled for the next epoch like any other program, so the
+model also learns from them.
+
+The search is fast because paint primitives (pixel, line, rectangle, row, column) paint a
+fixed set of cells in one colour whatever the image holds: a cell's final colour is that
+of the last draw covering it. Each pooled line is a boolean mask and a colour per train
+pair, and the gain of inserting any pooled line at position j is one vectorised count
+over the cells that no later line covers. ``flood_fill`` depends on the image, so
+programs with it are not started from and it is not pooled. Tasks whose outputs differ in
+shape from their inputs are left alone (the DSL draws in place).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from . import dsl, synth
+from .grids import Task
+
+EPS = 1e-9  # accuracy gains are sums of cell fractions: compare with a tolerance
+PAINT = ("draw_pixel", "draw_line", "draw_horizontal_line", "draw_vertical_line",
+         "draw_rectangle")
+
+
+@dataclass
+class Repaired:
+    code: str
+    train_acc: float  # mean train pixel accuracy, as the search computed it
+    edits: int  # edits applied to the start program
+
+
+class LinePool:
+    """The distinct paint draws seen on one task, with their masks on its train inputs.
+
+    ``add`` takes program texts (anything that does not parse is ignored); the pool keeps
+    only draws that colour at least one cell as the target has it on some train pair
+    (a draw that matches nowhere can never raise the accuracy)."""
+
+    def __init__(self, task: Task, max_size: int = 4000):
+        self.task = task
+        self.max_size = max_size
+        self.inputs = [np.asarray(p.input, dtype=np.int16) for p in task.train]
+        self.targets = [np.asarray(p.output, dtype=np.int16) for p in task.train]
+        self.usable = bool(task.train) and all(
+            i.shape == t.shape for i, t in zip(self.inputs, self.targets))
+        self.draws: list[synth.Draw] = []
+        self.index: dict[synth.Draw, int] = {}
+        self.failed: set[synth.Draw] = set()  # raised when drawn
+        self.useless: set[synth.Draw] = set()  # match the target nowhere
+        self.masks: list[list[np.ndarray]] = [[] for _ in self.inputs]  # per pair: (H, W) each
+        self.colors: list[int] = []
+        self._stacked: tuple | None = None
+
+    def __len__(self) -> int:
+        return len(self.draws)
+
+    def parse(self, code: str) -> list[synth.Draw] | None:
+        """The program's draws when it is paint-only DSL, else None."""
+        draws = synth.parse_program(code)
+        if draws is None or any(d.fn not in PAINT for d in draws):
+            return None
+        return draws
+
+    def add(self, codes: Iterable[str]) -> int:
+        """Pool the draws of ``codes``; returns how many were new."""
+        if not self.usable:
+            return 0
+        new = 0
+        for code in codes:
+            for d in self.parse(code) or ():
+                if self.insert(d, keep_useless=False) is not None:
+                    new += 1
+        return new
+
+    def insert(self, d: synth.Draw, keep_useless: bool = True) -> int | None:
+        """The pool index of ``d`` (added if new), or None when it is not kept."""
+        if d in self.index:
+            return self.index[d]
+        if d in self.failed:
+            return None
+        if not keep_useless and (d in self.useless or len(self.draws) >= self.max_size):
+            return None
+        masks = []
+        color = int(d.args[-1])
+        useful = False
+        for inp, tgt in zip(self.inputs, self.targets):
+            img = np.full(inp.shape, (color + 1) % 10, dtype=dsl.DTYPE)
+            try:
+                d.apply(img)
+            except Exception:
+                self.failed.add(d)
+                return None
+            m = img == color
+            masks.append(m)
+            useful = useful or bool((m & (tgt == color)).any())
+        if not useful and not keep_useless:
+            self.useless.add(d)
+            return None
+        self.index[d] = len(self.draws)
+        self.draws.append(d)
+        self.colors.append(color)
+        for k, m in enumerate(masks):
+            self.masks[k].append(m)
+        self._stacked = None
+        return self.index[d]
+
+    def stacked(self) -> tuple[list[np.ndarray], np.ndarray]:
+        """Per pair a (P, H, W) mask array, and the (P,) colours."""
+        if self._stacked is None or len(self._stacked[1]) != len(self.draws):
+            self._stacked = ([np.stack(ms) for ms in self.masks],
+                             np.asarray(self.colors, dtype=np.int16))
+        return self._stacked
+
+
+def _render(pool: LinePool, seq: Sequence[int]) -> list[np.ndarray]:
+    outs = []
+    for k, inp in enumerate(pool.inputs):
+        out = inp.copy()
+        for d in seq:
+            out[pool.masks[k][d]] = pool.colors[d]
+        outs.append(out)
+    return outs
+
+
+def _accuracy(pool: LinePool, outs: list[np.ndarray]) -> float:
+    return float(np.mean([(o == t).mean() for o, t in zip(outs, pool.targets)]))
+
+
+def _covered_after(pool: LinePool, seq: Sequence[int], k: int) -> list[np.ndarray]:
+    """cov[j] = cells painted by seq[j:] on pair k (len(seq) + 1 entries)."""
+    h, w = pool.inputs[k].shape
+    cov = [np.zeros((h, w), dtype=bool) for _ in range(len(seq) + 1)]
+    for j in range(len(seq) - 1, -1, -1):
+        cov[j] = cov[j + 1] | pool.masks[k][seq[j]]
+    return cov
+
+
+def _insert_gains(pool: LinePool, bases: list[np.ndarray], covs: list[np.ndarray]) -> np.ndarray:
+    """(P,) gain in mean pixel accuracy of inserting each pooled draw into a program whose
+    output is ``bases`` (per pair), at a position after which ``covs`` (per pair) is painted."""
+    masks, colors = pool.stacked()
+    gain = np.zeros(len(colors))
+    for k, tgt in enumerate(pool.targets):
+        visible = masks[k] & ~covs[k][None]
+        right = colors[:, None, None] == tgt[None]
+        was_right = (bases[k] == tgt)[None]
+        delta = (visible & right).sum(axis=(1, 2)) - (visible & was_right).sum(axis=(1, 2))
+        gain += delta / tgt.size
+    return gain / len(pool.targets)
+
+
+def hill_climb(pool: LinePool, seq: list[int], max_edits: int = 40) -> tuple[list[int], float, int]:
+    """The best-improvement local search from ``seq`` (pool indices): (program, accuracy, edits)."""
+    seq = list(seq)
+    acc = _accuracy(pool, _render(pool, seq))
+    edits = 0
+    while edits < max_edits and acc < 1.0:
+        best_gain, best_seq = 0.0, None  # an edit must beat it by EPS: ties keep the earlier
+        covs = [_covered_after(pool, seq, k) for k in range(len(pool.inputs))]
+        outs = _render(pool, seq)
+        for i in range(len(seq)):  # delete i, or replace it
+            rest = seq[:i] + seq[i + 1:]
+            below = _render(pool, rest)
+            drop = _accuracy(pool, below) - acc
+            if drop > best_gain + EPS:
+                best_gain, best_seq = drop, rest
+            g = _insert_gains(pool, below, [c[i + 1] for c in covs]) + drop
+            d = int(np.argmax(g))
+            if g[d] > best_gain + EPS and d != seq[i]:
+                best_gain, best_seq = float(g[d]), seq[:i] + [d] + seq[i + 1:]
+        for j in range(len(seq) + 1):  # insert at j (after: on a tie the shorter edit wins)
+            g = _insert_gains(pool, outs, [c[j] for c in covs])
+            d = int(np.argmax(g))
+            if g[d] > best_gain + EPS:
+                best_gain, best_seq = float(g[d]), seq[:j] + [d] + seq[j:]
+        if best_seq is None:
+            break
+        seq = best_seq
+        acc = _accuracy(pool, _render(pool, seq))
+        edits += 1
+    return seq, acc, edits
+
+
+def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
+           from_empty: bool = True) -> list[Repaired]:
+    """Hill-climb from each start program (and from the empty program when
+    ``from_empty``); returns the distinct improved programs, best first. Start programs
+    that are not paint-only DSL are skipped."""
+    if not pool.usable or not len(pool):
+        return []
+    seqs: list[tuple[list[int], float]] = []
+    for code in starts:
+        draws = pool.parse(code)
+        if draws is None:
+            continue
+        idx = [pool.insert(d) for d in draws]
+        if any(i is None for i in idx):
+            continue
+        seqs.append((idx, _accuracy(pool, _render(pool, idx))))
+    if from_empty:
+        seqs.append(([], _accuracy(pool, _render(pool, []))))
+    found: dict[tuple, Repaired] = {}
+    for seq, acc0 in seqs:
+        out, acc, edits = hill_climb(pool, seq, max_edits)
+        if edits and acc > acc0 and tuple(out) not in found:
+            code = synth.program_code([pool.draws[d] for d in out])
+            found[tuple(out)] = Repaired(code, acc, edits)
+    return sorted(found.values(), key=lambda r: (-r.train_acc, len(r.code), r.code))

@@ -1,0 +1,77 @@
+"""repair.py: the line pool and the hill climb, checked against the DSL's own rendering."""
+
+import numpy as np
+import pytest
+
+from solver import dsl, synth
+from solver.grids import Pair, Task, pixel_accuracy
+from solver.repair import LinePool, hill_climb, repair
+
+
+def prog(*lines):
+    return "def task(img):\n" + "".join(f"    {ln}\n" for ln in lines) + "    return img\n"
+
+
+def task_of(program: str, shape=(6, 7), bg=0, pairs=1) -> Task:
+    inputs = [tuple(tuple([bg + k] * shape[1]) for _ in range(shape[0])) for k in range(pairs)]
+    train = tuple(Pair(i, dsl.run_trusted(program, i)) for i in inputs)
+    return Task("t", train, (Pair(inputs[0], None),))
+
+
+def accuracy(task: Task, code: str) -> float:
+    return float(np.mean([pixel_accuracy(dsl.run_trusted(code, p.input), p.output)
+                          for p in task.train]))
+
+
+TRUE = prog("draw_rectangle(img, (0, 0), (2, 2), 4)", "draw_pixel(img, (1, 1), 3)",
+            "draw_vertical_line(img, 5, 7)", "draw_line(img, (5, 0), (3, 2), 2)")
+
+
+def test_assembles_the_program_from_lines_spread_over_samples():
+    task = task_of(TRUE, pairs=2)
+    samples = [prog("draw_rectangle(img, (0, 0), (3, 2), 4)", "draw_vertical_line(img, 5, 7)"),
+               prog("draw_pixel(img, (1, 1), 3)", "draw_pixel(img, (0, 6), 8)"),
+               prog("draw_line(img, (5, 0), (3, 2), 2)", "draw_rectangle(img, (0, 0), (2, 2), 4)"),
+               "def task(img):\n    return flood_fill(img, (0, 0), 4)\n",  # not paint-only DSL
+               "this is not python"]
+    pool = LinePool(task)
+    assert pool.add(samples) >= 5 and pool.usable
+    assert synth.Draw("draw_pixel", ((0, 6), 8)) not in pool.index  # matches the target nowhere
+    start = samples[0]
+    found = repair(pool, [start])
+    assert found and found[0].train_acc == 1.0
+    assert accuracy(task, found[0].code) == 1.0  # the DSL itself agrees
+    assert all(r.train_acc > accuracy(task, start) or r.edits for r in found)
+
+
+def test_search_accuracy_is_the_rendered_accuracy():
+    rng = np.random.default_rng(5)
+    made = [synth.make_task("random", rng, f"r{i}", 5, 4, 9) for i in range(12)]
+    for st in [m for m in made if m is not None]:
+        draws = [d for d in st.draws if d.fn != "flood_fill"]
+        noisy = [synth.Draw(d.fn, (*d.args[:-1], (d.args[-1] + 1) % 10)) for d in draws]
+        pool = LinePool(st.task)
+        pool.add([synth.program_code(draws[:1] + noisy[1:]), synth.program_code(noisy)])
+        for r in repair(pool, [synth.program_code(noisy)]):
+            assert r.train_acc == pytest.approx(accuracy(st.task, r.code))
+
+
+def test_hill_climb_deletes_a_harmful_line_and_replaces_a_wrong_one():
+    task = task_of(prog("draw_pixel(img, (0, 0), 3)", "draw_pixel(img, (2, 2), 5)"))
+    pool = LinePool(task)
+    right = [synth.Draw("draw_pixel", ((0, 0), 3)), synth.Draw("draw_pixel", ((2, 2), 5))]
+    harmful = synth.Draw("draw_horizontal_line", (4, 6))
+    out, acc, edits = hill_climb(pool, [pool.insert(harmful)] + [pool.insert(d) for d in right])
+    assert (acc, edits, [pool.draws[i] for i in out]) == (1.0, 1, right)  # deleted
+    wrong = synth.Draw("draw_pixel", ((2, 2), 6))
+    out, acc, edits = hill_climb(pool, [pool.insert(right[0]), pool.insert(wrong)])
+    assert (acc, edits, [pool.draws[i] for i in out]) == (1.0, 1, right)  # replaced in place
+
+
+def test_left_alone_when_it_cannot_apply():
+    grown = Task("g", (Pair(((0, 0),), ((1, 1), (1, 1))),), ())
+    pool = LinePool(grown)  # output shape differs from input: the DSL draws in place
+    assert not pool.usable and pool.add([prog("draw_pixel(img, (0, 0), 1)")]) == 0
+    assert repair(pool, [prog("draw_pixel(img, (0, 0), 1)")]) == []
+    empty = LinePool(task_of(TRUE))
+    assert repair(empty, [TRUE]) == []  # nothing pooled yet
