@@ -102,8 +102,9 @@ def solve_her(a, tasks: Path, rd: Path, n_tasks: int, model: list[str]) -> float
 
 
 def her_table(rd: Path) -> list[str]:
-    rows = ["| task | solved | round solved | trainings run | time to solve | best train acc "
-            "first → last round | task seconds |", "|---|---|---|---|---|---|---|"]
+    rows = ["| task | solved | round solved | by | trainings run | time to solve | best sampled "
+            "train acc first → last round | best overall | task seconds |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for tid, rep in load_reports(rd).items():
         rounds = rep.get("rounds") or []
         first = rounds[0].get("best_train_acc", 0) if rounds else 0
@@ -111,9 +112,9 @@ def her_table(rd: Path) -> list[str]:
         exact = rep.get("solved_round")
         took = "-" if exact is None else f"{rep.get('solved_s', 0):.0f} s"
         rows.append(f"| {tid} | {'yes' if exact is not None else 'no'} | "
-                    f"{'-' if exact is None else exact} | {rep.get('epochs_run', 0)} | "
-                    f"{took} | "
-                    f"{first:.3f} → {last:.3f} | {rep.get('seconds', 0):.0f} |")
+                    f"{'-' if exact is None else exact} | {rep.get('solved_by') or '-'} | "
+                    f"{rep.get('epochs_run', 0)} | {took} | {first:.3f} → {last:.3f} | "
+                    f"{rep.get('best_train_acc', 0):.3f} | {rep.get('seconds', 0):.0f} |")
     return rows
 
 

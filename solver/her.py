@@ -2,7 +2,9 @@
 training examples (hindsight), fine-tune the task's LoRA, repeat (DESIGN.md, steps 1-9).
 
 One *round* samples ``samples`` programs from the current model and runs them on the
-train and test inputs. Round 0 uses the base model; after each round that does not end the
+train and test inputs; with ``repair`` on, :mod:`solver.repair` then edits the best
+programs so far with lines the model wrote on this task, and the edited programs run,
+rank and are relabeled like samples. Round 0 uses the base model; after each round that does not end the
 task, one *epoch* of training adapts the task's LoRA on the round's relabeled examples and
 the next round samples from the adapted model. So ``epochs=E`` means at most E trainings
 and E + 1 rounds; ``epochs=0`` samples once and learns nothing. The task ends when a
@@ -12,8 +14,9 @@ Per round the report records: samples, valid programs (ran, returned a grid for 
 input), distinct outputs, best / mean train pixel accuracy (over valid samples, and the
 per-sample list for the distribution figure; ``mean_train_acc_all`` counts failed samples
 as 0), new relabeled examples, examples trained, loss, and seconds per stage. The report
-also has ``solved_round`` and ``solved_s`` (seconds from the task's start) when a program
-became exact on every train pair.
+also has ``solved_round``, ``solved_s`` (seconds from the task's start) and ``solved_by``
+(``sample`` or ``repair``) when a program became exact on every train pair; rounds with
+repair record ``repair_pool`` (pooled lines), ``repaired`` and ``repair_best_acc``.
 
 Attempts (two per test input) are ranked over every program of every round by (exact on
 all train pairs, mean train pixel accuracy, votes = samples that produced the same

@@ -519,7 +519,7 @@ class _Run:
 def _report_summary(report: Mapping) -> dict:
     """The few fields of a task report that the closing table shows."""
     out = {"seconds": report.get("seconds")}
-    for key in ("epochs_run", "best_train_acc", "solved_round", "stopped", "error"):
+    for key in ("epochs_run", "best_train_acc", "solved_round", "solved_by", "stopped", "error"):
         if report.get(key) is not None:
             out[key] = report[key]
     if isinstance(report.get("rounds"), list):
@@ -775,7 +775,7 @@ def report_table(reports: Mapping[str, dict]) -> str:
     """Per task: status, rounds, the round that first had a train-exact program, best and
     mean train accuracy of the first and last round, seconds."""
     width = max([4] + [len(t) for t in reports])
-    lines = [f"{'task':<{width}}  {'status':<8} rounds  solved@  best first→last    "
+    lines = [f"{'task':<{width}}  {'status':<8} rounds  solved@  by      best first→last    "
              f"mean first→last   seconds"]
     for tid, rep in reports.items():
         rounds = rep.get("rounds") or []
@@ -783,7 +783,7 @@ def report_table(reports: Mapping[str, dict]) -> str:
         solved = rep.get("solved_round")
         lines.append(
             f"{tid:<{width}}  {rep.get('status', '?'):<8} {len(rounds):>6}  "
-            f"{'-' if solved is None else solved:>7}  "
+            f"{'-' if solved is None else solved:>7}  {rep.get('solved_by') or '-':<6}  "
             f"{first.get('best_train_acc', 0):.3f}→{last.get('best_train_acc', 0):.3f}     "
             f"{first.get('mean_train_acc', 0):.3f}→{last.get('mean_train_acc', 0):.3f}     "
             f"{rep.get('seconds') or 0:>7.1f}")
