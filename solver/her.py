@@ -61,6 +61,7 @@ class HerConfig:
     recolor: int = 2  # colour-permuted copies trained after each relabeled example (DSL-form programs); 0: off
     repair: bool = True  # each round, hill-climb from the best programs by editing in lines the model wrote (solver.repair)
     repair_starts: int = 3  # best distinct programs the repair starts from (plus the empty program)
+    repair_variants: bool = True  # also pool each written line in other colours and moved by one cell
     stop_when_exact: bool = True  # stop as soon as a program is exact on every train pair
     seed: int = 0  # sampling and ordering seed (mixed with the task id and round)
 
@@ -449,7 +450,7 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
     if config.repair:
         from .repair import LinePool
 
-        lines = LinePool(task)
+        lines = LinePool(task, variants=config.repair_variants)
     adapter = False
     timing = {"sample": None, "train": None}
 
@@ -509,7 +510,8 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
                 found = [(code, o, 0) for code, o in fixed if o not in sampled_keys]
                 new_keys += merge_candidates(pool, found, task, rnd)
                 keys += [o for _, o, _ in found if o not in keys]
-                rec.update(repair_pool=len(lines), repaired=len(found),
+                rec.update(repair_pool=len(lines), repair_written=len(lines.written),
+                           repaired=len(found),
                            repair_best_acc=max((pool[o].train_acc for _, o, _ in found),
                                                default=0.0),
                            repair_s=round(time.time() - t_rep, 3))

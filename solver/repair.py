@@ -11,10 +11,11 @@ edit that raises the mean train pixel accuracy most, among
 - insert a pooled line at position j,
 - replace line i with a pooled line,
 
-until no edit helps (or the program is exact). Only lines the model wrote are used; the
-search adds no line of its own. Its results go back through the sandbox like any sample,
-become candidates, and are relabeled for the next epoch like any other program, so the
-model also learns from them.
+until no edit helps (or the program is exact). The lines come from the model: those it
+wrote, and (``variants``) their near neighbours — the same line in another colour, or with
+one coordinate moved by one cell, the two mistakes a small model makes most. The results
+go back through the sandbox like any sample, become candidates, and are relabeled for the
+next epoch like any other program, so the model also learns from them.
 
 The search is fast because paint primitives (pixel, line, rectangle, row, column) paint a
 fixed set of cells in one colour whatever the image holds: a cell's final colour is that
@@ -54,9 +55,12 @@ class LinePool:
     only draws that colour at least one cell as the target has it on some train pair
     (a draw that matches nowhere can never raise the accuracy)."""
 
-    def __init__(self, task: Task, max_size: int = 4000):
+    def __init__(self, task: Task, max_size: int = 6000, variants: bool = True):
         self.task = task
         self.max_size = max_size
+        self.variants = variants
+        self.seen: set[synth.Draw] = set()  # every draw the model wrote
+        self.written: set[synth.Draw] = set()  # the pooled ones (the rest of the pool are variants)
         self.inputs = [np.asarray(p.input, dtype=np.int16) for p in task.train]
         self.targets = [np.asarray(p.output, dtype=np.int16) for p in task.train]
         self.usable = bool(task.train) and all(
@@ -86,8 +90,17 @@ class LinePool:
         new = 0
         for code in codes:
             for d in self.parse(code) or ():
+                if d in self.seen:
+                    continue
+                self.seen.add(d)
+                known = d in self.index
                 if self.insert(d, keep_useless=False) is not None:
-                    new += 1
+                    self.written.add(d)
+                    new += not known
+                if self.variants:  # also when d itself matches nowhere: a colour misread
+                    for v in neighbours(d):
+                        if v not in self.index and self.insert(v, keep_useless=False) is not None:
+                            new += 1
         return new
 
     def insert(self, d: synth.Draw, keep_useless: bool = True) -> int | None:
@@ -128,6 +141,28 @@ class LinePool:
             self._stacked = ([np.stack(ms) for ms in self.masks],
                              np.asarray(self.colors, dtype=np.int16))
         return self._stacked
+
+
+def neighbours(d: synth.Draw) -> list[synth.Draw]:
+    """The draws one small change away from ``d``: every other colour, and each coordinate
+    moved by one (inside 0..29; lines stay at 0/45/90 degrees). The model's commonest
+    misses are exactly these: a colour misread, a corner one cell off."""
+    out = [synth.Draw(d.fn, (*d.args[:-1], c)) for c in range(10) if c != d.args[-1]]
+    for i, kind in enumerate(synth.ARG_KINDS[d.fn][:-1]):
+        a = d.args[i]
+        moved = ([(a[0] + s, a[1]) for s in (-1, 1)] + [(a[0], a[1] + s) for s in (-1, 1)]
+                 if kind == "p" else [a + s for s in (-1, 1)])
+        for m in moved:
+            coords = m if kind == "p" else (m,)
+            if min(coords) < 0 or max(coords) > 29:
+                continue
+            args = d.args[:i] + (m,) + d.args[i + 1:]
+            if d.fn == "draw_line":
+                dr, dc = args[1][0] - args[0][0], args[1][1] - args[0][1]
+                if not (dr == 0 or dc == 0 or abs(dr) == abs(dc)):
+                    continue
+            out.append(synth.Draw(d.fn, args))
+    return out
 
 
 def _render(pool: LinePool, seq: Sequence[int]) -> list[np.ndarray]:

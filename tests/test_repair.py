@@ -75,3 +75,22 @@ def test_left_alone_when_it_cannot_apply():
     assert repair(pool, [prog("draw_pixel(img, (0, 0), 1)")]) == []
     empty = LinePool(task_of(TRUE))
     assert repair(empty, [TRUE]) == []  # nothing pooled yet
+
+
+def test_neighbours_fix_a_misread_colour_and_an_off_by_one_corner():
+    task = task_of(prog("draw_rectangle(img, (1, 1), (3, 4), 6)", "draw_line(img, (5, 0), (5, 6), 2)"))
+    written = prog("draw_rectangle(img, (1, 1), (2, 4), 6)", "draw_line(img, (5, 0), (5, 6), 1)")
+    plain = LinePool(task, variants=False)
+    plain.add([written])
+    assert len(plain.written) == len(plain) == 1  # the line in colour 1 matches nowhere
+    assert all(r.train_acc < 1.0 for r in repair(plain, [written]))
+    near = LinePool(task)
+    near.add([written])
+    assert len(near.written) == 1 and len(near) > 2
+    best = repair(near, [written])[0]
+    assert best.train_acc == 1.0 and accuracy(task, best.code) == 1.0
+    # lines stay legal: every pooled draw_line is at 0/45/90 degrees
+    for d in near.draws:
+        if d.fn == "draw_line":
+            (r0, c0), (r1, c1) = d.args[:2]
+            assert r0 == r1 or c0 == c1 or abs(r1 - r0) == abs(c1 - c0)
