@@ -78,7 +78,8 @@ def before(a) -> None:
            "--time-budget", a.time_budget, "--seed", str(a.seed), *model_args(a.model, a.quantization)])
     lines = [f"samples per task: {a.samples}; model: {a.model or 'embedded'}",
              "", "| task | valid | mean acc (valid) | mean acc (all, failures 0) | max acc | "
-             "the note (mean / max) | seconds |", "|---|---|---|---|---|---|---|"]
+             "the note (mean / max) | repair of these samples (no learning) | seconds |",
+             "|---|---|---|---|---|---|---|---|"]
     for tid, rep in load_reports(rd).items():
         r = (rep.get("rounds") or [{}])[0]
         note = next((v for k, v in NOTE_BEFORE.items() if tid.startswith(k)), None)
@@ -87,8 +88,15 @@ def before(a) -> None:
                      f"{100 * r.get('mean_train_acc_all', 0):.1f} % | "
                      f"{100 * r.get('best_train_acc', 0):.1f} % | "
                      f"{f'{note[0]:.1f} / {note[1]:.1f} %' if note else '-'} | "
-                     f"{rep.get('seconds', 0):.0f} |")
+                     f"{_repaired(r)} | {rep.get('seconds', 0):.0f} |")
     write(a.work, "before", "\n".join(lines))
+
+
+def _repaired(rnd: dict) -> str:
+    """The round's repair result: the best accuracy it reached, or - when it was off."""
+    if "repaired" not in rnd:
+        return "-"
+    return f"{100 * max(rnd.get('repair_best_acc', 0), rnd.get('best_train_acc', 0)):.1f} %"
 
 
 def solve_her(a, tasks: Path, rd: Path, n_tasks: int, model: list[str]) -> float:

@@ -62,6 +62,7 @@ class HerConfig:
     repair: bool = True  # each round, hill-climb from the best programs by editing in lines the model wrote (solver.repair)
     repair_starts: int = 3  # best distinct programs the repair starts from (plus the empty program)
     repair_variants: bool = True  # also pool each written line in other colours and moved by one cell
+    repair_seconds: float = 10.0  # cap on one round's repair search
     stop_when_exact: bool = True  # stop as soon as a program is exact on every train pair
     seed: int = 0  # sampling and ordering seed (mixed with the task id and round)
 
@@ -363,7 +364,7 @@ def _repair_round(lines, codes: list[str], pool: dict[tuple, Candidate], config:
 
     lines.add(codes)
     starts = [c.code for c in rank(pool)[:config.repair_starts]]
-    fixed = [r.code for r in repair(lines, starts)]
+    fixed = [r.code for r in repair(lines, starts, seconds=config.repair_seconds)]
     outs = _run_programs(executor, fixed, inputs)
     return [(c, o) for c, o in zip(fixed, outs) if o is not None]
 

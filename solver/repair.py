@@ -28,6 +28,7 @@ shape from their inputs are left alone (the DSL draws in place).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -202,12 +203,14 @@ def _insert_gains(pool: LinePool, bases: list[np.ndarray], covs: list[np.ndarray
     return gain / len(pool.targets)
 
 
-def hill_climb(pool: LinePool, seq: list[int], max_edits: int = 40) -> tuple[list[int], float, int]:
-    """The best-improvement local search from ``seq`` (pool indices): (program, accuracy, edits)."""
+def hill_climb(pool: LinePool, seq: list[int], max_edits: int = 40,
+               deadline: float | None = None) -> tuple[list[int], float, int]:
+    """The best-improvement local search from ``seq`` (pool indices): (program, accuracy,
+    edits). Stops early at ``deadline`` (``time.time()``), keeping the edits made."""
     seq = list(seq)
     acc = _accuracy(pool, _render(pool, seq))
     edits = 0
-    while edits < max_edits and acc < 1.0:
+    while edits < max_edits and acc < 1.0 and (deadline is None or time.time() < deadline):
         best_gain, best_seq = 0.0, None  # an edit must beat it by EPS: ties keep the earlier
         covs = [_covered_after(pool, seq, k) for k in range(len(pool.inputs))]
         outs = _render(pool, seq)
@@ -235,10 +238,12 @@ def hill_climb(pool: LinePool, seq: list[int], max_edits: int = 40) -> tuple[lis
 
 
 def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
-           from_empty: bool = True) -> list[Repaired]:
+           from_empty: bool = True, seconds: float | None = None) -> list[Repaired]:
     """Hill-climb from each start program (and from the empty program when
     ``from_empty``); returns the distinct improved programs, best first. Start programs
-    that are not paint-only DSL are skipped."""
+    that are not paint-only DSL are skipped. ``seconds`` caps the whole search (large
+    grids with a large pool cost ~1 s an edit); what was found by then is returned."""
+    deadline = None if seconds is None else time.time() + seconds
     if not pool.usable or not len(pool):
         return []
     seqs: list[tuple[list[int], float]] = []
@@ -254,7 +259,7 @@ def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
         seqs.append(([], _accuracy(pool, _render(pool, []))))
     found: dict[tuple, Repaired] = {}
     for seq, acc0 in seqs:
-        out, acc, edits = hill_climb(pool, seq, max_edits)
+        out, acc, edits = hill_climb(pool, seq, max_edits, deadline)
         if edits and acc > acc0 and tuple(out) not in found:
             code = synth.program_code([pool.draws[d] for d in out])
             found[tuple(out)] = Repaired(code, acc, edits)

@@ -94,3 +94,11 @@ def test_neighbours_fix_a_misread_colour_and_an_off_by_one_corner():
         if d.fn == "draw_line":
             (r0, c0), (r1, c1) = d.args[:2]
             assert r0 == r1 or c0 == c1 or abs(r1 - r0) == abs(c1 - c0)
+
+
+def test_search_stops_at_its_time_cap():
+    task = task_of(TRUE)
+    pool = LinePool(task)
+    pool.add([TRUE])
+    assert repair(pool, [], seconds=0.0) == []  # no time: no edit made, nothing returned
+    assert repair(pool, [], seconds=30.0)[0].train_acc == 1.0
