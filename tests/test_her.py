@@ -403,7 +403,7 @@ def test_her_tiny_model_end_to_end(tmp_path, executor):
         return stats
 
     cfg = HerConfig(samples=16, epochs=2, temperatures=(1.0, 0.7), max_new_tokens=40, lr=1e-2,
-                    stop_when_exact=False)
+                    stop_when_exact=False, repair=False)  # repair would join two pixels: exact
     rep = solve_task(task, m, executor, cfg, deadline=time.time() + 300, trainer=trainer)
     assert rep["status"] == "inexact" and rep["stopped"] == "epochs", rep.get("error")
     r0 = rep["rounds"][0]
