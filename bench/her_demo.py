@@ -139,7 +139,7 @@ def her(a) -> None:
 
 
 def weaker(a) -> None:
-    prefixes = ("vertical-lines-9", "squares-", "overlapping-squares-6")
+    prefixes = tuple(a.tasks) or ("vertical-lines-9", "squares-", "overlapping-squares-6")
     tasks = subset(a.work, "weaker", prefixes)
     n = len(grids.load_tasks(tasks).tasks)
     out = []
@@ -237,7 +237,7 @@ def main(argv=None) -> None:
     p.add_argument("--time-budget", default="1h")
     p.add_argument("--n-tasks", type=int, default=20)
     p.add_argument("--tasks", nargs="*", default=[],
-                   help="her: only the demo tasks whose id starts with one of these")
+                   help="her, weaker: only the demo tasks whose id starts with one of these")
     p.add_argument("--ladder", nargs="*", default=["squares:4-7", "vertical-lines:3,5,7",
                                                    "overlapping-squares:3-5"],
                    help="ladder: FAMILY:COUNTS (4-7 or 3,5,7) of generated tasks")

@@ -3,11 +3,11 @@ training examples (hindsight), fine-tune the task's LoRA, repeat (DESIGN.md, ste
 
 One *round* samples ``samples`` programs from the current model and runs them on the
 train and test inputs; with ``repair`` on, :mod:`solver.repair` then edits the best
-programs so far with lines the model wrote on this task, and the edited programs run,
-rank and are relabeled like samples. Round 0 uses the base model; after each round that does not end the
-task, one *epoch* of training adapts the task's LoRA on the round's relabeled examples and
-the next round samples from the adapted model. So ``epochs=E`` means at most E trainings
-and E + 1 rounds; ``epochs=0`` samples once and learns nothing. The task ends when a
+programs so far with lines the model wrote on this task (and their near neighbours), and
+the edited programs run, rank and are relabeled like samples. Round 0 uses the base
+model; after each round that does not end the task, one *epoch* of training adapts the
+task's LoRA on the round's relabeled examples and the next round samples from the adapted
+model. So ``epochs=E`` means at most E trainings and E + 1 rounds; ``epochs=0`` samples once and learns nothing. The task ends when a
 program is exact on every train pair, after ``epochs`` trainings, or at the deadline.
 
 Per round the report records: samples, valid programs (ran, returned a grid for every
@@ -505,8 +505,8 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
             group_votes = [sum(votes[c] for c in groups[k]) for k in keys]
             new_keys = merge_candidates(pool, zip(shortest, keys, group_votes), task, rnd)
             sampled_keys = set(keys)
+            t_rep = time.time()
             if lines is not None:
-                t_rep = time.time()
                 fixed = _repair_round(lines, [c for c, _ in ok], pool, config, executor, inputs)
                 found = [(code, o, 0) for code, o in fixed if o not in sampled_keys]
                 new_keys += merge_candidates(pool, found, task, rnd)
@@ -532,7 +532,7 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
                                           for c in groups.get(k, ())),
                        accuracies=[round(a, 4) for a in accs],
                        tokens=sum(getattr(s, "n_tokens", 0) for s in samples),
-                       sample_s=round(t1 - t0, 3), exec_s=round(t2 - t1, 3),
+                       sample_s=round(t1 - t0, 3), exec_s=round(t_rep - t1, 3),
                        examples_trained=0, loss=None, train_s=0.0)
             if exact_now and "solved_round" not in report:
                 report["solved_round"] = rnd
