@@ -7,8 +7,9 @@ programs so far with lines the model wrote on this task (and their near neighbou
 the edited programs run, rank and are relabeled like samples. Round 0 uses the base
 model; after each round that does not end the task, one *epoch* of training adapts the
 task's LoRA on the round's relabeled examples and the next round samples from the adapted
-model. So ``epochs=E`` means at most E trainings and E + 1 rounds; ``epochs=0`` samples once and learns nothing. The task ends when a
-program is exact on every train pair, after ``epochs`` trainings, or at the deadline.
+model. So ``epochs=E`` means at most E trainings and E + 1 rounds; ``epochs=0`` samples
+once and learns nothing. The task ends when a program is exact on every train pair, after
+``epochs`` trainings, or at the deadline.
 
 Per round the report records: samples, valid programs (ran, returned a grid for every
 input), distinct outputs, best / mean train pixel accuracy (over valid samples, and the
