@@ -217,6 +217,27 @@ def load(config: ModelConfig | None = None) -> "Model":
 # ---------------------------------------------------------------- sampling pieces
 
 
+def samplable(*tiers: torch.Tensor) -> torch.Tensor:
+    """The first tier's logits, with every row that has no finite logit left (masks that
+    together allow nothing, or NaNs from a diverged adapter) taken from the next tier, and
+    a row that is dead in every tier set uniform: sampling never raises on a bad row."""
+    def clean(x: torch.Tensor) -> torch.Tensor:  # NaN and +inf count as masked out
+        return torch.nan_to_num(x, nan=-torch.inf, posinf=-torch.inf, neginf=-torch.inf)
+
+    out = clean(tiers[0])
+    for nxt in tiers[1:]:
+        dead = ~torch.isfinite(out).any(dim=-1)
+        if not dead.any():
+            return out
+        out = out.clone()
+        out[dead] = clean(nxt[dead])
+    dead = ~torch.isfinite(out).any(dim=-1)
+    if dead.any():
+        out = out.clone()
+        out[dead] = 0.0
+    return out
+
+
 class RowTemperatureTopP:
     """Logits processor: row i is divided by its temperature, rows at temperature 0 keep
     only their argmax, then every row keeps its top-p nucleus (others set to -inf).
@@ -612,10 +633,12 @@ class Model:
         legal = self._line_mask(rows) if cfg.legal_lines else None
         grammar = self._grammar_mask(rows) if cfg.grammar and self.grammar else None
         for step in range(max_new):
+            tiers = [logits]
             if grammar is not None:
-                logits = grammar.apply(logits, pos_row, live)
+                tiers.append(grammar.apply(tiers[-1], pos_row, live))
             if legal is not None:
-                logits = legal.apply(logits, pos_row, live)
+                tiers.append(legal.apply(tiers[-1], pos_row, live))
+            logits = samplable(*reversed(tiers))
             probs = RowTemperatureTopP(row_temps, cfg.top_p)(None, logits).softmax(dim=-1)
             nxt = torch.multinomial(probs, 1, generator=gen)  # [batch, 1]
             n_live = 0

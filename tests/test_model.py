@@ -383,3 +383,19 @@ def test_cli_sample_scores_programs_on_the_train_pairs(tmp_path, capsys):
     out = capsys.readouterr().out.strip().splitlines()
     assert rc == 0 and len(out) == 2 and out[-1] == "solved: 0/1"
     assert main(["sample", "--tasks", str(tmp_path / "c.json"), "--model", str(tmp_path / "no")]) == 2
+
+
+def test_samplable_rows_never_dead():
+    import torch
+
+    from solver.model import samplable
+
+    inf = float("-inf")
+    raw = torch.tensor([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [float("nan")] * 3])
+    grammar = torch.tensor([[inf, 2.0, 3.0], [inf, 2.0, inf], [float("nan")] * 3])
+    both = torch.tensor([[inf, inf, 3.0], [inf, inf, inf], [float("nan")] * 3])
+    out = samplable(both, grammar, raw)
+    assert out[0].tolist() == [inf, inf, 3.0]  # fine rows are untouched
+    assert out[1].tolist() == [inf, 2.0, inf]  # the line mask left nothing: the grammar's row
+    assert out[2].tolist() == [0.0, 0.0, 0.0]  # dead everywhere (NaNs): uniform
+    assert torch.multinomial(out.softmax(-1), 1).shape == (3, 1)
