@@ -136,11 +136,14 @@ class LinePool:
         self._stacked = None
         return self.index[d]
 
-    def stacked(self) -> tuple[list[np.ndarray], np.ndarray]:
-        """Per pair a (P, H, W) mask array, and the (P,) colours."""
-        if self._stacked is None or len(self._stacked[1]) != len(self.draws):
-            self._stacked = ([np.stack(ms) for ms in self.masks],
-                             np.asarray(self.colors, dtype=np.int16))
+    def stacked(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per pair, (P, H, W) arrays: each pooled draw's cells, and those of them where its
+        colour is the target's (rebuilt after the pool grew)."""
+        if self._stacked is None:
+            colors = np.asarray(self.colors, dtype=np.int16)[:, None, None]
+            masks = [np.stack(ms) for ms in self.masks]
+            hits = [m & (colors == t[None]) for m, t in zip(masks, self.targets)]
+            self._stacked = (masks, hits)
         return self._stacked
 
 
@@ -158,11 +161,8 @@ def neighbours(d: synth.Draw) -> list[synth.Draw]:
             if min(coords) < 0 or max(coords) > 29:
                 continue
             args = d.args[:i] + (m,) + d.args[i + 1:]
-            if d.fn == "draw_line":
-                dr, dc = args[1][0] - args[0][0], args[1][1] - args[0][1]
-                if not (dr == 0 or dc == 0 or abs(dr) == abs(dc)):
-                    continue
-            out.append(synth.Draw(d.fn, args))
+            if d.fn != "draw_line" or synth.legal_angle(args[0], args[1]):
+                out.append(synth.Draw(d.fn, args))
     return out
 
 
@@ -192,13 +192,13 @@ def _covered_after(pool: LinePool, seq: Sequence[int], k: int) -> list[np.ndarra
 def _insert_gains(pool: LinePool, bases: list[np.ndarray], covs: list[np.ndarray]) -> np.ndarray:
     """(P,) gain in mean pixel accuracy of inserting each pooled draw into a program whose
     output is ``bases`` (per pair), at a position after which ``covs`` (per pair) is painted."""
-    masks, colors = pool.stacked()
-    gain = np.zeros(len(colors))
+    masks, hits = pool.stacked()
+    gain = np.zeros(len(pool.draws))
     for k, tgt in enumerate(pool.targets):
-        visible = masks[k] & ~covs[k][None]
-        right = colors[:, None, None] == tgt[None]
+        hidden = covs[k][None]
         was_right = (bases[k] == tgt)[None]
-        delta = (visible & right).sum(axis=(1, 2)) - (visible & was_right).sum(axis=(1, 2))
+        delta = ((hits[k] & ~hidden).sum(axis=(1, 2))
+                 - (masks[k] & ~hidden & was_right).sum(axis=(1, 2)))
         gain += delta / tgt.size
     return gain / len(pool.targets)
 

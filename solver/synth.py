@@ -335,6 +335,12 @@ def _literal(node, kind: str):
     return None
 
 
+def legal_angle(p1: tuple[int, int], p2: tuple[int, int]) -> bool:
+    """Whether the segment p1-p2 lies at 0, 45 or 90 degrees (the lines the DSL's tasks use)."""
+    dr, dc = p2[0] - p1[0], p2[1] - p1[1]
+    return dr == 0 or dc == 0 or abs(dr) == abs(dc)
+
+
 def parse_program(code: str) -> list[Draw] | None:
     """The draws of a program in the synthetic tasks' own form, or None when it is not
     one: ``def task(img):``, then only ``NAME(img, ...)`` calls of drawing primitives with
@@ -372,9 +378,7 @@ def parse_program(code: str) -> list[Draw] | None:
         args = tuple(_literal(n, k) for n, k in zip(call.args[1:], kinds))
         if None in args:
             return None
-        if call.func.id == "draw_line":
-            dr, dc = args[1][0] - args[0][0], args[1][1] - args[0][1]
-            if not (dr == 0 or dc == 0 or abs(dr) == abs(dc)):
-                return None
+        if call.func.id == "draw_line" and not legal_angle(args[0], args[1]):
+            return None
         draws.append(Draw(call.func.id, args))
     return draws
