@@ -57,7 +57,6 @@ class LinePool:
     (a draw that matches nowhere can never raise the accuracy)."""
 
     def __init__(self, task: Task, max_size: int = 6000, variants: bool = True):
-        self.task = task
         self.max_size = max_size
         self.variants = variants
         self.seen: set[synth.Draw] = set()  # every draw the model wrote
