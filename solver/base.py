@@ -77,6 +77,7 @@ class BaseConfig:
     intermediate: int = 768  # MLP width
     encoder: str = "runs"  # grid encoder of the prompts (solver.prompt.ENCODERS)
     max_draws: int = 5  # random tasks have 1..max_draws draws
+    draw_weights: str = "uniform"  # draw counts: uniform | linear (p(k) proportional to k: more many-object tasks)
     order: str = "canonical"  # draw order of the target programs: canonical (reading order) | generated
     min_side: int = 3  # grid sides min_side..max_side
     max_side: int = 10
@@ -143,7 +144,7 @@ def make_pool(pool: int, step: int, config: BaseConfig, tokenizer) -> list[list[
     i = 0
     while sum(lengths) < budget * 0.85:  # leave room for padding
         st = synth.make_task("random", rng, f"train-{pool}-{i}", draws, config.min_side, side,
-                             order=config.order)
+                             order=config.order, draw_weights=config.draw_weights)
         i += 1
         if st is None:
             continue
@@ -340,8 +341,9 @@ def export(checkpoint: str | os.PathLike, dest: str | os.PathLike) -> Path:
 # ---------------------------------------------------------------- the driver
 
 
-RESUME_SETTINGS = ("order", "solve_max_new_tokens", "steps", "eval_every", "save_every", "keep_steps", "threads", "lr",
-                   "schedule", "min_lr_ratio", "eval_tasks", "eval_samples", "temperature")
+RESUME_SETTINGS = ("order", "draw_weights", "solve_max_new_tokens", "steps", "eval_every",
+                   "save_every", "keep_steps", "threads", "lr", "schedule", "min_lr_ratio",
+                   "eval_tasks", "eval_samples", "temperature")
 
 
 def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume: bool = False,
@@ -397,6 +399,9 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
         model = new_model(config, tokenizer)
         state = {"step": 0, "pool": 0, "offset": 0, "tokens": 0, "seconds": 0.0,
                  "wall_seconds": 0.0, "curve": [], "config": asdict(config)}
+    if config.draw_weights not in synth.DRAW_WEIGHTS:
+        raise ValueError(f"unknown draw_weights {config.draw_weights!r}: "
+                         f"{' or '.join(synth.DRAW_WEIGHTS)}")
     torch.set_num_threads(config.threads)
     out.mkdir(parents=True, exist_ok=True)
     n_params = sum(p.numel() for p in model.parameters())

@@ -173,10 +173,19 @@ def random_draw(rng: np.random.Generator, shape, bg: int) -> Draw:
 # ---------------------------------------------------------------- families
 
 
-def _random(rng, n: int, min_side: int, max_side: int):
+DRAW_WEIGHTS = ("uniform", "linear")
+
+
+def _random(rng, n: int, min_side: int, max_side: int, weights: str = "uniform"):
+    """1..n draws: uniformly, or (``linear``) with p(k) proportional to k, so that
+    many-object drawings, the hard ones, make up more of a training stream."""
     shape = (int(rng.integers(min_side, max_side + 1)), int(rng.integers(min_side, max_side + 1)))
     bg = int(rng.integers(0, 10))
-    k = int(rng.integers(1, n + 1))
+    if weights == "linear":
+        p = np.arange(1, n + 1, dtype=float)
+        k = int(rng.choice(np.arange(1, n + 1), p=p / p.sum()))
+    else:
+        k = int(rng.integers(1, n + 1))
     return shape, bg, [random_draw(rng, shape, bg) for _ in range(k)]
 
 
@@ -251,14 +260,21 @@ GENERATORS: dict[str, Callable] = {
 
 def make_task(family: str, rng: np.random.Generator, task_id: str, n: int,
               min_side: int = 3, max_side: int = 10,
-              stats: SynthStats | None = None, order: str = "generated") -> SynthTask | None:
-    """One verified task of ``family`` with ``n`` draws (at most n for ``random``), or None
-    (counted in ``stats``) when the draw could not be verified. ``order``: the program's
-    draws as generated, or ``canonical`` (:func:`canonical_order`)."""
+              stats: SynthStats | None = None, order: str = "generated",
+              draw_weights: str = "uniform") -> SynthTask | None:
+    """One verified task of ``family`` with ``n`` draws (at most n for ``random``, drawn
+    by ``draw_weights``: see :func:`_random`), or None (counted in ``stats``) when the draw
+    could not be verified. ``order``: the program's draws as generated, or ``canonical``
+    (:func:`canonical_order`)."""
     if order not in ("generated", "canonical"):
         raise ValueError(f"unknown order {order!r}: generated or canonical")
+    if draw_weights not in DRAW_WEIGHTS:
+        raise ValueError(f"unknown draw_weights {draw_weights!r}: {' or '.join(DRAW_WEIGHTS)}")
     stats = stats if stats is not None else SynthStats()
-    made = GENERATORS[family](rng, n, min_side, max_side)
+    if family == "random":
+        made = _random(rng, n, min_side, max_side, draw_weights)
+    else:
+        made = GENERATORS[family](rng, n, min_side, max_side)
     if made is None:
         stats.drop("placement failed")
         return None

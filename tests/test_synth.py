@@ -8,6 +8,7 @@ import pytest
 from solver import dsl
 from solver.__main__ import main
 from solver.grids import load_solutions, load_tasks
+from solver import synth
 from solver.synth import FAMILIES, Draw, canonical_order, generate, make_task, prune, render
 
 
@@ -125,6 +126,25 @@ def test_canonical_order_keeps_every_output():
     assert firsts == sorted(firsts)
     with pytest.raises(ValueError, match="order"):
         make_task("random", np.random.default_rng(0), "t", 2, order="sorted")
+
+
+def test_linear_draw_weights_favour_many_draws():
+    def generated_draws(weights):  # before pruning: the draw count the generator chose
+        counts = []
+        for i in range(600):
+            made = synth._random(np.random.default_rng([5, i]), 5, 3, 10, weights)
+            counts.append(len(made[2]))
+        return np.bincount(counts, minlength=6)[1:] / len(counts)
+
+    uniform, linear = generated_draws("uniform"), generated_draws("linear")
+    assert np.all(np.abs(uniform - 0.2) < 0.06)
+    assert np.all(np.abs(linear - np.arange(1, 6) / 15) < 0.06)
+    # uniform keeps the stream of earlier runs: the same task as without the argument
+    a = make_task("random", np.random.default_rng(9), "t", 5)
+    b = make_task("random", np.random.default_rng(9), "t", 5, draw_weights="uniform")
+    assert a.program == b.program
+    with pytest.raises(ValueError, match="draw_weights"):
+        make_task("random", np.random.default_rng(0), "t", 2, draw_weights="square")
 
 
 def test_bad_settings():
