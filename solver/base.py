@@ -399,9 +399,7 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
         model = new_model(config, tokenizer)
         state = {"step": 0, "pool": 0, "offset": 0, "tokens": 0, "seconds": 0.0,
                  "wall_seconds": 0.0, "curve": [], "config": asdict(config)}
-    if config.draw_weights not in synth.DRAW_WEIGHTS:
-        raise ValueError(f"unknown draw_weights {config.draw_weights!r}: "
-                         f"{' or '.join(synth.DRAW_WEIGHTS)}")
+    synth.check_draw_weights(config.draw_weights)  # before the run folder is written
     torch.set_num_threads(config.threads)
     out.mkdir(parents=True, exist_ok=True)
     n_params = sum(p.numel() for p in model.parameters())

@@ -176,6 +176,11 @@ def random_draw(rng: np.random.Generator, shape, bg: int) -> Draw:
 DRAW_WEIGHTS = ("uniform", "linear")
 
 
+def check_draw_weights(weights: str) -> None:
+    if weights not in DRAW_WEIGHTS:
+        raise ValueError(f"unknown draw_weights {weights!r}: {' or '.join(DRAW_WEIGHTS)}")
+
+
 def _random(rng, n: int, min_side: int, max_side: int, weights: str = "uniform"):
     """1..n draws: uniformly, or (``linear``) with p(k) proportional to k, so that
     many-object drawings, the hard ones, make up more of a training stream."""
@@ -268,8 +273,7 @@ def make_task(family: str, rng: np.random.Generator, task_id: str, n: int,
     (:func:`canonical_order`)."""
     if order not in ("generated", "canonical"):
         raise ValueError(f"unknown order {order!r}: generated or canonical")
-    if draw_weights not in DRAW_WEIGHTS:
-        raise ValueError(f"unknown draw_weights {draw_weights!r}: {' or '.join(DRAW_WEIGHTS)}")
+    check_draw_weights(draw_weights)
     stats = stats if stats is not None else SynthStats()
     if family == "random":
         made = _random(rng, n, min_side, max_side, draw_weights)
