@@ -67,6 +67,7 @@ class BaseConfig:
     batch_tokens: int = 2048  # padded tokens per step
     lr: float = 1e-3  # peak learning rate
     warmup_steps: int = 100  # linear warmup
+    restart_at: int = 0  # step at which warmup and decay start again (a warm restart on resume)
     schedule: str = "cosine"  # cosine | constant | linear
     min_lr_ratio: float = 0.05  # final lr / peak lr
     weight_decay: float = 0.01  # AdamW weight decay on matrices
@@ -96,6 +97,8 @@ class BaseConfig:
     save_every: int = 250  # steps between checkpoints
     keep_steps: tuple[int, ...] = (200, 400, 800, 1600, 3200)  # keep copies (weaker models)
     threads: int = 2  # torch CPU threads
+    device: str = "auto"  # auto (cuda when there is one) | cpu | cuda | cuda:N
+    workers: int = 0  # processes generating the task stream ahead of the trainer (0: in-process)
 
     @classmethod
     def from_dict(cls, d: dict) -> "BaseConfig":
@@ -133,10 +136,13 @@ def example(st: synth.SynthTask, encoder: str) -> tuple[str, str]:
     return build_prompt(st.task, PromptConfig(encoder=encoder, chat=False)), build_target(st.program)
 
 
-def make_pool(pool: int, step: int, config: BaseConfig, tokenizer) -> list[list[tuple[str, str]]]:
+def make_pool(pool: int, step: int, config: BaseConfig, tokenizer, encode: bool = False) -> list[list]:
     """The batches of pool number ``pool`` (first used at ``step``): random tasks from the
-    training seed, length-bucketed, in a seeded order. Deterministic in (seed, pool)."""
-    from .train import length_batches
+    training seed, length-bucketed, in a seeded order; (prompt, target) examples, or with
+    ``encode`` their (ids, prompt length) from :func:`solver.train.encode_example`.
+    Deterministic in (seed, pool) and the stream settings (sides, draws, weights, order,
+    batch_tokens)."""
+    from .train import encode_example, length_batches
 
     side, draws = curriculum(step, config)
     rng = np.random.default_rng([config.seed, 7, pool])
@@ -153,15 +159,53 @@ def make_pool(pool: int, step: int, config: BaseConfig, tokenizer) -> list[list[
         lengths.append(len(tokenizer.encode(p + t, add_special_tokens=False)) + 1)
     groups = length_batches(lengths, config.batch_tokens, 256)
     random.Random(pool).shuffle(groups)
+    if encode:
+        return [[encode_example(tokenizer, *examples[j]) for j in g] for g in groups]
     return [[examples[j] for j in g] for g in groups]
+
+
+_WORKER_TOKENIZER = None
+
+
+def _pool_job(pool: int, config: BaseConfig) -> list[list[tuple[list[int], int]]]:
+    """:func:`make_pool` in a worker process, encoded there so the trainer only collates
+    (the tokenizer is built once per process, the same word-level vocabulary as the run's)."""
+    global _WORKER_TOKENIZER
+    if _WORKER_TOKENIZER is None:
+        _WORKER_TOKENIZER = build_tokenizer()
+    return make_pool(pool, pool * config.pool_steps, config, _WORKER_TOKENIZER, encode=True)
+
+
+def _pools(config: BaseConfig, tokenizer, first: int) -> Iterator[list[list[tuple[str, str]]]]:
+    """Pools ``first``, ``first + 1``, ... in order: made here, or, with ``config.workers``,
+    by worker processes that stay at most ``2 * workers`` pools ahead."""
+    if config.workers <= 0:
+        for pool in itertools.count(first):
+            # the curriculum follows the pool's nominal step, so a pool is the same on resume
+            yield make_pool(pool, pool * config.pool_steps, config, tokenizer)
+        return
+    import collections
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: the trainer may hold CUDA, which forked children must not inherit
+    with ProcessPoolExecutor(config.workers, mp_context=multiprocessing.get_context("spawn")) as ex:
+        ahead: collections.deque = collections.deque()
+        counter = itertools.count(first)
+        try:
+            while True:
+                while len(ahead) < 2 * config.workers:
+                    ahead.append(ex.submit(_pool_job, next(counter), config))
+                yield ahead.popleft().result()
+        finally:
+            for f in ahead:
+                f.cancel()
 
 
 def batch_stream(config: BaseConfig, tokenizer, pool: int, offset: int,
                  position: dict) -> Iterator[list[tuple[str, str]]]:
     """Batches from (pool, offset) on; ``position`` is updated to the next unread batch."""
-    while True:
-        # the curriculum follows the pool's nominal step, so a pool is the same on resume
-        batches = make_pool(pool, pool * config.pool_steps, config, tokenizer)
+    for batches in _pools(config, tokenizer, pool):
         for k in range(offset, len(batches)):
             position.update(pool=pool, offset=k + 1)
             yield batches[k]
@@ -199,7 +243,7 @@ def sample_programs(model, tokenizer, task: Task, encoder: str, n: int, temperat
     import torch
 
     prompt = build_prompt(task, PromptConfig(encoder=encoder, chat=False))
-    ids = torch.tensor([tokenizer.encode(prompt, add_special_tokens=False)])
+    ids = torch.tensor([tokenizer.encode(prompt, add_special_tokens=False)], device=model.device)
     torch.manual_seed(seed)
     with torch.no_grad():
         out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=True,
@@ -343,7 +387,19 @@ def export(checkpoint: str | os.PathLike, dest: str | os.PathLike) -> Path:
 
 RESUME_SETTINGS = ("order", "draw_weights", "solve_max_new_tokens", "steps", "eval_every",
                    "save_every", "keep_steps", "threads", "lr", "schedule", "min_lr_ratio",
-                   "eval_tasks", "eval_samples", "temperature")
+                   "eval_tasks", "eval_samples", "temperature", "device", "workers",
+                   "batch_tokens", "warmup_steps", "restart_at")
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; other names as given."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r}: torch sees no CUDA GPU here")
+    return name
 
 
 def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume: bool = False,
@@ -400,23 +456,29 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
         state = {"step": 0, "pool": 0, "offset": 0, "tokens": 0, "seconds": 0.0,
                  "wall_seconds": 0.0, "curve": [], "config": asdict(config)}
     synth.check_draw_weights(config.draw_weights)  # before the run folder is written
+    device = resolve_device(config.device)
     torch.set_num_threads(config.threads)
+    model.to(device)
     out.mkdir(parents=True, exist_ok=True)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model: {n_params / 1e6:.2f} M parameters, vocab {len(tokenizer)}; "
-        f"encoder {config.encoder}; steps {config.steps}")
+        f"encoder {config.encoder}; steps {config.steps}; device {device}")
     tcfg = TrainConfig(lr=config.lr, steps=config.steps, batch_tokens=config.batch_tokens,
                        warmup_steps=config.warmup_steps, schedule=config.schedule,
                        min_lr_ratio=config.min_lr_ratio, grad_clip=config.grad_clip,
-                       weight_decay=config.weight_decay, seed=config.seed, progress=progress)
+                       weight_decay=config.weight_decay, seed=config.seed, progress=progress,
+                       schedule_start=config.restart_at)
     optimizer = make_optimizer(model, tcfg)
     if resume and (ckpt / "optimizer.pt").exists():
-        optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", weights_only=True))
+        # saved on whatever device trained it; load_state_dict moves it to the parameters'
+        optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", map_location="cpu",
+                                             weights_only=True))
     held_out = eval_tasks(config)
     position = {"pool": state["pool"], "offset": state["offset"], "step": state["step"]}
-    batches = batch_stream(config, tokenizer, state["pool"], state["offset"], position)
+    stream = batch_stream(config, tokenizer, state["pool"], state["offset"], position)
+    batches = stream
     if stop_at is not None:
-        batches = itertools.islice(batches, max(0, stop_at - state["step"]))
+        batches = itertools.islice(stream, max(0, stop_at - state["step"]))
     wall0 = time.time() - state.get("wall_seconds", 0.0)
     (out / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
 
@@ -459,8 +521,11 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
             snapshot(step)
         return msg
 
-    stats = run_steps(model, tokenizer, batches, tcfg, config.steps, optimizer,
-                      start_step=state["step"], on_step=on_step, desc="train-base", stats=run)
+    try:
+        stats = run_steps(model, tokenizer, batches, tcfg, config.steps, optimizer,
+                          start_step=state["step"], on_step=on_step, desc="train-base", stats=run)
+    finally:
+        stream.close()  # stops the stream's worker processes, if any
     state["tokens"] = tokens0 + stats.tokens
     state["seconds"] = round(seconds0 + stats.seconds, 1)
     state["tokens_per_s"] = round(stats.tokens_per_s)

@@ -5,7 +5,9 @@ LoRA adapter on hindsight examples (:func:`train`, a few dozen examples, one pas
 An example is ``(prompt, target)``: the prompt from :func:`solver.prompt.build_prompt`, the
 target from :func:`solver.prompt.build_target`. The loss is the mean cross-entropy over the
 target tokens plus the end-of-sequence token; prompt and padding tokens are masked out.
-Examples are grouped by length into batches of at most ``batch_tokens`` padded tokens.
+Examples are grouped by length into batches of at most ``batch_tokens`` padded tokens; a
+batch may also hold examples already encoded by :func:`encode_example` (the embedded model's
+task stream encodes in its worker processes).
 Only parameters with ``requires_grad`` are trained, so the same call trains a whole model
 or only a peft adapter on top of a frozen (even 4-bit) base.
 
@@ -43,6 +45,7 @@ class TrainConfig:
     shuffle: bool = True  # shuffle the batches (order within a length bucket stays)
     seed: int = 0  # batch order and dropout
     progress: bool = True  # tqdm bar with loss and tokens/s
+    schedule_start: int = 0  # the step at which warmup and decay begin (a warm restart)
 
     def __post_init__(self) -> None:
         if self.schedule not in ("cosine", "constant", "linear"):
@@ -69,7 +72,10 @@ class TrainStats:
 
 
 def lr_at(step: int, total: int, config: TrainConfig) -> float:
-    """The learning rate for optimizer step ``step`` (0-based) of ``total``."""
+    """The learning rate for optimizer step ``step`` (0-based) of ``total``; the schedule
+    (warmup, then decay) runs from ``config.schedule_start``."""
+    start = min(max(config.schedule_start, 0), step)
+    step, total = step - start, total - start
     warm = min(config.warmup_steps, max(total // 10, 0))
     if step < warm:
         return config.lr * (step + 1) / warm
@@ -129,7 +135,9 @@ def collate(encoded: Sequence[tuple[list[int], int]], pad_id: int):
 
 def batch_loss(model, ids, mask, labels, bf16: bool = False):
     """(mean cross-entropy over the labelled positions, their count): token t+1 is predicted
-    from position t; the forward may run under bf16 autocast, the loss is taken in fp32."""
+    from position t; the forward may run under bf16 autocast, the loss is taken in fp32.
+    ``mask`` may be None for right-padded rows: under causal attention a real token never
+    sees the pads after it, and without a mask attention runs its fused causal kernel."""
     device = ids.device
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         logits = model(input_ids=ids, attention_mask=mask).logits
@@ -176,8 +184,9 @@ def make_optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
     other = [p for p in params if p.ndim < 2]
     groups = [{"params": decay, "weight_decay": config.weight_decay},
               {"params": other, "weight_decay": 0.0}]
+    fused = all(p.is_cuda for p in params)  # one kernel for the whole update on a GPU
     return torch.optim.AdamW([g for g in groups if g["params"]], lr=config.lr,
-                             betas=(0.9, 0.95), eps=1e-8)
+                             betas=(0.9, 0.95), eps=1e-8, fused=fused or None)
 
 
 def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: TrainConfig,
@@ -217,12 +226,13 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
                     break
                 t0 = time.perf_counter()
                 pause.take()
-                encoded = [encode_example(tokenizer, p, t) for p, t in batch]
-                ids, mask, labels = collate(encoded, pad_id)
-                ids, mask, labels = ids.to(device), mask.to(device), labels.to(device)
+                encoded = [item if isinstance(item[0], list) else encode_example(tokenizer, *item)
+                           for item in batch]
+                ids, _, labels = collate(encoded, pad_id)  # right-padded: no mask needed
+                ids, labels = ids.to(device, non_blocking=True), labels.to(device, non_blocking=True)
                 for g in optimizer.param_groups:
                     g["lr"] = lr_at(step, total_steps, config)
-                loss, n_target = batch_loss(model, ids, mask, labels, use_bf16)
+                loss, n_target = batch_loss(model, ids, None, labels, use_bf16)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.grad_clip > 0:

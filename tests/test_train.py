@@ -71,6 +71,8 @@ def test_loss_is_masked_to_target_tokens(tok):
             count += 1
     assert n == count
     assert float(loss) == pytest.approx(manual / count, rel=1e-4)
+    # right padding: without a mask (as the training loop runs) the loss is the same
+    assert float(batch_loss(model, ids, None, labels)[0]) == pytest.approx(float(loss), rel=1e-5)
 
 
 def test_prompt_only_changes_do_not_count_as_targets(tok):
@@ -106,6 +108,10 @@ def test_lr_schedules():
     assert lr_at(0, 5, TrainConfig(lr=1.0, warmup_steps=10)) == 1.0  # warmup capped at steps/10
     with pytest.raises(ValueError):
         TrainConfig(schedule="exp")
+    restart = TrainConfig(lr=1.0, warmup_steps=10, min_lr_ratio=0.1, schedule_start=1000)
+    assert lr_at(1000, 1100, restart) == pytest.approx(0.1)  # warmup again from the restart
+    assert lr_at(1054, 1100, restart) == pytest.approx(lr_at(54, 100, c))
+    assert lr_at(1099, 1100, restart) == pytest.approx(0.1)
 
 
 def test_length_batches_respect_the_token_budget():
@@ -251,6 +257,20 @@ def test_stream_resumes_at_the_same_batch(tok):
     nxt = next(stream)
     again = next(base.batch_stream(c, tok, saved["pool"], saved["offset"], {}))
     assert again == nxt
+
+
+def test_worker_processes_make_the_same_stream(tok):
+    c = tiny_config(pool_steps=2)
+    here = base.batch_stream(c, tok, 3, 1, {})
+    expected = [next(here) for _ in range(7)]
+    expected = [[encode_example(tok, p, t) for p, t in b] for b in expected]  # encoded there
+    pos = {}
+    there = base.batch_stream(tiny_config(pool_steps=2, workers=2), tok, 3, 1, pos)
+    try:
+        assert [next(there) for _ in range(7)] == expected
+    finally:
+        there.close()  # shuts the worker processes down
+    assert pos["pool"] > 3
 
 
 def test_export_makes_a_model_folder_and_init_continues_its_run(tmp_path):
