@@ -52,6 +52,8 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=10, help="untimed steps first")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile the first batch size; print the top functions by own time")
+    ap.add_argument("--torch-profile", action="store_true",
+                    help="torch.profiler over the first batch size; print the top ops by device time")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     _, _, state = base.load_checkpoint(args.ckpt)
@@ -62,7 +64,15 @@ def main() -> None:
     print("|---:|---:|---:|")
     for i, bt in enumerate(args.batch_tokens):
         c = replace(config, batch_tokens=bt, device=args.device, workers=args.workers)
-        if args.profile and i == 0:
+        if args.torch_profile and i == 0:
+            from torch.profiler import ProfilerActivity, profile
+
+            acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
+            with profile(activities=acts) as prof:
+                r = measure(args.ckpt, c, state, args.steps, args.warmup)
+            key = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+            print(prof.key_averages().table(sort_by=key, row_limit=20, max_name_column_width=50))
+        elif args.profile and i == 0:
             import cProfile
             import pstats
 

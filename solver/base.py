@@ -390,6 +390,8 @@ RESUME_SETTINGS = ("order", "draw_weights", "solve_max_new_tokens", "steps", "ev
                    "eval_tasks", "eval_samples", "temperature", "device", "workers",
                    "batch_tokens", "warmup_steps", "restart_at")
 
+MACHINE_SETTINGS = ("device", "workers", "threads")  # set anew by train-base --init
+
 
 def resolve_device(name: str) -> str:
     """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; other names as given."""
@@ -430,6 +432,10 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
                 shutil.copy2(Path(init) / name, ckpt / name)
         shutil.copy2(Path(init) / "training.json", ckpt / "state.json")
         resume = True
+        # the exported run may come from another machine: its device, workers and threads
+        # are not this one's
+        for name in MACHINE_SETTINGS:
+            overrides.setdefault(name, getattr(BaseConfig(), name))
         log(f"continuing the run exported to {init} (fresh optimizer state)")
     if resume and (ckpt / "state.json").exists():
         model, tokenizer, state = load_checkpoint(ckpt)

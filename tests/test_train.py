@@ -283,8 +283,12 @@ def test_export_makes_a_model_folder_and_init_continues_its_run(tmp_path):
     assert json.loads((dest / "training.json").read_text())["step"] == 3
     model = load(ModelConfig(path=str(dest)))  # the model layer reads it
     assert model.prompt_config.encoder == "runs" and model.max_new_tokens == 512
+    training = json.loads((dest / "training.json").read_text())
+    training["config"].update(device="cuda:7", workers=3)  # as if exported from a GPU machine
+    (dest / "training.json").write_text(json.dumps(training))
     state = base.train_base(tmp_path / "next", progress=False, log=logs.append, init=dest)
     assert state["step"] == 6 and state["config"]["hidden"] == 32
+    assert state["config"]["device"] == "auto" and state["config"]["workers"] == 0
     assert any("fresh optimizer" in m for m in logs)
     with pytest.raises(ValueError):  # never over an existing run
         base.train_base(tmp_path / "next", progress=False, log=logs.append, init=dest)
