@@ -64,6 +64,7 @@ class HerConfig:
     repair_starts: int = 3  # best distinct programs the repair starts from (plus the empty program)
     repair_variants: bool = True  # also pool each written line in other colours and moved by one cell
     repair_seconds: float = 10.0  # cap on one round's repair search
+    repair_kicks: int = 2  # best climbs kicked out of their local optimum (0: none; solver.repair.escape)
     stop_when_exact: bool = True  # stop as soon as a program is exact on every train pair
     seed: int = 0  # sampling and ordering seed (mixed with the task id and round)
 
@@ -365,7 +366,8 @@ def _repair_round(lines, codes: list[str], pool: dict[tuple, Candidate], config:
 
     lines.add(codes)
     starts = [c.code for c in rank(pool)[:config.repair_starts]]
-    fixed = [r.code for r in repair(lines, starts, seconds=config.repair_seconds)]
+    fixed = [r.code for r in repair(lines, starts, seconds=config.repair_seconds,
+                                    kick_starts=config.repair_kicks)]
     outs = _run_programs(executor, fixed, inputs)
     return [(c, o) for c, o in zip(fixed, outs) if o is not None]
 

@@ -11,7 +11,12 @@ edit that raises the mean train pixel accuracy most, among
 - insert a pooled line at position j,
 - replace line i with a pooled line,
 
-until no edit helps (or the program is exact). The lines come from the model: those it
+until no edit helps (or the program is exact). Such a local optimum can be one line that
+must become two: a 7-coloured rectangle over two 7-coloured squares paints the gap between
+them, and no single edit fixes it (splitting it costs cells before it gains them). So the
+best programs are then *kicked* (:func:`escape`): one line that paints wrong cells is taken
+out and barred, the climb runs again, and the result is kept only if it beats the optimum.
+The lines come from the model: those it
 wrote, and (``variants``) their near neighbours — the same line in another colour, or with
 one coordinate moved by one cell, the two mistakes a small model makes most. The results
 go back through the sandbox like any sample, become candidates, and are relabeled for the
@@ -188,7 +193,8 @@ def _covered_after(pool: LinePool, seq: Sequence[int], k: int) -> list[np.ndarra
     return cov
 
 
-def _insert_gains(pool: LinePool, bases: list[np.ndarray], covs: list[np.ndarray]) -> np.ndarray:
+def _insert_gains(pool: LinePool, bases: list[np.ndarray], covs: list[np.ndarray],
+                  barred: frozenset[int] = frozenset()) -> np.ndarray:
     """(P,) gain in mean pixel accuracy of inserting each pooled draw into a program whose
     output is ``bases`` (per pair), at a position after which ``covs`` (per pair) is painted."""
     masks, hits = pool.stacked()
@@ -199,13 +205,18 @@ def _insert_gains(pool: LinePool, bases: list[np.ndarray], covs: list[np.ndarray
         delta = ((hits[k] & ~hidden).sum(axis=(1, 2))
                  - (masks[k] & ~hidden & was_right).sum(axis=(1, 2)))
         gain += delta / tgt.size
-    return gain / len(pool.targets)
+    gain /= len(pool.targets)
+    if barred:
+        gain[list(barred)] = -np.inf
+    return gain
 
 
 def hill_climb(pool: LinePool, seq: list[int], max_edits: int = 40,
-               deadline: float | None = None) -> tuple[list[int], float, int]:
+               deadline: float | None = None,
+               barred: frozenset[int] = frozenset()) -> tuple[list[int], float, int]:
     """The best-improvement local search from ``seq`` (pool indices): (program, accuracy,
-    edits). Stops early at ``deadline`` (``time.time()``), keeping the edits made."""
+    edits). Stops early at ``deadline`` (``time.time()``), keeping the edits made. Draws in
+    ``barred`` are never inserted."""
     seq = list(seq)
     acc = _accuracy(pool, _render(pool, seq))
     edits = 0
@@ -219,12 +230,12 @@ def hill_climb(pool: LinePool, seq: list[int], max_edits: int = 40,
             drop = _accuracy(pool, below) - acc
             if drop > best_gain + EPS:
                 best_gain, best_seq = drop, rest
-            g = _insert_gains(pool, below, [c[i + 1] for c in covs]) + drop
+            g = _insert_gains(pool, below, [c[i + 1] for c in covs], barred) + drop
             d = int(np.argmax(g))
             if g[d] > best_gain + EPS and d != seq[i]:
                 best_gain, best_seq = float(g[d]), seq[:i] + [d] + seq[i + 1:]
         for j in range(len(seq) + 1):  # insert at j (after: on a tie the shorter edit wins)
-            g = _insert_gains(pool, outs, [c[j] for c in covs])
+            g = _insert_gains(pool, outs, [c[j] for c in covs], barred)
             d = int(np.argmax(g))
             if g[d] > best_gain + EPS:
                 best_gain, best_seq = float(g[d]), seq[:j] + [d] + seq[j:]
@@ -236,12 +247,51 @@ def hill_climb(pool: LinePool, seq: list[int], max_edits: int = 40,
     return seq, acc, edits
 
 
+def _suspects(pool: LinePool, seq: Sequence[int]) -> list[int]:
+    """Positions in ``seq`` whose line leaves wrong cells visible, most wrong cells first."""
+    outs = _render(pool, seq)
+    wrong = np.zeros(len(seq))
+    for k, tgt in enumerate(pool.targets):
+        covs = _covered_after(pool, seq, k)
+        bad = outs[k] != tgt
+        for i, d in enumerate(seq):
+            wrong[i] += (pool.masks[k][d] & ~covs[i + 1] & bad).sum()
+    return [i for i in np.argsort(-wrong, kind="stable") if wrong[i] > 0]
+
+
+def escape(pool: LinePool, seq: list[int], acc: float, max_edits: int = 40,
+           deadline: float | None = None, kick_edits: int = 4) -> tuple[list[int], float, int]:
+    """Leave the local optimum ``seq`` (accuracy ``acc``): for each line that leaves wrong
+    cells visible (the worst first), climb again from the program without it, that line
+    barred, for ``kick_edits`` edits; the first result better than ``acc`` is climbed on
+    freely and kicked again. Returns (program, accuracy, edits); the input when no kick
+    helps or ``deadline`` comes first."""
+    edits = 0
+    improved = True
+    while improved and acc < 1.0 and (deadline is None or time.time() < deadline):
+        improved = False
+        for i in _suspects(pool, seq):
+            if deadline is not None and time.time() >= deadline:
+                break
+            rest = seq[:i] + seq[i + 1:]
+            out, a, e = hill_climb(pool, rest, kick_edits, deadline, barred=frozenset([seq[i]]))
+            if a > acc + EPS:
+                seq, acc, more = hill_climb(pool, out, max_edits, deadline)
+                edits += 1 + e + more
+                improved = True
+                break
+    return seq, acc, edits
+
+
 def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
-           from_empty: bool = True, seconds: float | None = None) -> list[Repaired]:
+           from_empty: bool = True, seconds: float | None = None,
+           kick_starts: int = 2) -> list[Repaired]:
     """Hill-climb from each start program (and from the empty program when
-    ``from_empty``); returns the distinct improved programs, best first. Start programs
+    ``from_empty``), then kick the ``kick_starts`` best climbs (0: none); returns the
+    distinct improved programs, best first. Start programs
     that are not paint-only DSL are skipped. ``seconds`` caps the whole search (large
-    grids with a large pool cost ~1 s an edit); what was found by then is returned."""
+    grids with a large pool cost ~1 s an edit); what was found by then is returned. The
+    time left after the climbs goes to :func:`escape` from the best inexact results."""
     deadline = None if seconds is None else time.time() + seconds
     if not pool.usable or not len(pool):
         return []
@@ -257,9 +307,21 @@ def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
     if from_empty:
         seqs.append(([], _accuracy(pool, _render(pool, []))))
     found: dict[tuple, Repaired] = {}
-    for seq, acc0 in seqs:
-        out, acc, edits = hill_climb(pool, seq, max_edits, deadline)
+
+    def keep(out: list[int], acc: float, acc0: float, edits: int) -> None:
         if edits and acc > acc0 and tuple(out) not in found:
             code = synth.program_code([pool.draws[d] for d in out])
             found[tuple(out)] = Repaired(code, acc, edits)
+
+    climbed = []
+    for seq, acc0 in seqs:
+        out, acc, edits = hill_climb(pool, seq, max_edits, deadline)
+        keep(out, acc, acc0, edits)
+        climbed.append((acc, edits, out, acc0))
+    climbed.sort(key=lambda c: -c[0])
+    for acc, edits, out, acc0 in climbed[:kick_starts]:
+        if acc >= 1.0 or (deadline is not None and time.time() >= deadline):
+            break
+        out2, acc2, more = escape(pool, out, acc, max_edits, deadline)
+        keep(out2, acc2, acc0, edits + more)
     return sorted(found.values(), key=lambda r: (-r.train_acc, len(r.code), r.code))

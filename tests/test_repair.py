@@ -102,3 +102,22 @@ def test_search_stops_at_its_time_cap():
     pool.add([TRUE])
     assert repair(pool, [], seconds=0.0) == []  # no time: no edit made, nothing returned
     assert repair(pool, [], seconds=30.0)[0].train_acc == 1.0
+
+
+def test_a_kick_splits_a_line_that_no_single_edit_can_fix():
+    # two 7-squares under one 7-rectangle: the rectangle also paints the gap between them;
+    # swapping it for either square loses cells first, so the climb stops one row short
+    true = prog("draw_rectangle(img, (2, 5), (4, 7), 7)", "draw_rectangle(img, (6, 5), (7, 6), 7)",
+                "draw_rectangle(img, (6, 7), (8, 9), 6)")
+    task = task_of(true, shape=(9, 10), pairs=2)
+    start = prog("draw_rectangle(img, (2, 5), (7, 7), 7)", "draw_rectangle(img, (6, 7), (8, 9), 6)")
+    samples = [start, prog("draw_rectangle(img, (2, 5), (4, 7), 7)"),
+               prog("draw_rectangle(img, (6, 5), (7, 6), 7)", "draw_pixel(img, (0, 0), 3)")]
+    pool = LinePool(task, variants=False)
+    pool.add(samples)
+    stuck = repair(pool, [start], kick_starts=0)
+    assert not stuck or stuck[0].train_acc < 1.0
+    assert accuracy(task, start) < 1.0
+    found = repair(pool, [start])
+    assert found and found[0].train_acc == 1.0
+    assert accuracy(task, found[0].code) == 1.0  # the DSL itself agrees
