@@ -16,11 +16,12 @@ must become two: a 7-coloured rectangle over two 7-coloured squares paints the g
 them, and no single edit fixes it (splitting it costs cells before it gains them). So the
 best programs are then *kicked* (:func:`escape`): one line that paints wrong cells is taken
 out and barred, the climb runs again, and the result is kept only if it beats the optimum.
-The lines come from the model: those it
-wrote, and (``variants``) their near neighbours — the same line in another colour, or with
-one coordinate moved by one cell, the two mistakes a small model makes most. The results
-go back through the sandbox like any sample, become candidates, and are relabeled for the
-next epoch like any other program, so the model also learns from them.
+
+The lines come from the model: those it wrote, and (``variants``) their near neighbours —
+the same line in another colour, or with one coordinate moved by one cell, the two
+mistakes a small model makes most. The results go back through the sandbox like any
+sample, become candidates, and are relabeled for the next epoch like any other program,
+so the model also learns from them.
 
 The search is fast because paint primitives (pixel, line, rectangle, row, column) paint a
 fixed set of cells in one colour whatever the image holds: a cell's final colour is that
