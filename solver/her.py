@@ -49,6 +49,9 @@ class HerConfig:
     samples: int = 256  # programs sampled per round
     temperatures: tuple[float, ...] = (0.5, 0.75, 1.0)  # cycled over the samples (per-sample temperature)
     top_p: float = 0.95  # nucleus sampling
+    heat_below: float = 0.25  # a round with fewer distinct outputs than this share of its samples makes the next round hotter (0: never)
+    heat_factor: float = 1.5  # the temperatures' multiplier grows by this per collapsed round (and shrinks by it once diversity is back)
+    max_temperature: float = 2.0  # no sample hotter than this
     max_new_tokens: int | None = None  # None: the model's default
     epochs: int = 40  # at most this many trainings (rounds = epochs + 1; the task's time share usually ends it first); 0: sampling only
     order: str = "worst-first"  # training order: worst-first (pixel accuracy) | shuffle | prioritized (keep the most accurate, worst first)
@@ -76,6 +79,21 @@ class HerConfig:
         self.temperatures = tuple(float(t) for t in self.temperatures)
         if not self.temperatures or any(t < 0 for t in self.temperatures):
             raise ValueError("temperatures must be a non-empty list of values >= 0")
+        if not 0 <= self.heat_below < 1 or self.heat_factor < 1:
+            raise ValueError("heat_below must be in [0, 1) and heat_factor >= 1")
+
+
+def next_heat(heat: float, distinct: int, samples: int, config: HerConfig) -> float:
+    """The temperature multiplier of the next round. Learning from its own programs can
+    collapse the model onto one of them (256 samples, 1 distinct output, round after
+    round); then each round samples hotter, and cools a step once the distinct share is
+    back above twice the threshold (a margin, so it does not flip every round)."""
+    share = distinct / max(samples, 1)
+    if share < config.heat_below:
+        return heat * config.heat_factor
+    if share >= 2 * config.heat_below and heat > 1.0:
+        return max(1.0, heat / config.heat_factor)
+    return heat
 
 
 # ---------------------------------------------------------------- candidates
@@ -424,6 +442,8 @@ def _fmt_round(rec: dict) -> str:
     line = (f"round {rec['round']}: valid {rec['valid']}/{rec['samples']} distinct "
             f"{rec['distinct']} (new {rec['new_outputs']}) best {rec['best_train_acc']:.3f} "
             f"mean {rec['mean_train_acc']:.3f}")
+    if rec.get("heat", 1.0) > 1.0:
+        line += f" (temperature x{rec['heat']:.2f})"
     if rec.get("repaired"):
         line += f" | repaired {rec['repaired']} best {rec['repair_best_acc']:.3f}"
     if rec.get("examples_trained"):
@@ -478,14 +498,16 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
             return report
         from .model import SampleConfig  # light once the model is loaded
 
+        heat = 1.0
         for rnd in range(config.epochs + 1):
             if left() <= 0 or (rnd > 0 and timing["sample"] and left() < timing["sample"]):
                 report["stopped"] = "deadline"
                 break
-            rec: dict[str, Any] = {"round": rnd}
+            rec: dict[str, Any] = {"round": rnd, "heat": round(heat, 4)}
             t0 = time.time()
+            temps = tuple(min(t * heat, max(t, config.max_temperature)) for t in config.temperatures)
             samples = model.sample(prompt, SampleConfig(
-                n=config.samples, temperatures=config.temperatures, top_p=config.top_p,
+                n=config.samples, temperatures=temps, top_p=config.top_p,
                 max_new_tokens=config.max_new_tokens,
                 seed=_mix_seed(config.seed, task.id, rnd) % (2 ** 31)))
             t1 = time.time()
@@ -537,6 +559,7 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
                        tokens=sum(getattr(s, "n_tokens", 0) for s in samples),
                        sample_s=round(t1 - t0, 3), exec_s=round(t_rep - t1, 3),
                        examples_trained=0, loss=None, train_s=0.0)
+            heat = next_heat(heat, len(sampled_keys), len(samples), config)
             if exact_now and "solved_round" not in report:
                 report["solved_round"] = rnd
                 report["solved_s"] = round(t2 - t_start, 3)

@@ -46,14 +46,16 @@ def test_shipped_model_solves_easy_fresh_tasks():
     torch.set_num_threads(2)
     model = load(ModelConfig())  # path None: the embedded default
     assert model.prompt_config.encoder == "runs"
-    made, _ = synth.generate("random", 6, seed=424242, draws=1)  # one draw, sides 3..10
-    solved, legal, total = 0, 0, 0
-    for i, m in enumerate(made):
-        samples = model.sample(model.prompt_for(m.task),
-                               SampleConfig(n=8, temperatures=(0.5,), seed=i))
-        scores = [base.score_program(s.code, m.task) for s in samples]
-        solved += any(s["solved"] for s in scores)
-        legal += sum(s["legal"] for s in scores)
-        total += len(scores)
-    assert legal / total >= 0.95  # draw_line angles are constrained while sampling
-    assert solved >= 4, f"solved {solved}/6 easy tasks"
+    for draws in (1, 3):  # random tasks of up to this many draws, sides 3..10
+        made, _ = synth.generate("random", 6, seed=424242, draws=draws)
+        solved, legal, total = 0, 0, 0
+        for i, m in enumerate(made):
+            samples = model.sample(model.prompt_for(m.task),
+                                   SampleConfig(n=8, temperatures=(0.5,), seed=i))
+            scores = [base.score_program(s.code, m.task) for s in samples]
+            solved += any(s["solved"] for s in scores)
+            legal += sum(s["legal"] for s in scores)
+            total += len(scores)
+        assert legal / total >= 0.95  # draw_line angles are constrained while sampling
+        # the card: 1-3 draws are solved 66/67 at pass@8 (step 65,028)
+        assert solved >= 4, f"solved {solved}/6 tasks of up to {draws} draws"

@@ -214,6 +214,7 @@ class ScriptedModel:
         self.adapters = []
         self.has_adapter = False
         self.seeds = []
+        self.temperatures = []
 
     def prompt_for(self, task, max_new_tokens=None):
         if self.too_long:
@@ -224,6 +225,7 @@ class ScriptedModel:
         i = self.calls
         self.calls += 1
         self.seeds.append(cfg.seed)
+        self.temperatures.append(cfg.temperatures)
         if i == self.fail_round:
             raise RuntimeError("sampler exploded")
         codes = self.rounds[min(i, len(self.rounds) - 1)]
@@ -356,6 +358,22 @@ def test_prompt_too_long_is_skipped(executor):
     rep = solve_task(TASK, ScriptedModel([[RIGHT]], too_long=True), executor, HerConfig())
     assert rep["status"] == "skipped" and "prompt too long" in rep["error"]
     assert rep["attempts"] == [[EMPTY, EMPTY]]
+
+
+def test_a_collapsed_round_makes_the_next_one_hotter(monkeypatch, executor):
+    fake_prompt(monkeypatch)
+    model = ScriptedModel([[HALF] * 8, [HALF] * 8, [RIGHT]])  # 1 distinct output of 8, twice
+    cfg = HerConfig(samples=8, epochs=5, recolor=0, repair=False, temperatures=(0.5, 1.0),
+                    max_temperature=2.0)
+    rep = solve_task(TASK, model, executor, cfg, trainer=Trainer())
+    assert rep["status"] == "exact"
+    assert model.temperatures == [(0.5, 1.0), (0.75, 1.5), (1.125, 2.0)]  # capped at 2.0
+    assert [r["heat"] for r in rep["rounds"]] == [1.0, 1.5, 2.25]
+    # diversity back (above twice the threshold): one step cooler; in between: unchanged
+    assert her.next_heat(2.25, 128, 256, cfg) == 1.5
+    assert her.next_heat(1.5, 100, 256, cfg) == 1.5
+    assert her.next_heat(1.0, 256, 256, cfg) == 1.0
+    assert her.next_heat(1.0, 1, 256, HerConfig(heat_below=0)) == 1.0  # off
 
 
 def test_config_validation():
