@@ -28,7 +28,7 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--samples", type=int, default=256)
-    ap.add_argument("--seconds", type=float, default=HerConfig().repair_seconds,
+    ap.add_argument("--seconds", type=float, default=her.repair_seconds,
                     help="repair time cap (HER's per-round default)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--kicks", type=int, nargs="+", default=[0, her.repair_kicks],

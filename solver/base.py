@@ -176,9 +176,10 @@ def _pool_job(pool: int, config: BaseConfig) -> list[list[tuple[list[int], int]]
     return make_pool(pool, pool * config.pool_steps, config, _WORKER_TOKENIZER, encode=True)
 
 
-def _pools(config: BaseConfig, tokenizer, first: int) -> Iterator[list[list[tuple[str, str]]]]:
+def _pools(config: BaseConfig, tokenizer, first: int) -> Iterator[list[list]]:
     """Pools ``first``, ``first + 1``, ... in order: made here, or, with ``config.workers``,
-    by worker processes that stay at most ``2 * workers`` pools ahead."""
+    by worker processes that stay at most ``2 * workers`` pools ahead (their batches come
+    encoded; :func:`solver.train.run_steps` takes either form)."""
     if config.workers <= 0:
         for pool in itertools.count(first):
             # the curriculum follows the pool's nominal step, so a pool is the same on resume
