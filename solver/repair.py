@@ -288,11 +288,10 @@ def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
            from_empty: bool = True, seconds: float | None = None,
            kick_starts: int = 2) -> list[Repaired]:
     """Hill-climb from each start program (and from the empty program when
-    ``from_empty``), then kick the ``kick_starts`` best climbs (0: none); returns the
-    distinct improved programs, best first. Start programs
-    that are not paint-only DSL are skipped. ``seconds`` caps the whole search (large
-    grids with a large pool cost ~1 s an edit); what was found by then is returned. The
-    time left after the climbs goes to :func:`escape` from the best inexact results."""
+    ``from_empty``), then kick the ``kick_starts`` best climbs (0: none) with
+    :func:`escape`; returns the distinct improved programs, best first. Start programs that
+    are not paint-only DSL are skipped. ``seconds`` caps the whole search, kicks included
+    (large grids with a large pool cost ~1 s an edit); what was found by then is returned."""
     deadline = None if seconds is None else time.time() + seconds
     if not pool.usable or not len(pool):
         return []
