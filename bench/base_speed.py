@@ -15,8 +15,8 @@ from dataclasses import replace
 
 import torch
 
-from solver import base
-from solver.train import TrainConfig, make_optimizer, run_steps
+from solver.lm import base
+from solver.lm.train import TrainConfig, make_optimizer, run_steps
 
 
 def measure(ckpt: str, config: base.BaseConfig, state: dict, steps: int, warmup: int) -> dict:

@@ -32,7 +32,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from solver import dsl, synth  # noqa: E402
+from solver import dsl
+from solver.dsl import program, synth  # noqa: E402
 from solver.sandbox import Executor  # noqa: E402
 
 
@@ -42,7 +43,7 @@ def make_programs(n: int, seed: int = 0) -> list[str]:
     for i in range(n):
         k = int(rng.integers(1, 6))
         draws = [synth.random_draw(rng, (10, 10), 0) for _ in range(k)]
-        progs.append(synth.program_code(draws) + f"# {i}\n")
+        progs.append(program.program_code(draws) + f"# {i}\n")
     return progs
 
 

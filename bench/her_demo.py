@@ -31,8 +31,9 @@ from pathlib import Path
 
 import orjson
 
-from solver import grids, submission
-from solver.__main__ import main as solver_main
+from solver.arc import grids
+from solver.arc import submission
+from solver.cli import main as solver_main
 from solver.run import DEMO_DIR, load_reports
 
 OOD = ("vertical-lines-9", "squares-9-", "overlapping-squares-6")
@@ -189,7 +190,7 @@ def ladder(a) -> None:
     counts): which are solved before learning (round 0), which only with HER."""
     from dataclasses import replace
 
-    from solver import synth
+    from solver.dsl import synth
 
     made = []
     for spec in a.ladder:
@@ -219,7 +220,7 @@ def _counts(text: str) -> list[int]:
 
 
 def _minutes(text: str) -> int:
-    from solver.budget import parse_duration
+    from solver.arc.budget import parse_duration
 
     return int(parse_duration(text) // 60) + 1
 

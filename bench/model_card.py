@@ -23,8 +23,10 @@ import torch
 
 
 def main(argv=None) -> int:
-    from solver import base, grids, synth
-    from solver.model import ModelConfig, SampleConfig, load
+    from solver.lm import base
+    from solver.arc import grids
+    from solver.dsl import synth
+    from solver.lm.model import ModelConfig, SampleConfig, load
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=None, help="model folder (default: the embedded model)")

@@ -56,8 +56,9 @@ def compare(target, sampled) -> collections.Counter:
 
 
 def main(argv=None) -> int:
-    from solver import base, synth
-    from solver.model import ModelConfig, SampleConfig, load
+    from solver.lm import base
+    from solver.dsl import program, synth
+    from solver.lm.model import ModelConfig, SampleConfig, load
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=None, help="model folder (default: the embedded model)")
@@ -82,9 +83,9 @@ def main(argv=None) -> int:
             continue
         failed += 1
         best = max(range(len(scores)), key=lambda j: scores[j]["accuracy"])
-        sampled = synth.parse_program(samples[best].code) or []
+        sampled = program.parse_program(samples[best].code) or []
         if sampled:
-            sampled = synth.canonical_order(m.shape, m.bg, sampled)
+            sampled = program.canonical_order(m.shape, m.bg, sampled)
         c = compare(m.draws, sampled)
         c["draws"] += len(m.draws)
         c["count-right"] += len(sampled) == len(m.draws)

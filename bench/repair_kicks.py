@@ -17,10 +17,11 @@ import torch
 
 
 def main() -> None:
-    from solver import base, grids
-    from solver.her import HerConfig
-    from solver.model import ModelConfig, SampleConfig, load
-    from solver.repair import LinePool, repair
+    from solver.lm import base
+    from solver.arc import grids
+    from solver.search.her import HerConfig
+    from solver.lm.model import ModelConfig, SampleConfig, load
+    from solver.search.repair import LinePool, repair
     from solver.run import DEMO_DIR
 
     her = HerConfig()

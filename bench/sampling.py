@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 import torch  # noqa: E402
 
 import tiny  # noqa: E402  (tests/tiny.py: tiny model/tokenizer builder)
-from solver import model as M  # noqa: E402
-from solver import synth  # noqa: E402
-from solver.prompt import PROGRAM_HEAD, encode_dense  # noqa: E402
+from solver.lm import model as M  # noqa: E402
+from solver.dsl import synth  # noqa: E402
+from solver.lm.prompt import PROGRAM_HEAD, encode_dense  # noqa: E402
 
 
 def make_prompt(tokenizer, target: int) -> str:

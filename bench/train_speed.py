@@ -31,8 +31,8 @@ def matmul_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 7) -> float:
 
 
 def main(argv=None) -> int:
-    from solver import base
-    from solver.train import TrainConfig, collate, encode_example, run_steps
+    from solver.lm import base
+    from solver.lm.train import TrainConfig, collate, encode_example, run_steps
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=12, help="timed steps per setting (after 3 warm-up)")

@@ -153,7 +153,8 @@ def build(dataset: Path, out: Path, competition: str, time_budget: str, dry_budg
 
 def _write_competition_files(comp: Path, n_tasks: int) -> None:
     """A few synthetic tasks stand in for the competition's test and evaluation files."""
-    from solver import grids, synth
+    from solver.arc import grids
+    from solver.dsl import synth
 
     comp.mkdir(parents=True, exist_ok=True)
     test, _ = synth.generate("random", n_tasks, seed=101, draws=2)
@@ -186,7 +187,8 @@ def run_local(workdir: Path, competition: str, n_tasks: int, dry_budget: str,
     sys.path.insert(0, str(REPO / "tools"))
     import pack_dataset
 
-    from solver import grids, submission
+    from solver.arc import grids
+    from solver.arc import submission
 
     workdir = workdir.resolve()
     root = workdir / "kaggle"

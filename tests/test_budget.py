@@ -2,7 +2,7 @@ import pickle
 
 import pytest
 
-from solver.budget import (Budget, default_reserve_s, default_total_s, format_duration,
+from solver.arc.budget import (Budget, default_reserve_s, default_total_s, format_duration,
                            parse_duration, seconds_until)
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 import torch
 
-from solver.constrain import DslGrammar, LegalLines
+from solver.lm.constrain import DslGrammar, LegalLines
 
 # a toy vocabulary: one token per digit, multi-digit and spaced numbers, closers, words
 VOCAB = [str(d) for d in range(10)] + ["12", " 4", " ", ")", "), ", ")\n", ", ", "(",
@@ -63,8 +63,9 @@ def test_rows_track_their_own_lines_and_logits_are_masked():
 
 @pytest.mark.slow
 def test_default_model_samples_only_legal_lines():
-    from solver import base, synth
-    from solver.model import ModelConfig, SampleConfig, load
+    from solver.lm import base
+    from solver.dsl import program, synth
+    from solver.lm.model import ModelConfig, SampleConfig, load
 
     torch.set_num_threads(2)
     model = load(ModelConfig())
@@ -73,7 +74,7 @@ def test_default_model_samples_only_legal_lines():
     for i, m in enumerate(made):
         for s in model.sample(model.prompt_for(m.task), SampleConfig(n=32, seed=i)):
             total += 1
-            parsed += synth.parse_program(s.code) is not None  # the grammar: DSL programs
+            parsed += program.parse_program(s.code) is not None  # the grammar: DSL programs
             for r1, c1, r2, c2 in re.findall(r"draw_line\(img, \((\d+), (\d+)\), \((\d+), (\d+)\)",
                                              s.code):
                 dr, dc = abs(int(r2) - int(r1)), abs(int(c2) - int(c1))
@@ -130,8 +131,8 @@ def test_grammar_keeps_rows_inside_the_dsl():
 def test_grammar_accepts_every_synthetic_program():
     from transformers import AutoTokenizer
 
-    from solver import synth
-    from solver.model import DEFAULT_MODEL_DIR
+    from solver.dsl import synth
+    from solver.lm.model import DEFAULT_MODEL_DIR
 
     tok = AutoTokenizer.from_pretrained(DEFAULT_MODEL_DIR)
     g = DslGrammar(lambda i: tok.decode([i]), len(tok), {tok.eos_token_id})
@@ -147,7 +148,7 @@ def test_grammar_accepts_every_synthetic_program():
 
 
 def test_solver_json_grammar_is_checked(tmp_path):
-    from solver.model import ModelLoadError, read_solver_json
+    from solver.lm.model import ModelLoadError, read_solver_json
 
     (tmp_path / "solver.json").write_text('{"grammar": "dsl"}')
     assert read_solver_json(tmp_path)["grammar"] == "dsl"

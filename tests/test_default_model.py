@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from solver import base, synth
-from solver.prompt import PromptConfig, build_prompt, check_digit_tokens
+from solver.lm import base
+from solver.dsl import synth
+from solver.lm.prompt import PromptConfig, build_prompt, check_digit_tokens
 
-DEFAULT = Path(base.__file__).parent / "models" / "default"
+from solver.lm.model import DEFAULT_MODEL_DIR as DEFAULT  # noqa: E402
 
 
 def test_shipped_files_and_settings():
@@ -41,7 +42,7 @@ def test_shipped_tokenizer_is_the_base_tokenizer():
 def test_shipped_model_solves_easy_fresh_tasks():
     import torch
 
-    from solver.model import ModelConfig, SampleConfig, load
+    from solver.lm.model import ModelConfig, SampleConfig, load
 
     torch.set_num_threads(2)
     model = load(ModelConfig())  # path None: the embedded default

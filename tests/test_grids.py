@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from solver.__main__ import main
-from solver.grids import (TaskFileError, grid_problem, load_solutions, load_tasks,
+from solver.cli import main
+from solver.arc.grids import (TaskFileError, grid_problem, load_solutions, load_tasks,
                           pixel_accuracy, with_solutions)
 
 GOOD = {"train": [{"input": [[0, 1], [2, 3]], "output": [[1, 1], [1, 1]]}],

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from solver import dsl, her
-from solver.grids import Pair, Task
-from solver.her import (Candidate, HerConfig, attempts, merge_candidates, order_examples,
+from solver import dsl
+from solver.search import her
+from solver.arc.grids import Pair, Task
+from solver.search.her import (Candidate, HerConfig, attempts, merge_candidates, order_examples,
                         ordered_batches, prune_batch, rank, relabel, solve_task, train_score)
 from solver.sandbox import Executor
 
@@ -120,7 +121,7 @@ def test_relabel_uses_produced_outputs_and_skips_used():
 
 
 def test_recolor_permutes_grids_and_program_alike():
-    from solver import synth
+    from solver.dsl import synth
 
     made, _ = synth.generate("random", 6, seed=11, draws=5)
     examples = [her.Relabeled(m.task, m.program, 0.5, (i,)) for i, m in enumerate(made)]
@@ -396,9 +397,9 @@ def test_her_tiny_model_end_to_end(tmp_path, executor):
     import torch
     from tiny import make_tiny_model
 
-    from solver import model as model_mod
-    from solver import prompt as prompt_mod
-    from solver import train as train_mod
+    from solver.lm import model as model_mod
+    from solver.lm import prompt as prompt_mod
+    from solver.lm import train as train_mod
 
     folder = make_tiny_model(tmp_path / "m", hidden=64, layers=2, solver_json={
         "prompt": {"encoder": "sparse"}, "max_new_tokens": 40, "context_length": 512})

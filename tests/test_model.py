@@ -12,10 +12,10 @@ import pytest
 import torch
 
 import tiny
-from solver import model as M
-from solver import synth
-from solver.grids import Pair, Task
-from solver.prompt import PromptConfig, PromptTooLong, build_prompt
+from solver.lm import model as M
+from solver.dsl import synth
+from solver.arc.grids import Pair, Task
+from solver.lm.prompt import PromptConfig, PromptTooLong, build_prompt
 
 SOLVER_JSON = {"prompt": {"encoder": "sparse", "chat": False}, "max_new_tokens": 24}
 
@@ -350,9 +350,9 @@ def test_cli_sample_scores_programs_on_the_train_pairs(tmp_path, capsys):
     """``solver sample`` on two tasks with a tiny model first taught the first task's
     program: that task is solved (accuracy 1), the other is not, and a too-long prompt is
     a skip line, not a crash."""
-    from solver import grids
-    from solver.__main__ import main
-    from solver.prompt import build_target
+    from solver.arc import grids
+    from solver.cli import main
+    from solver.lm.prompt import build_target
 
     made, _ = synth.generate("random", 3, 5, 2, 3, 4)
     a, b = made[0], made[1]
@@ -388,7 +388,7 @@ def test_cli_sample_scores_programs_on_the_train_pairs(tmp_path, capsys):
 def test_samplable_rows_never_dead():
     import torch
 
-    from solver.model import samplable
+    from solver.lm.model import samplable
 
     inf = float("-inf")
     raw = torch.tensor([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [float("nan")] * 3])

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import tiny
-from solver import prompt as P
-from solver import synth
-from solver.grids import Pair, Task
+from solver.lm import prompt as P
+from solver.dsl import synth
+from solver.arc.grids import Pair, Task
 
 
 def decode_dense(text: str):

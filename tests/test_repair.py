@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from solver import dsl, synth
-from solver.grids import Pair, Task, pixel_accuracy
-from solver.repair import LinePool, hill_climb, repair
+from solver import dsl
+from solver.dsl import program, synth
+from solver.arc.grids import Pair, Task, pixel_accuracy
+from solver.search.repair import LinePool, hill_climb, repair
 
 
 def prog(*lines):
@@ -36,7 +37,7 @@ def test_assembles_the_program_from_lines_spread_over_samples():
                "this is not python"]
     pool = LinePool(task)
     assert pool.add(samples) >= 5 and pool.usable
-    assert synth.Draw("draw_pixel", ((0, 6), 8)) not in pool.index  # matches the target nowhere
+    assert program.Draw("draw_pixel", ((0, 6), 8)) not in pool.index  # matches the target nowhere
     start = samples[0]
     found = repair(pool, [start])
     assert found and found[0].train_acc == 1.0
@@ -49,21 +50,21 @@ def test_search_accuracy_is_the_rendered_accuracy():
     made = [synth.make_task("random", rng, f"r{i}", 5, 4, 9) for i in range(12)]
     for st in [m for m in made if m is not None]:
         draws = [d for d in st.draws if d.fn != "flood_fill"]
-        noisy = [synth.Draw(d.fn, (*d.args[:-1], (d.args[-1] + 1) % 10)) for d in draws]
+        noisy = [program.Draw(d.fn, (*d.args[:-1], (d.args[-1] + 1) % 10)) for d in draws]
         pool = LinePool(st.task)
-        pool.add([synth.program_code(draws[:1] + noisy[1:]), synth.program_code(noisy)])
-        for r in repair(pool, [synth.program_code(noisy)]):
+        pool.add([program.program_code(draws[:1] + noisy[1:]), program.program_code(noisy)])
+        for r in repair(pool, [program.program_code(noisy)]):
             assert r.train_acc == pytest.approx(accuracy(st.task, r.code))
 
 
 def test_hill_climb_deletes_a_harmful_line_and_replaces_a_wrong_one():
     task = task_of(prog("draw_pixel(img, (0, 0), 3)", "draw_pixel(img, (2, 2), 5)"))
     pool = LinePool(task)
-    right = [synth.Draw("draw_pixel", ((0, 0), 3)), synth.Draw("draw_pixel", ((2, 2), 5))]
-    harmful = synth.Draw("draw_horizontal_line", (4, 6))
+    right = [program.Draw("draw_pixel", ((0, 0), 3)), program.Draw("draw_pixel", ((2, 2), 5))]
+    harmful = program.Draw("draw_horizontal_line", (4, 6))
     out, acc, edits = hill_climb(pool, [pool.insert(harmful)] + [pool.insert(d) for d in right])
     assert (acc, edits, [pool.draws[i] for i in out]) == (1.0, 1, right)  # deleted
-    wrong = synth.Draw("draw_pixel", ((2, 2), 6))
+    wrong = program.Draw("draw_pixel", ((2, 2), 6))
     out, acc, edits = hill_climb(pool, [pool.insert(right[0]), pool.insert(wrong)])
     assert (acc, edits, [pool.draws[i] for i in out]) == (1.0, 1, right)  # replaced in place
 

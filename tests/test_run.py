@@ -13,9 +13,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from solver import grids, submission
-from solver.budget import Budget
-from solver.grids import Pair, Task
+from solver.arc import grids
+from solver.arc import submission
+from solver.arc.budget import Budget
+from solver.arc.grids import Pair, Task
 from solver.run import malformed_entries, read_journal, run_tasks
 
 
@@ -243,8 +244,8 @@ def test_sigkill_then_resume_loses_no_finished_task(tmp_path):
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_run import Copy
-        from solver import grids
-        from solver.budget import Budget
+        from solver.arc import grids
+        from solver.arc.budget import Budget
         from solver.run import run_tasks
         if __name__ == "__main__":
             tasks = grids.load_tasks({str(chal)!r}).tasks
@@ -285,7 +286,7 @@ def test_cli_dry_run_and_report_with_a_tiny_model(tmp_path, capsys):
     score line are printed; ``solver report`` draws the figures."""
     from tiny import make_tiny_model
 
-    from solver.__main__ import main
+    from solver.cli import main
     from solver.run import DEMO_DIR
 
     folder = make_tiny_model(tmp_path / "m", solver_json={"prompt": {"encoder": "sparse"},
@@ -320,7 +321,7 @@ def test_cli_solve_missing_model_and_tiny_budget_still_write_a_submission(tmp_pa
     """The real solver path: a model folder that does not exist (every worker fails to
     start) and a budget shorter than loading the model both end with a complete, valid
     submission of fallbacks, written before the deadline."""
-    from solver.__main__ import main
+    from solver.cli import main
     from solver.run import DEMO_DIR
 
     chal = DEMO_DIR / "challenges.json"
@@ -361,8 +362,8 @@ def test_killed_coordinator_leaves_no_worker_behind(tmp_path, sig):
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_run import Copy
-        from solver import grids
-        from solver.budget import Budget
+        from solver.arc import grids
+        from solver.arc.budget import Budget
         from solver.run import run_tasks
         if __name__ == "__main__":
             tasks = grids.load_tasks({str(chal)!r}).tasks

@@ -17,9 +17,10 @@ import threading
 import numpy as np
 import pytest
 
-from solver import dsl, synth
-from solver.__main__ import main
-from solver.sandbox import Executor, Result, _decode_outputs, group_by_outputs, prune
+from solver import dsl
+from solver.dsl import program, synth
+from solver.cli import main
+from solver.sandbox.executor import Executor, Result, _decode_outputs, group_by_outputs, prune
 
 ROOT = os.geteuid() == 0
 
@@ -36,7 +37,7 @@ def healthy_programs(n: int, seed: int = 0) -> list[str]:
     for i in range(n):
         k = int(rng.integers(1, 5))
         draws = [synth.random_draw(rng, (6, 6), 0) for _ in range(k)]
-        progs.append(synth.program_code(draws) + f"# healthy {i}\n")
+        progs.append(program.program_code(draws) + f"# healthy {i}\n")
     return progs
 
 

@@ -2,9 +2,9 @@
 
 import json
 
-from solver import submission
-from solver.__main__ import main
-from solver.grids import Pair, Task, write_tasks
+from solver.arc import submission
+from solver.cli import main
+from solver.arc.grids import Pair, Task, write_tasks
 
 A = ((1, 2),)
 B = ((3, 4),)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from solver import dsl
-from solver.__main__ import main
-from solver.grids import load_solutions, load_tasks
-from solver import synth
-from solver.synth import FAMILIES, Draw, canonical_order, generate, make_task, prune, render
+from solver.cli import main
+from solver.arc.grids import load_solutions, load_tasks
+from solver.dsl import synth
+from solver.dsl.synth import FAMILIES, Draw, canonical_order, generate, make_task, prune, render
 
 
 @pytest.mark.parametrize("family", FAMILIES)

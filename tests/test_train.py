@@ -11,9 +11,10 @@ import signal
 import pytest
 import torch
 
-from solver import base, synth
-from solver.prompt import check_digit_tokens
-from solver.train import (TrainConfig, batch_loss, collate, encode_example, length_batches,
+from solver.lm import base
+from solver.dsl import program, synth
+from solver.lm.prompt import check_digit_tokens
+from solver.lm.train import (TrainConfig, batch_loss, collate, encode_example, length_batches,
                           lr_at, run_steps, train)
 
 torch.set_num_threads(2)
@@ -162,9 +163,9 @@ def test_paused_steps_are_left_out_of_the_timing(tok):
 def test_parse_program_accepts_only_legal_draw_programs():
     made, _ = synth.generate("random", 50, 3)
     for m in made:
-        assert synth.parse_program(m.program) == m.draws
+        assert program.parse_program(m.program) == m.draws
     ok = "def task(img):\n    draw_line(img, (0, 0), (2, 2), 3)\n    return img\n"
-    assert synth.parse_program(ok) == [synth.Draw("draw_line", ((0, 0), (2, 2), 3))]
+    assert program.parse_program(ok) == [program.Draw("draw_line", ((0, 0), (2, 2), 3))]
     bad = [
         "def task(img):\n    draw_line(img, (0, 0), (1, 2), 3)\n    return img\n",  # 63 degrees
         "import os\ndef task(img):\n    return img\n",
@@ -177,7 +178,7 @@ def test_parse_program_accepts_only_legal_draw_programs():
         "def task(img):\n    draw_pixel(img, (0, 0), 1\n    return img\n",
     ]
     for code in bad:
-        assert synth.parse_program(code) is None, code
+        assert program.parse_program(code) is None, code
 
 
 def test_score_program_runs_legal_programs_only():
@@ -229,7 +230,7 @@ def test_resume_continues_the_step_count_and_matches_an_uninterrupted_run(tmp_pa
 
 
 def test_cli_train_base_and_resume(tmp_path, capsys):
-    from solver.__main__ import main
+    from solver.cli import main
 
     args = ["train-base", "--out", str(tmp_path), "--no-progress", "--hidden", "32", "--layers",
             "1", "--heads", "2", "--intermediate", "32", "--batch-tokens", "1024",
@@ -274,7 +275,7 @@ def test_worker_processes_make_the_same_stream(tok):
 
 
 def test_export_makes_a_model_folder_and_init_continues_its_run(tmp_path):
-    from solver.model import ModelConfig, load
+    from solver.lm.model import ModelConfig, load
 
     logs = []
     base.train_base(tmp_path / "run", tiny_config(), progress=False, log=logs.append, stop_at=3)

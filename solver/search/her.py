@@ -37,9 +37,9 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
-from . import prompt as prompt_mod
-from .grids import Grid, Pair, Task, grid_problem, pixel_accuracy
-from .submission import fallback
+from solver.lm import prompt as prompt_mod
+from solver.arc.grids import Grid, Pair, Task, grid_problem, pixel_accuracy
+from solver.arc.submission import fallback
 
 ORDERS = ("worst-first", "shuffle", "prioritized")
 
@@ -236,24 +236,25 @@ def recolor(examples: list[Relabeled], copies: int, rng: random.Random) -> list[
     """Each example followed by ``copies`` versions of it with the colours permuted: the
     same permutation on every grid and on the program's colour arguments, so the copy is
     as true as the original. Only programs in the DSL's literal form
-    (:func:`solver.synth.parse_program`) are recoloured; the copies' outputs are drawn
+    (:func:`solver.program.parse_program`) are recoloured; the copies' outputs are drawn
     again from the recoloured draws (our own code, no model code runs here). A model
     that confuses a colour with a coordinate on this task's grids gets the same drawing
     in other colours to read."""
     if copies <= 0:
         return list(examples)
-    from . import dsl, synth
+    from solver import dsl
+    from solver.dsl import program
 
     out: list[Relabeled] = []
     for ex in examples:
         out.append(ex)
-        draws = synth.parse_program(ex.code)
+        draws = program.parse_program(ex.code)
         if not draws:
             continue
         for k in range(copies):
             perm = list(range(10))
             rng.shuffle(perm)
-            moved = [synth.Draw(d.fn, (*d.args[:-1], perm[d.args[-1]])) for d in draws]
+            moved = [program.Draw(d.fn, (*d.args[:-1], perm[d.args[-1]])) for d in draws]
             pairs = []
             for pair in ex.task.train:
                 inp = tuple(tuple(perm[v] for v in row) for row in pair.input)
@@ -262,7 +263,7 @@ def recolor(examples: list[Relabeled], copies: int, rng: random.Random) -> list[
                     d.apply(img)
                 pairs.append(Pair(inp, tuple(tuple(int(v) for v in row) for row in img)))
             out.append(Relabeled(Task(f"{ex.task.id}/recolor{k}", tuple(pairs), ()),
-                                 synth.program_code(moved), ex.train_acc, ()))
+                                 program.program_code(moved), ex.train_acc, ()))
     return out
 
 
@@ -380,7 +381,7 @@ def _repair_round(lines, codes: list[str], pool: dict[tuple, Candidate], config:
     """Pool this round's programs' lines, hill-climb from the best candidates so far, and
     run the repaired programs in the sandbox like any sample: (code, outputs) of those
     that ran."""
-    from .repair import repair
+    from solver.search.repair import repair
 
     lines.add(codes)
     starts = [c.code for c in rank(pool)[:config.repair_starts]]
@@ -392,7 +393,7 @@ def _repair_round(lines, codes: list[str], pool: dict[tuple, Candidate], config:
 
 def _default_trainer(model, examples: list[tuple[str, str]], config: HerConfig, seed: int):
     """One pass over ``examples`` in the given order (constant lr), through the LoRA."""
-    from . import train as train_mod
+    from solver.lm import train as train_mod
 
     tcfg = train_mod.TrainConfig(lr=config.lr, epochs=1, batch_tokens=config.batch_tokens,
                                  max_rows=config.max_rows, warmup_steps=0,
@@ -472,7 +473,7 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
     used: set[tuple] = set()
     lines = None
     if config.repair:
-        from .repair import LinePool
+        from solver.search.repair import LinePool
 
         lines = LinePool(task, variants=config.repair_variants)
     adapter = False
@@ -496,7 +497,7 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
         except ValueError as e:  # PromptTooLong and bad task shapes: a clean skip
             report.update(status="skipped", stopped="prompt", error=str(e))
             return report
-        from .model import SampleConfig  # light once the model is loaded
+        from solver.lm.model import SampleConfig  # light once the model is loaded
 
         heat = 1.0
         for rnd in range(config.epochs + 1):
@@ -651,8 +652,8 @@ class HerSolver:
     def __call__(self):
         import atexit
 
-        from .model import ModelConfig, load
-        from .sandbox import Executor
+        from solver.lm.model import ModelConfig, load
+        from solver.sandbox.executor import Executor
 
         m = load(ModelConfig(**self.model))
         ex = Executor(workers=self.exec_workers, timeout_s=self.exec_timeout_s,

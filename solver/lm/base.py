@@ -26,9 +26,10 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from . import dsl, synth
-from .grids import Task, atomic_write, pixel_accuracy
-from .prompt import ENCODERS, PromptConfig, build_prompt, build_target, extract_code
+from solver import dsl
+from solver.dsl import program, synth
+from solver.arc.grids import Task, atomic_write, pixel_accuracy
+from solver.lm.prompt import ENCODERS, PromptConfig, build_prompt, build_target, extract_code
 
 SPECIAL = ["<pad>", "<eos>", "<unk>"]
 WORDS = ["draw_horizontal_line", "draw_vertical_line", "draw_rectangle", "draw_pixel",
@@ -142,7 +143,7 @@ def make_pool(pool: int, step: int, config: BaseConfig, tokenizer, encode: bool 
     ``encode`` their (ids, prompt length) from :func:`solver.train.encode_example`.
     Deterministic in (seed, pool) and the stream settings (sides, draws, weights, order,
     batch_tokens)."""
-    from .train import encode_example, length_batches
+    from solver.lm.train import encode_example, length_batches
 
     side, draws = curriculum(step, config)
     rng = np.random.default_rng([config.seed, 7, pool])
@@ -217,7 +218,7 @@ def batch_stream(config: BaseConfig, tokenizer, pool: int, offset: int,
 # ---------------------------------------------------------------- evaluation
 
 
-def run_draws(draws: list[synth.Draw], grid) -> tuple[tuple[int, ...], ...]:
+def run_draws(draws: list[program.Draw], grid) -> tuple[tuple[int, ...], ...]:
     img = dsl.to_img(grid)
     for d in draws:
         d.apply(img)
@@ -225,10 +226,10 @@ def run_draws(draws: list[synth.Draw], grid) -> tuple[tuple[int, ...], ...]:
 
 
 def score_program(code: str, task: Task) -> dict:
-    """Legality (see :func:`solver.synth.parse_program`), pixel accuracy on the train pairs
+    """Legality (see :func:`solver.program.parse_program`), pixel accuracy on the train pairs
     and whether every train and test pair is exact; legal programs run in-process (they are
     only draw calls with literal arguments)."""
-    draws = synth.parse_program(code)
+    draws = program.parse_program(code)
     if draws is None:
         return {"legal": False, "accuracy": 0.0, "solved": False}
     pairs = [*task.train, *[p for p in task.test if p.output is not None]]
@@ -420,7 +421,7 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
     overrides = dict(overrides or {})
     import torch
 
-    from .train import TrainConfig, TrainStats, make_optimizer, run_steps
+    from solver.lm.train import TrainConfig, TrainStats, make_optimizer, run_steps
 
     out = Path(out)
     ckpt = out / "ckpt"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .grids import Grid, Task, TaskFileError, atomic_write, dumps, expect_object, grid_problem, read_json
+from solver.arc.grids import Grid, Task, TaskFileError, atomic_write, dumps, expect_object, grid_problem, read_json
 
 ATTEMPT_KEYS = ("attempt_1", "attempt_2")
 

@@ -45,12 +45,12 @@ from typing import Sequence
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
-from . import prompt as prompt_mod
-from .constrain import GRAMMARS, DslGrammar, LegalLines
-from .grids import Task
-from .prompt import PromptConfig, PromptTooLong
+from solver.lm import prompt as prompt_mod
+from solver.lm.constrain import GRAMMARS, DslGrammar, LegalLines
+from solver.arc.grids import Task
+from solver.lm.prompt import PromptConfig, PromptTooLong
 
-DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
+DEFAULT_MODEL_DIR = Path(__file__).parents[1] / "models" / "default"
 DEFAULT_MAX_NEW_TOKENS = 512
 MAX_BATCH = 256
 QUANTIZATIONS = ("none", "8bit", "4bit")

@@ -1,6 +1,6 @@
 """Line-pool repair: assemble better programs from the lines the model has written.
 
-Every sampled program in the DSL's literal form (:func:`solver.synth.parse_program`) is a
+Every sampled program in the DSL's literal form (:func:`solver.program.parse_program`) is a
 list of draws. Over a task's rounds the model writes thousands of them, and a program
 that is nearly right is often one line off: a rectangle one row too tall, a pixel
 missing, a square in the wrong colour. The right line is frequently in *another* sample.
@@ -40,8 +40,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import dsl, synth
-from .grids import Task
+from solver import dsl
+from solver.dsl import program
+from solver.arc.grids import Task
 
 EPS = 1e-9  # accuracy gains are sums of cell fractions: compare with a tolerance
 PAINT = ("draw_pixel", "draw_line", "draw_horizontal_line", "draw_vertical_line",
@@ -65,16 +66,16 @@ class LinePool:
     def __init__(self, task: Task, max_size: int = 6000, variants: bool = True):
         self.max_size = max_size
         self.variants = variants
-        self.seen: set[synth.Draw] = set()  # every draw the model wrote
-        self.written: set[synth.Draw] = set()  # the pooled ones (the rest of the pool are variants)
+        self.seen: set[program.Draw] = set()  # every draw the model wrote
+        self.written: set[program.Draw] = set()  # the pooled ones (the rest of the pool are variants)
         self.inputs = [np.asarray(p.input, dtype=np.int16) for p in task.train]
         self.targets = [np.asarray(p.output, dtype=np.int16) for p in task.train]
         self.usable = bool(task.train) and all(
             i.shape == t.shape for i, t in zip(self.inputs, self.targets))
-        self.draws: list[synth.Draw] = []
-        self.index: dict[synth.Draw, int] = {}
-        self.failed: set[synth.Draw] = set()  # raised when drawn
-        self.useless: set[synth.Draw] = set()  # match the target nowhere
+        self.draws: list[program.Draw] = []
+        self.index: dict[program.Draw, int] = {}
+        self.failed: set[program.Draw] = set()  # raised when drawn
+        self.useless: set[program.Draw] = set()  # match the target nowhere
         self.masks: list[list[np.ndarray]] = [[] for _ in self.inputs]  # per pair: (H, W) each
         self.colors: list[int] = []
         self._stacked: tuple | None = None
@@ -82,9 +83,9 @@ class LinePool:
     def __len__(self) -> int:
         return len(self.draws)
 
-    def parse(self, code: str) -> list[synth.Draw] | None:
+    def parse(self, code: str) -> list[program.Draw] | None:
         """The program's draws when it is paint-only DSL, else None."""
-        draws = synth.parse_program(code)
+        draws = program.parse_program(code)
         if draws is None or any(d.fn not in PAINT for d in draws):
             return None
         return draws
@@ -109,7 +110,7 @@ class LinePool:
                             new += 1
         return new
 
-    def insert(self, d: synth.Draw, keep_useless: bool = True) -> int | None:
+    def insert(self, d: program.Draw, keep_useless: bool = True) -> int | None:
         """The pool index of ``d`` (added if new), or None when it is not kept."""
         if d in self.index:
             return self.index[d]
@@ -152,12 +153,12 @@ class LinePool:
         return self._stacked
 
 
-def neighbours(d: synth.Draw) -> list[synth.Draw]:
+def neighbours(d: program.Draw) -> list[program.Draw]:
     """The draws one small change away from ``d``: every other colour, and each coordinate
     moved by one (inside 0..29; lines stay at 0/45/90 degrees). The model's commonest
     misses are exactly these: a colour misread, a corner one cell off."""
-    out = [synth.Draw(d.fn, (*d.args[:-1], c)) for c in range(10) if c != d.args[-1]]
-    for i, kind in enumerate(synth.ARG_KINDS[d.fn][:-1]):
+    out = [program.Draw(d.fn, (*d.args[:-1], c)) for c in range(10) if c != d.args[-1]]
+    for i, kind in enumerate(program.ARG_KINDS[d.fn][:-1]):
         a = d.args[i]
         moved = ([(a[0] + s, a[1]) for s in (-1, 1)] + [(a[0], a[1] + s) for s in (-1, 1)]
                  if kind == "p" else [a + s for s in (-1, 1)])
@@ -166,8 +167,8 @@ def neighbours(d: synth.Draw) -> list[synth.Draw]:
             if min(coords) < 0 or max(coords) > 29:
                 continue
             args = d.args[:i] + (m,) + d.args[i + 1:]
-            if d.fn != "draw_line" or synth.legal_angle(args[0], args[1]):
-                out.append(synth.Draw(d.fn, args))
+            if d.fn != "draw_line" or program.legal_angle(args[0], args[1]):
+                out.append(program.Draw(d.fn, args))
     return out
 
 
@@ -310,7 +311,7 @@ def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
 
     def keep(out: list[int], acc: float, acc0: float, edits: int) -> None:
         if edits and acc > acc0 and tuple(out) not in found:
-            code = synth.program_code([pool.draws[d] for d in out])
+            code = program.program_code([pool.draws[d] for d in out])
             found[tuple(out)] = Repaired(code, acc, edits)
 
     climbed = []

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
-from .grids import Grid, Task
+from solver.arc.grids import Grid, Task
 
 PROGRAM_HEAD = "def task(img):\n"
 INSTRUCTION = ("Write a Python function `def task(img)` that turns each input into its "

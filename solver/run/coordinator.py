@@ -45,9 +45,9 @@ from typing import Any, Callable, Mapping
 
 import orjson
 
-from . import submission as subm
-from .budget import Budget, format_duration
-from .grids import Grid, Task, atomic_write, dumps, grid_problem, read_json
+from solver.arc import submission as subm
+from solver.arc.budget import Budget, format_duration
+from solver.arc.grids import Grid, Task, atomic_write, dumps, grid_problem, read_json
 
 JOURNAL = "journal.jsonl"
 RETRY = ("error", "crashed")  # journal statuses a resumed run tries again (once per resume)
@@ -571,7 +571,7 @@ def format_table(run_dir: str | os.PathLike, scores: Mapping[str, str] | None = 
 
 # ---------------------------------------------------------------- the bundled demo set
 
-DEMO_DIR = Path(__file__).parent / "data" / "demo"
+DEMO_DIR = Path(__file__).parents[1] / "data" / "demo"
 DEMO_SEED = 2025
 # the note's three out-of-distribution tasks, then squares of growing number (sides 3..10)
 DEMO_SPEC = (("vertical-lines", 9), ("squares", 9), ("overlapping-squares", 6),
@@ -581,8 +581,8 @@ DEMO_SPEC = (("vertical-lines", 9), ("squares", 9), ("overlapping-squares", 6),
 def make_demo(out_dir: str | os.PathLike = DEMO_DIR, seed: int = DEMO_SEED) -> list[str]:
     """(Re)generate the demo set with :mod:`solver.synth`: ``challenges.json``,
     ``solutions.json`` and ``programs.json`` (the ground-truth programs). Returns the ids."""
-    from . import synth
-    from .grids import write_solutions, write_tasks
+    from solver.dsl import synth
+    from solver.arc.grids import write_solutions, write_tasks
 
     made = []
     for family, n in DEMO_SPEC:
@@ -659,13 +659,13 @@ def add_solve_arguments(p, dry_run: bool = False) -> None:
 
 
 def HerDefaults():
-    from .her import HerConfig
+    from solver.search.her import HerConfig
 
     return HerConfig()
 
 
 def _her_config(args):
-    from .her import HerConfig
+    from solver.search.her import HerConfig
 
     temps = tuple(float(t) for t in str(args.temperatures).split(",") if t.strip())
     return HerConfig(samples=args.samples, temperatures=temps, top_p=args.top_p,
@@ -680,8 +680,8 @@ def _solve(args, tasks_path: str, out: Path, run_dir: Path, budget: Budget,
            log=print) -> tuple[int, dict[str, Task], RunSummary]:
     from dataclasses import asdict
 
-    from .grids import load_tasks
-    from .her import HerSolver
+    from solver.arc.grids import load_tasks
+    from solver.search.her import HerSolver
 
     loaded = load_tasks(tasks_path)
     extra = malformed_entries(tasks_path, loaded.tasks)
@@ -693,7 +693,7 @@ def _solve(args, tasks_path: str, out: Path, run_dir: Path, budget: Budget,
     her_config = _her_config(args)
     model = {"path": args.model, "quantization": args.quantization, "device": args.device}
     if args.max_task_time:
-        from .budget import parse_duration
+        from solver.arc.budget import parse_duration
 
         budget.max_task_s = parse_duration(args.max_task_time)
     factory = HerSolver(model=model, her=her_config, exec_timeout_s=args.exec_timeout)
@@ -711,7 +711,7 @@ def _solve(args, tasks_path: str, out: Path, run_dir: Path, budget: Budget,
 
 
 def _budget(args, default_s: float | None) -> Budget:
-    from .budget import parse_duration
+    from solver.arc.budget import parse_duration
 
     total = parse_duration(args.time_budget) if args.time_budget else default_s
     return Budget(total_s=total) if total else Budget()
@@ -731,8 +731,8 @@ def cmd_solve(args) -> int:
 
 def cmd_dry_run(args) -> int:
     """``solver dry-run``: solve, then score against the solutions."""
-    from . import submission as sub_mod
-    from .grids import load_solutions, load_tasks
+    from solver.arc import submission as sub_mod
+    from solver.arc.grids import load_solutions, load_tasks
 
     budget = _budget(args, None)
     run_dir = Path(args.run_dir) if args.run_dir else Path(

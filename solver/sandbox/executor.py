@@ -90,8 +90,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .grids import Grid, grid_problem
-from .sandbox_worker import (CHUNK_ITEM, FRAME, MAX_DETAIL, MAX_SIDE, OK, RESULT_HEAD,
+from solver.arc.grids import Grid, grid_problem
+from solver.sandbox.worker import (CHUNK_ITEM, FRAME, MAX_DETAIL, MAX_SIDE, OK, RESULT_HEAD,
                              STATUS_NAMES)
 
 STATUSES = STATUS_NAMES
@@ -234,9 +234,9 @@ class Executor:
         except KeyError:
             cfg["uid"] = cfg["gid"] = 65534
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        root = str(Path(__file__).resolve().parent.parent)
+        root = str(Path(__file__).resolve().parents[2])
         code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-                "from solver.sandbox_worker import manager_main; "
+                "from solver.sandbox.worker import manager_main; "
                 "manager_main(int(sys.argv[2]), sys.argv[3])")
         env = dict(os.environ)
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",

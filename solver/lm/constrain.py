@@ -20,7 +20,7 @@ from typing import Callable
 
 import torch
 
-from .synth import ARG_KINDS  # the programs' signatures (what parse_program accepts)
+from solver.dsl.program import ARG_KINDS  # the programs' signatures (what parse_program accepts)
 
 # the line so far, up to the end column being written (its digits, maybe empty, last)
 _OPEN_END = re.compile(r"draw_line\(\s*img\s*,\s*\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)\s*,"

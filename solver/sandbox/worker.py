@@ -211,7 +211,10 @@ class _Worker:
         import builtins
 
         sig, np = self.signal, self.np
-        mods = [builtins, np, self.dsl, sys.modules[__name__]]
+        # The DSL package and every module that defines a primitive (the primitives'
+        # globals live there, not in the package).
+        homes = sorted({f.__module__ for f in self.dsl.PRIMITIVES.values()})
+        mods = [builtins, np, self.dsl, *(sys.modules[h] for h in homes), sys.modules[__name__]]
         mods += [sys.modules[n] for n in WATCH if n in sys.modules]
         self.modules = [(getattr(m, "__name__", "?"), m.__dict__) for m in mods]
         try:  # numpy 2: error state and buffer size live in one context variable
@@ -505,7 +508,7 @@ def manager_main(ctl_fd: int, cfg_json: str) -> None:
         except ImportError:
             pass
     import solver.dsl  # noqa: F401
-    import solver.grids  # noqa: F401
+    import solver.arc.grids  # noqa: F401
 
     cfg = json.loads(cfg_json)
     ctl = socket.socket(fileno=ctl_fd)
