@@ -472,3 +472,97 @@ def test_workers_run_as_nobody_in_an_empty_root(executor):
             " int(os.listdir('/') == []), int(os.getgroups() == [])]]\n")
     (r,) = executor.run([prog], INPUTS[:1])
     assert r.ok and r.outputs == [((1, 1, 1, 1),)]
+
+
+# ---------------------------------------------------------------- dialects: entry points and input types
+
+BARC_PROGRAM = '''from common import *
+import numpy as np
+from typing import *
+
+# concepts:
+# lines
+
+# description:
+# Draw a red line rightwards from every blue pixel, stopping at grey.
+
+def transform(input_grid):
+    output_grid = input_grid.copy()
+    for x, y in np.argwhere(input_grid == Color.BLUE):
+        draw_line(output_grid, x + 1, y, direction=(1, 0), color=Color.RED,
+                  stop_at_color=[Color.GRAY])
+    return helper(output_grid)
+
+def helper(grid):
+    return grid
+'''
+
+PYTHON_PROGRAM = '''import numpy as np
+
+def transform(grid_lst: list[list[int]]) -> list[list[int]]:
+    assert type(grid_lst) is list and type(grid_lst[0]) is list and type(grid_lst[0][0]) is int
+    grid = np.array(grid_lst)
+    return np.fliplr(grid).tolist()
+'''
+
+
+def test_barc_entry_point_gets_int64_arrays_indexed_x_y():
+    grid = ((0, 1, 0, 0, 5, 0),
+            (1, 0, 0, 0, 0, 0))
+    probe = ("def transform(input_grid):\n"
+             "    assert input_grid.dtype == np.int64 and input_grid.shape == (6, 2)\n"
+             "    out = input_grid.copy()\n    out[0, 1] = 7\n    return out[:, :1]\n")
+    with Executor(workers=1, timeout_s=2.0, entry="transform", input_type="int64_xy") as ex:
+        r = ex.run([BARC_PROGRAM, probe, "def task(img):\n    return img\n"], [grid])
+    assert r[0].ok, r[0].status
+    assert r[0].outputs == [((0, 1, 2, 2, 5, 0), (1, 2, 2, 2, 2, 2))]
+    assert r[1].ok and r[1].outputs == [((0, 1, 0, 0, 5, 0),)]  # [x, y] read back as rows
+    assert r[2].status == "no_task:transform"
+
+
+def test_python_entry_point_gets_lists_and_lists_come_back():
+    grid = ((1, 2, 3), (4, 5, 6))
+    with Executor(workers=1, timeout_s=2.0) as ex:  # per call, over the executor's default
+        r = ex.run([PYTHON_PROGRAM], [grid], entry="transform", input_type="list")
+        assert r[0].ok, r[0].status
+        assert r[0].outputs == [((3, 2, 1), (6, 5, 4))]
+        numpy_out = "def transform(g):\n    return np.array(g, dtype=np.int64) + 1\n"
+        r = ex.run([numpy_out], [grid], entry="transform", input_type="int64")
+        assert r[0].outputs == [((2, 3, 4), (5, 6, 7))]
+        # and the executor's own default still applies to the next plain call
+        r = ex.run(["def task(img):\n    assert img.dtype == np.int8\n    return img\n"], [grid])
+        assert r[0].ok and r[0].outputs == [grid]
+    with pytest.raises(ValueError):
+        Executor(workers=1, entry="not an identifier")
+    with pytest.raises(ValueError):
+        Executor(workers=1, input_type="float")
+
+
+def test_common_is_importable_and_watched():
+    grid = ((0, 0), (0, 3))
+    uses = ("import common\nfrom common import Color, crop\n"
+            "def transform(input_grid):\n"
+            "    assert common.Color.NOT_BLACK == list(range(1, 10))\n"
+            "    return crop(input_grid)\n")
+    spoil_list = ("from common import *\ndef transform(input_grid):\n"
+                  "    Color.NOT_BLACK.append(0)\n    return input_grid\n")
+    spoil_name = ("import common\ndef transform(input_grid):\n"
+                  "    common.crop = lambda g, background=0: g\n    return input_grid\n")
+    spoil_color = ("from common import *\ndef transform(input_grid):\n"
+                   "    Color.RED = 9\n    return input_grid\n")
+    programs = [uses, spoil_list, uses + "#1\n", spoil_name, uses + "#2\n", spoil_color,
+                uses + "#3\n"]
+    with Executor(workers=1, timeout_s=2.0, chunk=len(programs), entry="transform",
+                  input_type="int64_xy") as ex:
+        results = ex.run(programs, [grid])
+        assert ex.stats["poisoned"] == 3
+    for i in (0, 2, 4, 6):
+        assert results[i].ok and results[i].outputs == [((3,),)], results[i].status
+
+
+def test_prune_keeps_function_heads_and_helpers(executor):
+    prog = ("def task(img):\n    img = helper(img)\n    x = 1\n    return img\n"
+            "def helper(img):\n    draw_pixel(img, (0, 0), 4)\n    y = 2\n    return img\n")
+    pruned = prune(prog, INPUTS[:1], executor)
+    assert pruned == ("def task(img):\n    img = helper(img)\n    return img\n"
+                      "def helper(img):\n    draw_pixel(img, (0, 0), 4)\n    return img\n")

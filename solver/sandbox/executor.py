@@ -6,6 +6,12 @@
 
 A program is Python source defining ``def task(img)``; the DSL's names (and ``np``) are
 there without import; every input reaches every program as a fresh int8 numpy array.
+Other dialects name another entry point and input type (``SandboxConfig.entry`` and
+``input_type``, or per call ``run(..., entry=, input_type=)``): ``transform`` over int64
+arrays indexed [x, y] (``int64_xy``; the output is read back the same way) or over lists
+of row lists (``list``). ``import common`` / ``from common import *`` give the helper
+library :mod:`solver.dsl.common`; extra modules to preload (``SandboxConfig.preload``, e.g.
+``scipy.ndimage`` where installed) are importable too.
 A result's ``status`` is one of ok, syntax_error, no_task, error, timeout, memory, crash,
 invalid_output, with a detail after a colon where useful (``error:ZeroDivisionError``,
 ``crash:SIGSEGV``, ``invalid_output:value 10 outside 0..9``); ``outputs`` holds one grid per
@@ -46,7 +52,8 @@ What it guarantees:
 - Poisoning: after every program the worker compares a snapshot of the state that could
   change a later program's result: the namespaces of builtins, numpy, numpy.random,
   numpy.linalg, the DSL, the worker itself, math, itertools, functools, collections, copy,
-  random, re, operator and heapq (every name, by identity); the DSL functions' code and
+  random, re, operator, heapq and ``common`` (every name, by identity; ``common.Color``'s
+  names and the contents of its colour lists by value); the DSL functions' code and
   defaults; sys.modules; recursion limit; trace/profile hooks; the alarm handler, signal
   mask and CPU timers; thread count; gc; numpy's error state; warning filters. On any
   change it reports and exits; the rest of its chunk goes to a fresh worker. Isolation per
@@ -91,8 +98,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from solver.arc.grids import Grid, grid_problem
-from solver.sandbox.worker import (CHUNK_ITEM, FRAME, MAX_DETAIL, MAX_SIDE, OK, RESULT_HEAD,
-                             STATUS_NAMES)
+from solver.sandbox.worker import (CHUNK_ITEM, FRAME, INPUT_TYPES, MAX_DETAIL, MAX_SIDE, OK,
+                                   RESULT_HEAD, STATUS_NAMES)
 
 STATUSES = STATUS_NAMES
 
@@ -127,6 +134,23 @@ class SandboxConfig:
     isolate_network: bool = True  # (root) workers get a network namespace with no interfaces
     empty_root: bool = True  # (root) workers chroot into an empty read-only folder
     max_program_bytes: int = 200_000  # longer sources get syntax_error without running
+    entry: str = "task"  # the function a program defines and the sandbox calls (a dialect's: task | transform)
+    input_type: str = "int8"  # how it gets each grid: int8 | int64 | int64_xy (transposed) | list (see worker.INPUT_TYPES)
+    preload: tuple[str, ...] = ()  # extra modules programs may import (e.g. scipy.ndimage); missing ones are skipped
+
+    def __post_init__(self) -> None:
+        check_entry(self.entry, self.input_type)
+        self.preload = tuple(self.preload)
+
+
+def check_entry(entry: str, input_type: str) -> None:
+    """ValueError unless ``entry`` is a plain identifier and ``input_type`` a known one."""
+    if not (isinstance(entry, str) and entry.isidentifier() and entry.isascii()
+            and len(entry) < 64):
+        raise ValueError(f"entry must be a Python identifier, got {entry!r}")
+    if input_type not in INPUT_TYPES:
+        raise ValueError(f"input_type must be one of {', '.join(INPUT_TYPES)}, "
+                         f"got {input_type!r}")
 
 
 class SandboxError(RuntimeError):
@@ -227,7 +251,8 @@ class Executor:
         import pwd
 
         cfg = {"timeout_s": self.cfg.timeout_s, "memory_mb": self.cfg.memory_mb,
-               "isolate_network": self.cfg.isolate_network, "empty_root": self.cfg.empty_root}
+               "isolate_network": self.cfg.isolate_network, "empty_root": self.cfg.empty_root,
+               "preload": list(self.cfg.preload)}
         try:
             pw = pwd.getpwnam(self.cfg.user)
             cfg["uid"], cfg["gid"] = pw.pw_uid, pw.pw_gid
@@ -370,16 +395,21 @@ class Executor:
 
     # ------------------------------------------------------------ running
 
-    def run(self, programs: Sequence[str], inputs: Sequence, progress: bool = False
-            ) -> list[Result]:
-        """Run every program on every input; one Result per program, in order."""
+    def run(self, programs: Sequence[str], inputs: Sequence, progress: bool = False,
+            entry: str | None = None, input_type: str | None = None) -> list[Result]:
+        """Run every program on every input; one Result per program, in order. ``entry``
+        and ``input_type``: this call's, instead of the executor's (SandboxConfig)."""
+        entry = self.cfg.entry if entry is None else entry
+        input_type = self.cfg.input_type if input_type is None else input_type
+        check_entry(entry, input_type)
         if len(inputs) > 0xFFFF:
             raise ValueError(f"{len(inputs)} inputs, at most 65535 per run")
         for i, g in enumerate(inputs):
             problem = grid_problem(g)
             if problem:
                 raise ValueError(f"inputs[{i}]: {problem}")
-        inputs_msg = b"I" + struct.pack("<H", len(inputs)) + b"".join(
+        inputs_msg = b"I" + bytes((INPUT_TYPES.index(input_type), len(entry))) + entry.encode(
+            "ascii") + struct.pack("<H", len(inputs)) + b"".join(
             bytes((len(g), len(g[0]))) + bytes(v for row in g for v in row) for g in inputs)
         unique: dict[str, int] = {}
         for p in programs:
@@ -772,15 +802,14 @@ def group_by_outputs(programs: Sequence[str], results: Sequence[Result]
 
 
 def _removable(line: str) -> bool:
-    text = line.strip()
-    return not (text.startswith("def task") or text.startswith("return")
-                or text == "return")
+    text = line.strip()  # a function's head never goes (its body would be left dangling)
+    return not (text.startswith("def ") or text.startswith("return") or text == "return")
 
 
 def prune(program: str, inputs: Sequence, executor: Executor) -> str:
     """Delete each line whose removal leaves every output unchanged.
 
-    The ``def task`` line and ``return`` lines stay. Blank and comment lines go without a
+    Function heads (``def ...``) and ``return`` lines stay. Blank and comment lines go without a
     run. Each round tries every single-line deletion in one batch, then removes all the
     harmless ones at once if that still gives the same outputs, else one at a time in
     order; rounds repeat until nothing more can go. A program that does not run is

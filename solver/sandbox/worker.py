@@ -8,7 +8,9 @@ binary result per program back on its own socket. Nothing here is imported by th
 except the wire-format constants and the output encoder.
 
 Wire formats (all little-endian, each message framed as u32 length + body):
-  parent -> worker  b"I" inputs:  u16 n, then n x (u8 h, u8 w, h*w cell bytes)
+  parent -> worker  b"I" inputs:  u8 input type (index in INPUT_TYPES), u8 k, k bytes of the
+                                  entry point's name (ascii), u16 n, then n x (u8 h, u8 w,
+                                  h*w cell bytes)
                     b"C" chunk:   u32 n, then n x (u32 index, u32 len, utf-8 source)
                     b"Q" quit
   worker -> parent  b"H" hello (ready)
@@ -42,6 +44,16 @@ FRAME = struct.Struct("<I")
 RESULT_HEAD = struct.Struct("<IBdH")
 CHUNK_ITEM = struct.Struct("<II")
 
+# How a program receives each input grid (the dialect's input type):
+#   int8      a fresh int8 array indexed [row, col] (the drawing DSL's images)
+#   int64     a fresh int64 array indexed [row, col]
+#   int64_xy  a fresh int64 array indexed [x, y] = [col, row] (the transpose); the
+#             program's output is read the same way and transposed back
+#   list      a fresh list of row lists of ints
+INPUT_TYPES = ("int8", "int64", "int64_xy", "list")
+# The helper library BARC-trained programs import as ``common`` (solver.dsl.common).
+COMMON = "common"
+
 # Modules a program may import: they are loaded before the worker loses access to the
 # interpreter's files (running as root, the worker ends up as `nobody` in an empty root).
 PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "math", "cmath", "itertools",
@@ -52,7 +64,7 @@ PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "math", "cmath"
 # and this module): the ones generated programs use. Poisoning another preloaded module
 # goes unnoticed until the worker retires.
 WATCH = ("numpy.random", "numpy.linalg", "math", "itertools", "functools", "collections",
-         "copy", "random", "re", "operator", "heapq")
+         "copy", "random", "re", "operator", "heapq", COMMON)
 
 
 class _Timeout(BaseException):
@@ -195,6 +207,8 @@ class _Worker:
         self.signal = signal
         self.timeout = float(cfg["timeout_s"])
         self.inputs: list[tuple[int, int, bytes]] = []
+        self.input_type = 0  # index in INPUT_TYPES
+        self.entry = "task"
         self.armed = False
         self.fired = False
         self.threading = threading
@@ -217,6 +231,11 @@ class _Worker:
         mods = [builtins, np, self.dsl, *(sys.modules[h] for h in homes), sys.modules[__name__]]
         mods += [sys.modules[n] for n in WATCH if n in sys.modules]
         self.modules = [(getattr(m, "__name__", "?"), m.__dict__) for m in mods]
+        common = sys.modules.get(COMMON)
+        color = getattr(common, "Color", None)
+        # the class's names, and the contents of its colour lists (mutable, shared)
+        palette = (lambda: tuple((k, tuple(v) if type(v) is list else v)
+                                 for k, v in vars(color).items())) if color else (lambda: ())
         try:  # numpy 2: error state and buffer size live in one context variable
             from numpy._core.umath import _extobj_contextvar as extobj
 
@@ -241,6 +260,7 @@ class _Worker:
             ("threads", self.threading.active_count),
             ("gc", self.gc.isenabled),
             ("numpy error state", numpy_state),
+            ("common.Color", palette),
             ("warning filters", lambda: (tuple(self.warnings.filters), self.warnings.showwarning)),
         ]
         self.views = [d.values() for _, d in self.modules]
@@ -265,6 +285,18 @@ class _Worker:
         except BaseException as e:  # the check itself broke: the worker is not trusted
             return f"check failed ({type(e).__name__})"
 
+    def _input(self, kind: int, h: int, w: int, cells: bytes):
+        """One input grid, fresh, in the form of INPUT_TYPES[kind]."""
+        np = self.np
+        if kind == 3:
+            return [list(cells[r * w:(r + 1) * w]) for r in range(h)]
+        arr = np.frombuffer(cells, dtype=np.uint8).reshape(h, w)
+        if kind == 0:
+            return arr.astype(self.dsl.DTYPE)
+        if kind == 2:
+            return np.ascontiguousarray(arr.T, dtype=np.int64)
+        return arr.astype(np.int64)
+
     def _on_alarm(self, signum, frame):
         if self.armed:
             self.fired = True
@@ -284,8 +316,10 @@ class _Worker:
                 return
 
     def _set_inputs(self, msg: bytes) -> None:
-        (n,) = struct.unpack_from("<H", msg, 1)
-        pos, inputs = 3, []
+        self.input_type, k = msg[1], msg[2]
+        self.entry = msg[3:3 + k].decode("ascii", "replace")
+        (n,) = struct.unpack_from("<H", msg, 3 + k)
+        pos, inputs = 5 + k, []
         for _ in range(n):
             h, w = msg[pos], msg[pos + 1]
             inputs.append((h, w, msg[pos + 2:pos + 2 + h * w]))
@@ -343,20 +377,20 @@ class _Worker:
         except (SyntaxError, ValueError, OverflowError, RecursionError) as e:
             return SYNTAX_ERROR, _detail(type(e).__name__), None
         ns = self.dsl.namespace()
+        kind, entry = self.input_type, self.entry
         try:
             exec(code, ns)
-            fn = ns.get("task")
+            fn = ns.get(entry)
             if not callable(fn):
-                return NO_TASK, b"", None
+                return NO_TASK, (b"" if entry == "task" else _detail(entry)), None
             outs = []
-            dtype = self.dsl.DTYPE
             for h, w, cells in self.inputs:
-                img = np.frombuffer(cells, dtype=np.uint8).astype(dtype).reshape(h, w)
-                out = fn(img)
+                out = fn(self._input(kind, h, w, cells))
                 try:
-                    outs.append(encode_grid(out, np))
+                    enc = encode_grid(out, np)
                 except _Invalid as e:
                     return INVALID_OUTPUT, _detail(str(e)), None
+                outs.append(_transposed(enc, np) if kind == 2 else enc)
             return OK, b"", outs
         except _Timeout:
             raise
@@ -366,6 +400,13 @@ class _Worker:
             return ERROR, b"SystemExit", None
         except BaseException as e:
             return ERROR, _detail(type(e).__name__), None
+
+
+def _transposed(enc: bytes, np) -> bytes:
+    """An encoded grid (h, w, cells) with rows and columns swapped."""
+    h, w = enc[0], enc[1]
+    cells = np.frombuffer(enc, dtype=np.uint8, offset=2).reshape(h, w).T
+    return bytes((w, h)) + cells.tobytes()
 
 
 def _detail(text: str) -> bytes:
@@ -502,15 +543,18 @@ def manager_main(ctl_fd: int, cfg_json: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import importlib
 
-    for name in PRELOAD:
+    cfg = json.loads(cfg_json)
+    for name in (*PRELOAD, *cfg.get("preload", ())):
         try:
             importlib.import_module(name)
-        except ImportError:
+        except ImportError:  # optional (scipy where installed)
             pass
     import solver.dsl  # noqa: F401
     import solver.arc.grids  # noqa: F401
+    import solver.dsl.common
 
-    cfg = json.loads(cfg_json)
+    sys.modules[COMMON] = solver.dsl.common  # `import common` / `from common import *`
+
     ctl = socket.socket(fileno=ctl_fd)
     ctl.setblocking(True)
     info = {"root": os.geteuid() == 0, "netns": False, "chroot": False}
