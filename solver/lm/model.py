@@ -9,6 +9,9 @@ in the folder sets the prompt format and sampling defaults::
 
 (``grammar``: the model writes only DSL programs, so sampling keeps every row inside the
 DSL's grammar, :class:`solver.constrain.DslGrammar`; leave it out for general models.)
+``"dialect"`` (and ``"preset"``) pick the prompt and program conventions of the checkpoint
+(:mod:`solver.lm.dialects`; docs/CHECKPOINTS.md lists every key). The tokenizer must keep
+digits as single tokens only when the dialect's grid encoder writes digits side by side.
 
 Sampling n programs for one prompt (:meth:`Model.sample`):
 
@@ -45,6 +48,7 @@ from typing import Sequence
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
+from solver.lm import dialects as dialects_mod
 from solver.lm import prompt as prompt_mod
 from solver.lm.constrain import GRAMMARS, DslGrammar, LegalLines
 from solver.arc.grids import Task
@@ -95,7 +99,7 @@ class SampleConfig:
 @dataclass
 class Sample:
     text: str  # the completion after the prompt, up to the end of the program
-    code: str  # the program: prompt.extract_code(text)
+    code: str  # the program: the dialect's extraction of text
     n_tokens: int  # generated tokens (EOS not counted)
     temperature: float
     token_ids: tuple[int, ...] = ()  # the generated tokens (with the one that ended the program)
@@ -143,7 +147,12 @@ def read_solver_json(folder: Path) -> dict:
         raise ModelLoadError(f"{path}: not readable JSON ({e})") from None
     if not isinstance(data, dict):
         raise ModelLoadError(f"{path}: expected a JSON object")
-    unknown = set(data) - {"prompt", "max_new_tokens", "context_length", "grammar"}
+    try:
+        data = dialects_mod.with_preset(data, str(path))
+    except ValueError as e:
+        raise ModelLoadError(str(e)) from None
+    unknown = set(data) - {"prompt", "max_new_tokens", "context_length", "grammar",
+                           *dialects_mod.SOLVER_JSON_KEYS}
     if unknown:
         warnings.warn(f"{path}: ignoring unknown keys {sorted(unknown)}", stacklevel=2)
     for key in ("max_new_tokens", "context_length"):
@@ -172,6 +181,10 @@ def load(config: ModelConfig | None = None) -> "Model":
         prompt_config = PromptConfig(**extra.get("prompt", {}))
     except (TypeError, ValueError) as e:
         raise ModelLoadError(f"{folder / 'solver.json'}: prompt: {e}") from None
+    try:
+        dialect = dialects_mod.from_solver_json(extra, str(folder / "solver.json"))
+    except ValueError as e:
+        raise ModelLoadError(str(e)) from None
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -203,15 +216,17 @@ def load(config: ModelConfig | None = None) -> "Model":
             # first no-grad forward; that kernel has no backward (LoRA training through it
             # silently gets wrong gradients) and state_dict() unpacks again: keep one format
             mod.support_avx512bf16_for_cpu = False
-    try:
-        prompt_mod.check_digit_tokens(tokenizer)
+    try:  # only encoders that write digits side by side need one token per digit
+        dialect.check_tokenizer(tokenizer, prompt_config)
     except ValueError as e:
-        raise ModelLoadError(f"model folder {folder}: {e}") from None
+        raise ModelLoadError(f"model folder {folder}: {e} (the {dialect.name} dialect writes grids "
+                             f"with the {dialect.encoder(prompt_config)!r} encoder)") from None
     context = int(extra.get("context_length") or getattr(model.config, "max_position_embeddings", 0)
                   or 2048)
     return Model(model, tokenizer, prompt_config, device, context,
-                 int(extra.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS), folder, config,
-                 grammar=extra.get("grammar"))
+                 int(extra.get("max_new_tokens") or dialect.max_new_tokens
+                     or DEFAULT_MAX_NEW_TOKENS), folder, config,
+                 grammar=extra.get("grammar"), dialect=dialect)
 
 
 # ---------------------------------------------------------------- sampling pieces
@@ -479,6 +494,41 @@ class _StopTracker:
         self._step[key] = hit
         return hit
 
+    @staticmethod
+    def trim(text: str) -> str:
+        """The text of a row that ended at an unindented line, without that line."""
+        return text[:text.rfind("\n") + 1]
+
+
+class _FenceStop(_StopTracker):
+    """End of program at a closing code fence (three backticks, from any tokens) or EOS:
+    the completion is a whole file, so unindented lines do not end it. The state is the
+    number of backticks just written (0-2)."""
+
+    def advance(self, state: int, tid: int) -> tuple[int, bool]:
+        key = (tid, state)
+        hit = self._step.get(key)
+        if hit is not None:
+            return hit
+        if tid in self.eos_ids:
+            hit = (state, True)
+        else:
+            done = False
+            for ch in self.token_text(tid):
+                state = state + 1 if ch == "`" else 0
+                if state == 3:
+                    done = True
+                    break
+            hit = (state, done)
+        self._step[key] = hit
+        return hit
+
+    @staticmethod
+    def trim(text: str) -> str:
+        """The text of a row that ended at a fence, without the fence."""
+        end = text.find("```")
+        return text if end < 0 else text[:end]
+
 
 # ---------------------------------------------------------------- the model
 
@@ -490,8 +540,9 @@ class Model:
     def __init__(self, model, tokenizer, prompt_config: PromptConfig, device: torch.device,
                  context_length: int, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
                  path: Path | None = None, config: ModelConfig | None = None,
-                 grammar: str | None = None):
+                 grammar: str | None = None, dialect: "dialects_mod.Dialect | None" = None):
         self.model = model
+        self.dialect = dialect or dialects_mod.DSL  # prompt, stop rule, extraction, entry point
         self.tokenizer = tokenizer
         self.prompt_config = prompt_config
         self.device = device
@@ -514,7 +565,7 @@ class Model:
             elif isinstance(src, (list, tuple)):
                 eos.update(int(x) for x in src)
         self.eos_ids = eos
-        self._stops = _StopTracker(tokenizer, eos)
+        self._stops = (_FenceStop if self.dialect.stop == "fence" else _StopTracker)(tokenizer, eos)
         self._legal_lines: LegalLines | None = None  # built on first use (scans the vocabulary)
         self._grammar: DslGrammar | None = None  # likewise
 
@@ -522,7 +573,7 @@ class Model:
 
     @property
     def uses_chat(self) -> bool:
-        return prompt_mod._use_chat(self.prompt_config, self.tokenizer)
+        return self.dialect.uses_chat(self.tokenizer, self.prompt_config)
 
     def encode(self, text: str) -> list[int]:
         """Token ids of a prompt (special tokens added unless the chat template did it)."""
@@ -531,12 +582,17 @@ class Model:
     def prompt_for(self, task: Task, max_new_tokens: int | None = None) -> str:
         """The prompt for ``task``; raises :class:`PromptTooLong` (a clean skip reason)
         when prompt plus ``max_new_tokens`` does not fit the model's context."""
-        text = prompt_mod.build_prompt(task, self.prompt_config, self.tokenizer)
+        text = self.dialect.prompt(task, self.tokenizer, self.prompt_config)
         new = max_new_tokens or self.max_new_tokens
         n = len(self.encode(text))
         if n + new > self.context_length:
             raise PromptTooLong(task.id, n, new, self.context_length)
         return text
+
+    def example_for(self, task: Task, code: str) -> tuple[str, str]:
+        """A training example ``(prompt, target)`` for ``code`` on ``task``, in the model's
+        dialect (ValueError for a program the dialect cannot write)."""
+        return self.dialect.example(task, code, self.tokenizer, self.prompt_config)
 
     # ------------------------------------------------------------ sampling
 
@@ -630,8 +686,9 @@ class Model:
         pos_row = list(range(rows))  # batch position -> row
         live = [True] * rows  # per batch position; finished rows ride along until a shrink
         logits = last_logits.expand(rows, -1)
-        legal = self._line_mask(rows) if cfg.legal_lines else None
-        grammar = self._grammar_mask(rows) if cfg.grammar and self.grammar else None
+        dsl = self.dialect.dsl_constraints  # the drawing DSL's constraints fit its programs only
+        legal = self._line_mask(rows) if cfg.legal_lines and dsl else None
+        grammar = self._grammar_mask(rows) if cfg.grammar and self.grammar and dsl else None
         for step in range(max_new):
             tiers = [logits]
             if grammar is not None:
@@ -673,9 +730,9 @@ class Model:
         samples = []
         for row in range(rows):
             text = self.tokenizer.decode(tokens[row], skip_special_tokens=True)
-            if cfg.stop and ended[row]:  # drop the unindented line that ended the program
-                text = text[:text.rfind("\n") + 1]
-            samples.append(Sample(text, prompt_mod.extract_code(text), len(tokens[row]),
+            if cfg.stop and ended[row]:  # drop what ended the program (a line, a fence)
+                text = self._stops.trim(text)
+            samples.append(Sample(text, self.dialect.extract(text), len(tokens[row]),
                                   temps[row], tuple(tokens[row])))
         return samples
 
@@ -698,7 +755,8 @@ class Model:
         return self._base is not None
 
     def add_adapter(self, r: int = 16, alpha: int = 32, dropout: float = 0.0,
-                    target_modules: Sequence[str] | str | None = None, seed: int = 0) -> None:
+                    target_modules: Sequence[str] | str | None = None, seed: int = 0,
+                    rslora: bool = False) -> None:
         """Attach a fresh LoRA: only its parameters require grad; ``.model`` becomes the
         peft model (train and sample through it)."""
         from peft import LoraConfig, get_peft_model
@@ -708,6 +766,7 @@ class Model:
         base = self.model
         self._grad_flags = {n: p.requires_grad for n, p in base.named_parameters()}
         lora = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, bias="none",
+                          use_rslora=rslora,
                           target_modules=list(target_modules) if isinstance(
                               target_modules, (list, tuple)) else target_modules,
                           task_type="CAUSAL_LM")

@@ -1,6 +1,7 @@
 """Task <-> text: grid encoders, the prompt for a task, and code from a completion.
 
-Two grid encoders (a setting, ``PromptConfig.encoder``):
+Grid encoders (a setting, ``PromptConfig.encoder``, or fixed by a dialect,
+:mod:`solver.lm.dialects`):
 
 - ``dense`` (the research note's format, used with real checkpoints): a ``shape HxW``
   header, then one line per row: the row number, a space, the row's digits with no
@@ -8,6 +9,13 @@ Two grid encoders (a setting, ``PromptConfig.encoder``):
 - ``sparse`` (measured here to be far easier for a tiny model to read, see DESIGN.md):
   ``shape HxW bg C`` with C the most common colour, then one ``r c color`` line per cell
   that differs from it.
+- ``runs``: like sparse, one line per horizontal run (the embedded model's).
+- ``colors``: colour names separated by spaces, one row a line (BARC's checkpoints).
+- ``digits``: digits with no separators, one row a line, nothing else.
+- ``lists``: a Python list of row lists.
+
+``dense`` and ``digits`` need a tokenizer that keeps every digit a token of its own
+(:func:`check_digit_tokens`, run at load only for them, :data:`DIGIT_TOKEN_ENCODERS`).
 
 The plain prompt (no chat template) is the train pairs followed by the program's first
 line, so the model's completion is the body of ``def task(img):``. With a tokenizer that
@@ -64,13 +72,38 @@ def encode_runs(grid: Grid) -> str:
     return "\n".join(lines)
 
 
+COLOR_NAMES = ("Black", "Blue", "Red", "Green", "Yellow", "Gray", "Pink", "Orange", "Purple",
+               "Brown")
+
+
+def encode_colors(grid: Grid) -> str:
+    """One line per row, each cell's colour name, separated by spaces (the BARC dialect's
+    grids: no header, no numbers; a Llama-3 tokenizer reads a name as one token)."""
+    return "\n".join(" ".join(COLOR_NAMES[v] for v in row) for row in grid)
+
+
+def encode_digits(grid: Grid) -> str:
+    """One line per row, the row's digits with no separators (no header, no row numbers)."""
+    return "\n".join("".join(str(v) for v in row) for row in grid)
+
+
+def encode_lists(grid: Grid) -> str:
+    """The grid as a Python list of row lists, one row a line (``[[0, 1],\n [2, 3]]``)."""
+    return "[" + ",\n ".join("[" + ", ".join(str(v) for v in row) + "]" for row in grid) + "]"
+
+
 ENCODERS: dict[str, Callable[[Grid], str]] = {"dense": encode_dense, "sparse": encode_sparse,
-                                              "runs": encode_runs}
+                                              "runs": encode_runs, "colors": encode_colors,
+                                              "digits": encode_digits, "lists": encode_lists}
+# Encoders that write digits side by side, so a cell is readable only when every digit is
+# a token of its own (checked when a model loads with one of them; the others separate
+# every number or write no digits, and load with any tokenizer).
+DIGIT_TOKEN_ENCODERS = frozenset({"dense", "digits"})
 
 
 @dataclass
 class PromptConfig:
-    encoder: str = "dense"  # grid encoder: dense (note's format) | sparse (tiny models)
+    encoder: str = "dense"  # grid encoder: dense (note's format) | sparse | runs (tiny models) | colors | digits | lists
     chat: bool | None = None  # use the tokenizer's chat template; None: when it has one
 
     def __post_init__(self) -> None:
