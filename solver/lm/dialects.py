@@ -332,7 +332,7 @@ def from_solver_json(data: dict, where: str = "solver.json") -> Dialect:
         if isinstance(overrides.get(key), list):
             overrides[key] = tuple(overrides[key])
     try:
-        return DIALECTS[spec].with_overrides(**overrides)
+        return DIALECTS[spec].with_overrides(**overrides) if overrides else DIALECTS[spec]
     except (TypeError, ValueError) as e:
         raise ValueError(f"{where}: dialect: {e}") from None
 
