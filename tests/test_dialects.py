@@ -70,6 +70,17 @@ def corpus(dialect: D.Dialect) -> list[str]:
     return texts * 3
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run fastest on one thread (and far slower on two of a busy machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def llama_tok():
     return tiny.make_bpe_tokenizer(corpus(D.BARC) + corpus(D.PYTHON), digits="grouped",
