@@ -11,6 +11,14 @@ task stream encodes in its worker processes).
 Only parameters with ``requires_grad`` are trained, so the same call trains a whole model
 or only a peft adapter on top of a frozen (even 4-bit) base.
 
+Memory: the language-model head runs only at target positions (the prompt's positions
+never become vocabulary-sized logits: with an 8k-token prompt and a 128k vocabulary that
+is 4 GB of fp32 per copy); ``gradient_checkpointing`` recomputes activations in the
+backward pass instead of keeping them; an out-of-memory error in a step splits the batch
+in halves (gradients accumulated, one optimizer step) and keeps the smaller size for the
+rest of the call; an example that does not fit alone is skipped and counted
+(``TrainStats.oom_skipped``), never an error.
+
 Timing tolerates being paused (SIGSTOP/SIGCONT, used here to share the CPU with
 benchmarks): a step during which the process was continued is left out of tokens/s.
 """
@@ -46,6 +54,7 @@ class TrainConfig:
     seed: int = 0  # batch order and dropout
     progress: bool = True  # tqdm bar with loss and tokens/s
     schedule_start: int = 0  # the step at which warmup and decay begin (a warm restart)
+    gradient_checkpointing: bool = False  # recompute activations in backward (less memory, ~30% slower)
 
     def __post_init__(self) -> None:
         if self.schedule not in ("cosine", "constant", "linear"):
@@ -63,6 +72,8 @@ class TrainStats:
     mean_loss: float = float("nan")
     seconds: float = 0.0  # wall time of the steps, paused steps excluded
     tokens_per_s: float = 0.0  # all tokens the model ran (prompt + target + padding) per second
+    oom_splits: int = 0  # batches split in halves after an out-of-memory error
+    oom_skipped: int = 0  # examples skipped because they did not fit even alone
     losses: list[float] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
@@ -146,21 +157,121 @@ def _attention_kernels(device: torch.device):
     return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
 
 
+class _HeadAtTargets:
+    """While active, the model's output layer sees only the hidden states of ``positions``
+    (a bool [batch, length] mask): a forward pre-hook replaces its input [B, T, D] by
+    [1, n, D], so the model returns logits [1, n, V] for those positions alone, with
+    whatever the model does after its head (soft-capping, scaling) still applied."""
+
+    def __init__(self, model, positions: torch.Tensor):
+        self.head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+        self.positions = positions
+        self.handle = None
+
+    def __enter__(self) -> bool:
+        if not isinstance(self.head, torch.nn.Module):
+            return False
+        positions = self.positions
+
+        def pick(module, args):
+            hidden = args[0]
+            if hidden.dim() != 3 or hidden.shape[:2] != positions.shape:
+                return None  # not the shape this hook is for: leave it alone
+            return (hidden[positions].unsqueeze(0), *args[1:])
+
+        self.handle = self.head.register_forward_pre_hook(pick)
+        return True
+
+    def __exit__(self, *exc) -> None:
+        if self.handle is not None:
+            self.handle.remove()
+
+
 def batch_loss(model, ids, mask, labels, bf16: bool = False):
     """(mean cross-entropy over the labelled positions, their count): token t+1 is predicted
     from position t; the forward may run under bf16 autocast, the loss is taken in fp32.
-    ``mask`` may be None for right-padded rows: under causal attention a real token never
-    sees the pads after it, and without a mask attention runs its fused causal kernel."""
+    The output layer runs only where a label follows (:class:`_HeadAtTargets`; models
+    without an output layer to hook get full logits). ``mask`` may be None for
+    right-padded rows: under causal attention a real token never sees the pads after it,
+    and without a mask attention runs its fused causal kernel."""
     device = ids.device
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16), _attention_kernels(device):
-        logits = model(input_ids=ids, attention_mask=mask).logits
-    shift_logits = logits[:, :-1].float()
     shift_labels = labels[:, 1:]
-    n_target = int((shift_labels != -100).sum())
-    loss = torch.nn.functional.cross_entropy(
-        shift_logits.reshape(-1, shift_logits.size(-1)), shift_labels.reshape(-1),
-        ignore_index=-100, reduction="sum") / max(n_target, 1)
+    at = torch.zeros(labels.shape, dtype=torch.bool, device=labels.device)
+    at[:, :-1] = shift_labels != -100
+    n_target = int(at.sum())
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16), _attention_kernels(device):
+        with _HeadAtTargets(model, at) as picked:
+            logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits
+    if picked and logits.shape[:2] == (1, n_target):  # (n_target < length: the hook ran)
+        logits, targets = logits[0].float(), shift_labels[at[:, :-1]]
+    else:  # full logits (no hook, or every position is a target anyway)
+        logits, targets = logits[:, :-1].float(), shift_labels
+        logits = logits.reshape(-1, logits.size(-1))
+        targets = targets.reshape(-1)
+    loss = torch.nn.functional.cross_entropy(logits, targets, ignore_index=-100,
+                                             reduction="sum") / max(n_target, 1)
     return loss, n_target
+
+
+def is_oom(e: BaseException) -> bool:
+    """An out-of-memory error (CUDA's, or the CPU allocator's)."""
+    if isinstance(e, torch.OutOfMemoryError):
+        return True
+    msg = str(e).lower()
+    return isinstance(e, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg)
+
+
+def _free_memory(device: torch.device) -> None:
+    import gc
+
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def accumulate(model, encoded: Sequence[tuple[list[int], int]], pad_id: int,
+               device: torch.device, bf16: bool, rows: int | None, stats: "TrainStats",
+               forward=None) -> tuple[float | None, int, int, int | None]:
+    """Forward and backward over ``encoded`` in chunks of at most ``rows`` examples (None:
+    all at once), the gradients summed so that they equal one batch's mean loss. On
+    out-of-memory the chunk size is halved and the whole batch starts again; an example
+    that fails alone is dropped (``stats.oom_skipped``). Returns (mean loss or None when
+    nothing fit, target tokens, tokens run, the chunk size to use from now on: ``rows``
+    unless an out-of-memory error lowered it)."""
+    forward = forward or batch_loss
+    items = list(encoded)
+    cap = rows
+    rows = max(1, min(rows or len(items), len(items)))
+    while items:
+        model.zero_grad(set_to_none=True)
+        chunks = [items[i:i + rows] for i in range(0, len(items), rows)]
+        n_all = sum(len(seq) - max(n_prompt, 1) for seq, n_prompt in items)  # labelled positions
+        total, done_tokens, n_done, k = 0.0, 0, 0, 0
+        try:
+            for k, chunk in enumerate(chunks):
+                ids, _, labels = collate(chunk, pad_id)  # right-padded: no mask needed
+                ids = ids.to(device, non_blocking=True)
+                labels = labels.to(device, non_blocking=True)
+                loss, n_target = forward(model, ids, None, labels, bf16)
+                (loss * (n_target / max(n_all, 1))).backward()
+                total += float(loss.detach()) * n_target
+                n_done += n_target
+                done_tokens += int(ids.numel())
+                del loss, ids, labels
+            return total / max(n_done, 1), n_done, done_tokens, cap
+        except Exception as e:  # noqa: BLE001 - only out-of-memory is handled
+            if not is_oom(e):
+                raise
+            model.zero_grad(set_to_none=True)
+            _free_memory(device)
+            if rows > 1:
+                rows //= 2
+                cap = rows
+                stats.oom_splits += 1
+                continue
+            del items[k]  # this example does not fit even alone: drop it, redo the rest
+            stats.oom_skipped += 1
+    return None, 0, 0, cap
 
 
 class _PauseWatch:
@@ -223,6 +334,11 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
     torch.manual_seed(config.seed + start_step)
     was_training = model.training
     model.train()
+    rows = None  # examples per forward: the whole batch, until an out-of-memory error lowers it
+    checkpointing = config.gradient_checkpointing and not getattr(
+        model, "is_activation_checkpointing", False)
+    if checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     stats = stats if stats is not None else TrainStats()
     run_tokens = 0
     extra = ""
@@ -241,17 +357,18 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
                 pause.take()
                 encoded = [item if isinstance(item[0], list) else encode_example(tokenizer, *item)
                            for item in batch]
-                ids, _, labels = collate(encoded, pad_id)  # right-padded: no mask needed
-                ids, labels = ids.to(device, non_blocking=True), labels.to(device, non_blocking=True)
                 for g in optimizer.param_groups:
                     g["lr"] = lr_at(step, total_steps, config)
-                loss, n_target = batch_loss(model, ids, None, labels, use_bf16)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                value, n_target, n_run, rows = accumulate(model, encoded, pad_id, device, use_bf16,
+                                                          rows, stats)
+                if value is None:  # nothing of the batch fit in memory: no step
+                    step += 1
+                    bar.update(1)
+                    continue
                 if config.grad_clip > 0:
                     torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
                 optimizer.step()
-                value = float(loss.detach())
+                optimizer.zero_grad(set_to_none=True)
                 dt = time.perf_counter() - t0
                 step += 1
                 stats.steps += 1
@@ -259,7 +376,7 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
                 stats.losses.append(value)
                 if not pause.take():  # a paused step's wall time says nothing about speed
                     stats.seconds += dt
-                    run_tokens += int(ids.numel())
+                    run_tokens += n_run
                 if on_step is not None:
                     extra = on_step(step, value, bar) or extra
                 bar.update(1)
@@ -269,6 +386,8 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
                                         refresh=False)
     finally:
         bar.close()
+        if checkpointing:
+            model.gradient_checkpointing_disable()
         model.train(was_training)
     if stats.losses:
         stats.first_loss, stats.last_loss = stats.losses[0], stats.losses[-1]
