@@ -91,6 +91,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from solver.arc.grids import Grid, grid_problem
+from solver.arc.settings import setting
 from solver.sandbox.worker import (CHUNK_ITEM, FRAME, MAX_DETAIL, MAX_SIDE, OK, RESULT_HEAD,
                              STATUS_NAMES)
 
@@ -117,16 +118,18 @@ class Result:
 
 @dataclass
 class SandboxConfig:
-    workers: int | None = None  # worker processes; None: the cores this process may use
-    timeout_s: float = 0.25  # per program (all inputs), wall clock; DSL programs take ~1 ms
-    grace_s: float | None = None  # extra wait before the caller kills a stuck worker; None: max(0.2, timeout_s/2)
-    memory_mb: int = 512  # address space a worker may add to its start size
-    chunk: int | None = None  # programs per message to a worker; None: from the batch size
-    recycle_after: int = 5000  # replace a worker after this many programs (defence in depth)
-    user: str = "nobody"  # the user workers run as when the caller is root
-    isolate_network: bool = True  # (root) workers get a network namespace with no interfaces
-    empty_root: bool = True  # (root) workers chroot into an empty read-only folder
-    max_program_bytes: int = 200_000  # longer sources get syntax_error without running
+    workers: int | None = setting(None, "worker processes; None: the cores this process may use")
+    timeout_s: float = setting(0.25, "seconds per program run (all inputs), wall clock; DSL programs "
+                                     "take ~1 ms")
+    grace_s: float | None = setting(None, "extra wait before the caller kills a stuck worker; "
+                                          "None: max(0.2, timeout_s/2)")
+    memory_mb: int = setting(512, "address space (MB) a worker may add to its start size")
+    chunk: int | None = setting(None, "programs per message to a worker; None: from the batch size")
+    recycle_after: int = setting(5000, "replace a worker after this many programs (defence in depth)")
+    user: str = setting("nobody", "the user workers run as when the caller is root")
+    isolate_network: bool = setting(True, "(root) workers get a network namespace with no interfaces")
+    empty_root: bool = setting(True, "(root) workers chroot into an empty read-only folder")
+    max_program_bytes: int = setting(200_000, "longer sources get syntax_error without running")
 
 
 class SandboxError(RuntimeError):
