@@ -1,5 +1,5 @@
-"""run.py with trivial solvers in real worker processes (spawn): journal, resume after
-SIGKILL, budget hard stop, two workers, crashes, malformed tasks."""
+"""solver.run with trivial solvers in real worker processes (spawn): journal, resume after
+SIGKILL, budget hard stop, two workers, crashes, malformed tasks; the solve verbs end to end."""
 
 import os
 import signal
@@ -17,6 +17,7 @@ from solver.arc import grids
 from solver.arc import submission
 from solver.arc.budget import Budget
 from solver.arc.grids import Pair, Task
+from solver.dsl.demo import DEMO_DIR
 from solver.run import malformed_entries, read_journal, run_tasks
 
 
@@ -174,8 +175,22 @@ def test_no_worker_starts_all_fallbacks(tmp_path):
     summary = run_tasks(tasks, BrokenFactory(), out=out, run_dir=rd, budget=Budget(total_s=60),
                         log=None)
     assert summary.statuses == {"t0": "not started", "t1": "not started"}
-    assert "no model here" in summary.problems[0]
+    assert summary.problems == ["worker 0 could not start: OSError: no model here"]
+    log = (rd / "run.log").read_text()
+    assert "Traceback (most recent call last)" in log and "raise OSError" in log
     check_complete(out, tasks)
+
+
+def test_workers_failing_alike_say_it_once(tmp_path):
+    tasks = make_tasks(2)
+    out, rd = tmp_path / "sub.json", tmp_path / "run"
+    lines = []
+    summary = run_tasks(tasks, BrokenFactory(), out=out, run_dir=rd, budget=Budget(total_s=60),
+                        workers=2, log=lines.append)
+    assert len(summary.problems) == 2
+    said = [ln for ln in lines if "could not start" in ln]
+    assert said == [f"error: {summary.problems[0]} (traceback in {rd / 'run.log'})"]
+    assert (rd / "run.log").read_text().count("Traceback (most recent call last)") == 2
 
 
 def test_worker_dying_while_starting_is_not_respawned_forever(tmp_path):
@@ -287,7 +302,6 @@ def test_cli_dry_run_and_report_with_a_tiny_model(tmp_path, capsys):
     from tiny import make_tiny_model
 
     from solver.cli import main
-    from solver.run import DEMO_DIR
 
     folder = make_tiny_model(tmp_path / "m", solver_json={"prompt": {"encoder": "sparse"},
                                                           "max_new_tokens": 16})
@@ -322,7 +336,6 @@ def test_cli_solve_missing_model_and_tiny_budget_still_write_a_submission(tmp_pa
     start) and a budget shorter than loading the model both end with a complete, valid
     submission of fallbacks, written before the deadline."""
     from solver.cli import main
-    from solver.run import DEMO_DIR
 
     chal = DEMO_DIR / "challenges.json"
     tasks = grids.load_tasks(chal).tasks
@@ -330,7 +343,10 @@ def test_cli_solve_missing_model_and_tiny_budget_still_write_a_submission(tmp_pa
     code = main(["solve", "--tasks", str(chal), "--out", str(out), "--model",
                  str(tmp_path / "nowhere"), "--time-budget", "2m"])
     text = capsys.readouterr().out
-    assert code == 1 and "does not exist" in text
+    assert code == 1
+    assert [ln for ln in text.splitlines() if "does not exist" in ln] == [
+        f"error: worker 0 could not start: ModelLoadError: model folder {tmp_path / 'nowhere'} "
+        f"does not exist (traceback in {out.parent / 'submission.json.run' / 'run.log'})"]
     sub = check_complete(out, tasks)
     assert all(sub[t][0]["attempt_1"] == [list(r) for r in tasks[t].test[0].input] for t in tasks)
     assert (out.parent / "submission.json.run" / "settings.json").exists()
@@ -342,6 +358,49 @@ def test_cli_solve_missing_model_and_tiny_budget_still_write_a_submission(tmp_pa
     assert time.time() - t0 < 3.0 + 1.0  # the submission is on disk before the deadline
     assert out.stat().st_mtime < t0 + 3.0
     check_complete(out, tasks)
+
+
+def model_with_merging_tokenizer(folder: Path) -> Path:
+    """A tiny model folder whose tokenizer merges digits ("12" is one token): the loader
+    refuses it (grids are read digit by digit)."""
+    from tiny import make_tiny_model
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    folder = make_tiny_model(folder)
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[EOS]", *"0123456789", "12"])}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
+                            eos_token="[EOS]").save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_cli_solve_with_a_model_the_loader_refuses_says_it_in_one_line(tmp_path, capsys):
+    """A model folder whose tokenizer the loader refuses: one console line names the folder
+    and the reason (no traceback on the console; it is in run.log), the fallback
+    submission is written and the exit status is 1."""
+    from solver.cli import main
+
+    folder = model_with_merging_tokenizer(tmp_path / "m")
+    chal = DEMO_DIR / "challenges.json"
+    tasks = grids.load_tasks(chal).tasks
+    out, rd = tmp_path / "submission.json", tmp_path / "run"
+    capsys.readouterr()
+    code = main(["solve", "--tasks", str(chal), "--out", str(out), "--run-dir", str(rd),
+                 "--model", str(folder), "--time-budget", "2m", "--device", "cpu"])
+    text = capsys.readouterr().out
+    assert code == 1
+    said = [ln for ln in text.splitlines() if str(folder) in ln]
+    assert said == [f"error: worker 0 could not start: ModelLoadError: model folder {folder}: "
+                    "tokenizer does not keep digits as single tokens: '12' in "
+                    f"'12 9876543210 1 1' (traceback in {rd / 'run.log'})"]
+    assert "Traceback" not in text
+    log = (rd / "run.log").read_text()
+    assert "Traceback (most recent call last)" in log and "solver.lm.model.ModelLoadError" in log
+    sub = check_complete(out, tasks)
+    assert all(sub[t][0]["attempt_1"] == [list(r) for r in tasks[t].test[0].input] for t in tasks)
 
 
 def _alive(pid: int) -> bool:

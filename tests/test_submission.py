@@ -4,6 +4,7 @@ import json
 
 from solver.arc import submission
 from solver.cli import main
+from solver.cli.tables import scores_table
 from solver.arc.grids import Pair, Task, write_tasks
 
 A = ((1, 2),)
@@ -64,8 +65,9 @@ def test_score_rule():
     total, rows = submission.score(sub, sols)
     assert [r.score for r in rows] == [1.0, 0.5]
     assert total == 0.75
-    text = submission.format_scores(total, rows)
-    assert text.splitlines()[-1] == "score: 0.7500 (solved tasks 1/2)"
+    assert scores_table(total, rows).splitlines() == [
+        "task  correct  score", "t1        1/1  1.000", "t2        1/2  0.500",
+        "score: 0.7500 (solved tasks 1/2)"]
     total, _ = submission.score({}, sols)  # missing tasks score zero, no crash
     assert total == 0.0
 

@@ -123,15 +123,5 @@ def _as_lists(grid: Any) -> Any:
     return grid
 
 
-def format_scores(total: float, rows: Sequence[TaskScore]) -> str:
-    """A per-task table and the closing ``score:`` line."""
-    width = max([len("task")] + [len(r.task_id) for r in rows])
-    lines = [f"{'task':<{width}}  correct  score"]
-    lines += [f"{r.task_id:<{width}}  {r.correct:>3}/{r.total:<3}  {r.score:.3f}" for r in rows]
-    solved = sum(r.correct == r.total for r in rows)
-    lines.append(f"score: {total:.4f} (solved tasks {solved}/{len(rows)})")
-    return "\n".join(lines)
-
-
-__all__ = ["build", "write", "load", "validate", "score", "format_scores", "fallback",
+__all__ = ["build", "write", "load", "validate", "score", "fallback",
            "TaskScore", "TaskFileError"]

@@ -29,6 +29,8 @@ import numpy as np
 from solver import dsl
 from solver.dsl import program, synth
 from solver.arc.grids import Task, atomic_write, pixel_accuracy
+from solver.arc.settings import setting
+from solver.lm.config import SCHEDULES
 from solver.lm.prompt import ENCODERS, PromptConfig, build_prompt, build_target, extract_code
 
 SPECIAL = ["<pad>", "<eos>", "<unk>"]
@@ -64,42 +66,46 @@ def build_tokenizer(directory: str | os.PathLike | None = None):
 
 @dataclass
 class BaseConfig:
-    steps: int = 5000  # optimizer steps (the schedule's length)
-    batch_tokens: int = 2048  # padded tokens per step
-    lr: float = 1e-3  # peak learning rate
-    warmup_steps: int = 100  # linear warmup
-    restart_at: int = 0  # step at which warmup and decay start again (a warm restart on resume)
-    schedule: str = "cosine"  # cosine | constant | linear
-    min_lr_ratio: float = 0.05  # final lr / peak lr
-    weight_decay: float = 0.01  # AdamW weight decay on matrices
-    grad_clip: float = 1.0  # global gradient-norm clip
-    hidden: int = 256  # model width
-    layers: int = 4  # transformer blocks
-    heads: int = 8  # attention heads
-    intermediate: int = 768  # MLP width
-    encoder: str = "runs"  # grid encoder of the prompts (solver.prompt.ENCODERS)
-    max_draws: int = 5  # random tasks have 1..max_draws draws
-    draw_weights: str = "uniform"  # draw counts: uniform | linear (p(k) proportional to k: more many-object tasks)
-    order: str = "canonical"  # draw order of the target programs: canonical (reading order) | generated
-    min_side: int = 3  # grid sides min_side..max_side
-    max_side: int = 10
-    curriculum_steps: int = 1000  # grow sides/draws from the start values to the full range (0: off)
-    start_max_side: int = 5  # largest side at step 0 of the curriculum
-    start_max_draws: int = 2  # most draws at step 0 of the curriculum
-    seed: int = 0  # training stream seed (evaluation uses eval_seed: held out)
-    pool_steps: int = 8  # examples for this many steps are generated together and length-bucketed
-    eval_every: int = 500  # steps between held-out evaluations (0: only at the end)
-    eval_tasks: int = 50  # held-out random tasks per evaluation
-    eval_seed: int = 1_000_003  # seed of the held-out tasks
-    eval_samples: int = 8  # samples per task (pass@k with k = this)
-    temperature: float = 0.5  # sampling temperature of the evaluation
-    max_new_tokens: int = 192  # longest sampled program in the evaluations (tokens)
-    solve_max_new_tokens: int = 512  # program budget at test time, in solver.json (25 squares take ~430 tokens)
-    save_every: int = 250  # steps between checkpoints
-    keep_steps: tuple[int, ...] = (200, 400, 800, 1600, 3200)  # keep copies (weaker models)
-    threads: int = 2  # torch CPU threads
-    device: str = "auto"  # auto (cuda when there is one) | cpu | cuda | cuda:N
-    workers: int = 0  # processes generating the task stream ahead of the trainer (0: in-process)
+    steps: int = setting(5000, "optimizer steps (the schedule's length)")
+    batch_tokens: int = setting(2048, "padded tokens per step")
+    lr: float = setting(1e-3, "peak learning rate")
+    warmup_steps: int = setting(100, "linear warmup")
+    restart_at: int = setting(0, "step at which warmup and decay start again (a warm restart on resume)")
+    schedule: str = setting("cosine", "learning-rate schedule after warmup", SCHEDULES)
+    min_lr_ratio: float = setting(0.05, "final lr / peak lr")
+    weight_decay: float = setting(0.01, "AdamW weight decay on matrices")
+    grad_clip: float = setting(1.0, "global gradient-norm clip")
+    hidden: int = setting(256, "model width")
+    layers: int = setting(4, "transformer blocks")
+    heads: int = setting(8, "attention heads")
+    intermediate: int = setting(768, "MLP width")
+    encoder: str = setting("runs", "grid encoder of the prompts (solver.lm.prompt.ENCODERS)", ENCODERS)
+    max_draws: int = setting(5, "random tasks have 1..max_draws draws")
+    draw_weights: str = setting("uniform", "draw counts: uniform, or linear (p(k) proportional to k: "
+                                           "more many-object tasks)", synth.DRAW_WEIGHTS)
+    order: str = setting("canonical", "draw order of the target programs: canonical (reading order) "
+                                      "or generated", ("canonical", "generated"))
+    min_side: int = setting(3, "smallest grid side")
+    max_side: int = setting(10, "largest grid side")
+    curriculum_steps: int = setting(1000, "grow sides/draws from the start values to the full range (0: off)")
+    start_max_side: int = setting(5, "largest side at step 0 of the curriculum")
+    start_max_draws: int = setting(2, "most draws at step 0 of the curriculum")
+    seed: int = setting(0, "training stream seed (evaluation uses eval_seed: held out)")
+    pool_steps: int = setting(8, "examples for this many steps are generated together and length-bucketed")
+    eval_every: int = setting(500, "steps between held-out evaluations (0: only at the end)")
+    eval_tasks: int = setting(50, "held-out random tasks per evaluation")
+    eval_seed: int = setting(1_000_003, "seed of the held-out tasks")
+    eval_samples: int = setting(8, "samples per task (pass@k with k = this)")
+    temperature: float = setting(0.5, "sampling temperature of the evaluation")
+    max_new_tokens: int = setting(192, "longest sampled program in the evaluations (tokens)")
+    solve_max_new_tokens: int = setting(512, "program budget at test time, in solver.json (25 squares "
+                                             "take ~430 tokens)")
+    save_every: int = setting(250, "steps between checkpoints")
+    keep_steps: tuple[int, ...] = setting((200, 400, 800, 1600, 3200),
+                                          "steps whose checkpoints are kept as copies (weaker models)")
+    threads: int = setting(2, "torch CPU threads")
+    device: str = setting("auto", "auto (cuda when there is one) | cpu | cuda | cuda:N")
+    workers: int = setting(0, "processes generating the task stream ahead of the trainer (0: in-process)")
 
     @classmethod
     def from_dict(cls, d: dict) -> "BaseConfig":
@@ -546,18 +552,3 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
         snapshot(position["step"])
     return state
 
-
-def base_config_help() -> dict[str, tuple[type, object, str]]:
-    """name -> (type, default, one-line help) of every :class:`BaseConfig` field, read from
-    the comments beside the fields (the CLI's options)."""
-    import inspect
-    import re
-
-    src = inspect.getsource(BaseConfig)
-    helps = dict(re.findall(r"^\s+(\w+): [^=]+= [^#\n]+#\s*(.+)$", src, re.MULTILINE))
-    out = {}
-    for f in fields(BaseConfig):
-        default = f.default
-        kind = tuple if isinstance(default, tuple) else type(default)
-        out[f.name] = (kind, default, helps.get(f.name, "").replace("%", "%%"))
-    return out

@@ -50,6 +50,7 @@ from transformers.cache_utils import DynamicCache, DynamicLayer
 
 from solver.lm import dialects as dialects_mod
 from solver.lm import prompt as prompt_mod
+from solver.lm.config import DTYPE_NAMES, QUANTIZATIONS, ModelConfig, SampleConfig  # noqa: F401
 from solver.lm.constrain import GRAMMARS, DslGrammar, LegalLines
 from solver.arc.grids import Task
 from solver.lm.prompt import PromptConfig, PromptTooLong
@@ -57,43 +58,14 @@ from solver.lm.prompt import PromptConfig, PromptTooLong
 DEFAULT_MODEL_DIR = Path(__file__).parents[1] / "models" / "default"
 DEFAULT_MAX_NEW_TOKENS = 512
 MAX_BATCH = 256
-QUANTIZATIONS = ("none", "8bit", "4bit")
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DTYPES = {name: getattr(torch, name) for name in DTYPE_NAMES}  # float32, bfloat16, float16
 
 
 class ModelLoadError(ValueError):
     """A model folder that cannot be used (missing, not a model, bad solver.json, bad tokenizer)."""
 
 
-# ---------------------------------------------------------------- settings and results
-
-
-@dataclass
-class ModelConfig:
-    path: str | None = None  # local model folder; None: the embedded default model
-    quantization: str = "none"  # none | 8bit | 4bit (bitsandbytes; works on CPU too)
-    device: str = "auto"  # auto (cuda:0 when available, else cpu) | cpu | cuda:N
-    dtype: str = "auto"  # auto (bf16 on GPUs that support it, fp16 on others, fp32 on CPU) | float32 | bfloat16 | float16
-
-    def __post_init__(self) -> None:
-        if self.quantization not in QUANTIZATIONS:
-            raise ValueError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, "
-                             f"got {self.quantization!r}")
-        if self.dtype != "auto" and self.dtype not in DTYPES:
-            raise ValueError(f"dtype must be auto or one of {', '.join(DTYPES)}, got {self.dtype!r}")
-
-
-@dataclass
-class SampleConfig:
-    n: int = 256  # programs to sample
-    temperatures: tuple[float, ...] = (0.5,)  # cycled over rows (row i gets temperatures[i % k]); 0 = greedy
-    top_p: float = 0.95  # nucleus sampling: keep the smallest set of tokens with this much probability
-    max_new_tokens: int | None = None  # None: the model's default (solver.json, else 512)
-    batch_size: int | None = None  # None: as large as fits (halved on out-of-memory)
-    seed: int = 0  # same seed and batch size give the same samples
-    stop: bool = True  # stop rows at EOS / end of the program; False: always max_new_tokens (benchmarks)
-    legal_lines: bool = True  # draw_line only at 0/45/90 degrees (solver.constrain); False: unconstrained
-    grammar: bool = True  # keep programs in the grammar the model declares (solver.json "grammar"), if any
+# ---------------------------------------------------------------- results (settings: solver.lm.config)
 
 
 @dataclass

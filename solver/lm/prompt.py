@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from solver.arc.grids import Grid, Task
+from solver.arc.settings import setting
 
 PROGRAM_HEAD = "def task(img):\n"
 INSTRUCTION = ("Write a Python function `def task(img)` that turns each input into its "
@@ -103,8 +104,9 @@ DIGIT_TOKEN_ENCODERS = frozenset({"dense", "digits"})
 
 @dataclass
 class PromptConfig:
-    encoder: str = "dense"  # grid encoder: dense (note's format) | sparse | runs (tiny models) | colors | digits | lists
-    chat: bool | None = None  # use the tokenizer's chat template; None: when it has one
+    encoder: str = setting("dense", "grid encoder: dense (the note's format), sparse or runs "
+                                    "(tiny models), colors, digits, lists (dialects)", ENCODERS)
+    chat: bool | None = setting(None, "use the tokenizer's chat template; None: when it has one")
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:

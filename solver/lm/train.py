@@ -34,27 +34,31 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import torch
 
+from solver.arc.settings import setting
+from solver.lm.config import SCHEDULES
+
 Example = tuple[str, str]
 
 
 @dataclass
 class TrainConfig:
-    lr: float = 3e-4  # peak learning rate (LoRA on the tiny model: 1e-4..1e-3)
-    epochs: int = 1  # passes over the examples (ignored when steps is set)
-    steps: int | None = None  # optimizer steps; None: as many as `epochs` passes take
-    batch_tokens: int = 4096  # padded tokens per batch (rows x longest row)
-    max_rows: int = 64  # at most this many examples per batch
-    warmup_steps: int = 10  # linear warmup, capped at a tenth of the steps
-    schedule: str = "cosine"  # after warmup: cosine | constant | linear (decay to min_lr_ratio)
-    min_lr_ratio: float = 0.1  # final lr as a fraction of lr (cosine, linear)
-    grad_clip: float = 1.0  # clip the global gradient norm (0: off)
-    weight_decay: float = 0.0  # AdamW weight decay on matrices (not on norms/biases)
-    bf16: bool = True  # bf16 autocast where the device supports it (CPU does)
-    shuffle: bool = True  # shuffle the batches (order within a length bucket stays)
-    seed: int = 0  # batch order and dropout
-    progress: bool = True  # tqdm bar with loss and tokens/s
-    schedule_start: int = 0  # the step at which warmup and decay begin (a warm restart)
-    gradient_checkpointing: bool = False  # recompute activations in backward (less memory, ~30% slower)
+    lr: float = setting(3e-4, "peak learning rate (LoRA on the tiny model: 1e-4..1e-3)")
+    epochs: int = setting(1, "passes over the examples (ignored when steps is set)")
+    steps: int | None = setting(None, "optimizer steps; None: as many as `epochs` passes take")
+    batch_tokens: int = setting(4096, "padded tokens per batch (rows x longest row)")
+    max_rows: int = setting(64, "at most this many examples per batch")
+    warmup_steps: int = setting(10, "linear warmup, capped at a tenth of the steps")
+    schedule: str = setting("cosine", "after warmup (decay to min_lr_ratio)", SCHEDULES)
+    min_lr_ratio: float = setting(0.1, "final lr as a fraction of lr (cosine, linear)")
+    grad_clip: float = setting(1.0, "clip the global gradient norm (0: off)")
+    weight_decay: float = setting(0.0, "AdamW weight decay on matrices (not on norms/biases)")
+    bf16: bool = setting(True, "bf16 autocast where the device supports it (CPU does)")
+    shuffle: bool = setting(True, "shuffle the batches (order within a length bucket stays)")
+    seed: int = setting(0, "batch order and dropout")
+    progress: bool = setting(True, "tqdm bar with loss and tokens/s")
+    schedule_start: int = setting(0, "the step at which warmup and decay begin (a warm restart)")
+    gradient_checkpointing: bool = setting(False, "recompute activations in the backward pass "
+                                                  "(less memory, about a third slower)")
 
     def __post_init__(self) -> None:
         if self.schedule not in ("cosine", "constant", "linear"):

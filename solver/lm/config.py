@@ -1,0 +1,47 @@
+"""The language model's settings, importable without torch (the command line reads them):
+loading (:class:`ModelConfig`) and sampling (:class:`SampleConfig`), used by
+:mod:`solver.lm.model`. Each field has its default and a one-line help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solver.arc.settings import setting
+
+QUANTIZATIONS = ("none", "8bit", "4bit")
+DTYPE_NAMES = ("float32", "bfloat16", "float16")
+SCHEDULES = ("cosine", "constant", "linear")  # learning rate after warmup (solver.lm.train)
+
+
+@dataclass
+class ModelConfig:
+    path: str | None = setting(None, "local model folder; None: the embedded default model")
+    quantization: str = setting("none", "weights: full, or bitsandbytes 8-bit / 4-bit (works on CPU too)",
+                                QUANTIZATIONS)
+    device: str = setting("auto", "auto (cuda:0 when available, else cpu) | cpu | cuda:N")
+    dtype: str = setting("auto", "auto: bf16 on GPUs that support it, fp16 on others, fp32 on CPU",
+                         ("auto",) + DTYPE_NAMES)
+
+    def __post_init__(self) -> None:
+        if self.quantization not in QUANTIZATIONS:
+            raise ValueError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, "
+                             f"got {self.quantization!r}")
+        if self.dtype != "auto" and self.dtype not in DTYPE_NAMES:
+            raise ValueError(f"dtype must be auto or one of {', '.join(DTYPE_NAMES)}, "
+                             f"got {self.dtype!r}")
+
+
+@dataclass
+class SampleConfig:
+    n: int = setting(256, "programs to sample")
+    temperatures: tuple[float, ...] = setting(
+        (0.5,), "cycled over rows (row i gets temperatures[i % k]); 0 = greedy")
+    top_p: float = setting(0.95, "nucleus sampling: keep the smallest set of tokens with this much probability")
+    max_new_tokens: int | None = setting(None, "program length limit in tokens; None: the model's "
+                                               "(solver.json, else 512)")
+    batch_size: int | None = setting(None, "rows per batch; None: as large as fits (halved on out-of-memory)")
+    seed: int = setting(0, "same seed and batch size give the same samples")
+    stop: bool = setting(True, "stop rows at EOS / end of the program; off: always max_new_tokens (benchmarks)")
+    legal_lines: bool = setting(True, "draw_line only at 0/45/90 degrees (solver.lm.constrain); off: unconstrained")
+    grammar: bool = setting(True, "keep programs in the grammar the model declares (solver.json "
+                                  "\"grammar\"), if any")

@@ -1,0 +1,18 @@
+"""The run's settings: one dataclass, each field with its default and a one-line help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solver.arc.settings import setting
+
+
+@dataclass
+class RunConfig:
+    time_budget: str | None = setting(
+        None, "total wall clock, e.g. 12h, 30m, 90s, 1h30m; None: Kaggle's 12h less a 45 min margin")
+    max_task_time: str | None = setting(
+        None, "cap on one task's share of the budget, e.g. 15m; None: no cap")
+    workers: int | None = setting(None, "worker processes; None: one per visible GPU, one on CPU")
+    threads: int | None = setting(
+        None, "CPU threads per worker; None: the cores shared among the workers (on GPUs: torch's)")
