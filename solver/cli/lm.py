@@ -33,7 +33,9 @@ def cmd_sample(args) -> int:
     sandbox = build(SandboxConfig, args)
     m = model_mod.load(build(ModelConfig, args))
     solved = 0
-    with Executor(**asdict(sandbox)) as ex:
+    d = m.dialect  # programs in the model's dialect: its entry point, input type, modules
+    with Executor(**{**asdict(sandbox), "entry": d.entry, "input_type": d.input_type,
+                     "preload": d.preload}) as ex:
         for task in tqdm(tasks, desc="tasks", unit="task", disable=len(tasks) < 2):
             try:
                 prompt = m.prompt_for(task, cfg.max_new_tokens)
