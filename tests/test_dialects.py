@@ -313,3 +313,29 @@ def test_end_to_end_4bit_sample_and_sandbox(tmp_path, llama_tok, qwen_tok, name,
     assert res.outputs[2] == ((1,), (2,), (0,))
     # the training pair for hindsight, in the model's dialect
     assert m.example_for(task, code) == dialect.example(task, code, tok)
+
+
+# ---------------------------------------------------------------- augmentation (undone on outputs)
+
+
+def test_augmentations_are_undone_exactly():
+    import random
+
+    from solver.arc.augment import Augmentation, random_augmentation, rigid
+
+    g = ((1, 2, 3), (4, 5, 6))
+    assert rigid(g, 1) == ((4, 1), (5, 2), (6, 3))  # a quarter turn clockwise
+    assert rigid(g, 4) == ((3, 2, 1), (6, 5, 4))  # a left-right flip
+    assert len({rigid(g, k) for k in range(8)}) == 8
+    rng = random.Random(0)
+    for _ in range(50):
+        a = random_augmentation(rng)
+        assert a.colors[0] == 0 and a.undo(a.do(g)) == g
+    swap = Augmentation(2, (0, 2, 1, 3, 4, 5, 6, 7, 8, 9))
+    task = _task()
+    aug = swap.task(task)
+    assert aug.train[0].input == ((2, 1, 1), (0, 2, 0), (1, 0, 2))  # turned half, 1<->2
+    assert swap.undo(aug.train[0].output) == task.train[0].output
+    assert aug.test[0].output is None and Augmentation().is_identity
+    with pytest.raises(ValueError):
+        Augmentation(8)
