@@ -191,8 +191,7 @@ def load(config: ModelConfig | None = None) -> "Model":
     try:  # only encoders that write digits side by side need one token per digit
         dialect.check_tokenizer(tokenizer, prompt_config)
     except ValueError as e:
-        raise ModelLoadError(f"model folder {folder}: {e} (the {dialect.name} dialect writes grids "
-                             f"with the {dialect.encoder(prompt_config)!r} encoder)") from None
+        raise ModelLoadError(f"model folder {folder}: {e}") from None
     context = int(extra.get("context_length") or getattr(model.config, "max_position_embeddings", 0)
                   or 2048)
     return Model(model, tokenizer, prompt_config, device, context,
