@@ -20,6 +20,7 @@ full budget. Every path comes from one root (default ``/kaggle``, environment va
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -180,12 +181,21 @@ def _make_venv(path: Path) -> Path:
     return python
 
 
+def _pack_dataset():
+    """``tools/pack_dataset.py`` as a module (``tools/`` is not a package), loaded by path
+    under a name of its own so that it shadows nothing."""
+    name = "solver_tools_pack_dataset"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "tools" / "pack_dataset.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def run_local(workdir: Path, competition: str, n_tasks: int, dry_budget: str,
               extra_args: tuple[str, ...], timeout_s: int) -> int:
     from nbclient import NotebookClient
-
-    sys.path.insert(0, str(REPO / "tools"))
-    import pack_dataset
 
     from solver.arc import grids
     from solver.arc import submission
@@ -195,7 +205,7 @@ def run_local(workdir: Path, competition: str, n_tasks: int, dry_budget: str,
     slug = "arc-solver"
     dataset = root / "input" / slug
     print(f"packing the dataset into {dataset}")
-    pack_dataset.pack(dataset, dataset_id=f"local/{slug}")
+    _pack_dataset().pack(dataset, dataset_id=f"local/{slug}")
     comp = root / "input" / competition
     _write_competition_files(comp, n_tasks)
     kdir = workdir / "kernel"

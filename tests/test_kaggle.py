@@ -1,6 +1,7 @@
 """Kaggle packaging: dataset folder, manifest, notebook and metadata, offline install."""
 
 import hashlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -11,11 +12,21 @@ import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
-sys.path.insert(0, str(REPO / "kernel"))
 
-import build as kernel_build  # noqa: E402
-import pack_dataset  # noqa: E402
+
+def load_script(path: Path, name: str):
+    """A script of the checkout (kernel/ and tools/ are not packages) as a module, under a
+    name of its own: ``build`` would shadow the PyPA package of that name."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+kernel_build = load_script(REPO / "kernel" / "build.py", "solver_kernel_build")
+pack_dataset = load_script(REPO / "tools" / "pack_dataset.py", "solver_tools_pack_dataset")
 
 
 @pytest.fixture(scope="module")
