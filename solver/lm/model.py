@@ -161,8 +161,8 @@ def load(config: ModelConfig | None = None) -> "Model":
                 load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
         else:
             kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
-            # "MatMul8bitLt: inputs will be cast ..." is logged on every 8-bit matrix product
-            # whose input is not fp16 (fp32 on CPU, bf16 on GPUs): harmless, say it once
+            # bitsandbytes logs "MatMul8bitLt: inputs will be cast ..." on every 8-bit matrix
+            # product whose input is not fp16 (fp32 on CPU, bf16 on GPUs): harmless, say it once
             quiet.say_once("bitsandbytes.autograd._functions")
         kwargs["device_map"] = {"": str(device)}
     try:
