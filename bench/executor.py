@@ -25,16 +25,13 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from solver import dsl
-from solver.dsl import program, synth  # noqa: E402
-from solver.sandbox import Executor  # noqa: E402
+from solver.dsl import program, synth
+from solver.sandbox import Executor
 
 
 def make_programs(n: int, seed: int = 0) -> list[str]:
@@ -107,11 +104,10 @@ def fork_each(programs, inputs, parallel: int) -> list:
 
 SPAWN_CHILD = (
     "import sys, orjson\n"
-    "sys.path.insert(0, sys.argv[1])\n"
     "from solver import dsl\n"
     "import numpy as np\n"
     "src = sys.stdin.read()\n"
-    "inputs = orjson.loads(sys.argv[2])\n"
+    "inputs = orjson.loads(sys.argv[1])\n"
     "ns = dsl.namespace(); exec(compile(src, '<program>', 'exec'), ns)\n"
     "sys.stdout.write(orjson.dumps([np.asarray(ns['task'](dsl.to_img(g))).tolist() "
     "for g in inputs]).decode())\n"
@@ -119,13 +115,12 @@ SPAWN_CHILD = (
 
 
 def spawn_each(programs, inputs, parallel: int) -> list:
-    root = str(Path(__file__).resolve().parent.parent)
     arg = orjson.dumps(inputs).decode()
     results: list = [None] * len(programs)
     nxt, running = 0, []
     while nxt < len(programs) or running:
         while nxt < len(programs) and len(running) < parallel:
-            p = subprocess.Popen([sys.executable, "-c", SPAWN_CHILD, root, arg],
+            p = subprocess.Popen([sys.executable, "-c", SPAWN_CHILD, arg],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL)
             p.stdin.write(programs[nxt].encode())

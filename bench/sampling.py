@@ -20,21 +20,30 @@ batch 128 only and ends with ``speedup: X.X``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+import torch
 
-import torch  # noqa: E402
+from solver.dsl import synth
+from solver.lm import model as M
+from solver.lm.prompt import PROGRAM_HEAD, encode_dense
 
-import tiny  # noqa: E402  (tests/tiny.py: tiny model/tokenizer builder)
-from solver.lm import model as M  # noqa: E402
-from solver.dsl import synth  # noqa: E402
-from solver.lm.prompt import PROGRAM_HEAD, encode_dense  # noqa: E402
+
+def _load_tiny():
+    """tests/tiny.py (the tiny model/tokenizer builder the tests use), loaded by path."""
+    path = Path(__file__).resolve().parent.parent / "tests" / "tiny.py"
+    spec = importlib.util.spec_from_file_location("solver_tests_tiny", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tiny = _load_tiny()
 
 
 def make_prompt(tokenizer, target: int) -> str:

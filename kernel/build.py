@@ -20,10 +20,13 @@ full budget. Every path comes from one root (default ``/kaggle``, environment va
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import site
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -164,14 +167,45 @@ def _write_competition_files(comp: Path, n_tasks: int) -> None:
     grids.write_solutions(comp / "arc-agi_evaluation_solutions.json", [t.task for t in evaluation])
 
 
+def _site_dirs() -> list[str]:
+    """The folders this interpreter imports installed packages from, in its ``sys.path``
+    order: its site-packages (a venv's own and, when the venv includes them, its base
+    interpreter's), a conda or system prefix's, and the user site when it is enabled."""
+    candidates = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        candidates.append(site.getusersitepackages())
+    paths = sysconfig.get_paths()
+    candidates += [paths["purelib"], paths["platlib"]]
+    wanted = {os.path.normcase(os.path.abspath(d)) for d in candidates}
+    dirs: list[str] = []
+    for entry in sys.path:
+        norm = os.path.normcase(os.path.abspath(entry)) if entry else ""
+        if norm in wanted and norm not in dirs and os.path.isdir(norm):
+            dirs.append(norm)
+    return dirs
+
+
 def _make_venv(path: Path) -> Path:
-    """A fresh virtual environment that sees the machine's packages (torch & co.) but not
-    this checkout; the notebook installs the solver into it from the dataset's wheels."""
-    # --without-pip: the machine's own pip and setuptools serve the venv (a venv's bundled
+    """A fresh virtual environment that sees the packages of the interpreter running this
+    (torch & co.) but not this checkout; the notebook installs the solver into it from the
+    dataset's wheels.
+
+    ``--system-site-packages`` is not enough: made from inside a venv, it exposes the base
+    interpreter's packages, not the venv's. Instead a ``.pth`` file in the new environment
+    adds this interpreter's own package folders (:func:`_site_dirs`) with
+    ``site.addsitedir``, after the environment's own site-packages, so what the notebook
+    installs there comes first. The same works from a venv, a system install and a conda
+    prefix. The notebook's pip installs into the new environment only (its ``sys.prefix``)."""
+    # --without-pip: this interpreter's pip and setuptools serve the venv (a venv's bundled
     # setuptools can be older than what torch's metadata asks for).
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
-                    "--clear", str(path)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--clear", str(path)],
+                   check=True)
     python = path / "bin" / "python"
+    own_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True, env=_clean_env()).stdout.strip()
+    adds = "; ".join(f"site.addsitedir({d!r})" for d in _site_dirs())
+    (Path(own_site) / "_solver_outer_packages.pth").write_text(f"import site; {adds}\n")
     kernels = path / "share" / "jupyter" / "kernels" / KERNEL_NAME
     kernels.mkdir(parents=True, exist_ok=True)
     (kernels / "kernel.json").write_text(json.dumps({
@@ -180,12 +214,31 @@ def _make_venv(path: Path) -> Path:
     return python
 
 
+def _clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment for the notebook's processes, plus ``extra``: without
+    ``PYTHONPATH`` (it would expose this checkout instead of the packed wheel) and with the
+    user site off (the ``.pth`` of :func:`_make_venv` names it when this interpreter uses it)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PYTHONNOUSERSITE"] = "1"
+    env.update(extra)
+    return env
+
+
+def _pack_dataset():
+    """``tools/pack_dataset.py`` as a module (``tools/`` is not a package), loaded by path
+    under a name of its own so that it shadows nothing."""
+    name = "solver_tools_pack_dataset"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "tools" / "pack_dataset.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def run_local(workdir: Path, competition: str, n_tasks: int, dry_budget: str,
               extra_args: tuple[str, ...], timeout_s: int) -> int:
     from nbclient import NotebookClient
-
-    sys.path.insert(0, str(REPO / "tools"))
-    import pack_dataset
 
     from solver.arc import grids
     from solver.arc import submission
@@ -195,7 +248,7 @@ def run_local(workdir: Path, competition: str, n_tasks: int, dry_budget: str,
     slug = "arc-solver"
     dataset = root / "input" / slug
     print(f"packing the dataset into {dataset}")
-    pack_dataset.pack(dataset, dataset_id=f"local/{slug}")
+    _pack_dataset().pack(dataset, dataset_id=f"local/{slug}")
     comp = root / "input" / competition
     _write_competition_files(comp, n_tasks)
     kdir = workdir / "kernel"
@@ -205,15 +258,16 @@ def run_local(workdir: Path, competition: str, n_tasks: int, dry_budget: str,
     python = _make_venv(workdir / "venv")
 
     env_before = dict(os.environ)
-    os.environ.update({
-        "SOLVER_KAGGLE_ROOT": str(root),
-        "JUPYTER_PATH": str(workdir / "venv" / "share" / "jupyter"),
-        "PIP_NO_INDEX": "1",               # the network stays unused
-        "PIP_FIND_LINKS": "",
-        "PIP_EXTRA_INDEX_URL": "",
-        "PYTHONNOUSERSITE": "1",
-    })
-    os.environ.pop("KAGGLE_IS_COMPETITION_RERUN", None)
+    kernel_env = _clean_env(
+        SOLVER_KAGGLE_ROOT=str(root),
+        JUPYTER_PATH=str(workdir / "venv" / "share" / "jupyter"),
+        PIP_NO_INDEX="1",               # the network stays unused
+        PIP_FIND_LINKS="",
+        PIP_EXTRA_INDEX_URL="",
+    )
+    kernel_env.pop("KAGGLE_IS_COMPETITION_RERUN", None)
+    os.environ.clear()  # the kernel inherits this process's environment
+    os.environ.update(kernel_env)
     try:
         nb = nbformat.read(path, as_version=4)
         print(f"executing {path} with {python}")

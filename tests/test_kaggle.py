@@ -1,21 +1,32 @@
 """Kaggle packaging: dataset folder, manifest, notebook and metadata, offline install."""
 
 import hashlib
+import importlib.util
 import json
-import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
-sys.path.insert(0, str(REPO / "kernel"))
 
-import build as kernel_build  # noqa: E402
-import pack_dataset  # noqa: E402
+
+def load_script(path: Path, name: str):
+    """A script of the checkout (kernel/ and tools/ are not packages) as a module, under a
+    name of its own: ``build`` would shadow the PyPA package of that name."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+kernel_build = load_script(REPO / "kernel" / "build.py", "solver_kernel_build")
+pack_dataset = load_script(REPO / "tools" / "pack_dataset.py", "solver_tools_pack_dataset")
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +96,7 @@ def test_offline_install_from_packed_wheels(dataset, tmp_path):
     """The notebook's install commands, in a fresh venv, with the index disabled."""
     out, _ = dataset
     python = kernel_build._make_venv(tmp_path / "venv")
-    env = {**os.environ, "PIP_NO_INDEX": "1", "PYTHONNOUSERSITE": "1"}
+    env = kernel_build._clean_env(PIP_NO_INDEX="1")  # no PYTHONPATH: the checkout stays unseen
     pip = [str(python), "-m", "pip", "install", "-q", "--no-index", "--find-links", str(out / "wheels")]
     subprocess.run(pip + ["--force-reinstall", "--no-deps", "solver"], check=True, env=env)
     where = subprocess.run([str(python), "-c", "import solver; print(solver.__file__)"],
@@ -111,3 +122,68 @@ def test_run_local_end_to_end(tmp_path, capfd):
     executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
     errors = [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+
+
+# ---------------------------------------------------------------- from a virtual environment
+
+
+@pytest.fixture(scope="module")
+def outer_venv(tmp_path_factory):
+    """A venv standing for a user's: it reuses this interpreter's packages (made with
+    ``--system-site-packages``, nothing installed) and holds one module of its own, which a
+    venv made from it with ``--system-site-packages`` would not see (that flag exposes the
+    base interpreter's packages, not the venv's)."""
+    root = tmp_path_factory.mktemp("outer")
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
+                    str(root / "venv")], check=True)
+    python = root / "venv" / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    (Path(purelib) / "solver_outer_marker.py").write_text("WHERE = 'outer venv'\n")
+    return python
+
+
+def _sees_outer_packages(notebook_python: Path, cwd: Path) -> list[str]:
+    probe = textwrap.dedent("""
+        import importlib.util, sys
+        import solver_outer_marker
+        print(solver_outer_marker.WHERE)
+        print(sys.prefix)
+        print(importlib.util.find_spec("ipykernel_launcher") is not None)
+    """)
+    out = subprocess.run([str(notebook_python), "-c", probe], capture_output=True, text=True,
+                         cwd=cwd, env=kernel_build._clean_env())
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.split("\n")
+
+
+def test_notebook_venv_from_a_venv_sees_its_packages(outer_venv, tmp_path):
+    """The notebook's environment, made by a venv's interpreter, imports that venv's own
+    packages (and the kernel's), while installing into itself."""
+    make = (f"import importlib.util, pathlib, sys\n"
+            f"spec = importlib.util.spec_from_file_location('kb', {str(REPO / 'kernel' / 'build.py')!r})\n"
+            f"kb = importlib.util.module_from_spec(spec); spec.loader.exec_module(kb)\n"
+            f"print(kb._make_venv(pathlib.Path({str(tmp_path / 'nb')!r})))\n")
+    made = subprocess.run([str(outer_venv), "-c", make], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr[-2000:]
+    python = Path(made.stdout.strip())
+    assert python == tmp_path / "nb" / "bin" / "python"
+    where, prefix, kernel, _ = _sees_outer_packages(python, tmp_path)
+    assert where == "outer venv" and kernel == "True"
+    assert prefix == str(tmp_path / "nb")  # pip in the notebook installs here, not outside
+
+
+@pytest.mark.slow
+def test_run_local_from_a_venv(outer_venv, tmp_path):
+    """``kernel/build.py --run-local`` run by a venv's interpreter: the notebook's kernel
+    starts, installs the packed wheel and writes a valid submission."""
+    cmd = [str(outer_venv), str(REPO / "kernel" / "build.py"), "--run-local", "--workdir",
+           str(tmp_path), "--local-tasks", "1", "--dry-run-budget", "60s",
+           "--solver-arg=--samples=8", "--solver-arg=--epochs=0", "--timeout", "600"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "is a valid submission for 1 tasks" in out and "score: " in out
+    installed = [line for line in out.splitlines() if line.startswith("solver installed at")]
+    assert installed and str(tmp_path / "venv") in installed[0]  # the packed wheel ran
+    assert _sees_outer_packages(tmp_path / "venv" / "bin" / "python", tmp_path)[0] == "outer venv"

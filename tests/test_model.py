@@ -5,8 +5,10 @@ Every test uses tiny random Llamas written to a temporary folder (tests/tiny.py)
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
+import warnings
 
 import pytest
 import torch
@@ -341,6 +343,35 @@ def test_second_adapter_must_replace_the_first(m):
     m.add_adapter()  # fresh again
     assert m.has_adapter
     m.remove_adapter()
+
+
+def test_sampling_passes_the_cache_by_its_current_name(m, task):
+    """No deprecated argument on the sampling path, with and without an adapter (peft
+    passes the cache through to the base model under the same name)."""
+    prompt = m.prompt_for(task)
+    greedy = M.SampleConfig(n=2, temperatures=(0.0,), max_new_tokens=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        plain = m.sample(prompt, greedy)
+    m.add_adapter()  # a fresh LoRA (B = 0) leaves the outputs as they were
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FutureWarning)
+            adapted = m.sample(prompt, greedy)
+    finally:
+        m.remove_adapter()
+    assert [s.token_ids for s in adapted] == [s.token_ids for s in plain]
+    assert len(plain[0].token_ids) > 0
+
+
+def test_cache_argument_follows_the_forward_signature(m):
+    class Before(torch.nn.Module):  # transformers before 5.24
+        def forward(self, input_ids=None, past_key_values=None, use_cache=None):
+            return None
+
+    assert M.cache_argument(Before()) == "past_key_values"
+    named = inspect.signature(type(m.model).forward).parameters
+    assert M.cache_argument(m.model) == ("cache" if "cache" in named else "past_key_values")
 
 
 # ---------------------------------------------------------------- the sample verb

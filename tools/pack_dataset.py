@@ -51,6 +51,7 @@ def skipped(name: str, skip: tuple[str, ...] = SKIP) -> bool:
 def build_solver_wheel(dest: Path) -> Path:
     """Build the solver wheel from this checkout (no index, no build isolation)."""
     before = set(dest.glob("solver-*.whl"))
+    made_here = [d for d in (REPO / "build", REPO / "solver.egg-info") if not d.exists()]
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
            "--no-build-isolation", "-q", "-w", str(dest), str(REPO)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -60,7 +61,8 @@ def build_solver_wheel(dest: Path) -> Path:
     if not made:
         raise SystemExit("error: pip reported success but no solver wheel was written")
     # setuptools leaves build/ and *.egg-info in the checkout: remove what it just made.
-    shutil.rmtree(REPO / "build", ignore_errors=True)
+    for folder in made_here:
+        shutil.rmtree(folder, ignore_errors=True)
     return made[-1]
 
 

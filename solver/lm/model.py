@@ -36,6 +36,7 @@ only ones with ``requires_grad``; training and sampling go through it;
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 import warnings
@@ -50,6 +51,7 @@ from transformers.cache_utils import DynamicCache, DynamicLayer
 
 from solver.lm import dialects as dialects_mod
 from solver.lm import prompt as prompt_mod
+from solver.lm import quiet
 from solver.lm.config import DTYPE_NAMES, QUANTIZATIONS, ModelConfig, SampleConfig  # noqa: F401
 from solver.lm.constrain import GRAMMARS, DslGrammar, LegalLines
 from solver.arc.grids import Task
@@ -160,6 +162,7 @@ def load(config: ModelConfig | None = None) -> "Model":
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet.route_transformers()  # no-op unless this process routes library output to a file
     device = _resolve_device(config.device)
     dtype = _resolve_dtype(config.dtype, device)
     kwargs: dict = {"local_files_only": True, "dtype": dtype}
@@ -171,8 +174,9 @@ def load(config: ModelConfig | None = None) -> "Model":
                 load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
         else:
             kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
-            # said once per matmul when the rest of the model is fp32 (CPU): harmless
-            warnings.filterwarnings("ignore", message="MatMul8bitLt: inputs will be cast")
+            # bitsandbytes logs "MatMul8bitLt: inputs will be cast ..." on every 8-bit matrix
+            # product whose input is not fp16 (fp32 on CPU, bf16 on GPUs): harmless, say it once
+            quiet.say_once("bitsandbytes.autograd._functions")
         kwargs["device_map"] = {"": str(device)}
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
@@ -358,6 +362,18 @@ def _shared_prefix_attention(module, query, key, value, attention_mask, dropout:
     return out.transpose(1, 2).contiguous().to(query.dtype), None
 
 
+def cache_argument(model) -> str:
+    """The name of the forward argument that takes the KV cache: ``cache`` since
+    transformers 5.24 (where ``past_key_values`` is deprecated, to be removed in 5.40),
+    ``past_key_values`` before."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        params = inspect.signature(base.forward).parameters
+    except (TypeError, ValueError):
+        return "past_key_values"
+    return "cache" if "cache" in params else "past_key_values"
+
+
 def _register_attention() -> None:
     from transformers import AttentionInterface
 
@@ -514,6 +530,7 @@ class Model:
                  grammar: str | None = None, dialect: "dialects_mod.Dialect | None" = None):
         self.model = model
         self.dialect = dialect or dialects_mod.DSL  # prompt, stop rule, extraction, entry point
+        self._cache_arg = cache_argument(model)  # peft passes it through to the base model
         self.tokenizer = tokenizer
         self.prompt_config = prompt_config
         self.device = device
@@ -623,17 +640,18 @@ class Model:
 
     def _forward(self, input_ids: torch.Tensor, cache):
         """One decode step for the batch (the seam where tests inject faults)."""
-        return self.model(input_ids=input_ids, past_key_values=cache, use_cache=True)
+        return self.model(input_ids=input_ids, use_cache=True, **{self._cache_arg: cache})
 
     def _prefill(self, ids: list[int]):
         """The prompt's keys/values per layer (batch 1) and its next-token logits."""
         cache = DynamicCache()
         x = torch.tensor([ids], dtype=torch.long, device=self.device)
         try:  # logits for the last position only (a long prompt x a big vocabulary is GBs)
-            out = self.model(input_ids=x, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            out = self.model(input_ids=x, use_cache=True, logits_to_keep=1,
+                             **{self._cache_arg: cache})
         except TypeError:
             cache = DynamicCache()
-            out = self.model(input_ids=x, past_key_values=cache, use_cache=True)
+            out = self.model(input_ids=x, use_cache=True, **{self._cache_arg: cache})
         prefix = [(layer.keys, layer.values) for layer in cache.layers]
         return prefix, out.logits[:, -1, :].float()
 

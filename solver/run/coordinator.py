@@ -203,7 +203,8 @@ class Coordinator:
         self.share_among = min(self.n_workers, len(pending))
         self.bar = _progress_bar(len(pending))
         self.pool = pool = WorkerPool(self.factory,
-                                      threads_per_worker(self.share_among, self.threads))
+                                      threads_per_worker(self.share_among, self.threads),
+                                      log_file=str(self.run_dir / "run.log"))
         for _ in range(self.share_among):
             pool.spawn()
         try:

@@ -35,9 +35,11 @@ class Event:
 class WorkerPool:
     """Worker processes running :func:`solver.run.worker.worker_main` with ``factory``."""
 
-    def __init__(self, factory: Callable, threads: int | None = None):
+    def __init__(self, factory: Callable, threads: int | None = None,
+                 log_file: str | None = None):
         self.factory = factory
         self.threads = threads  # CPU threads per worker (None: torch's default)
+        self.log_file = log_file  # where the workers' library chatter goes (lm.quiet)
         self.procs: dict[int, Any] = {}  # worker id -> process, until it is let go
         self.holding: dict[int, str] = {}  # worker id -> the task it is solving
         self.started_at: dict[str, float] = {}  # task id -> when it was sent
@@ -54,7 +56,8 @@ class WorkerPool:
         task_r, task_w = self._ctx.Pipe(duplex=False)
         msg_r, msg_w = self._ctx.Pipe(duplex=False)
         p = self._ctx.Process(target=worker_main,
-                              args=(wid, self.factory, task_r, msg_w, gpu_of(wid), self.threads),
+                              args=(wid, self.factory, task_r, msg_w, gpu_of(wid), self.threads,
+                                    self.log_file),
                               daemon=True, name=f"solver-worker-{wid}")
         p.start()
         task_r.close()

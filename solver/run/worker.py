@@ -20,6 +20,8 @@ import time
 import traceback
 from typing import Callable
 
+from solver.lm.quiet import route_library_noise
+
 MAX_ERROR_CHARS = 400
 
 
@@ -30,10 +32,13 @@ def error_line(e: BaseException) -> str:
 
 
 def worker_main(wid: int, factory: Callable, inbox, outbox, gpu: int | None,
-                threads: int | None) -> None:
+                threads: int | None, log_file: str | None = None) -> None:
     """A worker process: build the solver once, then solve the tasks the coordinator sends
     over ``inbox`` (one pipe per worker, so a worker that dies mid-message can only break
-    its own pipe) until it sends None or disappears."""
+    its own pipe) until it sends None or disappears. What libraries say goes to
+    ``log_file`` (the run's run.log), not the console."""
+    if log_file:
+        route_library_noise(log_file)
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
     if threads:
