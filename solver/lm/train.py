@@ -70,6 +70,7 @@ class TrainConfig:
 @dataclass
 class TrainStats:
     steps: int = 0
+    examples: int = 0  # rows trained (all batches' examples)
     tokens: int = 0  # target tokens the loss was computed on
     first_loss: float = float("nan")
     last_loss: float = float("nan")
@@ -321,12 +322,14 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
               total_steps: int, optimizer: torch.optim.Optimizer | None = None,
               start_step: int = 0,
               on_step: Callable[[int, float, "object"], str | None] | None = None,
-              desc: str = "train", stats: TrainStats | None = None) -> TrainStats:
+              desc: str = "train", stats: TrainStats | None = None,
+              stop: Callable[[], bool] | None = None) -> TrainStats:
     """The loop: one optimizer step per batch from ``batches`` until ``total_steps`` (the
     schedule's length; counting starts at ``start_step`` when resuming). ``on_step(step,
     loss, bar)`` runs after each step (evaluation, checkpoints) and may return a short
     string for the progress bar; its time is not counted in tokens/s. ``stats``: accumulate
-    into this object (so that ``on_step`` can read the running totals)."""
+    into this object (so that ``on_step`` can read the running totals). ``stop()`` is asked
+    before each step; True ends the loop there (a deadline)."""
     from tqdm.auto import tqdm
 
     optimizer = optimizer or make_optimizer(model, config)
@@ -353,6 +356,8 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
         with _PauseWatch() as pause:
             it: Iterator = iter(batches)
             while step < total_steps:
+                if stop is not None and stop():
+                    break
                 try:
                     batch = next(it)
                 except StopIteration:
@@ -376,6 +381,7 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
                 dt = time.perf_counter() - t0
                 step += 1
                 stats.steps += 1
+                stats.examples += len(batch)
                 stats.tokens += n_target
                 stats.losses.append(value)
                 if not pause.take():  # a paused step's wall time says nothing about speed
