@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import orjson
 
@@ -339,3 +339,12 @@ def pixel_accuracy(pred: Grid | None, target: Grid) -> float:
         return 0.0
     same = sum(a == b for pr, tr in zip(pred, target) for a, b in zip(pr, tr))
     return same / (len(target) * len(target[0]))
+
+
+def train_score(outputs: Sequence[Grid | None], task: Task) -> tuple[float, bool]:
+    """(mean pixel accuracy over the train pairs, exact on every train pair) of ``outputs``,
+    one per train input in order; a missing output counts as wrong."""
+    n = len(task.train)
+    accs = [pixel_accuracy(o, p.output) for o, p in zip(outputs, task.train)]
+    acc = sum(accs) / n if n else 0.0
+    return acc, n > 0 and len(accs) == n and all(a == 1.0 for a in accs)

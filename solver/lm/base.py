@@ -28,7 +28,7 @@ import numpy as np
 
 from solver import dsl
 from solver.dsl import program, synth
-from solver.arc.grids import Task, atomic_write, pixel_accuracy
+from solver.arc.grids import Task, atomic_write, train_score
 from solver.arc.settings import setting
 from solver.lm.config import SCHEDULES
 from solver.lm.prompt import ENCODERS, PromptConfig, build_prompt, build_target, extract_code
@@ -240,7 +240,7 @@ def score_program(code: str, task: Task) -> dict:
         return {"legal": False, "accuracy": 0.0, "solved": False}
     pairs = [*task.train, *[p for p in task.test if p.output is not None]]
     outs = [run_draws(draws, p.input) for p in pairs]
-    acc = sum(pixel_accuracy(o, p.output) for o, p in zip(outs, task.train)) / len(task.train)
+    acc, _ = train_score(outs, task)
     return {"legal": True, "accuracy": acc, "solved": all(o == p.output for o, p in zip(outs, pairs))}
 
 

@@ -56,6 +56,7 @@ from solver.lm.config import DTYPE_NAMES, QUANTIZATIONS, ModelConfig, SampleConf
 from solver.lm.constrain import GRAMMARS, DslGrammar, LegalLines
 from solver.arc.grids import Task
 from solver.lm.prompt import PromptConfig, PromptTooLong
+from solver.lm.seeds import mix_seed
 
 DEFAULT_MODEL_DIR = Path(__file__).parents[1] / "models" / "default"
 DEFAULT_MAX_NEW_TOKENS = 512
@@ -623,7 +624,7 @@ class Model:
             rows = min(batch, cfg.n - start)
             try:
                 got = self._decode(prefix, last_logits, temps[start:start + rows], cfg,
-                                   max_new, seed=_mix_seed(cfg.seed, start))
+                                   max_new, seed=mix_seed(cfg.seed, start))
             except Exception as e:  # noqa: BLE001 - only out-of-memory is handled
                 if not _is_oom(e) or rows <= 1:
                     raise
@@ -784,7 +785,3 @@ class Model:
                 p.requires_grad_(self._grad_flags[n])
         self._grad_flags = None
         base.eval()
-
-
-def _mix_seed(seed: int, start: int) -> int:
-    return (int(seed) * 1_000_003 + start * 7919) % (2 ** 63)
