@@ -19,7 +19,7 @@ import torch
 def main() -> None:
     from solver.lm import base
     from solver.arc import grids
-    from solver.search.her import HerConfig
+    from solver.search.config import HerConfig
     from solver.lm.model import ModelConfig, SampleConfig, load
     from solver.search.repair import LinePool, repair
     from solver.run import DEMO_DIR

@@ -30,7 +30,7 @@ DRY_RUN_DEFAULTS = {"time_budget": "1h"}
 
 def her_solver(model: ModelConfig, her: HerConfig, sandbox: SandboxConfig):
     """The picklable factory of the search's solver for :func:`solver.run.run_tasks`."""
-    from solver.search.her import HerSolver  # the one reference to the search's solver
+    from solver.search.loop import HerSolver  # the one reference to the search's solver
 
     return HerSolver(model=asdict(model), her=her, exec_timeout_s=sandbox.timeout_s,
                      exec_memory_mb=sandbox.memory_mb, exec_workers=sandbox.workers)

@@ -1,0 +1,354 @@
+"""Search and learn on one task: sample programs, run them, relabel what they did as new
+training examples (hindsight), fine-tune the task's LoRA, repeat.
+
+One *round* samples ``samples`` programs from the current model and runs them on the
+train and test inputs; with ``repair`` on, :mod:`solver.search.repair` then edits the best
+programs so far with lines the model wrote on this task (and their near neighbours), and
+the edited programs run, rank and are relabeled like samples. Round 0 uses the base
+model; after each round that does not end the task, one *epoch* of training adapts the
+task's LoRA on the round's relabeled examples and the next round samples from the adapted
+model. So ``epochs=E`` means at most E trainings and E + 1 rounds; ``epochs=0`` samples
+once and learns nothing. The task ends when a program is exact on every train pair, after
+``epochs`` trainings, or at the deadline; an error at any point still returns attempts.
+
+A round is the steps :func:`sample`, :func:`execute_and_merge`, :func:`repair`,
+:func:`record`, :func:`decide` and :func:`learn` over one :class:`TaskState`, which holds
+all that crosses rounds. Heavy imports (torch, the model) happen only inside functions.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+from solver.arc.grids import Grid, Task
+from solver.lm.seeds import mix_seed
+from solver.search import repair as repair_mod
+from solver.search.candidates import Candidate, Pool, attempts, merge_candidates, rank
+from solver.search.config import HerConfig
+from solver.search.execute import Ran, outputs_of, run_programs
+from solver.search.heat import next_heat, round_temperatures
+from solver.search.prune import prune_batch
+from solver.search.relabel import order_examples, recolor, relabel
+from solver.search.report import RoundRecord, TaskReport
+from solver.search.training import Encoded, TrainRate, encode_examples, fit_to_time, train_pass
+
+Progress = Callable[[dict], None]
+# trainer(model, items, config, seed) -> stats with steps, tokens and losses
+Trainer = Callable[..., object]
+
+
+@dataclass
+class TaskState:
+    """What crosses the rounds of one task."""
+
+    task: Task
+    config: HerConfig
+    deadline: float | None  # time.time() seconds; None: no limit
+    rate: TrainRate  # the worker's training speed (kept across its tasks)
+    report: TaskReport
+    inputs: list[Grid]  # train inputs, then test inputs
+    rng: random.Random  # example order, recolouring, cuts for time
+    started: float = field(default_factory=time.time)
+    prompt: str = ""
+    pool: Pool = field(default_factory=dict)  # every distinct behaviour so far
+    used: set[tuple] = field(default_factory=set)  # train outputs already relabeled
+    lines: repair_mod.LinePool | None = None  # the lines the model wrote (repair on)
+    heat: float = 1.0  # the temperatures' multiplier of the next round
+    adapter: bool = False  # a LoRA is attached to the model
+    sample_s: float | None = None  # the last round's sampling time
+    train_s: float | None = None  # the last training's time
+
+    @classmethod
+    def start(cls, task: Task, config: HerConfig, deadline: float | None,
+              rate: TrainRate) -> "TaskState":
+        lines = (repair_mod.LinePool(task, variants=config.repair_variants) if config.repair
+                 else None)
+        return cls(task, config, deadline, rate, TaskReport(task.id, config),
+                   [p.input for p in task.train] + [p.input for p in task.test],
+                   random.Random(mix_seed(config.seed, task.id, "order")), lines=lines)
+
+    def left(self) -> float:
+        return float("inf") if self.deadline is None else self.deadline - time.time()
+
+
+@dataclass
+class RoundWork:
+    """One round's programs on their way through the steps."""
+
+    record: RoundRecord
+    started: float
+    samples: list  # solver.lm.model.Sample
+    votes: dict[str, int] = field(default_factory=dict)  # distinct code -> samples that wrote it
+    runs: list[Ran] = field(default_factory=list)  # per distinct code, in votes' order
+    groups: dict[tuple, list[str]] = field(default_factory=dict)  # sampled outputs -> codes
+    keys: list[tuple] = field(default_factory=list)  # this round's outputs (sampled, repaired)
+    new_keys: list[tuple] = field(default_factory=list)  # those no earlier round produced
+
+
+# ---------------------------------------------------------------- the steps
+
+
+def time_for_round(state: TaskState, rnd: int) -> bool:
+    """Whether a round can start: time is left, and after round 0 at least the last
+    round's sampling time."""
+    left = state.left()
+    return left > 0 and not (rnd > 0 and state.sample_s and left < state.sample_s)
+
+
+def sample(state: TaskState, model, rnd: int) -> RoundWork:
+    """``samples`` programs from the current model at this round's temperatures."""
+    from solver.lm.model import SampleConfig  # light once the model is loaded
+
+    cfg = state.config
+    temps = round_temperatures(state.heat, cfg)
+    t0 = time.time()
+    samples = model.sample(state.prompt, SampleConfig(
+        n=cfg.samples, temperatures=temps, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
+        seed=mix_seed(cfg.seed, state.task.id, rnd) % (2 ** 31)))
+    state.sample_s = time.time() - t0
+    rec = RoundRecord(round=rnd, heat=state.heat, samples=len(samples),
+                      tokens=sum(getattr(s, "n_tokens", 0) for s in samples),
+                      sample_s=state.sample_s)
+    return RoundWork(rec, t0, samples)
+
+
+def execute_and_merge(state: TaskState, executor, work: RoundWork) -> None:
+    """Run each distinct program once (votes: the samples that wrote it), group them by
+    outputs, prune each group's shortest program, and merge the groups into the pool."""
+    t0 = time.time()
+    for s in work.samples:
+        work.votes[s.code] = work.votes.get(s.code, 0) + 1
+    codes = list(work.votes)
+    work.runs = run_programs(executor, codes, state.inputs)
+    for code, ran in zip(codes, work.runs):
+        if ran.outputs is not None:
+            work.groups.setdefault(ran.outputs, []).append(code)
+    work.keys = list(work.groups)
+    shortest = [min(work.groups[k], key=lambda c: (len(c), c)) for k in work.keys]
+    if state.config.prune and shortest:
+        shortest = prune_batch(shortest, work.keys, state.inputs,
+                               lambda progs: outputs_of(executor, progs, state.inputs))
+    votes = [sum(work.votes[c] for c in work.groups[k]) for k in work.keys]
+    work.new_keys = merge_candidates(state.pool, zip(shortest, work.keys, votes), state.task,
+                                     work.record.round)
+    work.record.exec_s = time.time() - t0
+
+
+def repair(state: TaskState, executor, work: RoundWork) -> None:
+    """Pool this round's programs' lines, hill-climb from the best candidates so far, run
+    the repaired programs in the sandbox and merge those that ran (with no votes)."""
+    t0 = time.time()
+    cfg, lines = state.config, state.lines
+    lines.add([code for code, ran in zip(work.votes, work.runs) if ran.outputs is not None])
+    starts = [c.code for c in rank(state.pool)[:cfg.repair_starts]]
+    fixed = [r.code for r in repair_mod.repair(lines, starts, seconds=cfg.repair_seconds,
+                                               kick_starts=cfg.repair_kicks)]
+    found = [(code, out, 0) for code, out in zip(fixed, outputs_of(executor, fixed, state.inputs))
+             if out is not None and out not in work.groups]
+    work.new_keys += merge_candidates(state.pool, found, state.task, work.record.round)
+    for _, out, _ in found:
+        if out not in work.keys:
+            work.keys.append(out)
+    rec = work.record
+    rec.repair_pool, rec.repair_written, rec.repaired = len(lines), len(lines.written), len(found)
+    rec.repair_best_acc = max((state.pool[out].train_acc for _, out, _ in found), default=0.0)
+    rec.repair_s = time.time() - t0
+
+
+def record(state: TaskState, work: RoundWork) -> list[Candidate]:
+    """The round's figures into its record, and the task's first exact round into the
+    report; returns this round's candidates that are exact on every train pair."""
+    rec, pool = work.record, state.pool
+    weights = [work.votes[c] for c in work.votes]
+    accs: list[float] = []
+    for ran, w in zip(work.runs, weights):
+        if ran.outputs is not None:
+            accs += [pool[ran.outputs].train_acc] * w
+    rec.valid = len(accs)
+    rec.distinct = len(work.groups)
+    rec.new_outputs = len(work.new_keys)
+    rec.best_train_acc = max(accs, default=0.0)
+    rec.mean_train_acc = sum(accs) / len(accs) if accs else 0.0
+    rec.mean_train_acc_all = sum(accs) / rec.samples if rec.samples else 0.0
+    rec.accuracies = accs
+    exact = [pool[k] for k in work.keys if pool[k].exact]
+    rec.exact_programs = sum(work.votes[c] for cand in exact
+                             for c in work.groups.get(cand.outputs, ()))
+    report = state.report
+    if exact and report.solved_round is None:
+        report.solved_round = rec.round
+        report.solved_s = time.time() - state.started
+        report.solved_by = ("sample" if any(c.outputs in work.groups for c in exact)
+                            else "repair")
+    return exact
+
+
+def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | None:
+    """The next round's heat, and why the task stops now (exact | epochs | deadline), or
+    None to learn and go on."""
+    cfg = state.config
+    state.heat = next_heat(state.heat, len(work.groups), len(work.samples), cfg)
+    if exact and cfg.stop_when_exact:
+        return "exact"
+    if work.record.round == cfg.epochs:
+        return "epochs"
+    if state.left() <= (state.train_s or 0.0) + state.sample_s:
+        return "deadline"
+    return None
+
+
+def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | None:
+    """Hindsight: this round's programs as correct examples of what they drew, selected and
+    ordered, with recoloured copies; one training pass of the task's LoRA on them, fitted
+    to leave time for one more round's sampling. Returns "deadline" when nothing fit."""
+    cfg, rec = state.config, work.record
+    t0 = time.time()
+    examples = relabel(state.task, [state.pool[k] for k in work.keys], state.used)
+    chosen = recolor(order_examples(examples, cfg.order, cfg.max_examples, state.rng),
+                     cfg.recolor, state.rng)
+    rec.new_examples = len(examples)
+    items = encode_examples(model, chosen)
+    room = None if state.deadline is None else state.left() - state.sample_s
+    keep = fit_to_time([len(ids) for ids, _ in items], room, state.rate, state.rng)
+    if len(keep) < len(items):
+        rec.cut_for_time = len(items) - len(keep)
+        items = [items[i] for i in keep]
+    if not items:
+        return "deadline" if rec.cut_for_time else None
+    stats = _train(state, model, trainer, items, mix_seed(cfg.seed, state.task.id, rec.round))
+    rec.examples_trained, rec.loss = len(items), stats.mean_loss
+    rec.first_loss, rec.last_loss = stats.first_loss, stats.last_loss
+    rec.train_steps, rec.train_tokens = stats.steps, stats.tokens
+    state.train_s = rec.train_s = time.time() - t0
+    return None
+
+
+def _train(state: TaskState, model, trainer: Trainer, items: list[Encoded], seed: int):
+    """One trainer call (the adapter attached first); measures the worker's speed."""
+    if not state.adapter:
+        model.add_adapter(r=state.config.lora_r, alpha=state.config.lora_alpha,
+                          seed=state.config.seed)
+        state.adapter = True
+    t0 = time.time()
+    stats = trainer(model, items, state.config, seed)
+    state.rate.update(time.time() - t0, sum(len(ids) for ids, _ in items))
+    return stats
+
+
+def emit(state: TaskState, progress: Progress | None, rec: RoundRecord) -> None:
+    """The round's line, record (without the per-sample accuracies) and current attempts."""
+    if progress is not None:
+        progress({"attempts": attempts(state.task, state.pool), "line": rec.line(),
+                  "round": {k: v for k, v in rec.to_json().items() if k != "accuracies"}})
+
+
+def finish(state: TaskState, model) -> TaskReport:
+    """Remove the adapter; the report's status, attempts and best program."""
+    if state.adapter:
+        model.remove_adapter()
+        state.adapter = False
+    rep = state.report
+    best = rank(state.pool)[:1]
+    if rep.status not in ("error", "skipped"):
+        rep.status = "exact" if best and best[0].exact else "inexact"
+    rep.attempts = attempts(state.task, state.pool)
+    rep.best_code = best[0].code if best else None
+    rep.best_train_acc = best[0].train_acc if best else 0.0
+    rep.candidates = len(state.pool)
+    rep.epochs_run = sum(1 for r in rep.rounds if r.examples_trained)
+    rep.seconds = time.time() - state.started
+    return rep
+
+
+# ---------------------------------------------------------------- the loop
+
+
+def solve_task(task: Task, model, executor, config: HerConfig | None = None,
+               deadline: float | None = None, progress: Progress | None = None,
+               trainer: Trainer | None = None, rate: TrainRate | None = None) -> TaskReport:
+    """Search and learn on ``task`` until exact on train, ``config.epochs`` trainings, or
+    ``deadline`` (``time.time()`` seconds). ``rate``: the worker's training speed (a new
+    one when None). Never raises for a problem of the task; the model's adapter is always
+    removed."""
+    state = TaskState.start(task, config or HerConfig(), deadline, rate or TrainRate())
+    trainer = trainer or train_pass
+    rep = state.report
+    try:
+        try:
+            state.prompt = model.prompt_for(task, state.config.max_new_tokens)
+        except ValueError as e:  # PromptTooLong and bad task shapes: a clean skip
+            rep.status, rep.stopped, rep.error = "skipped", "prompt", str(e)
+            return rep
+        for rnd in range(state.config.epochs + 1):
+            if not time_for_round(state, rnd):
+                rep.stopped = "deadline"
+                break
+            work = sample(state, model, rnd)
+            execute_and_merge(state, executor, work)
+            if state.lines is not None:
+                repair(state, executor, work)
+            exact = record(state, work)
+            stop = decide(state, work, exact)
+            if stop is None:
+                stop = learn(state, model, trainer, work)
+            work.record.seconds = time.time() - work.started
+            rep.rounds.append(work.record)
+            emit(state, progress, work.record)
+            if stop:
+                rep.stopped = stop
+                break
+    except Exception as e:  # an error in the loop still returns the attempts found so far
+        rep.status, rep.error = "error", f"{type(e).__name__}: {e}"
+        rep.traceback = traceback.format_exc(limit=6)
+    finally:
+        finish(state, model)
+    return rep
+
+
+# ---------------------------------------------------------------- worker factory
+
+
+class TaskSolver:
+    """``solve(task, deadline, progress) -> report JSON`` in one worker: its model, its
+    sandbox and its training speed, kept across its tasks."""
+
+    def __init__(self, model, executor, config: HerConfig, trainer: Trainer = train_pass):
+        self.model = model
+        self.executor = executor
+        self.config = config
+        self.trainer = trainer
+        self.rate = TrainRate()
+
+    def __call__(self, task: Task, deadline: float, progress: Progress) -> dict:
+        return solve_task(task, self.model, self.executor, self.config, deadline, progress,
+                          self.trainer, self.rate).to_json()
+
+
+@dataclass
+class HerSolver:
+    """Picklable factory for :func:`solver.run.coordinator.run_tasks`: called once per
+    worker process, it loads the model and starts the sandbox, and returns a
+    :class:`TaskSolver`."""
+
+    model: dict = field(default_factory=dict)  # ModelConfig fields
+    her: HerConfig = field(default_factory=HerConfig)
+    exec_timeout_s: float = 2.0  # per program run, all inputs
+    exec_memory_mb: int = 512  # per sandbox worker
+    exec_workers: int | None = None  # sandbox processes; None: the sandbox's default
+
+    def __call__(self) -> TaskSolver:
+        import atexit
+
+        from solver.lm.model import ModelConfig, load
+        from solver.sandbox.executor import Executor
+
+        m = load(ModelConfig(**self.model))
+        ex = Executor(workers=self.exec_workers, timeout_s=self.exec_timeout_s,
+                      memory_mb=self.exec_memory_mb)
+        ex.__enter__()
+        atexit.register(ex.__exit__, None, None, None)
+        return TaskSolver(m, ex, self.her)

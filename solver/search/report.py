@@ -1,0 +1,128 @@
+"""The task report and its per-round records, typed; ``to_json()`` gives the JSON the run
+directory keeps (``solver.run`` reads it back by these keys).
+
+A round records: samples, valid programs (ran, returned a grid for every input), distinct
+outputs, best /
+mean train pixel accuracy (over valid samples, and the per-sample list for the
+distribution figure; ``mean_train_acc_all`` counts failed samples as 0), new relabeled
+examples, examples trained, loss, and seconds per stage. Rounds with repair add
+``repair_pool`` (pooled lines), ``repaired`` and ``repair_best_acc``.
+
+The task report has ``status`` (exact | inexact | skipped | error), ``attempts`` (per test
+input, two grids), ``rounds``, ``stopped`` (why the loop ended: exact | epochs | deadline
+| prompt), and ``solved_round``, ``solved_s`` (seconds from the task's start) and
+``solved_by`` (``sample`` or ``repair``) when a program became exact on every train pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+from solver.arc.grids import Grid
+from solver.search.config import HerConfig
+
+
+def _json(obj, rounding: dict[str, int], optional: tuple[str, ...]) -> dict[str, Any]:
+    """The dataclass's fields as a dict: ``optional`` ones left out while None, floats in
+    ``rounding`` rounded to that many digits."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if value is None and f.name in optional:
+            continue
+        if f.name in rounding and isinstance(value, float):
+            value = round(value, rounding[f.name])
+        out[f.name] = value
+    return out
+
+
+@dataclass
+class RoundRecord:
+    round: int
+    heat: float = 1.0  # the temperatures' multiplier this round
+    samples: int = 0
+    valid: int = 0  # samples that ran and returned a grid for every input
+    distinct: int = 0  # distinct outputs among the samples
+    new_outputs: int = 0  # outputs no earlier round produced (samples and repair)
+    best_train_acc: float = 0.0
+    mean_train_acc: float = 0.0  # over valid samples
+    mean_train_acc_all: float = 0.0  # over all samples (failed ones count 0)
+    exact_programs: int = 0  # samples exact on every train pair
+    accuracies: list[float] = field(default_factory=list)  # per valid sample
+    tokens: int = 0  # generated tokens
+    sample_s: float = 0.0
+    exec_s: float = 0.0  # running, pruning and merging the samples
+    examples_trained: int = 0
+    loss: float | None = None
+    train_s: float = 0.0  # relabeling, tokenizing and training
+    seconds: float = 0.0
+    # rounds with repair only
+    repair_pool: int | None = None
+    repair_written: int | None = None
+    repaired: int | None = None
+    repair_best_acc: float | None = None
+    repair_s: float | None = None
+    # rounds that went on to learn only
+    new_examples: int | None = None
+    cut_for_time: int | None = None  # examples left out to fit the time left
+    # rounds that trained only
+    first_loss: float | None = None
+    last_loss: float | None = None
+    train_steps: int | None = None
+    train_tokens: int | None = None
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = (
+        "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
+        "new_examples", "cut_for_time", "first_loss", "last_loss", "train_steps",
+        "train_tokens")
+    ROUNDING: ClassVar[dict[str, int]] = {"heat": 4, "sample_s": 3, "exec_s": 3,
+                                          "train_s": 3, "seconds": 3, "repair_s": 3}
+
+    def to_json(self) -> dict[str, Any]:
+        out = _json(self, self.ROUNDING, self.OPTIONAL)
+        out["accuracies"] = [round(a, 4) for a in self.accuracies]
+        return out
+
+    def line(self) -> str:
+        """The round as one progress line."""
+        line = (f"round {self.round}: valid {self.valid}/{self.samples} distinct "
+                f"{self.distinct} (new {self.new_outputs}) best {self.best_train_acc:.3f} "
+                f"mean {self.mean_train_acc:.3f}")
+        if self.heat > 1.0:
+            line += f" (temperature x{self.heat:.2f})"
+        if self.repaired:
+            line += f" | repaired {self.repaired} best {self.repair_best_acc:.3f}"
+        if self.examples_trained:
+            line += f" | trained {self.examples_trained} loss {self.loss:.3f}"
+        return line + f" | {self.seconds:.1f}s"
+
+
+@dataclass
+class TaskReport:
+    task_id: str
+    config: HerConfig
+    status: str = "inexact"  # exact | inexact | skipped | error
+    stopped: str | None = None  # exact | epochs | deadline | prompt
+    rounds: list[RoundRecord] = field(default_factory=list)
+    error: str | None = None
+    traceback: str | None = None
+    solved_round: int | None = None
+    solved_s: float | None = None  # seconds from the task's start
+    solved_by: str | None = None  # sample | repair
+    attempts: list[list[Grid]] = field(default_factory=list)  # per test input, best first
+    best_code: str | None = None
+    best_train_acc: float = 0.0
+    candidates: int = 0  # distinct behaviours found
+    epochs_run: int = 0  # rounds that trained
+    seconds: float = 0.0
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("error", "traceback", "solved_round", "solved_s",
+                                           "solved_by")
+    ROUNDING: ClassVar[dict[str, int]] = {"solved_s": 3, "seconds": 3}
+
+    def to_json(self) -> dict[str, Any]:
+        out = _json(self, self.ROUNDING, self.OPTIONAL)
+        out["config"] = asdict(self.config)
+        out["rounds"] = [r.to_json() for r in self.rounds]
+        return out

@@ -1,0 +1,98 @@
+"""One training pass of the task's LoRA on relabeled examples, within the time left.
+
+Examples are tokenized once (:func:`encode_examples`); their lengths batch them in the
+given order and size the pass. A pass is fitted to the time left at the worker's measured
+training speed (:class:`TrainRate`: seconds per token of the last pass; a cut pass keeps a
+random subset in order, so it still spans the whole ordering).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Sequence
+
+from solver.lm import prompt as prompt_mod
+from solver.search.config import HerConfig
+from solver.search.relabel import Relabeled
+
+Encoded = tuple[list[int], int]  # token ids of prompt + target + EOS, and the prompt's length
+
+
+@dataclass
+class TrainRate:
+    """Seconds of training per token (prompt, target and EOS), measured on the last pass;
+    one per worker process, kept across its tasks. None until the first pass."""
+
+    s_per_token: float | None = None
+
+    def update(self, seconds: float, tokens: int) -> None:
+        if tokens > 0:
+            self.s_per_token = seconds / tokens
+
+
+def encode_examples(model, examples: Sequence[Relabeled]) -> list[Encoded]:
+    """Each example as the model's prompt for its task and its program as the target,
+    tokenized (:func:`solver.lm.train.encode_example`); a program that is no valid target
+    (:func:`solver.lm.prompt.build_target` refuses it) is left out."""
+    from solver.lm.train import encode_example
+
+    out = []
+    for ex in examples:
+        prompt = prompt_mod.build_prompt(ex.task, model.prompt_config, model.tokenizer)
+        try:
+            target = prompt_mod.build_target(ex.code)
+        except ValueError:
+            continue
+        out.append(encode_example(model.tokenizer, prompt, target))
+    return out
+
+
+def ordered_batches(lengths: Sequence[int], batch_tokens: int, max_rows: int) -> list[list[int]]:
+    """Consecutive index batches that keep the given order (rows x longest <= batch_tokens,
+    at most ``max_rows``; an over-long example gets a batch of its own)."""
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    longest = 0
+    for i, n in enumerate(lengths):
+        if cur and ((len(cur) + 1) * max(longest, n) > batch_tokens or len(cur) >= max_rows):
+            batches.append(cur)
+            cur, longest = [], 0
+        cur.append(i)
+        longest = max(longest, n)
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+def fit_to_time(tokens: Sequence[int], seconds: float | None, rate: TrainRate,
+                rng: random.Random) -> list[int]:
+    """Indices (in order) of the examples whose training fits ``seconds`` at ``rate``; all
+    of them when there is no rate or no limit. A subset is drawn at random (the order of
+    the kept ones is unchanged), so a cut pass still spans the whole ordering."""
+    idx = list(range(len(tokens)))
+    s = rate.s_per_token
+    if not s or seconds is None or sum(tokens) * s <= seconds:
+        return idx
+    if seconds <= 0:
+        return []
+    per = sum(tokens) / len(tokens)
+    k = int(seconds / (s * per))
+    return sorted(rng.sample(idx, k)) if k > 0 else []
+
+
+def train_pass(model, items: Sequence[Encoded], config: HerConfig, seed: int):
+    """The default trainer: one pass over ``items`` in the given order (constant lr),
+    through the model's LoRA. Returns :class:`solver.lm.train.TrainStats`."""
+    from solver.lm import train as train_mod
+
+    tcfg = train_mod.TrainConfig(lr=config.lr, epochs=1, batch_tokens=config.batch_tokens,
+                                 max_rows=config.max_rows, warmup_steps=0,
+                                 schedule="constant", shuffle=False, seed=seed, progress=False)
+    batches = [[items[i] for i in b] for b in
+               ordered_batches([len(ids) for ids, _ in items], config.batch_tokens,
+                               config.max_rows)]
+    stats = train_mod.run_steps(model.model, model.tokenizer, iter(batches), tcfg,
+                                len(batches), desc="her")
+    model.model.eval()
+    return stats

@@ -1,0 +1,62 @@
+"""search.execute: programs run in the sandbox, their outputs and statuses."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from search_helpers import EMPTY, HALF, grid_with
+
+from solver.sandbox import Executor
+from solver.search.execute import Ran, as_grid, outputs_of, run_programs
+
+
+@pytest.fixture(scope="module")
+def executor():
+    with Executor(workers=1, timeout_s=0.5) as ex:
+        yield ex
+
+
+def test_as_grid():
+    assert as_grid([[1, 2], [3, 4]]) == ((1, 2), (3, 4))
+    assert as_grid(np.array([[1, 2]], dtype=np.int8)) == ((1, 2),)
+    assert as_grid([[1, 2], [3]]) is None  # ragged
+    assert as_grid([[10]]) is None  # not a colour
+    assert as_grid("img") is None
+
+
+def test_run_programs_keeps_outputs_and_statuses(executor):
+    codes = [HALF, "def task(img:\n", "x = 1\n",
+             "def task(img):\n    return img[99, 99]\n",
+             "def task(img):\n    while True:\n        pass\n",
+             "def task(img):\n    return 'no grid'\n"]
+    runs = run_programs(executor, codes, [EMPTY, EMPTY])
+    assert runs[0] == Ran((grid_with(((0, 0), 3)),) * 2, "ok")
+    assert [r.kind for r in runs] == ["ok", "syntax_error", "no_task", "error", "timeout",
+                                      "invalid_output"]
+    assert all(r.outputs is None for r in runs[1:])
+    assert "IndexError" in runs[3].status
+    assert outputs_of(executor, codes[:2], [EMPTY]) == [(grid_with(((0, 0), 3)),), None]
+    assert run_programs(executor, [], [EMPTY]) == []
+
+
+@dataclass
+class FakeResult:
+    status: str
+    outputs: list | None
+
+
+class FakeExecutor:
+    def __init__(self, results):
+        self.results = results
+
+    def run(self, codes, inputs):
+        return self.results[:len(codes)]
+
+
+def test_ok_without_a_grid_per_input_is_invalid_output():
+    ex = FakeExecutor([FakeResult("ok", [EMPTY]), FakeResult("ok", [EMPTY, [[1, 2], [3]]]),
+                       FakeResult("ok", None)])
+    runs = run_programs(ex, ["a", "b", "c"], [EMPTY, EMPTY])
+    assert [r.kind for r in runs] == ["invalid_output"] * 3
+    assert all(r.outputs is None for r in runs)
+

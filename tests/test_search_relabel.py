@@ -1,0 +1,80 @@
+"""search.relabel: hindsight examples, their order for a pass, recoloured copies."""
+
+import random
+
+from search_helpers import EMPTY, HALF, RIGHT, TARGET, TASK, WRONG, grid_with, prog
+
+from solver import dsl
+from solver.arc.grids import Pair, train_score
+from solver.search.candidates import Candidate
+from solver.search.relabel import Relabeled, order_examples, recolor, relabel
+
+
+def cand(out, code):
+    acc, exact = train_score([out], TASK)
+    return Candidate((out, out), code, 1, acc, exact, 0)
+
+
+def test_relabel_uses_produced_outputs_and_skips_used():
+    used = set()
+    half_out = grid_with(((0, 0), 3))
+    c1 = cand(half_out, HALF)
+    c2 = cand(half_out, HALF + "\n")  # same train outputs: one example, shortest code
+    c3 = cand(grid_with(((2, 2), 5)), WRONG)
+    ex = relabel(TASK, [c1, c2, c3], used)
+    assert len(ex) == 2
+    first = next(e for e in ex if e.code == HALF)
+    assert first.task.train == (Pair(EMPTY, half_out),)  # hindsight: what the program did
+    assert first.task.test == ()
+    # a later round producing the same outputs adds nothing
+    assert relabel(TASK, [cand(half_out, HALF)], used) == []
+    assert len(relabel(TASK, [cand(TARGET, RIGHT)], used)) == 1
+    # a program that drew nothing teaches nothing
+    assert relabel(TASK, [cand(EMPTY, prog("draw_pixel(img, (0, 0), 0)"))], set()) == []
+
+
+def test_recolor_permutes_grids_and_program_alike():
+    from solver.dsl import synth
+
+    made, _ = synth.generate("random", 6, seed=11, draws=5)
+    examples = [Relabeled(m.task, m.program, 0.5, (i,)) for i, m in enumerate(made)]
+    examples.append(Relabeled(TASK, "def task(img):\n    img[0, 0] = 3\n    return img\n",
+                              0.2, ("free",)))  # not the DSL's literal form: kept as is
+    out = recolor(examples, 2, random.Random(0))
+    assert len(out) == 3 * 6 + 1
+    assert [e.key for e in out if e.key] == [e.key for e in examples]  # originals, in order
+    copies = [e for e in out if not e.key]
+    assert len(copies) == 12 and all("/recolor" in e.task.id for e in copies)
+    for i, m in enumerate(made):
+        original = out[3 * i]
+        assert original is examples[i]
+        for copy in out[3 * i + 1:3 * i + 3]:
+            pair, orig = copy.task.train[0], m.task.train[0]
+            # one permutation maps every cell of input and output
+            perm = {}
+            for a, b in zip([v for g in (orig.input, orig.output) for row in g for v in row],
+                            [v for g in (pair.input, pair.output) for row in g for v in row]):
+                assert perm.setdefault(a, b) == b
+            assert len(set(perm.values())) == len(perm)
+            assert dsl.run_trusted(copy.code, pair.input) == pair.output  # still true
+    assert recolor(examples, 0, random.Random(0)) == examples
+
+
+def mk(acc, code):
+    return Relabeled(TASK, code, acc, (code,))
+
+
+def test_order_examples():
+    ex = [mk(0.5, "b"), mk(0.9, "a"), mk(0.1, "c"), mk(0.7, "dd")]
+    rng = random.Random(0)
+    assert [e.train_acc for e in order_examples(ex, "worst-first", 10, rng)] == [0.1, 0.5, 0.7, 0.9]
+    assert [e.train_acc for e in order_examples(ex, "prioritized", 2, rng)] == [0.7, 0.9]
+    sub = order_examples(ex, "worst-first", 3, random.Random(1))
+    assert len(sub) == 3 and [e.train_acc for e in sub] == sorted(e.train_acc for e in sub)
+    s1 = order_examples(ex, "shuffle", 10, random.Random(5))
+    s2 = order_examples(ex, "shuffle", 10, random.Random(5))
+    assert [e.code for e in s1] == [e.code for e in s2]
+    assert sorted(e.code for e in s1) == sorted(e.code for e in ex)
+    shuffles = {tuple(e.code for e in order_examples(ex, "shuffle", 10, random.Random(k)))
+                for k in range(20)}
+    assert len(shuffles) > 1

@@ -1,0 +1,46 @@
+"""search.report: typed records, their JSON (the keys the run directory keeps) and the
+progress line."""
+
+import json
+
+from solver.search.config import HerConfig
+from solver.search.report import RoundRecord, TaskReport
+
+ALWAYS = {"round", "heat", "samples", "valid", "distinct", "new_outputs", "best_train_acc", "mean_train_acc", "mean_train_acc_all",
+          "exact_programs", "accuracies", "tokens", "sample_s", "exec_s", "examples_trained",
+          "loss", "train_s", "seconds"}
+
+
+def test_round_json_has_optional_keys_only_when_set():
+    rec = RoundRecord(round=0, heat=1.0, samples=4, valid=3,
+                      accuracies=[2 / 3, 1.0, 1.0], sample_s=1.23456)
+    d = rec.to_json()
+    assert set(d) == ALWAYS and d["loss"] is None
+    assert d["accuracies"] == [0.6667, 1.0, 1.0] and d["sample_s"] == 1.235
+    rec.repaired, rec.repair_best_acc, rec.new_examples = 2, 0.5, 7
+    assert set(rec.to_json()) == ALWAYS | {"repaired", "repair_best_acc", "new_examples"}
+    json.dumps(rec.to_json())  # JSON-able as it is
+
+
+def test_task_report_json():
+    rep = TaskReport("t1", HerConfig(samples=8), rounds=[RoundRecord(round=0)],
+                     attempts=[[((1,),), ((2,),)]], seconds=2.00004)
+    d = rep.to_json()
+    assert d["task_id"] == "t1" and d["config"]["samples"] == 8 and d["seconds"] == 2.0
+    assert d["rounds"][0]["round"] == 0 and "solved_round" not in d and "error" not in d
+    rep.solved_round, rep.solved_by, rep.error = 0, "repair", "boom"
+    d = rep.to_json()
+    assert (d["solved_round"], d["solved_by"], d["error"]) == (0, "repair", "boom")
+    assert {"status", "stopped", "attempts", "best_code", "best_train_acc", "candidates",
+            "epochs_run"} <= set(d)
+    json.dumps(d)
+
+
+
+def test_line():
+    rec = RoundRecord(round=2, heat=1.5, samples=256, valid=250, distinct=9, new_outputs=3,
+                      best_train_acc=0.5, mean_train_acc=0.25, seconds=3.04)
+    assert rec.line() == ("round 2: valid 250/256 distinct 9 (new 3) best 0.500 mean 0.250 "
+                          "(temperature x1.50) | 3.0s")
+    rec.examples_trained, rec.loss = 6, 0.25
+    assert "| trained 6 loss 0.250" in rec.line()
