@@ -97,13 +97,28 @@ class Stats:
 
 
 class Trainer:
-    def __init__(self):
-        self.calls = []
+    """Trains everything it is given; each call may take ``seconds`` on a fake clock."""
 
-    def __call__(self, model, items, config, seed):
+    def __init__(self, clock=None, seconds=0.0):
+        self.calls = []
+        self.clock, self.seconds = clock, seconds
+
+    def __call__(self, model, items, config, seed, until):
         assert model.has_adapter
         self.calls.append(items)
+        if self.clock is not None:
+            self.clock.offset += self.seconds
         return Stats(examples=len(items))
+
+
+class Clock:
+    """The loop's ``time`` module with ``offset`` seconds added (training's fake duration)."""
+
+    def __init__(self):
+        self.offset = 0.0
+
+    def time(self):
+        return time.time() + self.offset
 
 
 def fake_prompt(monkeypatch):
@@ -175,6 +190,12 @@ def test_deadline_passed_gives_fallback(monkeypatch, executor):
     assert rep.attempts == [[EMPTY, EMPTY]]
 
 
+def one_pixel_programs(n):
+    """``n`` distinct one-pixel programs of the same length (examples of equal tokens)."""
+    cells = [(r, c, k) for k in (5, 6, 7) for r in range(3) for c in range(3)]
+    return [prog(f"draw_pixel(img, ({r}, {c}), {k})") for r, c, k in cells[:n]]
+
+
 def test_training_pass_is_cut_to_the_time_left(monkeypatch, executor):
     fake_prompt(monkeypatch)
     rounds = [[HALF, WRONG, prog("draw_pixel(img, (1, 2), 6)")]]
@@ -194,6 +215,31 @@ def test_training_pass_is_cut_to_the_time_left(monkeypatch, executor):
                      rate=TrainRate(5000.0 / tokens))
     assert rep.stopped == "deadline" and trainer.calls == [] and len(rep.rounds) == 1
     assert rep.rounds[0].cut_for_time == rep.rounds[0].new_examples * 3  # with two recolourings
+
+
+def test_first_pass_measures_the_speed_on_its_first_step(monkeypatch, executor):
+    """No speed known in the worker yet: the first step (two examples) takes 400 s, so of
+    the other four only two fit in the ~600 s left; the speed is kept for later tasks."""
+    fake_prompt(monkeypatch)
+    clock = Clock()
+    monkeypatch.setattr(loop, "time", clock)
+    trainer = Trainer(clock, seconds=400.0)
+    rate = TrainRate()
+    rep = solve_task(TASK, ScriptedModel([one_pixel_programs(6)]), executor,
+                     HerConfig(samples=8, epochs=1, recolor=0, repair=False),
+                     deadline=time.time() + 1000, trainer=trainer, rate=rate)
+    r0 = rep.rounds[0]
+    assert [len(c) for c in trainer.calls] == [2, 2]
+    assert r0.new_examples == 6 and r0.examples_trained == 4 and r0.cut_for_time == 2
+    tokens = sum(len(ids) for ids, _ in trainer.calls[0])
+    assert rate.s_per_token == pytest.approx(400.0 / tokens)
+    assert rep.stopped == "epochs" and len(rep.rounds) == 2
+    # a known speed: one call, fitted before it starts
+    trainer = Trainer(clock, seconds=400.0)
+    solve_task(TASK, ScriptedModel([one_pixel_programs(6)]), executor,
+               HerConfig(samples=8, epochs=1, recolor=0, repair=False),
+               deadline=clock.time() + 1000, trainer=trainer, rate=rate)
+    assert [len(c) for c in trainer.calls] == [4]
 
 
 def test_task_that_raises_mid_epoch_keeps_attempts_and_resets(monkeypatch, executor):
@@ -297,10 +343,10 @@ def test_her_tiny_model_end_to_end(tmp_path, executor):
     base = {k: v.clone() for k, v in m.model.state_dict().items()}
     changed = []
 
-    def trainer(model, items, config, seed):
+    def trainer(model, items, config, seed, until):
         lora = {n: p.detach().clone() for n, p in model.model.named_parameters() if p.requires_grad}
         assert lora and all("lora" in n for n in lora)
-        stats = train_pass(model, items, config, seed)
+        stats = train_pass(model, items, config, seed, until)
         after = dict(model.model.named_parameters())
         changed.append(any(not torch.equal(lora[n], after[n].detach()) for n in lora))
         return stats
@@ -322,3 +368,25 @@ def test_her_tiny_model_end_to_end(tmp_path, executor):
     assert not m.has_adapter
     after = m.model.state_dict()
     assert set(after) == set(base) and all(torch.equal(base[k], after[k]) for k in base)
+
+
+@pytest.mark.slow
+def test_her_tiny_model_first_pass_ends_in_time(tmp_path, executor):
+    """A worker's first training pass with a tiny deadline: it trains, is cut inside its
+    step loop, and the task ends by its deadline whatever the pass would have taken."""
+    from solver.lm.model import SampleConfig
+
+    m = tiny_model(tmp_path)
+    m.add_adapter()  # peft's first import (seconds) is not the pass's time
+    m.remove_adapter()
+    cfg = HerConfig(samples=32, epochs=3, temperatures=(1.0,), max_new_tokens=40, recolor=20,
+                    stop_when_exact=False, repair=False, max_rows=1)
+    t0 = time.time()
+    m.sample(m.prompt_for(TASK), SampleConfig(n=32, temperatures=(1.0,), max_new_tokens=40))
+    deadline = time.time() + 3 * (time.time() - t0) + 2.0  # a round, a cut pass, a round
+    rep = solve_task(TASK, m, executor, cfg, deadline=deadline)
+    assert rep.error is None, rep.error
+    r0 = rep.rounds[0]
+    assert r0.examples_trained >= 1 and r0.cut_for_time >= 1  # trained, then cut
+    assert time.time() <= deadline + 0.5  # at most about a step past it
+    assert not m.has_adapter

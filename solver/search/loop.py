@@ -34,10 +34,11 @@ from solver.search.heat import next_heat, round_temperatures
 from solver.search.prune import prune_batch
 from solver.search.relabel import order_examples, recolor, relabel
 from solver.search.report import RoundRecord, TaskReport
-from solver.search.training import Encoded, TrainRate, encode_examples, fit_to_time, train_pass
+from solver.search.training import (Encoded, PassStats, TrainRate, encode_examples,
+                                    first_step, fit_to_time, train_pass)
 
 Progress = Callable[[dict], None]
-# trainer(model, items, config, seed) -> stats with steps, tokens and losses
+# trainer(model, items, config, seed, until) -> stats with examples, steps, tokens and losses
 Trainer = Callable[..., object]
 
 
@@ -203,8 +204,8 @@ def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | N
 
 def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | None:
     """Hindsight: this round's programs as correct examples of what they drew, selected and
-    ordered, with recoloured copies; one training pass of the task's LoRA on them, fitted
-    to leave time for one more round's sampling. Returns "deadline" when nothing fit."""
+    ordered, with recoloured copies; one training pass of the task's LoRA on them that
+    ends in time for one more round's sampling. Returns "deadline" when nothing fit."""
     cfg, rec = state.config, work.record
     t0 = time.time()
     examples = relabel(state.task, [state.pool[k] for k in work.keys], state.used)
@@ -212,30 +213,42 @@ def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | N
                      cfg.recolor, state.rng)
     rec.new_examples = len(examples)
     items = encode_examples(model, chosen)
-    room = None if state.deadline is None else state.left() - state.sample_s
-    keep = fit_to_time([len(ids) for ids, _ in items], room, state.rate, state.rng)
-    if len(keep) < len(items):
-        rec.cut_for_time = len(items) - len(keep)
-        items = [items[i] for i in keep]
-    if not items:
+    until = None if state.deadline is None else state.deadline - state.sample_s
+    seed = mix_seed(cfg.seed, state.task.id, work.record.round)
+    parts = []
+    if until is not None and state.rate.s_per_token is None and items:
+        # no speed measured in this worker yet: its first step measures it
+        head = first_step(items, cfg)
+        parts.append(_train(state, model, trainer, items[:head], seed, until))
+        rest = items[head:]
+    else:
+        rest = items
+    room = None if until is None else until - time.time()
+    keep = fit_to_time([len(ids) for ids, _ in rest], room, state.rate, state.rng)
+    if keep:
+        parts.append(_train(state, model, trainer, [rest[i] for i in keep], seed, until))
+    stats = PassStats.combine(parts)
+    if stats.examples < len(items):
+        rec.cut_for_time = len(items) - stats.examples
+    if not stats.examples:
         return "deadline" if rec.cut_for_time else None
-    stats = _train(state, model, trainer, items, mix_seed(cfg.seed, state.task.id, rec.round))
-    rec.examples_trained, rec.loss = len(items), stats.mean_loss
+    rec.examples_trained, rec.loss = stats.examples, stats.mean_loss
     rec.first_loss, rec.last_loss = stats.first_loss, stats.last_loss
     rec.train_steps, rec.train_tokens = stats.steps, stats.tokens
     state.train_s = rec.train_s = time.time() - t0
     return None
 
 
-def _train(state: TaskState, model, trainer: Trainer, items: list[Encoded], seed: int):
+def _train(state: TaskState, model, trainer: Trainer, items: list[Encoded], seed: int,
+           until: float | None):
     """One trainer call (the adapter attached first); measures the worker's speed."""
     if not state.adapter:
         model.add_adapter(r=state.config.lora_r, alpha=state.config.lora_alpha,
                           seed=state.config.seed)
         state.adapter = True
     t0 = time.time()
-    stats = trainer(model, items, state.config, seed)
-    state.rate.update(time.time() - t0, sum(len(ids) for ids, _ in items))
+    stats = trainer(model, items, state.config, seed, until)
+    state.rate.update(time.time() - t0, sum(len(ids) for ids, _ in items[:stats.examples]))
     return stats
 
 

@@ -3,14 +3,17 @@
 Examples are tokenized once (:func:`encode_examples`); their lengths batch them in the
 given order and size the pass. A pass is fitted to the time left at the worker's measured
 training speed (:class:`TrainRate`: seconds per token of the last pass; a cut pass keeps a
-random subset in order, so it still spans the whole ordering).
+random subset in order, so it still spans the whole ordering), and the default trainer
+also stops at the deadline inside its step loop, so no pass overruns by more than a step.
 """
 
 from __future__ import annotations
 
+import math
 import random
+import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from solver.lm import prompt as prompt_mod
 from solver.search.config import HerConfig
@@ -29,6 +32,30 @@ class TrainRate:
     def update(self, seconds: float, tokens: int) -> None:
         if tokens > 0:
             self.s_per_token = seconds / tokens
+
+
+@dataclass
+class PassStats:
+    """What a training pass did (the trainer's statistics, summed over its parts)."""
+
+    examples: int = 0
+    steps: int = 0
+    tokens: int = 0  # target tokens the loss was computed on
+    first_loss: float = math.nan
+    last_loss: float = math.nan
+    mean_loss: float = math.nan
+
+    @classmethod
+    def combine(cls, parts: Iterable) -> "PassStats":
+        """The sum of trainer results in the order they ran (parts with no step are left out)."""
+        parts = [p for p in parts if p.steps]
+        if not parts:
+            return cls()
+        steps = sum(p.steps for p in parts)
+        return cls(examples=sum(p.examples for p in parts), steps=steps,
+                   tokens=sum(p.tokens for p in parts), first_loss=parts[0].first_loss,
+                   last_loss=parts[-1].last_loss,
+                   mean_loss=sum(p.mean_loss * p.steps for p in parts) / steps)
 
 
 def encode_examples(model, examples: Sequence[Relabeled]) -> list[Encoded]:
@@ -81,9 +108,36 @@ def fit_to_time(tokens: Sequence[int], seconds: float | None, rate: TrainRate,
     return sorted(rng.sample(idx, k)) if k > 0 else []
 
 
-def train_pass(model, items: Sequence[Encoded], config: HerConfig, seed: int):
+def first_step(items: Sequence[Encoded], config: HerConfig) -> int:
+    """How many of ``items`` the pass's first optimizer step takes."""
+    batches = ordered_batches([len(ids) for ids, _ in items], config.batch_tokens,
+                              config.max_rows)
+    return len(batches[0]) if batches else 0
+
+
+class Deadline:
+    """``stop()`` for :func:`solver.lm.train.run_steps`: True once the next step, taking as
+    long as the one before it, would end at or after ``until`` (``time.time()`` seconds)."""
+
+    def __init__(self, until: float):
+        self.until = until
+        self.last: float | None = None  # when the previous step started
+        self.step_s = 0.0
+
+    def __call__(self) -> bool:
+        now = time.time()
+        if self.last is not None:
+            self.step_s = now - self.last
+        self.last = now
+        return now + self.step_s >= self.until
+
+
+def train_pass(model, items: Sequence[Encoded], config: HerConfig, seed: int,
+               until: float | None = None):
     """The default trainer: one pass over ``items`` in the given order (constant lr),
-    through the model's LoRA. Returns :class:`solver.lm.train.TrainStats`."""
+    through the model's LoRA, ending early where the next step would end after ``until``
+    (``time.time()`` seconds; :class:`Deadline`). Returns
+    :class:`solver.lm.train.TrainStats`."""
     from solver.lm import train as train_mod
 
     tcfg = train_mod.TrainConfig(lr=config.lr, epochs=1, batch_tokens=config.batch_tokens,
@@ -92,7 +146,8 @@ def train_pass(model, items: Sequence[Encoded], config: HerConfig, seed: int):
     batches = [[items[i] for i in b] for b in
                ordered_batches([len(ids) for ids, _ in items], config.batch_tokens,
                                config.max_rows)]
+    stop = None if until is None else Deadline(until)
     stats = train_mod.run_steps(model.model, model.tokenizer, iter(batches), tcfg,
-                                len(batches), desc="her")
+                                len(batches), desc="her", stop=stop)
     model.model.eval()
     return stats
