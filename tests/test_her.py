@@ -137,6 +137,7 @@ def test_loop_learns_until_exact(monkeypatch, executor):
     assert rep.solved_by == "sample" and 0 < rep.solved_s <= rep.seconds
     r0, r1 = rep.rounds
     assert (r0.samples, r0.valid, r0.distinct, r0.new_outputs) == (5, 4, 3, 3)
+    assert r0.statuses == {"ok": 4, "error": 1} and "NameError" in r0.status_examples["error"]
     assert r0.best_train_acc == pytest.approx(8 / 9)
     assert r0.mean_train_acc == pytest.approx((8 / 9 * 2 + 6 / 9 + 7 / 9) / 4)
     assert r0.mean_train_acc_all == pytest.approx((8 / 9 * 2 + 6 / 9 + 7 / 9) / 5)
@@ -153,12 +154,12 @@ def test_loop_learns_until_exact(monkeypatch, executor):
     assert rep.best_code == RIGHT  # the comment line was pruned
     assert not model.has_adapter and model.adapters == [(16, 32)]
     assert len(updates) == 2 and updates[-1]["attempts"][0][0] == TARGET
-    assert updates[0]["line"].startswith("round 0: valid 4/5 distinct 3")
+    assert updates[0]["line"].startswith("round 0: valid 4/5 (error 1) distinct 3")
     assert updates[-1]["round"]["round"] == 1 and "accuracies" not in updates[-1]["round"]
     assert model.seeds[0] != model.seeds[1]
     # the JSON the run directory keeps
     d = rep.to_json()
-    assert d["status"] == "exact" and d["rounds"][0]["valid"] == 4
+    assert d["status"] == "exact" and d["rounds"][0]["statuses"] == {"ok": 4, "error": 1}
     assert d["rounds"][1]["loss"] is None and "new_examples" not in d["rounds"][1]
 
 

@@ -1,4 +1,4 @@
-"""search.execute: programs run in the sandbox, their outputs and statuses."""
+"""search.execute: programs run in the sandbox, their statuses counted per round."""
 
 from dataclasses import dataclass
 
@@ -7,7 +7,8 @@ import pytest
 from search_helpers import EMPTY, HALF, grid_with
 
 from solver.sandbox import Executor
-from solver.search.execute import Ran, as_grid, outputs_of, run_programs
+from solver.search.execute import (EXAMPLE_CHARS, Ran, as_grid, outputs_of, run_programs,
+                                   status_counts)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def test_run_programs_keeps_outputs_and_statuses(executor):
     assert [r.kind for r in runs] == ["ok", "syntax_error", "no_task", "error", "timeout",
                                       "invalid_output"]
     assert all(r.outputs is None for r in runs[1:])
-    assert "IndexError" in runs[3].status
+    assert "IndexError" in runs[3].detail
     assert outputs_of(executor, codes[:2], [EMPTY]) == [(grid_with(((0, 0), 3)),), None]
     assert run_programs(executor, [], [EMPTY]) == []
 
@@ -60,3 +61,19 @@ def test_ok_without_a_grid_per_input_is_invalid_output():
     assert [r.kind for r in runs] == ["invalid_output"] * 3
     assert all(r.outputs is None for r in runs)
 
+
+def test_status_counts_weight_by_samples_and_keep_one_example_per_kind():
+    long = "error:" + "x" * 500
+    runs = [Ran(None, "timeout"), Ran((EMPTY,), "ok"), Ran(None, "error:ZeroDivisionError"),
+            Ran(None, long), Ran(None, "weird:thing")]
+    counts, examples = status_counts(runs, [1, 3, 2, 1, 1])
+    assert list(counts.items()) == [("ok", 3), ("error", 3), ("timeout", 1), ("weird", 1)]
+    assert examples == {"error": "ZeroDivisionError", "timeout": "timeout", "weird": "thing"}
+    assert len(Ran(None, long).detail) == EXAMPLE_CHARS
+    assert status_counts([], []) == ({}, {})
+
+
+def test_kind_and_detail():
+    assert Ran(None, "crash:SIGSEGV").kind == "crash"
+    assert Ran(None, "crash:SIGSEGV").detail == "SIGSEGV"
+    assert Ran(None, "memory").detail == "memory"

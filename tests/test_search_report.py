@@ -6,17 +6,20 @@ import json
 from solver.search.config import HerConfig
 from solver.search.report import RoundRecord, TaskReport
 
-ALWAYS = {"round", "heat", "samples", "valid", "distinct", "new_outputs", "best_train_acc", "mean_train_acc", "mean_train_acc_all",
+ALWAYS = {"round", "heat", "samples", "valid", "statuses", "status_examples",
+          "distinct", "new_outputs", "best_train_acc", "mean_train_acc", "mean_train_acc_all",
           "exact_programs", "accuracies", "tokens", "sample_s", "exec_s", "examples_trained",
           "loss", "train_s", "seconds"}
 
 
 def test_round_json_has_optional_keys_only_when_set():
     rec = RoundRecord(round=0, heat=1.0, samples=4, valid=3,
-                      accuracies=[2 / 3, 1.0, 1.0], sample_s=1.23456)
+                      accuracies=[2 / 3, 1.0, 1.0], sample_s=1.23456,
+                      statuses={"ok": 3, "error": 1}, status_examples={"error": "KeyError"})
     d = rec.to_json()
     assert set(d) == ALWAYS and d["loss"] is None
     assert d["accuracies"] == [0.6667, 1.0, 1.0] and d["sample_s"] == 1.235
+    assert d["statuses"] == {"ok": 3, "error": 1} and d["status_examples"] == {"error": "KeyError"}
     rec.repaired, rec.repair_best_acc, rec.new_examples = 2, 0.5, 7
     assert set(rec.to_json()) == ALWAYS | {"repaired", "repair_best_acc", "new_examples"}
     json.dumps(rec.to_json())  # JSON-able as it is
@@ -36,11 +39,14 @@ def test_task_report_json():
     json.dumps(d)
 
 
-
-def test_line():
-    rec = RoundRecord(round=2, heat=1.5, samples=256, valid=250, distinct=9, new_outputs=3,
-                      best_train_acc=0.5, mean_train_acc=0.25, seconds=3.04)
-    assert rec.line() == ("round 2: valid 250/256 distinct 9 (new 3) best 0.500 mean 0.250 "
-                          "(temperature x1.50) | 3.0s")
-    rec.examples_trained, rec.loss = 6, 0.25
-    assert "| trained 6 loss 0.250" in rec.line()
+def test_line_shows_failures():
+    rec = RoundRecord(round=2, heat=1.0, samples=256, valid=250,
+                      statuses={"ok": 250, "syntax_error": 4, "timeout": 2}, distinct=9,
+                      new_outputs=3, best_train_acc=0.5, mean_train_acc=0.25, seconds=3.04)
+    line = rec.line()
+    assert line.startswith("round 2: valid 250/256 (syntax_error 4, timeout 2) distinct 9")
+    assert line.endswith("| 3.0s")
+    cool = RoundRecord(round=0, samples=4, valid=4, statuses={"ok": 4}, examples_trained=6,
+                       loss=0.25)
+    assert "(" not in cool.line().split("distinct")[0]
+    assert "| trained 6 loss 0.250" in cool.line()

@@ -1,5 +1,5 @@
 """Running programs in the sandbox for the search: each program's outputs as grids (None
-when it failed) with the sandbox's status."""
+when it failed) with the sandbox's status, and per-round counts of those statuses."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from solver.arc.grids import Grid, grid_problem
+from solver.sandbox.executor import STATUSES
+
+EXAMPLE_CHARS = 120  # a status example is cut to this many characters
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,12 @@ class Ran:
     @property
     def kind(self) -> str:
         return self.status.split(":", 1)[0]
+
+    @property
+    def detail(self) -> str:
+        """The status detail (the kind itself when there is none), at most EXAMPLE_CHARS."""
+        kind, _, detail = self.status.partition(":")
+        return (detail.strip() or kind)[:EXAMPLE_CHARS]
 
 
 def as_grid(value: Any) -> Grid | None:
@@ -57,3 +66,20 @@ def outputs_of(executor, codes: Sequence[str], inputs: Sequence[Grid]) -> list[t
     """Outputs per program (a tuple of grids, one per input) or None when it failed."""
     return [r.outputs for r in run_programs(executor, codes, inputs)]
 
+
+def status_counts(runs: Sequence[Ran], weights: Sequence[int]) -> tuple[dict[str, int],
+                                                                         dict[str, str]]:
+    """(weighted count per status kind, one example detail per kind other than ok); kinds
+    in the sandbox's order (:data:`solver.sandbox.executor.STATUSES`), unknown ones after."""
+    counts: dict[str, int] = {}
+    examples: dict[str, str] = {}
+    for r, w in zip(runs, weights):
+        counts[r.kind] = counts.get(r.kind, 0) + w
+        if r.kind != "ok":
+            examples.setdefault(r.kind, r.detail)
+
+    def order(kind: str) -> tuple[int, str]:
+        return (STATUSES.index(kind) if kind in STATUSES else len(STATUSES), kind)
+
+    kinds = sorted(counts, key=order)
+    return {k: counts[k] for k in kinds}, {k: examples[k] for k in kinds if k in examples}

@@ -29,7 +29,7 @@ from solver.lm.seeds import mix_seed
 from solver.search import repair as repair_mod
 from solver.search.candidates import Candidate, Pool, attempts, merge_candidates, rank
 from solver.search.config import HerConfig
-from solver.search.execute import Ran, outputs_of, run_programs
+from solver.search.execute import Ran, outputs_of, run_programs, status_counts
 from solver.search.heat import next_heat, round_temperatures
 from solver.search.prune import prune_batch
 from solver.search.relabel import order_examples, recolor, relabel
@@ -169,6 +169,7 @@ def record(state: TaskState, work: RoundWork) -> list[Candidate]:
     for ran, w in zip(work.runs, weights):
         if ran.outputs is not None:
             accs += [pool[ran.outputs].train_acc] * w
+    rec.statuses, rec.status_examples = status_counts(work.runs, weights)
     rec.valid = len(accs)
     rec.distinct = len(work.groups)
     rec.new_outputs = len(work.new_keys)

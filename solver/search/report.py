@@ -1,8 +1,8 @@
 """The task report and its per-round records, typed; ``to_json()`` gives the JSON the run
 directory keeps (``solver.run`` reads it back by these keys).
 
-A round records: samples, valid programs (ran, returned a grid for every input), distinct
-outputs, best /
+A round records: samples, valid programs (ran, returned a grid for every input), the
+samples per sandbox status and one message per failing status, distinct outputs, best /
 mean train pixel accuracy (over valid samples, and the per-sample list for the
 distribution figure; ``mean_train_acc_all`` counts failed samples as 0), new relabeled
 examples, examples trained, loss, and seconds per stage. Rounds with repair add
@@ -43,6 +43,8 @@ class RoundRecord:
     heat: float = 1.0  # the temperatures' multiplier this round
     samples: int = 0
     valid: int = 0  # samples that ran and returned a grid for every input
+    statuses: dict[str, int] = field(default_factory=dict)  # samples per sandbox status kind
+    status_examples: dict[str, str] = field(default_factory=dict)  # one message per failing kind
     distinct: int = 0  # distinct outputs among the samples
     new_outputs: int = 0  # outputs no earlier round produced (samples and repair)
     best_train_acc: float = 0.0
@@ -86,9 +88,11 @@ class RoundRecord:
 
     def line(self) -> str:
         """The round as one progress line."""
-        line = (f"round {self.round}: valid {self.valid}/{self.samples} distinct "
-                f"{self.distinct} (new {self.new_outputs}) best {self.best_train_acc:.3f} "
-                f"mean {self.mean_train_acc:.3f}")
+        failed = ", ".join(f"{k} {n}" for k, n in self.statuses.items() if k != "ok")
+        line = (f"round {self.round}: valid {self.valid}/{self.samples}"
+                + (f" ({failed})" if failed else "")
+                + f" distinct {self.distinct} (new {self.new_outputs}) best "
+                f"{self.best_train_acc:.3f} mean {self.mean_train_acc:.3f}")
         if self.heat > 1.0:
             line += f" (temperature x{self.heat:.2f})"
         if self.repaired:
