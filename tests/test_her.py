@@ -270,6 +270,8 @@ def test_a_collapsed_round_makes_the_next_one_hotter(monkeypatch, executor):
     assert rep.status == "exact"
     assert model.temperatures == [(0.5, 1.0), (0.75, 1.5), (1.125, 2.0)]  # capped at 2.0
     assert [r.heat for r in rep.rounds] == [1.0, 1.5, 2.25]
+    assert [r.temperatures for r in rep.rounds] == model.temperatures
+    assert "(temps 1.12-2.00)" in updates[-1]["line"]  # what was used, not the multiplier
     # diversity back (above twice the threshold): one step cooler; in between: unchanged
     assert next_heat(2.25, 128, 256, cfg) == 1.5
     assert next_heat(1.5, 100, 256, cfg) == 1.5

@@ -6,14 +6,14 @@ import json
 from solver.search.config import HerConfig
 from solver.search.report import RoundRecord, TaskReport
 
-ALWAYS = {"round", "heat", "samples", "valid", "statuses", "status_examples",
+ALWAYS = {"round", "heat", "temperatures", "samples", "valid", "statuses", "status_examples",
           "distinct", "new_outputs", "best_train_acc", "mean_train_acc", "mean_train_acc_all",
           "exact_programs", "accuracies", "tokens", "sample_s", "exec_s", "examples_trained",
           "loss", "train_s", "seconds"}
 
 
 def test_round_json_has_optional_keys_only_when_set():
-    rec = RoundRecord(round=0, heat=1.0, samples=4, valid=3,
+    rec = RoundRecord(round=0, heat=1.0, temperatures=(0.5, 1.0), samples=4, valid=3,
                       accuracies=[2 / 3, 1.0, 1.0], sample_s=1.23456,
                       statuses={"ok": 3, "error": 1}, status_examples={"error": "KeyError"})
     d = rec.to_json()
@@ -39,14 +39,16 @@ def test_task_report_json():
     json.dumps(d)
 
 
-def test_line_shows_failures():
-    rec = RoundRecord(round=2, heat=1.0, samples=256, valid=250,
+def test_line_shows_failures_and_the_temperatures_used():
+    rec = RoundRecord(round=2, heat=25.63, temperatures=(1.5, 1.5, 1.5), samples=256, valid=250,
                       statuses={"ok": 250, "syntax_error": 4, "timeout": 2}, distinct=9,
                       new_outputs=3, best_train_acc=0.5, mean_train_acc=0.25, seconds=3.04)
     line = rec.line()
     assert line.startswith("round 2: valid 250/256 (syntax_error 4, timeout 2) distinct 9")
-    assert line.endswith("| 3.0s")
-    cool = RoundRecord(round=0, samples=4, valid=4, statuses={"ok": 4}, examples_trained=6,
-                       loss=0.25)
-    assert "(" not in cool.line().split("distinct")[0]
+    assert "(temps 1.50)" in line and "x25" not in line and line.endswith("| 3.0s")
+    rec.temperatures = (0.75, 1.125, 1.5)
+    assert "(temps 0.75-1.50)" in rec.line()
+    cool = RoundRecord(round=0, temperatures=(0.5, 1.0), samples=4, valid=4,
+                       statuses={"ok": 4}, examples_trained=6, loss=0.25)
+    assert "temps" not in cool.line() and "(" not in cool.line().split("distinct")[0]
     assert "| trained 6 loss 0.250" in cool.line()

@@ -111,7 +111,7 @@ def sample(state: TaskState, model, rnd: int) -> RoundWork:
         n=cfg.samples, temperatures=temps, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
         seed=mix_seed(cfg.seed, state.task.id, rnd) % (2 ** 31)))
     state.sample_s = time.time() - t0
-    rec = RoundRecord(round=rnd, heat=state.heat, samples=len(samples),
+    rec = RoundRecord(round=rnd, heat=state.heat, temperatures=temps, samples=len(samples),
                       tokens=sum(getattr(s, "n_tokens", 0) for s in samples),
                       sample_s=state.sample_s)
     return RoundWork(rec, t0, samples)

@@ -41,6 +41,7 @@ def _json(obj, rounding: dict[str, int], optional: tuple[str, ...]) -> dict[str,
 class RoundRecord:
     round: int
     heat: float = 1.0  # the temperatures' multiplier this round
+    temperatures: tuple[float, ...] = ()  # the temperatures sampled at (capped)
     samples: int = 0
     valid: int = 0  # samples that ran and returned a grid for every input
     statuses: dict[str, int] = field(default_factory=dict)  # samples per sandbox status kind
@@ -83,6 +84,7 @@ class RoundRecord:
 
     def to_json(self) -> dict[str, Any]:
         out = _json(self, self.ROUNDING, self.OPTIONAL)
+        out["temperatures"] = [round(t, 4) for t in self.temperatures]
         out["accuracies"] = [round(a, 4) for a in self.accuracies]
         return out
 
@@ -93,8 +95,9 @@ class RoundRecord:
                 + (f" ({failed})" if failed else "")
                 + f" distinct {self.distinct} (new {self.new_outputs}) best "
                 f"{self.best_train_acc:.3f} mean {self.mean_train_acc:.3f}")
-        if self.heat > 1.0:
-            line += f" (temperature x{self.heat:.2f})"
+        if self.heat > 1.0 and self.temperatures:
+            lo, hi = min(self.temperatures), max(self.temperatures)
+            line += f" (temps {lo:.2f}" + (f"-{hi:.2f})" if hi > lo else ")")
         if self.repaired:
             line += f" | repaired {self.repaired} best {self.repair_best_acc:.3f}"
         if self.examples_trained:
