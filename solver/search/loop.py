@@ -164,7 +164,7 @@ def record(state: TaskState, work: RoundWork) -> list[Candidate]:
     """The round's figures into its record, and the task's first exact round into the
     report; returns this round's candidates that are exact on every train pair."""
     rec, pool = work.record, state.pool
-    weights = [work.votes[c] for c in work.votes]
+    weights = list(work.votes.values())  # per distinct code, in runs' order
     accs: list[float] = []
     for ran, w in zip(work.runs, weights):
         if ran.outputs is not None:
