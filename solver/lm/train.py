@@ -70,7 +70,7 @@ class TrainConfig:
 @dataclass
 class TrainStats:
     steps: int = 0
-    examples: int = 0  # rows trained (all batches' examples)
+    examples: int = 0  # examples trained (those skipped for memory not counted)
     tokens: int = 0  # target tokens the loss was computed on
     first_loss: float = float("nan")
     last_loss: float = float("nan")
@@ -368,6 +368,7 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
                            for item in batch]
                 for g in optimizer.param_groups:
                     g["lr"] = lr_at(step, total_steps, config)
+                skipped = stats.oom_skipped
                 value, n_target, n_run, rows = accumulate(model, encoded, pad_id, device, use_bf16,
                                                           rows, stats)
                 if value is None:  # nothing of the batch fit in memory: no step
@@ -381,7 +382,7 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
                 dt = time.perf_counter() - t0
                 step += 1
                 stats.steps += 1
-                stats.examples += len(batch)
+                stats.examples += len(batch) - (stats.oom_skipped - skipped)
                 stats.tokens += n_target
                 stats.losses.append(value)
                 if not pause.take():  # a paused step's wall time says nothing about speed
