@@ -1,0 +1,577 @@
+"""DSL v2, whole-grid operations: primitives that READ their input grid.
+
+Every primitive here is a pure function ``prim(img, *args) -> img``: it never changes its
+input and returns a new 2-D integer array (the input's dtype). Arguments are literals (ints,
+small tuples, short string enums) so a program stays one ``img = prim(img, ...)`` a line.
+
+The background of a grid (:func:`bg_of`) is colour 0 when the grid has any 0, else its most
+common colour; "foreground" cells are all the others. Primitives that cannot apply (parts of
+unequal shapes, a colour that is absent, ...) raise ``ValueError``: in the sandbox that is
+an ``error`` status, in the enumerator a candidate dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Img = np.ndarray
+
+DIRECTIONS = ("up", "down", "left", "right")
+RAY_DIRECTIONS = {
+    "up": ((-1, 0),), "down": ((1, 0),), "left": ((0, -1),), "right": ((0, 1),),
+    "h": ((0, -1), (0, 1)), "v": ((-1, 0), (1, 0)),
+    "hv": ((-1, 0), (1, 0), (0, -1), (0, 1)),
+    "diag": ((-1, -1), (-1, 1), (1, -1), (1, 1)),
+    "all": ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)),
+}
+SPLITS = ("sep", "lr", "tb")
+COMBINE_OPS = ("and", "or", "xor", "nor", "diff", "rdiff")
+SELECT_PARTS = ("most_fg", "least_fg", "most_colors", "least_colors", "unique", "first", "last")
+SYMMETRIES = ("lr", "ud", "both", "diag", "rot")
+
+
+# ---------------------------------------------------------------- helpers (not primitives)
+
+
+def bg_of(img: Img) -> int:
+    """The background: 0 when present, else the most common colour."""
+    a = np.asarray(img)
+    if a.size == 0 or (a == 0).any():
+        return 0
+    return int(np.bincount(a.ravel().astype(np.int64), minlength=10).argmax())
+
+
+def _arr(img: Img) -> np.ndarray:
+    a = np.asarray(img)
+    if a.ndim != 2:
+        raise ValueError(f"expected a 2-D grid, got {a.ndim} dimensions")
+    return a
+
+
+def _to_down(a: np.ndarray, direction: str) -> np.ndarray:
+    """A view rotated so that ``direction`` points down."""
+    k = {"down": 0, "right": -1, "up": 2, "left": 1}[direction]
+    return np.rot90(a, k)
+
+
+def _from_down(a: np.ndarray, direction: str) -> np.ndarray:
+    k = {"down": 0, "right": -1, "up": 2, "left": 1}[direction]
+    return np.ascontiguousarray(np.rot90(a, -k))
+
+
+# ---------------------------------------------------------------- rigid transforms
+
+
+def rot90(img: Img) -> Img:
+    """Rotate a quarter turn clockwise."""
+    return np.ascontiguousarray(np.rot90(_arr(img), -1))
+
+
+def rot180(img: Img) -> Img:
+    """Rotate a half turn."""
+    return np.ascontiguousarray(np.rot90(_arr(img), 2))
+
+
+def rot270(img: Img) -> Img:
+    """Rotate a quarter turn counter-clockwise."""
+    return np.ascontiguousarray(np.rot90(_arr(img), 1))
+
+
+def flip_lr(img: Img) -> Img:
+    """Mirror left-right (columns reversed)."""
+    return np.ascontiguousarray(_arr(img)[:, ::-1])
+
+
+def flip_ud(img: Img) -> Img:
+    """Mirror upside-down (rows reversed)."""
+    return np.ascontiguousarray(_arr(img)[::-1, :])
+
+
+def transpose(img: Img) -> Img:
+    """Mirror across the main diagonal (rows become columns)."""
+    return np.ascontiguousarray(_arr(img).T)
+
+
+def anti_transpose(img: Img) -> Img:
+    """Mirror across the anti-diagonal."""
+    return np.ascontiguousarray(_arr(img)[::-1, ::-1].T)
+
+
+# ---------------------------------------------------------------- colours
+
+
+def recolor(img: Img, old: int, new: int) -> Img:
+    """Every cell of colour ``old`` becomes ``new``."""
+    a = _arr(img)
+    out = a.copy()
+    out[a == old] = new
+    return out
+
+
+def swap_colors(img: Img, a: int, b: int) -> Img:
+    """Exchange colours ``a`` and ``b``."""
+    g = _arr(img)
+    out = g.copy()
+    out[g == a] = b
+    out[g == b] = a
+    return out
+
+
+def map_colors(img: Img, mapping: tuple[tuple[int, int], ...]) -> Img:
+    """Recolour by ``((old, new), ...)`` pairs, all at once; other colours stay."""
+    g = _arr(img)
+    lut = np.arange(max(10, int(g.max(initial=0)) + 1), dtype=np.int64)
+    for old, new in mapping:
+        lut[int(old)] = int(new)
+    return lut[g.astype(np.int64)].astype(g.dtype)
+
+
+def keep_color(img: Img, color: int) -> Img:
+    """Only cells of ``color`` stay; the rest become background."""
+    a = _arr(img)
+    return np.where(a == color, a, bg_of(a)).astype(a.dtype)
+
+
+def remove_color(img: Img, color: int) -> Img:
+    """Cells of ``color`` become background."""
+    a = _arr(img)
+    return np.where(a == color, bg_of(a), a).astype(a.dtype)
+
+
+# ---------------------------------------------------------------- scale and tile
+
+
+def upscale(img: Img, fy: int, fx: int) -> Img:
+    """Each cell becomes an ``fy`` x ``fx`` block."""
+    a = _arr(img)
+    return np.repeat(np.repeat(a, int(fy), axis=0), int(fx), axis=1)
+
+
+def downscale(img: Img, fy: int, fx: int) -> Img:
+    """Each ``fy`` x ``fx`` block becomes one cell of its most common colour."""
+    a = _arr(img)
+    fy, fx = int(fy), int(fx)
+    h, w = a.shape
+    if fy < 1 or fx < 1 or h % fy or w % fx:
+        raise ValueError(f"downscale: {h}x{w} is not divisible by {fy}x{fx}")
+    blocks = a.reshape(h // fy, fy, w // fx, fx).transpose(0, 2, 1, 3).reshape(h // fy, w // fx, -1)
+    counts = np.stack([(blocks == c).sum(axis=2) for c in range(10)], axis=2)
+    return counts.argmax(axis=2).astype(a.dtype)
+
+
+def tile(img: Img, ny: int, nx: int) -> Img:
+    """Repeat the grid ``ny`` times down and ``nx`` times across."""
+    return np.tile(_arr(img), (int(ny), int(nx)))
+
+
+def tile_mirror(img: Img, ny: int, nx: int) -> Img:
+    """Tile ``ny`` x ``nx`` copies, mirroring every other copy (odd rows upside-down, odd columns left-right)."""
+    a = _arr(img)
+    rows = []
+    for i in range(int(ny)):
+        r = a[::-1] if i % 2 else a
+        rows.append(np.concatenate([r[:, ::-1] if j % 2 else r for j in range(int(nx))], axis=1))
+    return np.concatenate(rows, axis=0)
+
+
+def self_tile(img: Img, mode: str) -> Img:
+    """Each cell becomes a block the size of the grid: a copy where the cell is foreground ('fg'), background ('bg'), or the grid's shape in the cell's colour ('color')."""
+    a = _arr(img)
+    bg = bg_of(a)
+    h, w = a.shape
+    out = np.full((h * h, w * w), bg, dtype=a.dtype)
+    fg = a != bg
+    for i in range(h):
+        for j in range(w):
+            if mode == "fg":
+                block = a if fg[i, j] else None
+            elif mode == "bg":
+                block = a if not fg[i, j] else None
+            elif mode == "color":
+                block = np.where(fg, a[i, j], bg) if fg[i, j] else None
+            else:
+                raise ValueError(f"self_tile: mode must be fg, bg or color, got {mode!r}")
+            if block is not None:
+                out[i * h:(i + 1) * h, j * w:(j + 1) * w] = block
+    return out
+
+
+# ---------------------------------------------------------------- crop and shift
+
+
+def crop(img: Img, top: int, left: int, height: int, width: int) -> Img:
+    """The ``height`` x ``width`` window whose top-left cell is (top, left)."""
+    a = _arr(img)
+    top, left, height, width = int(top), int(left), int(height), int(width)
+    if top < 0 or left < 0 or height < 1 or width < 1 or top + height > a.shape[0] \
+            or left + width > a.shape[1]:
+        raise ValueError("crop: window outside the grid")
+    return a[top:top + height, left:left + width].copy()
+
+
+def _bbox_crop(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    if not mask.any():
+        raise ValueError("crop: nothing to crop to")
+    rows, cols = np.nonzero(mask)
+    return a[rows.min():rows.max() + 1, cols.min():cols.max() + 1].copy()
+
+
+def crop_bbox(img: Img) -> Img:
+    """Crop to the bounding box of the foreground."""
+    a = _arr(img)
+    return _bbox_crop(a, a != bg_of(a))
+
+
+def crop_to_color(img: Img, color: int) -> Img:
+    """Crop to the bounding box of the cells of ``color``."""
+    a = _arr(img)
+    return _bbox_crop(a, a == color)
+
+
+def crop_inside_color(img: Img, color: int) -> Img:
+    """Crop to the inside of the bounding box of ``color`` (a frame's contents, frame excluded)."""
+    a = _arr(img)
+    rows, cols = np.nonzero(a == color)
+    if len(rows) == 0 or rows.max() - rows.min() < 2 or cols.max() - cols.min() < 2:
+        raise ValueError("crop_inside_color: no frame of that colour")
+    return a[rows.min() + 1:rows.max(), cols.min() + 1:cols.max()].copy()
+
+
+def shift(img: Img, dy: int, dx: int) -> Img:
+    """Translate by (dy, dx); cells moved in are background, cells moved out are lost."""
+    a = _arr(img)
+    h, w = a.shape
+    out = np.full_like(a, bg_of(a))
+    dy, dx = int(dy), int(dx)
+    if abs(dy) < h and abs(dx) < w:
+        out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+            a[max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+# ---------------------------------------------------------------- parts: split and combine
+
+
+def grid_parts(img: Img, split: str) -> list[np.ndarray]:
+    """The parts of a grid: between separator lines ('sep'), left/right halves ('lr') or top/bottom halves ('tb')."""
+    a = _arr(img)
+    h, w = a.shape
+    if split == "lr":
+        if w % 2:
+            return [a[:, :w // 2], a[:, w // 2 + 1:]] if w > 1 else [a]
+        return [a[:, :w // 2], a[:, w // 2:]]
+    if split == "tb":
+        if h % 2:
+            return [a[:h // 2], a[h // 2 + 1:]] if h > 1 else [a]
+        return [a[:h // 2], a[h // 2:]]
+    if split != "sep":
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    bg = bg_of(a)
+    row_color = {r: int(a[r, 0]) for r in range(h) if a[r, 0] != bg and (a[r] == a[r, 0]).all()}
+    col_color = {c: int(a[0, c]) for c in range(w) if a[0, c] != bg and (a[:, c] == a[0, c]).all()}
+    best = None
+    for color in sorted(set(row_color.values()) | set(col_color.values())):
+        rows = {r for r, v in row_color.items() if v == color}
+        cols = {c for c, v in col_color.items() if v == color}
+        if len(rows) == h or len(cols) == w:
+            continue
+        parts = [a[r0:r1, c0:c1] for r0, r1 in _spans(h, rows) for c0, c1 in _spans(w, cols)]
+        key = (len({p.shape for p in parts}) == 1, len(rows) + len(cols))
+        if len(parts) > 1 and (best is None or key > best[0]):
+            best = (key, parts)
+    if best is None:
+        raise ValueError("grid_parts: no separator lines")
+    return best[1]
+
+
+def _spans(n: int, lines: set[int]) -> list[tuple[int, int]]:
+    out, start = [], 0
+    for i in range(n + 1):
+        if i == n or i in lines:
+            if i > start:
+                out.append((start, i))
+            start = i + 1
+    return out
+
+
+def _same_shape_parts(img: Img, split: str) -> tuple[list[np.ndarray], int]:
+    a = _arr(img)
+    parts = grid_parts(a, split)
+    if len(parts) < 2 or len({p.shape for p in parts}) != 1:
+        raise ValueError("parts of unequal shapes")
+    return parts, bg_of(a)
+
+
+def combine_parts(img: Img, split: str, op: str, color: int) -> Img:
+    """Overlay the parts as foreground masks combined by ``op`` (and, or, xor, nor, diff = first minus the rest, rdiff = last minus the rest); ``color`` where true, background elsewhere."""
+    parts, bg = _same_shape_parts(img, split)
+    masks = np.stack([p != bg for p in parts])
+    count = masks.sum(axis=0)
+    if op == "and":
+        m = count == len(parts)
+    elif op == "or":
+        m = count > 0
+    elif op == "xor":
+        m = count == 1
+    elif op == "nor":
+        m = count == 0
+    elif op == "diff":
+        m = masks[0] & ~masks[1:].any(axis=0)
+    elif op == "rdiff":
+        m = masks[-1] & ~masks[:-1].any(axis=0)
+    else:
+        raise ValueError(f"combine_parts: op must be one of {COMBINE_OPS}, got {op!r}")
+    return np.where(m, color, bg).astype(parts[0].dtype)
+
+
+def overlay_parts(img: Img, split: str, order: str) -> Img:
+    """Stack the parts: foreground of the first part on top ('first') or of the last ('last')."""
+    parts, bg = _same_shape_parts(img, split)
+    if order not in ("first", "last"):
+        raise ValueError(f"overlay_parts: order must be first or last, got {order!r}")
+    seq = parts[::-1] if order == "first" else parts
+    out = seq[0].copy()
+    for p in seq[1:]:
+        out[p != bg] = p[p != bg]
+    return out
+
+
+def select_part(img: Img, split: str, which: str) -> Img:
+    """One part: most/least foreground cells, most/least colours, the unique one (differs from all others), first or last."""
+    a = _arr(img)
+    parts = grid_parts(a, split)
+    bg = bg_of(a)
+    if which == "first":
+        return parts[0].copy()
+    if which == "last":
+        return parts[-1].copy()
+    if which == "unique":
+        keys = [(p.shape, p.tobytes()) for p in parts]
+        once = [p for p, k in zip(parts, keys) if keys.count(k) == 1]
+        if len(once) != 1:
+            masks = [(p.shape, (p != bg).tobytes()) for p in parts]
+            once = [p for p, k in zip(parts, masks) if masks.count(k) == 1]
+        if len(once) != 1:
+            raise ValueError("select_part: no unique part")
+        return once[0].copy()
+    scores = {
+        "most_fg": lambda p: int((p != bg).sum()), "least_fg": lambda p: -int((p != bg).sum()),
+        "most_colors": lambda p: len(set(np.unique(p).tolist()) - {bg}),
+        "least_colors": lambda p: -len(set(np.unique(p).tolist()) - {bg}),
+    }
+    if which not in scores:
+        raise ValueError(f"select_part: which must be one of {SELECT_PARTS}, got {which!r}")
+    vals = [scores[which](p) for p in parts]
+    best = max(vals)
+    if vals.count(best) != 1:
+        raise ValueError("select_part: a tie")
+    return parts[vals.index(best)].copy()
+
+
+# ---------------------------------------------------------------- symmetry
+
+
+def symmetrize(img: Img, kind: str) -> Img:
+    """Make the grid symmetric ('lr', 'ud', 'both', 'diag' or 'rot' four-fold): background cells take the mirrored cell's colour."""
+    a = _arr(img)
+    bg = bg_of(a)
+    out = a.copy()
+    if kind in ("lr", "both"):
+        m = out[:, ::-1]
+        out = np.where(out == bg, m, out)
+    if kind in ("ud", "both"):
+        m = out[::-1]
+        out = np.where(out == bg, m, out)
+    if kind in ("diag", "rot"):
+        if a.shape[0] != a.shape[1]:
+            raise ValueError("symmetrize: diag and rot need a square grid")
+        turns = (out.T,) if kind == "diag" else (np.rot90(out, 1), np.rot90(out, 2), np.rot90(out, 3))
+        for m in turns:
+            out = np.where(out == bg, m, out)
+    if kind not in SYMMETRIES:
+        raise ValueError(f"symmetrize: kind must be one of {SYMMETRIES}, got {kind!r}")
+    return out.astype(a.dtype)
+
+
+def _mirror_maps(h: int, w: int):
+    """Candidate symmetries as index maps (name, rows, cols) over the whole grid."""
+    ii, jj = np.indices((h, w))
+    for s in range(1, 2 * w - 2):  # left-right about column s/2
+        yield ii, s - jj
+    for s in range(1, 2 * h - 2):  # up-down about row s/2
+        yield s - ii, jj
+    for k in range(-(h - 2), w - 1):  # main diagonal j - i = k
+        yield jj - k, ii + k
+    for s in range(1, h + w - 2):  # anti-diagonal i + j = s
+        yield s - jj, s - ii
+    for si in range(h - 1, h + 1):
+        for sj in range(w - 1, w + 1):
+            yield si - ii, sj - jj  # half turn about the centre (and near it)
+
+
+def complete_symmetry(img: Img, color: int) -> Img:
+    """Cells of ``color`` are unknown: fill them from the grid's mirror symmetries (any axis position) found on the known cells."""
+    a = _arr(img)
+    h, w = a.shape
+    unknown = a == color
+    if not unknown.any():
+        raise ValueError("complete_symmetry: no cell of that colour")
+    out = a.copy()
+    known = ~unknown
+    accepted = []
+    for mi, mj in _mirror_maps(h, w):
+        inside = (mi >= 0) & (mi < h) & (mj >= 0) & (mj < w)
+        ci, cj = np.where(inside, mi, 0), np.where(inside, mj, 0)
+        both = inside & known & known[ci, cj]
+        n = int(both.sum())
+        if n < max(4, known.sum() // 3):
+            continue
+        if (a[both] != a[ci, cj][both]).any():
+            continue
+        accepted.append((inside, ci, cj))
+    if not accepted:
+        raise ValueError("complete_symmetry: no symmetry found")
+    for _ in range(4):
+        changed = False
+        for inside, ci, cj in accepted:
+            take = unknown & inside & ~unknown[ci, cj]
+            if take.any():
+                out[take] = out[ci, cj][take]
+                unknown = unknown & ~take
+                changed = True
+        if not changed or not unknown.any():
+            break
+    return out
+
+
+def symmetry_patch(img: Img, color: int) -> Img:
+    """What lies under the cells of ``color`` once the grid's symmetry is completed (cropped to their bounding box)."""
+    a = _arr(img)
+    full = complete_symmetry(a, color)
+    rows, cols = np.nonzero(a == color)
+    return full[rows.min():rows.max() + 1, cols.min():cols.max() + 1].copy()
+
+
+# ---------------------------------------------------------------- outline, fill, lines
+
+
+def _neighbours8(mask: np.ndarray) -> np.ndarray:
+    p = np.pad(mask, 1)
+    h, w = mask.shape
+    out = np.zeros_like(mask)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                out |= p[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+    return out
+
+
+def outline(img: Img, color: int) -> Img:
+    """Background cells touching the foreground (8 neighbours) become ``color``."""
+    a = _arr(img)
+    bg = bg_of(a)
+    fg = a != bg
+    out = a.copy()
+    out[~fg & _neighbours8(fg)] = color
+    return out
+
+
+def hollow(img: Img, color: int) -> Img:
+    """Foreground cells whose 4 neighbours all have their colour (inside a shape) become ``color``."""
+    a = _arr(img)
+    bg = bg_of(a)
+    p = np.pad(a, 1, constant_values=-1)
+    inner = (a != bg)
+    for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        inner &= p[1 + dy:1 + dy + a.shape[0], 1 + dx:1 + dx + a.shape[1]] == a
+    out = a.copy()
+    out[inner] = color
+    return out
+
+
+def fill_enclosed(img: Img, color: int) -> Img:
+    """Background cells that cannot reach the border through background (4-connected) become ``color``."""
+    a = _arr(img)
+    bg = bg_of(a)
+    free = a == bg
+    reach = np.zeros_like(free)
+    reach[0, :], reach[-1, :], reach[:, 0], reach[:, -1] = free[0, :], free[-1, :], free[:, 0], free[:, -1]
+    while True:
+        p = np.pad(reach, 1)
+        grown = (p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:] | reach) & free
+        if (grown == reach).all():
+            break
+        reach = grown
+    out = a.copy()
+    out[free & ~reach] = color
+    return out
+
+
+def draw_border(img: Img, color: int) -> Img:
+    """Paint the outermost rows and columns with ``color``."""
+    out = _arr(img).copy()
+    out[0, :] = out[-1, :] = color
+    out[:, 0] = out[:, -1] = color
+    return out
+
+
+def connect(img: Img, direction: str) -> Img:
+    """Join pairs of same-colour cells in a row ('h'), a column ('v') or both ('hv') when only background lies between them."""
+    a = _arr(img)
+    if direction not in ("h", "v", "hv"):
+        raise ValueError(f"connect: direction must be h, v or hv, got {direction!r}")
+    bg = bg_of(a)
+    out = a.copy()
+    views = ([(a, out)] if direction != "v" else []) + ([(a.T, out.T)] if direction != "h" else [])
+    for src, dst in views:
+        for r in range(src.shape[0]):
+            idx = np.nonzero(src[r] != bg)[0]
+            for p, q in zip(idx[:-1], idx[1:]):
+                if q > p + 1 and src[r, p] == src[r, q]:
+                    dst[r, p + 1:q] = src[r, p]
+    return out
+
+
+def ray(img: Img, color: int, direction: str) -> Img:
+    """From every cell of ``color``, extend lines of it over background in ``direction`` (up, down, left, right, h, v, hv, diag, all) until a non-background cell or the border."""
+    a = _arr(img)
+    if direction not in RAY_DIRECTIONS:
+        raise ValueError(f"ray: direction must be one of {tuple(RAY_DIRECTIONS)}, got {direction!r}")
+    bg = bg_of(a)
+    h, w = a.shape
+    out = a.copy()
+    for r, c in zip(*np.nonzero(a == color)):
+        for dy, dx in RAY_DIRECTIONS[direction]:
+            y, x = r + dy, c + dx
+            while 0 <= y < h and 0 <= x < w and a[y, x] == bg:
+                out[y, x] = color
+                y, x = y + dy, x + dx
+    return out
+
+
+# ---------------------------------------------------------------- gravity
+
+
+def gravity(img: Img, direction: str) -> Img:
+    """Foreground cells fall towards ``direction`` (up, down, left, right), each line on its own, keeping their order."""
+    a = _arr(img)
+    if direction not in DIRECTIONS:
+        raise ValueError(f"gravity: direction must be one of {DIRECTIONS}, got {direction!r}")
+    bg = bg_of(a)
+    d = _to_down(a, direction)
+    out = np.full_like(d, bg)
+    for c in range(d.shape[1]):
+        col = d[:, c]
+        vals = col[col != bg]
+        if len(vals):
+            out[-len(vals):, c] = vals
+    return _from_down(out, direction)
+
+
+OPS = (rot90, rot180, rot270, flip_lr, flip_ud, transpose, anti_transpose,
+       recolor, swap_colors, map_colors, keep_color, remove_color,
+       upscale, downscale, tile, tile_mirror, self_tile,
+       crop, crop_bbox, crop_to_color, crop_inside_color, shift,
+       combine_parts, overlay_parts, select_part,
+       symmetrize, complete_symmetry, symmetry_patch,
+       outline, hollow, fill_enclosed, draw_border, connect, ray, gravity)
