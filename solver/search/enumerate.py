@@ -33,6 +33,8 @@ from solver import dsl
 from solver.arc.grids import Grid, Task
 from solver.dsl import objects as ob
 from solver.dsl import ops
+from solver.dsl import parts as pt
+from solver.dsl import symmetry as sy
 
 SENTINEL = 10  # an out-of-range colour painted to find where a paint colour lands
 MAX_SIDE = 30
@@ -87,8 +89,8 @@ FAMILIES = {
     "tile": ("tile", "tile_mirror", "self_tile"),
     "crop": ("crop", "crop_bbox", "crop_to_color", "crop_inside_color", "shift"),
     "crop_object": ("crop_to_object",),
-    "parts": ("combine_parts", "overlay_parts", "select_part"),
-    "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch"),
+    "parts": ("combine_parts", "overlay_parts", "select_part", "summarize_parts", "fg_row"),
+    "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern"),
     "fill": ("outline", "hollow", "fill_enclosed", "fill_bbox", "draw_border"),
     "lines": ("connect", "ray"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact"),
@@ -286,7 +288,7 @@ SHAPE_KEEPING = {
 }
 TRANSPOSING = {"rot90", "rot270", "transpose", "anti_transpose"}
 OBJECT_SELECTORS = ob.SELECTORS
-PART_SPLITS = ops.SPLITS
+PART_SPLITS = pt.SPLITS
 
 
 def _with_paint(ctx: Context, name: str, args: tuple) -> Iterator[tuple]:
@@ -337,19 +339,23 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "crop_inside_color", (c,)
         for which, conn, multi in _distinct_selections(ctx, "bbox"):
             yield "crop_to_object", (which, conn, multi)
-        if len(set(shapes_out)) == 1:
+        if len(set(shapes_out)) == 1 and not all(len(np.unique(o)) == 1 for o in outs):
             yield from (("crop", w) for w in _crop_windows(grids, outs))
         for split in PART_SPLITS:
-            for which in ops.SELECT_PARTS:
+            for which in pt.SELECT_PARTS:
                 yield "select_part", (split, which)
             for order in ("first", "last"):
                 yield "overlay_parts", (split, order)
-            for op in ops.COMBINE_OPS:
+            for op in pt.COMBINE_OPS:
                 yield from (("combine_parts", a) for a in _with_paint(ctx, "combine_parts",
                                                                       (split, op, PAINT)))
         for c in sorted(ctx.common):
             if not final or all(_bbox_shape(g == c) == o.shape for g, o in zip(grids, outs)):
                 yield "symmetry_patch", (c,)
+        for mode in ("majority", "fg"):
+            yield "summarize_parts", (mode,)
+        if not final or all(o.shape[0] == 1 for o in outs):
+            yield "fg_row", ()
 
     if same or not final:
         # colours
@@ -359,11 +365,12 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
                 yield "keep_color", (c,)
             yield from (("recolor", a) for a in _with_paint(ctx, "recolor", (c, PAINT)))
         # symmetry
-        for kind in ops.SYMMETRIES if ctx.allowed("symmetrize") else ():
+        for kind in sy.SYMMETRIES if ctx.allowed("symmetrize") else ():
             yield "symmetrize", (kind,)
         for c in sorted(ctx.common):
             if not (final and same) or all((o[g == c] != c).all() for g, o in zip(grids, outs)):
                 yield "complete_symmetry", (c,)
+                yield "complete_pattern", (c,)
         # outline / fill
         for name in ("outline", "hollow", "fill_enclosed", "fill_bbox", "draw_border"):
             if ctx.allowed(name):
