@@ -129,6 +129,23 @@ def test_self_tile():
     assert L(col) == [[2, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
 
 
+def test_tile_rotations():
+    out = check_pure(ops.tile_rotations, g([[1, 2], [0, 0]]))
+    assert L(out) == [[1, 2, 0, 1], [0, 0, 0, 2], [2, 0, 0, 0], [1, 0, 2, 1]]
+
+
+def test_compress():
+    a = g([[1, 1, 2], [1, 1, 2], [3, 3, 3], [1, 1, 2]])
+    assert L(check_pure(ops.compress, a)) == [[1, 2], [3, 3], [1, 2]]
+
+
+def test_color_sequence():
+    a = g([[4, 4, 2, 8], [4, 2, 2, 8]])
+    assert L(check_pure(ops.color_sequence, a, "h")) == [[4, 2, 8]]
+    b = g([[0, 3], [5, 0], [3, 0]])
+    assert L(ops.color_sequence(b, "v")) == [[3], [5]]
+
+
 # ---------------------------------------------------------------- crop and shift
 
 
@@ -185,6 +202,10 @@ def test_grid_parts_finds_separators():
     parts = pt.grid_parts(SEP, "sep")
     assert [L(p) for p in parts] == [[[1, 0], [0, 1]], [[1, 1], [0, 1]]]
     assert [L(p) for p in pt.grid_parts(g([[1, 2], [3, 4]]), "tb")] == [[[1, 2]], [[3, 4]]]
+    assert [L(p) for p in pt.grid_parts(g([[1, 2], [3, 4]]), "quad")] == [[[1]], [[2]], [[3]], [[4]]]
+    assert len(pt.grid_parts(g([[1, 2, 3, 4, 5, 6]] * 2), "squares")) == 3
+    empty_lines = g([[1, 0, 2], [0, 0, 0], [3, 0, 4]])  # no coloured lines: background ones
+    assert [L(p) for p in pt.grid_parts(empty_lines, "sep")] == [[[1]], [[2]], [[3]], [[4]]]
 
 
 def test_combine_parts():

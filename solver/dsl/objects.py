@@ -20,9 +20,9 @@ from solver.dsl.ops import DIRECTIONS, _arr, _from_down, _to_down, bg_of
 
 Img = np.ndarray
 
-SELECTORS = ("largest", "smallest", "tallest", "widest", "most_colors", "unique_color",
-             "unique_shape", "common_shape", "touches_border", "inner", "has_hole", "no_hole",
-             "rectangle", "not_rectangle", "single", "not_single", "symmetric", "asymmetric",
+SELECTORS = ("largest", "smallest", "single", "not_single", "unique_color", "touches_border",
+             "inner", "has_hole", "no_hole", "rectangle", "not_rectangle", "unique_shape",
+             "common_shape", "most_colors", "tallest", "widest", "symmetric", "asymmetric",
              "top", "bottom", "left", "right")
 PROPERTIES = ("size", "size_rank", "size_rank_asc", "height", "width", "holes", "border",
               "rectangle", "shape_count", "symmetric")

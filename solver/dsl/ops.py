@@ -192,6 +192,41 @@ def self_tile(img: Img, mode: str) -> Img:
     return out
 
 
+def tile_rotations(img: Img) -> Img:
+    """A 2x2 arrangement of the grid turned: itself, a quarter turn clockwise (right), counter-clockwise (below), a half turn (diagonal)."""
+    a = _arr(img)
+    if a.shape[0] != a.shape[1]:
+        raise ValueError("tile_rotations: the grid must be square")
+    top = np.concatenate([a, np.rot90(a, -1)], axis=1)
+    bottom = np.concatenate([np.rot90(a, 1), np.rot90(a, 2)], axis=1)
+    return np.ascontiguousarray(np.concatenate([top, bottom], axis=0))
+
+
+def compress(img: Img) -> Img:
+    """Collapse runs of identical adjacent rows, then of identical adjacent columns, to one."""
+    a = _arr(img)
+    keep_r = np.ones(a.shape[0], dtype=bool)
+    keep_r[1:] = (a[1:] != a[:-1]).any(axis=1)
+    a = a[keep_r]
+    keep_c = np.ones(a.shape[1], dtype=bool)
+    keep_c[1:] = (a[:, 1:] != a[:, :-1]).any(axis=0)
+    return a[:, keep_c].copy()
+
+
+def color_sequence(img: Img, direction: str) -> Img:
+    """The colours in order of first appearance from the left ('h': one row) or from the top ('v': one column), background left out when the grid has a 0."""
+    a = _arr(img)
+    if direction not in ("h", "v"):
+        raise ValueError(f"color_sequence: direction must be h or v, got {direction!r}")
+    view = a.T if direction == "h" else a
+    skip = {0} if (a == 0).any() else set()
+    order = list(dict.fromkeys(v for v in view.ravel().tolist() if v not in skip))
+    if not order:
+        raise ValueError("color_sequence: no colour")
+    out = np.array([order], dtype=a.dtype)
+    return out if direction == "h" else out.T.copy()
+
+
 # ---------------------------------------------------------------- crop and shift
 
 
@@ -440,7 +475,7 @@ def gravity(img: Img, direction: str) -> Img:
 
 OPS = (rot90, rot180, rot270, flip_lr, flip_ud, transpose, anti_transpose,
        recolor, swap_colors, map_colors, keep_color, remove_color,
-       upscale, downscale, tile, tile_mirror, self_tile,
+       upscale, downscale, tile, tile_mirror, self_tile, tile_rotations, compress, color_sequence,
        crop, crop_bbox, crop_to_color, crop_inside_color, crop_to_period, canvas, shift,
        fg_row,
        outline, hollow, fill_enclosed, draw_border, connect, connect_with, ray, halo,

@@ -11,7 +11,7 @@ import numpy as np
 
 from solver.dsl.ops import Img, _arr, bg_of
 
-SPLITS = ("sep", "lr", "tb")
+SPLITS = ("sep", "lr", "tb", "quad", "squares")
 COMBINE_OPS = ("and", "or", "xor", "nor", "diff", "rdiff")
 SELECT_PARTS = ("most_fg", "least_fg", "most_colors", "least_colors", "unique", "first", "last")
 
@@ -19,7 +19,7 @@ SELECT_PARTS = ("most_fg", "least_fg", "most_colors", "least_colors", "unique", 
 
 
 def grid_parts(img: Img, split: str) -> list[np.ndarray]:
-    """The parts of a grid: between separator lines ('sep'), left/right halves ('lr') or top/bottom halves ('tb')."""
+    """The parts of a grid: between separator lines ('sep'), left/right or top/bottom halves ('lr', 'tb'), quadrants ('quad'), or the squares of a long grid ('squares')."""
     a = _arr(img)
     h, w = a.shape
     if split == "lr":
@@ -30,6 +30,16 @@ def grid_parts(img: Img, split: str) -> list[np.ndarray]:
         if h % 2:
             return [a[:h // 2], a[h // 2 + 1:]] if h > 1 else [a]
         return [a[:h // 2], a[h // 2:]]
+    if split == "quad":
+        hh, hw = h // 2, w // 2
+        r2, c2 = h - hh, w - hw  # an odd middle row/column is dropped
+        return [a[:hh, :hw], a[:hh, c2:], a[r2:, :hw], a[r2:, c2:]]
+    if split == "squares":
+        if h > w and h % w == 0:
+            return [a[i:i + w] for i in range(0, h, w)]
+        if w > h and w % h == 0:
+            return [a[:, j:j + h] for j in range(0, w, h)]
+        raise ValueError("grid_parts: not a row or column of squares")
     if split != "sep":
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     return _separator_spans(a)[2]
@@ -37,11 +47,15 @@ def grid_parts(img: Img, split: str) -> list[np.ndarray]:
 
 def _separator_spans(a: np.ndarray) -> tuple[list, list, list[np.ndarray]]:
     """Row spans, column spans and parts between the full lines of one non-background
-    colour (the colour giving equal parts and the most lines wins)."""
+    colour (the colour giving equal parts and the most lines wins); failing that, between
+    empty (background) lines."""
     h, w = a.shape
     bg = bg_of(a)
     row_color = {r: int(a[r, 0]) for r in range(h) if a[r, 0] != bg and (a[r] == a[r, 0]).all()}
     col_color = {c: int(a[0, c]) for c in range(w) if a[0, c] != bg and (a[:, c] == a[0, c]).all()}
+    if not row_color and not col_color:  # no coloured lines: try empty (background) lines
+        row_color = {r: bg for r in range(h) if (a[r] == bg).all()}
+        col_color = {c: bg for c in range(w) if (a[:, c] == bg).all()}
     best = None
     for color in sorted(set(row_color.values()) | set(col_color.values())):
         rows = {r for r, v in row_color.items() if v == color}

@@ -86,11 +86,12 @@ FAMILIES = {
     "color": ("recolor", "swap_colors", "keep_color", "remove_color"),
     "color_map": ("map_colors",),
     "scale": ("upscale", "downscale"),
-    "tile": ("tile", "tile_mirror", "self_tile"),
+    "tile": ("tile", "tile_mirror", "self_tile", "tile_rotations"),
     "crop": ("crop", "crop_bbox", "crop_to_color", "crop_inside_color", "crop_to_period", "shift",
              "canvas"),
     "crop_object": ("crop_to_object",),
-    "parts": ("combine_parts", "overlay_parts", "select_part", "summarize_parts", "fg_row"),
+    "parts": ("combine_parts", "overlay_parts", "select_part", "summarize_parts", "fg_row",
+              "compress", "color_sequence"),
     "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern"),
     "fill": ("outline", "hollow", "fill_enclosed", "fill_bbox", "draw_border"),
     "lines": ("connect", "connect_with", "ray", "halo", "lines_through"),
@@ -326,6 +327,8 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
         yield "upscale", up
         yield "tile", up
         yield "tile_mirror", up
+        if up == (2, 2):
+            yield "tile_rotations", ()
         if all(o.shape == (g.shape[0] ** 2, g.shape[1] ** 2) for g, o in zip(grids, outs)):
             for mode in ("fg", "bg", "color"):
                 yield "self_tile", (mode,)
@@ -363,6 +366,10 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "summarize_parts", (mode,)
         if not final or all(o.shape[0] == 1 for o in outs):
             yield "fg_row", ()
+            yield "color_sequence", ("h",)
+        if not final or all(o.shape[1] == 1 for o in outs):
+            yield "color_sequence", ("v",)
+        yield "compress", ()
 
     if same or not final:
         # colours
