@@ -191,12 +191,27 @@ class Context:
         self.out_colors = set.union(*[_colors(o) for o in outs])
         self.bgs = [ops.bg_of(g) for g in grids]
         self.selections: dict[str, list] = {}
+        self._same_counts: bool | None = None
         self.kinds = _diff_kinds(grids, outs, self.bgs) if self.same_shape else None
 
     def allowed(self, name: str) -> bool:
-        """Whether ``name`` can still be the last step (see :data:`CAN_CHANGE`)."""
-        return not (self.final and self.kinds and name in CAN_CHANGE
-                    and not self.kinds <= CAN_CHANGE[name])
+        """Whether ``name`` can still be the last step (see :data:`CAN_CHANGE` and
+        :data:`KEEPS_COUNTS`)."""
+        if not self.final:
+            return True
+        if name in KEEPS_COUNTS and not self.same_counts:
+            return False
+        return not (self.kinds and name in CAN_CHANGE and not self.kinds <= CAN_CHANGE[name])
+
+    @property
+    def same_counts(self) -> bool:
+        """Whether every grid has its output's number of cells of each colour."""
+        if self._same_counts is None:
+            self._same_counts = all(
+                g.size == o.size and (np.bincount(g.ravel(), minlength=11)
+                                      == np.bincount(o.ravel(), minlength=11)).all()
+                for g, o in zip(self.grids, self.outs))
+        return self._same_counts
 
     def fg_colors(self) -> list[int]:
         """Colours present in every grid, background excluded."""
@@ -277,6 +292,12 @@ CAN_CHANGE = {
 }
 
 
+# Primitives that keep the number of cells of each colour: never a last step unless the
+# grids already have their outputs' colour counts.
+KEEPS_COUNTS = {"rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose",
+                "anti_transpose", "gravity", "gravity_objects", "move_until_contact"}
+
+
 def _sub(args: tuple, slot, value) -> tuple:
     return tuple(value if a is slot else a for a in args)
 
@@ -315,10 +336,10 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
 
     # rigid transforms
     for name in ("rot180", "flip_lr", "flip_ud"):
-        if same or not final:
+        if (same or not final) and ctx.allowed(name):
             yield name, ()
     for name in ("rot90", "rot270", "transpose", "anti_transpose"):
-        if transposed or not final:
+        if (transposed or not final) and ctx.allowed(name):
             yield name, ()
 
     # scale and tile
@@ -402,10 +423,10 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
             for d in ops.RAY_DIRECTIONS:
                 yield "ray", (c, d)
         # gravity and moves
-        for d in ops.DIRECTIONS:
+        for d in ops.DIRECTIONS if ctx.allowed("gravity") else ():
             yield "gravity", (d,)
             yield "gravity_objects", (d,)
-        for c in fg:
+        for c in fg if ctx.allowed("move_until_contact") else ():
             for d in (*ops.DIRECTIONS, "toward"):
                 yield "move_until_contact", (c, d)
         for dy in (-1, 0, 1):
@@ -556,8 +577,9 @@ class _Search:
         self.ins = tuple(np.array(p.input, dtype=dsl.DTYPE) for p in self.task.train)
         self.outs = tuple(np.array(p.output, dtype=dsl.DTYPE) for p in self.task.train)
         self.tests = tuple(np.array(p.input, dtype=dsl.DTYPE) for p in self.task.test)
-        self.seen: set[bytes] = set()
+        self.seen: dict[bytes, int] = {}
         self.found_keys: set[bytes] = set()
+        self.has_exact = False
 
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
@@ -582,6 +604,7 @@ class _Search:
         fams = tuple(dict.fromkeys(FAMILY_OF.get(s.name, s.name) for s in steps))
         self.found.append(Found(program_code(steps), steps, [_to_grid(g) for g in grids], tests,
                                 len(steps), fams, exact, acc))
+        self.has_exact = self.has_exact or exact
 
     def consider(self, steps, grids) -> None:
         """Record a program when exact, or a near miss; try a fitted colour map."""
@@ -605,7 +628,7 @@ class _Search:
     def run(self) -> None:
         """Iterative deepening: a depth-first, best-first pass for each depth limit."""
         self.consider((), self.ins)
-        if any(f.exact for f in self.found):
+        if self.has_exact:
             return
         for limit in range(1, self.max_depth + 1):
             self.seen = {_key(self.ins): 0}
@@ -616,7 +639,7 @@ class _Search:
                 self.stats.timed_out = True
                 return
             self.stats.depth_done = limit
-            if any(f.exact for f in self.found):
+            if self.has_exact:
                 return  # every shorter program has been tried: stop at the first exact depth
 
     def expand(self, node: _Node, depth: int) -> None:
@@ -640,7 +663,7 @@ class _Search:
             steps = node.steps + (step,)
             if final:
                 self.consider(steps, grids)
-                if self.limit > 2 and any(f.exact for f in self.found):
+                if self.limit > 2 and self.has_exact:
                     return  # deep passes stop at their first exact program
             else:
                 children.append(_Node(steps, grids, _score(grids, self.outs)))
@@ -648,7 +671,7 @@ class _Search:
         self.stats.kept += len(children)
         for child in children:
             self.expand(child, depth + 1)
-            if self.limit > 2 and any(f.exact for f in self.found):
+            if self.limit > 2 and self.has_exact:
                 return
 
 
