@@ -205,12 +205,15 @@ class Context:
 
     @property
     def same_counts(self) -> bool:
-        """Whether every grid has its output's number of cells of each colour."""
+        """Whether every grid has its output's numbers of cells per colour, up to a renaming
+        of the colours (a last colour map may follow)."""
         if self._same_counts is None:
-            self._same_counts = all(
-                g.size == o.size and (np.bincount(g.ravel(), minlength=11)
-                                      == np.bincount(o.ravel(), minlength=11)).all()
-                for g, o in zip(self.grids, self.outs))
+            def counts(a):
+                c = np.bincount(a.ravel(), minlength=11)
+                return sorted(c[c > 0].tolist())
+
+            self._same_counts = all(g.size == o.size and counts(g) == counts(o)
+                                    for g, o in zip(self.grids, self.outs))
         return self._same_counts
 
     def fg_colors(self) -> list[int]:
