@@ -509,3 +509,12 @@ def test_sandbox_runs_v2_programs_and_contains_huge_grids():
     assert res[0].outputs == [dsl.run_trusted(ok, inputs[0])]
     assert not res[1].ok and res[1].kind in ("invalid_output", "memory", "timeout")
     assert res[2].status == "error:ValueError"
+
+
+def test_every_v2_primitive_is_documented():
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "DSL.md").read_text()
+    documented = set(re.findall(r"^\| `(\w+)`", doc, re.M))
+    assert set(dsl.V2_PRIMITIVES) <= documented, sorted(set(dsl.V2_PRIMITIVES) - documented)
