@@ -103,6 +103,11 @@ def test_upscale():
     assert L(out) == [[1, 1, 1, 2, 2, 2]] * 2
 
 
+def test_upscale_by_colors():
+    out = check_pure(ops.upscale_by_colors, g([[1, 0], [0, 2]]))
+    assert out.shape == (4, 4) and L(out)[0] == [1, 1, 0, 0] and L(out)[3] == [0, 0, 2, 2]
+
+
 def test_downscale():
     big = ops.upscale(g([[1, 2], [0, 3]]), 2, 2)
     assert L(check_pure(ops.downscale, big, 2, 2)) == [[1, 2], [0, 3]]
@@ -301,6 +306,11 @@ def test_fill_enclosed():
     assert L(check_pure(ops.fill_enclosed, a, 4)) == [[1, 1, 1, 0], [1, 4, 1, 0], [1, 1, 1, 0]]
 
 
+def test_fill_touching():
+    a = g([[0, 0, 5, 0], [3, 0, 5, 0], [5, 5, 5, 0]])
+    assert L(check_pure(ops.fill_touching, a, 3)) == [[3, 3, 5, 0], [3, 3, 5, 0], [5, 5, 5, 0]]
+
+
 def test_draw_border():
     assert L(check_pure(ops.draw_border, g([[0] * 3] * 3), 8)) == [[8, 8, 8], [8, 0, 8], [8, 8, 8]]
 
@@ -401,6 +411,12 @@ def test_remove_objects():
 def test_recolor_objects():
     out = check_pure(ob.recolor_objects, OBJS, "has_hole", 7, 4, False)
     assert int((out == 7).sum()) == 8 and 4 not in out
+
+
+def test_outline_objects():
+    a = g([[0, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 2, 2]])
+    out = check_pure(ob.outline_objects, a, "smallest", 3, 8, False)
+    assert L(out)[:3] == [[3, 3, 3, 0, 0], [3, 1, 3, 0, 0], [3, 3, 3, 0, 0]] and L(out)[3][:3] == [0, 0, 0]
 
 
 def test_recolor_by():

@@ -24,7 +24,7 @@ SELECTORS = ("largest", "smallest", "single", "not_single", "unique_color", "tou
              "inner", "has_hole", "no_hole", "rectangle", "not_rectangle", "unique_shape",
              "common_shape", "most_colors", "tallest", "widest", "symmetric", "asymmetric",
              "top", "bottom", "left", "right")
-PROPERTIES = ("size", "size_rank", "size_rank_asc", "height", "width", "holes", "border",
+PROPERTIES = ("size_rank", "size_rank_asc", "size", "height", "width", "holes", "border",
               "rectangle", "shape_count", "symmetric")
 
 
@@ -292,6 +292,24 @@ def recolor_objects(img: Img, which: str, color: int, conn: int, multicolor: boo
     return out
 
 
+def outline_objects(img: Img, which: str, color: int, conn: int, multicolor: bool) -> Img:
+    """Background cells touching (8 neighbours) the objects ``which`` picks become ``color``."""
+    a = _arr(img)
+    bg = bg_of(a)
+    mask = np.zeros(a.shape, dtype=bool)
+    for o in select(find_objects(a, conn, multicolor), which):
+        mask[o.rows, o.cols] = True
+    h, w = a.shape
+    p = np.pad(mask, 1)
+    near = np.zeros_like(mask)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            near |= p[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+    out = a.copy()
+    out[near & (a == bg)] = color
+    return out
+
+
 def recolor_by(img: Img, name: str, mapping: tuple[tuple[int, int], ...], conn: int) -> Img:
     """Recolour each single-colour object by its property ``name``: ``((value, colour), ...)``; other objects stay."""
     a = _arr(img)
@@ -436,7 +454,8 @@ def smallest_object_color(img: Img) -> int:
     return picked[0].color if picked else bg_of(_arr(img))
 
 
-OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, recolor_by,
+OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
+              recolor_by,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

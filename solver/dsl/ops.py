@@ -143,6 +143,15 @@ def upscale(img: Img, fy: int, fx: int) -> Img:
     return np.repeat(np.repeat(a, int(fy), axis=0), int(fx), axis=1)
 
 
+def upscale_by_colors(img: Img) -> Img:
+    """Upscale by the number of foreground colours (each cell becomes a k x k block)."""
+    a = _arr(img)
+    k = len(set(np.unique(a).tolist()) - {bg_of(a)})
+    if k < 1:
+        raise ValueError("upscale_by_colors: no foreground")
+    return np.repeat(np.repeat(a, k, axis=0), k, axis=1)
+
+
 def downscale(img: Img, fy: int, fx: int) -> Img:
     """Each ``fy`` x ``fx`` block becomes one cell of its most common colour."""
     a = _arr(img)
@@ -366,6 +375,25 @@ def fill_enclosed(img: Img, color: int) -> Img:
     return out
 
 
+def fill_touching(img: Img, color: int) -> Img:
+    """Background regions (4-connected) that touch a cell of ``color`` take that colour."""
+    a = _arr(img)
+    bg = bg_of(a)
+    free = a == bg
+    seed = np.pad(a == color, 1)
+    h, w = a.shape
+    reach = free & (seed[:-2, 1:-1] | seed[2:, 1:-1] | seed[1:-1, :-2] | seed[1:-1, 2:])
+    while True:
+        p = np.pad(reach, 1)
+        grown = (p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:] | reach) & free
+        if (grown == reach).all():
+            break
+        reach = grown
+    out = a.copy()
+    out[reach] = color
+    return out
+
+
 def draw_border(img: Img, color: int) -> Img:
     """Paint the outermost rows and columns with ``color``."""
     out = _arr(img).copy()
@@ -475,8 +503,8 @@ def gravity(img: Img, direction: str) -> Img:
 
 OPS = (rot90, rot180, rot270, flip_lr, flip_ud, transpose, anti_transpose,
        recolor, swap_colors, map_colors, keep_color, remove_color,
-       upscale, downscale, tile, tile_mirror, self_tile, tile_rotations, compress, color_sequence,
+       upscale, upscale_by_colors, downscale, tile, tile_mirror, self_tile, tile_rotations, compress, color_sequence,
        crop, crop_bbox, crop_to_color, crop_inside_color, crop_to_period, canvas, shift,
        fg_row,
-       outline, hollow, fill_enclosed, draw_border, connect, connect_with, ray, halo,
+       outline, hollow, fill_enclosed, fill_touching, draw_border, connect, connect_with, ray, halo,
        lines_through, gravity)

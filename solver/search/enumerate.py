@@ -85,7 +85,7 @@ FAMILIES = {
     "rigid": ("rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose"),
     "color": ("recolor", "swap_colors", "keep_color", "remove_color"),
     "color_map": ("map_colors",),
-    "scale": ("upscale", "downscale"),
+    "scale": ("upscale", "upscale_by_colors", "downscale"),
     "tile": ("tile", "tile_mirror", "self_tile", "tile_rotations"),
     "crop": ("crop", "crop_bbox", "crop_to_color", "crop_inside_color", "crop_to_period", "shift",
              "canvas"),
@@ -93,10 +93,11 @@ FAMILIES = {
     "parts": ("combine_parts", "overlay_parts", "select_part", "summarize_parts", "fg_row",
               "compress", "color_sequence"),
     "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern"),
-    "fill": ("outline", "hollow", "fill_enclosed", "fill_bbox", "draw_border"),
+    "fill": ("outline", "hollow", "fill_enclosed", "fill_touching", "fill_bbox", "draw_border"),
     "lines": ("connect", "connect_with", "ray", "halo", "lines_through"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact"),
-    "objects": ("keep_objects", "remove_objects", "recolor_objects", "stamp_template"),
+    "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
+                "stamp_template"),
     "recolor_by": ("recolor_by",),
 }
 FAMILY_OF = {name: fam for fam, names in FAMILIES.items() for name in names}
@@ -285,6 +286,7 @@ def _diff_kinds(grids, outs, bgs) -> frozenset[str]:
 # from the outputs in a way it cannot produce (primitives not listed can do anything).
 CAN_CHANGE = {
     "outline": {"paint"}, "fill_enclosed": {"paint"}, "fill_bbox": {"paint"},
+    "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"},
@@ -356,6 +358,8 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
         if all(o.shape == (g.shape[0] ** 2, g.shape[1] ** 2) for g, o in zip(grids, outs)):
             for mode in ("fg", "bg", "color"):
                 yield "self_tile", (mode,)
+    if all(o.shape[0] > g.shape[0] for g, o in zip(grids, outs)) or not final:
+        yield "upscale_by_colors", ()
     down = ctx.ratio(up=False)
     if down and down != (1, 1):
         yield "downscale", down
@@ -451,6 +455,12 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
                     m = _fit_recolor_by(grids, outs, name, conn)
                     if m:
                         yield "recolor_by", (name, m, conn)
+        if ctx.allowed("outline_objects"):
+            for which, conn, multi in _distinct_selections(ctx, "cells"):
+                yield from (("outline_objects", a) for a in _with_paint(
+                    ctx, "outline_objects", (which, PAINT, conn, multi)))
+        for c in fg if ctx.allowed("fill_touching") else ():
+            yield "fill_touching", (c,)
         for c in fg if ctx.allowed("stamp_template") else ():
             yield "stamp_template", (c,)
 
@@ -583,6 +593,9 @@ class _Search:
         self.seen: dict[bytes, int] = {}
         self.found_keys: set[bytes] = set()
         self.has_exact = False
+        # Outputs of a few cells each are matched by chance by long programs: those are
+        # not kept beyond two lines.
+        self.tiny = all(o.size <= 4 for o in self.outs)
 
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
@@ -616,13 +629,14 @@ class _Search:
             return
         acc = _accuracy(grids, self.outs)
         if acc == 1.0:
-            self.record(steps, grids)
+            if len(steps) < 3 or not self.tiny:
+                self.record(steps, grids)
             return
         mapping = fit_color_map(grids, self.outs)
         if mapping is not None:
             step = Step("map_colors", (mapping,))
             mapped = _apply(step, grids)
-            if mapped is not None:
+            if mapped is not None and (len(steps) < 2 or not self.tiny):
                 self.record(steps + (step,), mapped)
                 return
         if acc >= 0.8 and len(self.found) < self.max_found:
