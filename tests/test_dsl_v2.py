@@ -151,6 +151,12 @@ def test_color_sequence():
     assert L(ops.color_sequence(b, "v")) == [[3], [5]]
 
 
+def test_colors_by_count():
+    a = g([[0, 3, 3], [5, 3, 0], [5, 2, 0]])
+    assert L(check_pure(ops.colors_by_count, a, "desc")) == [[3], [5], [2]]
+    assert L(ops.colors_by_count(a, "asc")) == [[2], [5], [3]]
+
+
 # ---------------------------------------------------------------- crop and shift
 
 

@@ -236,6 +236,20 @@ def color_sequence(img: Img, direction: str) -> Img:
     return out if direction == "h" else out.T.copy()
 
 
+def colors_by_count(img: Img, order: str) -> Img:
+    """The foreground colours as one column, most cells first ('desc') or fewest first ('asc'); ties by colour."""
+    a = _arr(img)
+    if order not in ("desc", "asc"):
+        raise ValueError(f"colors_by_count: order must be desc or asc, got {order!r}")
+    bg = bg_of(a)
+    counts = np.bincount(a.ravel().astype(np.int64), minlength=10)
+    colors = [c for c in range(len(counts)) if counts[c] and c != bg]
+    if not colors:
+        raise ValueError("colors_by_count: no foreground")
+    colors.sort(key=lambda c: (-counts[c] if order == "desc" else counts[c], c))
+    return np.array(colors, dtype=a.dtype).reshape(-1, 1)
+
+
 # ---------------------------------------------------------------- crop and shift
 
 
@@ -504,6 +518,7 @@ def gravity(img: Img, direction: str) -> Img:
 OPS = (rot90, rot180, rot270, flip_lr, flip_ud, transpose, anti_transpose,
        recolor, swap_colors, map_colors, keep_color, remove_color,
        upscale, upscale_by_colors, downscale, tile, tile_mirror, self_tile, tile_rotations, compress, color_sequence,
+       colors_by_count,
        crop, crop_bbox, crop_to_color, crop_inside_color, crop_to_period, canvas, shift,
        fg_row,
        outline, hollow, fill_enclosed, fill_touching, draw_border, connect, connect_with, ray, halo,

@@ -91,7 +91,7 @@ FAMILIES = {
              "canvas"),
     "crop_object": ("crop_to_object",),
     "parts": ("combine_parts", "overlay_parts", "select_part", "summarize_parts", "fg_row",
-              "compress", "color_sequence"),
+              "compress", "color_sequence", "colors_by_count"),
     "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern"),
     "fill": ("outline", "hollow", "fill_enclosed", "fill_touching", "fill_bbox", "draw_border"),
     "lines": ("connect", "connect_with", "ray", "halo", "lines_through"),
@@ -334,8 +334,7 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
     shapes_out = [o.shape for o in outs]
     same = ctx.same_shape
     transposed = all((g.shape[1], g.shape[0]) == o.shape for g, o in zip(grids, outs))
-    smaller = all(o.shape[0] <= g.shape[0] and o.shape[1] <= g.shape[1] and o.shape != g.shape
-                  for g, o in zip(grids, outs))
+    smaller = all(o.size < g.size for g, o in zip(grids, outs))
     fg = ctx.fg_colors()
     final = ctx.final
 
@@ -397,6 +396,8 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "color_sequence", ("h",)
         if not final or all(o.shape[1] == 1 for o in outs):
             yield "color_sequence", ("v",)
+            yield "colors_by_count", ("desc",)
+            yield "colors_by_count", ("asc",)
         yield "compress", ()
 
     if same or not final:
