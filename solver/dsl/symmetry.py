@@ -59,8 +59,8 @@ def complete_symmetry(img: Img, color: int) -> Img:
     a = _arr(img)
     h, w = a.shape
     unknown = a == color
-    if not unknown.any():
-        raise ValueError("complete_symmetry: no cell of that colour")
+    if not unknown.any() or 2 * unknown.sum() > unknown.size:
+        raise ValueError("complete_symmetry: no cell of that colour, or most cells are")
     out = a.copy()
     known = ~unknown
     accepted = []

@@ -411,7 +411,7 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
         for kind in sy.SYMMETRIES if ctx.allowed("symmetrize") else ():
             yield "symmetrize", (kind,)
         for c in sorted(ctx.common):
-            if not (final and same) or all((o[g == c] != c).all() for g, o in zip(grids, outs)):
+            if not same or all((o[g == c] != c).all() for g, o in zip(grids, outs)):
                 yield "complete_symmetry", (c,)
                 yield "complete_pattern", (c,)
         # outline / fill
