@@ -140,7 +140,7 @@ def _label(values: np.ndarray, fg: np.ndarray, conn: int) -> tuple[np.ndarray, i
 # Recent find_objects results by (grid bytes, shape, conn, multicolor): the enumerator asks
 # for the same objects many times. Cached cell arrays are read-only; callers get a new list.
 _RECENT: dict = {}
-_RECENT_MAX = 4096
+_RECENT_MAX = 512  # a few nodes of the enumerator; small in a sandbox worker
 
 
 def find_objects(img: Img, conn: int = 8, multicolor: bool = False) -> list[Obj]:
