@@ -1,0 +1,461 @@
+"""DSL v2, objects: the connected shapes of a grid, their properties, selection by a
+property, actions on each, and colour readers.
+
+An object is a connected set of foreground cells (background: :func:`solver.dsl.ops.bg_of`),
+4- or 8-connected, of one colour (``multicolor=False``) or of any foreground colours
+(``multicolor=True``). :func:`find_objects` lists them in reading order of their first cell.
+Primitives take a selector (``which``, one of :data:`SELECTORS`) and act on the objects it
+picks; readers (``bg_color(img)``, ...) return a colour so programs can read colours from
+the input instead of hard-coding them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from solver.dsl.ops import DIRECTIONS, _arr, _from_down, _to_down, bg_of
+
+Img = np.ndarray
+
+SELECTORS = ("largest", "smallest", "single", "not_single", "unique_color", "touches_border",
+             "inner", "has_hole", "no_hole", "rectangle", "not_rectangle", "unique_shape",
+             "common_shape", "most_colors", "tallest", "widest", "symmetric", "asymmetric",
+             "top", "bottom", "left", "right")
+PROPERTIES = ("size_rank", "size_rank_asc", "size", "height", "width", "holes", "border",
+              "rectangle", "shape_count", "symmetric")
+
+
+@dataclass(eq=False)
+class Obj:
+    """One object: its cells (absolute rows and cols), colours, bounding box."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    colors: np.ndarray
+    grid_shape: tuple[int, int]
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.rows)
+
+    @property
+    def bbox(self) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right), inclusive."""
+        return int(self.rows.min()), int(self.cols.min()), int(self.rows.max()), int(self.cols.max())
+
+    @property
+    def height(self) -> int:
+        return int(self.rows.max() - self.rows.min() + 1)
+
+    @property
+    def width(self) -> int:
+        return int(self.cols.max() - self.cols.min() + 1)
+
+    @property
+    def color(self) -> int:
+        """The most common colour of the object (smallest on a tie)."""
+        return int(np.bincount(self.colors.astype(np.int64), minlength=10).argmax())
+
+    @property
+    def n_colors(self) -> int:
+        return len(set(self.colors.tolist()))
+
+    def mask(self) -> np.ndarray:
+        """Bounding-box-sized boolean mask of the object's cells."""
+        if "mask" not in self._cache:
+            t, l, _, _ = self.bbox
+            m = np.zeros((self.height, self.width), dtype=bool)
+            m[self.rows - t, self.cols - l] = True
+            self._cache["mask"] = m
+        return self._cache["mask"]
+
+    def patch(self, bg: int) -> np.ndarray:
+        """Bounding-box-sized colours, ``bg`` outside the object."""
+        t, l, _, _ = self.bbox
+        p = np.full((self.height, self.width), bg, dtype=np.int64)
+        p[self.rows - t, self.cols - l] = self.colors
+        return p
+
+    def shape_key(self) -> bytes:
+        m = self.mask()
+        return bytes(m.shape) + np.packbits(m).tobytes()
+
+    def touches_border(self) -> bool:
+        h, w = self.grid_shape
+        t, l, b, r = self.bbox
+        return t == 0 or l == 0 or b == h - 1 or r == w - 1
+
+    def holes(self) -> int:
+        """Number of 4-connected regions of non-object cells inside the bounding box not reaching its edge."""
+        if "holes" not in self._cache:
+            free = ~self.mask()
+            labels, n = _label(free.astype(np.int64), free, 4)
+            edge = set(labels[0].tolist()) | set(labels[-1].tolist()) | set(labels[:, 0].tolist()) \
+                | set(labels[:, -1].tolist())
+            self._cache["holes"] = len(set(range(1, n + 1)) - edge)
+        return self._cache["holes"]
+
+    def is_rectangle(self) -> bool:
+        return self.size == self.height * self.width
+
+    def is_symmetric(self) -> bool:
+        m = self.mask()
+        return bool((m == m[:, ::-1]).all() or (m == m[::-1]).all())
+
+
+def _label(values: np.ndarray, fg: np.ndarray, conn: int) -> tuple[np.ndarray, int]:
+    """Connected components of ``fg`` cells whose ``values`` are equal (-1 everywhere for
+    any value): labels 1..n in reading order of first cell, 0 outside ``fg``."""
+    h, w = fg.shape
+    labels = np.zeros((h, w), dtype=np.int64)
+    steps = ((1, 0), (-1, 0), (0, 1), (0, -1))
+    if conn == 8:
+        steps += ((1, 1), (1, -1), (-1, 1), (-1, -1))
+    vals = values.tolist()
+    fgl = fg.tolist()
+    lab = labels.tolist()
+    n = 0
+    for r in range(h):
+        for c in range(w):
+            if fgl[r][c] and not lab[r][c]:
+                n += 1
+                v = vals[r][c]
+                lab[r][c] = n
+                stack = [(r, c)]
+                while stack:
+                    y, x = stack.pop()
+                    for dy, dx in steps:
+                        ny, nx = y + dy, x + dx
+                        if 0 <= ny < h and 0 <= nx < w and fgl[ny][nx] and not lab[ny][nx] \
+                                and vals[ny][nx] == v:
+                            lab[ny][nx] = n
+                            stack.append((ny, nx))
+    return np.array(lab, dtype=np.int64).reshape(h, w), n
+
+
+# Recent find_objects results by (grid bytes, shape, conn, multicolor): the enumerator asks
+# for the same objects many times. Cached cell arrays are read-only; callers get a new list.
+_RECENT: dict = {}
+_RECENT_MAX = 512  # a few nodes of the enumerator; small in a sandbox worker
+
+
+def find_objects(img: Img, conn: int = 8, multicolor: bool = False) -> list[Obj]:
+    """The objects of a grid (background excluded), in reading order of their first cell."""
+    a = _arr(img)
+    if conn not in (4, 8):
+        raise ValueError(f"conn must be 4 or 8, got {conn}")
+    key = (a.tobytes(), a.shape, a.dtype.str, conn, bool(multicolor))
+    hit = _RECENT.get(key)
+    if hit is None:
+        if len(_RECENT) >= _RECENT_MAX:
+            _RECENT.clear()
+        hit = _RECENT[key] = tuple(_find_objects(a, conn, multicolor))
+    return list(hit)
+
+
+def _find_objects(a: np.ndarray, conn: int, multicolor: bool) -> list[Obj]:
+    bg = bg_of(a)
+    fg = a != bg
+    values = np.zeros(a.shape, dtype=np.int64) if multicolor else a.astype(np.int64)
+    labels, n = _label(values, fg, conn)
+    if n == 0:
+        return []
+    flat = labels.ravel()
+    order = np.argsort(flat, kind="stable")
+    counts = np.bincount(flat, minlength=n + 1)
+    starts = np.cumsum(counts)
+    objs = []
+    cells = a.ravel()
+    w = a.shape[1]
+    for k in range(1, n + 1):
+        idx = order[starts[k - 1]:starts[k]]
+        rows, cols, colors = idx // w, idx % w, cells[idx].copy()
+        for arr in (rows, cols, colors):
+            arr.flags.writeable = False
+        objs.append(Obj(rows, cols, colors, a.shape))
+    return objs
+
+
+def select(objs: list[Obj], which: str) -> list[Obj]:
+    """The objects a selector picks (every one tied for an extreme)."""
+    if not objs:
+        return []
+
+    def extreme(key, best=max):
+        vals = [key(o) for o in objs]
+        b = best(vals)
+        return [o for o, v in zip(objs, vals) if v == b]
+
+    if which == "largest":
+        return extreme(lambda o: o.size)
+    if which == "smallest":
+        return extreme(lambda o: o.size, min)
+    if which == "tallest":
+        return extreme(lambda o: o.height)
+    if which == "widest":
+        return extreme(lambda o: o.width)
+    if which == "most_colors":
+        return extreme(lambda o: o.n_colors)
+    if which == "unique_color":
+        counts = Counter(o.color for o in objs)
+        return [o for o in objs if counts[o.color] == 1]
+    if which in ("unique_shape", "common_shape"):
+        counts = Counter(o.shape_key() for o in objs)
+        if which == "unique_shape":
+            return [o for o in objs if counts[o.shape_key()] == 1]
+        top = max(counts.values())
+        return [o for o in objs if counts[o.shape_key()] == top and top > 1]
+    preds = {
+        "touches_border": Obj.touches_border, "inner": lambda o: not o.touches_border(),
+        "has_hole": lambda o: o.holes() > 0, "no_hole": lambda o: o.holes() == 0,
+        "rectangle": Obj.is_rectangle, "not_rectangle": lambda o: not o.is_rectangle(),
+        "single": lambda o: o.size == 1, "not_single": lambda o: o.size > 1,
+        "symmetric": Obj.is_symmetric, "asymmetric": lambda o: not o.is_symmetric(),
+    }
+    if which in preds:
+        return [o for o in objs if preds[which](o)]
+    sides = {"top": (lambda o: o.bbox[0], min), "bottom": (lambda o: o.bbox[2], max),
+             "left": (lambda o: o.bbox[1], min), "right": (lambda o: o.bbox[3], max)}
+    if which in sides:
+        return extreme(*sides[which])
+    raise ValueError(f"selector must be one of {SELECTORS}, got {which!r}")
+
+
+def prop(obj: Obj, name: str, objs: list[Obj]) -> int:
+    """An integer property of ``obj`` among ``objs`` (one of :data:`PROPERTIES`)."""
+    if name == "size":
+        return obj.size
+    if name in ("size_rank", "size_rank_asc"):
+        sizes = sorted({o.size for o in objs}, reverse=name == "size_rank")
+        return sizes.index(obj.size) + 1
+    if name == "height":
+        return obj.height
+    if name == "width":
+        return obj.width
+    if name == "holes":
+        return obj.holes()
+    if name == "border":
+        return int(obj.touches_border())
+    if name == "rectangle":
+        return int(obj.is_rectangle())
+    if name == "shape_count":
+        key = obj.shape_key()
+        return sum(o.shape_key() == key for o in objs)
+    if name == "symmetric":
+        return int(obj.is_symmetric())
+    raise ValueError(f"property must be one of {PROPERTIES}, got {name!r}")
+
+
+def _paint(out: np.ndarray, objs: list[Obj], color: int | None = None) -> None:
+    for o in objs:
+        out[o.rows, o.cols] = o.colors if color is None else color
+
+
+# ---------------------------------------------------------------- primitives
+
+
+def crop_to_object(img: Img, which: str, conn: int, multicolor: bool) -> Img:
+    """Crop to the bounding box of the one object ``which`` picks."""
+    a = _arr(img)
+    picked = select(find_objects(a, conn, multicolor), which)
+    if len(picked) != 1:
+        raise ValueError(f"crop_to_object: {len(picked)} objects are {which}")
+    t, l, b, r = picked[0].bbox
+    return a[t:b + 1, l:r + 1].copy()
+
+
+def keep_objects(img: Img, which: str, conn: int, multicolor: bool) -> Img:
+    """Only the objects ``which`` picks stay; every other foreground cell becomes background."""
+    a = _arr(img)
+    out = np.full_like(a, bg_of(a))
+    _paint(out, select(find_objects(a, conn, multicolor), which))
+    return out
+
+
+def remove_objects(img: Img, which: str, conn: int, multicolor: bool) -> Img:
+    """The objects ``which`` picks become background."""
+    a = _arr(img)
+    out = a.copy()
+    _paint(out, select(find_objects(a, conn, multicolor), which), bg_of(a))
+    return out
+
+
+def recolor_objects(img: Img, which: str, color: int, conn: int, multicolor: bool) -> Img:
+    """The objects ``which`` picks become ``color``."""
+    a = _arr(img)
+    out = a.copy()
+    _paint(out, select(find_objects(a, conn, multicolor), which), color)
+    return out
+
+
+def outline_objects(img: Img, which: str, color: int, conn: int, multicolor: bool) -> Img:
+    """Background cells touching (8 neighbours) the objects ``which`` picks become ``color``."""
+    a = _arr(img)
+    bg = bg_of(a)
+    mask = np.zeros(a.shape, dtype=bool)
+    for o in select(find_objects(a, conn, multicolor), which):
+        mask[o.rows, o.cols] = True
+    h, w = a.shape
+    p = np.pad(mask, 1)
+    near = np.zeros_like(mask)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            near |= p[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+    out = a.copy()
+    out[near & (a == bg)] = color
+    return out
+
+
+def recolor_by(img: Img, name: str, mapping: tuple[tuple[int, int], ...], conn: int) -> Img:
+    """Recolour each single-colour object by its property ``name``: ``((value, colour), ...)``; other objects stay."""
+    a = _arr(img)
+    out = a.copy()
+    table = {int(k): int(v) for k, v in mapping}
+    objs = find_objects(a, conn, False)
+    for o in objs:
+        v = prop(o, name, objs)
+        if v in table:
+            out[o.rows, o.cols] = table[v]
+    return out
+
+
+def fill_bbox(img: Img, color: int) -> Img:
+    """Background cells inside each object's bounding box (8-connected, any colours) become ``color``."""
+    a = _arr(img)
+    bg = bg_of(a)
+    out = a.copy()
+    for o in find_objects(a, 8, True):
+        t, l, b, r = o.bbox
+        box = out[t:b + 1, l:r + 1]
+        box[a[t:b + 1, l:r + 1] == bg] = color
+    return out
+
+
+def _contact_steps(a: np.ndarray, color: int, direction: str) -> tuple[int, bool]:
+    """How far the ``color`` cells move towards ``direction``, and whether they then touch
+    another foreground cell (else the border stopped them)."""
+    bg = bg_of(a)
+    d = _to_down(a, direction)
+    mine = d == color
+    other = (d != bg) & ~mine
+    rows, cols = np.nonzero(mine)
+    h = d.shape[0]
+    step = 0
+    while rows.max() + step + 1 < h and not other[rows + step + 1, cols].any():
+        step += 1
+    return step, rows.max() + step + 1 < h
+
+
+def move_until_contact(img: Img, color: int, direction: str) -> Img:
+    """All cells of ``color`` move together towards ``direction`` (or 'toward': the nearest direction where they meet another shape) until the next step would hit another foreground cell or leave the grid."""
+    a = _arr(img)
+    if direction not in (*DIRECTIONS, "toward"):
+        raise ValueError(f"direction must be one of {DIRECTIONS} or toward, got {direction!r}")
+    if not (a == color).any():
+        raise ValueError("move_until_contact: no cell of that colour")
+    if direction == "toward":
+        hits = [(_contact_steps(a, color, d), d) for d in DIRECTIONS]
+        hits = [(steps, d) for (steps, touch), d in hits if touch]
+        if not hits:
+            raise ValueError("move_until_contact: nothing to move toward")
+        direction = min(hits)[1]
+    step, _ = _contact_steps(a, color, direction)
+    bg = bg_of(a)
+    d = _to_down(a, direction)
+    mine = d == color
+    rows, cols = np.nonzero(mine)
+    out = np.where(mine, bg, d)
+    out[rows + step, cols] = color
+    return _from_down(out.astype(a.dtype), direction)
+
+
+def gravity_objects(img: Img, direction: str) -> Img:
+    """Objects (8-connected, any colours) fall as rigid shapes towards ``direction`` until they rest on the border or another object."""
+    a = _arr(img)
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    bg = bg_of(a)
+    d = np.ascontiguousarray(_to_down(a, direction))
+    objs = sorted(find_objects(d, 8, True), key=lambda o: -int(o.rows.max()))
+    out = np.full_like(d, bg)
+    h = d.shape[0]
+    for o in objs:
+        step = 0
+        while o.rows.max() + step + 1 < h and (out[o.rows + step + 1, o.cols] == bg).all():
+            step += 1
+        out[o.rows + step, o.cols] = o.colors
+    return _from_down(out, direction)
+
+
+def stamp_template(img: Img, marker: int) -> Img:
+    """Copy the largest object not of colour ``marker`` (8-connected, any colours) centred on every single cell of ``marker``."""
+    a = _arr(img)
+    bg = bg_of(a)
+    objs = find_objects(a, 8, True)
+    templates = [o for o in objs if marker not in set(o.colors.tolist())]
+    picked = select(templates, "largest")
+    if len(picked) != 1:
+        raise ValueError("stamp_template: no unique template")
+    patch = picked[0].patch(bg)
+    ph, pw = patch.shape
+    out = a.copy()
+    h, w = a.shape
+    for r, c in zip(*np.nonzero(a == marker)):
+        t, l = r - ph // 2, c - pw // 2
+        for y in range(ph):
+            for x in range(pw):
+                if patch[y, x] != bg and 0 <= t + y < h and 0 <= l + x < w:
+                    out[t + y, l + x] = patch[y, x]
+    return out
+
+
+# ---------------------------------------------------------------- colour readers
+
+
+def bg_color(img: Img) -> int:
+    """The background colour: 0 when present, else the most common colour."""
+    return bg_of(_arr(img))
+
+
+def most_common_color(img: Img) -> int:
+    """The most common colour (smallest on a tie)."""
+    return int(np.bincount(_arr(img).ravel().astype(np.int64), minlength=10).argmax())
+
+
+def least_common_color(img: Img) -> int:
+    """The least common colour present (smallest on a tie)."""
+    counts = np.bincount(_arr(img).ravel().astype(np.int64), minlength=10).astype(float)
+    counts[counts == 0] = np.inf
+    return int(counts.argmin())
+
+
+def most_common_fg_color(img: Img) -> int:
+    """The most common foreground colour (the background when there is none)."""
+    a = _arr(img)
+    bg = bg_of(a)
+    counts = np.bincount(a.ravel().astype(np.int64), minlength=10)
+    counts[bg] = -1
+    return int(counts.argmax()) if counts.max() > 0 else bg
+
+
+def largest_object_color(img: Img) -> int:
+    """The colour of the largest single-colour 8-connected object (the first on a tie)."""
+    picked = select(find_objects(_arr(img), 8, False), "largest")
+    return picked[0].color if picked else bg_of(_arr(img))
+
+
+def smallest_object_color(img: Img) -> int:
+    """The colour of the smallest single-colour 8-connected object (the first on a tie)."""
+    picked = select(find_objects(_arr(img), 8, False), "smallest")
+    return picked[0].color if picked else bg_of(_arr(img))
+
+
+OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
+              recolor_by,
+              fill_bbox, move_until_contact, gravity_objects, stamp_template)
+READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
+           largest_object_color, smallest_object_color)

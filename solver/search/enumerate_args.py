@@ -1,0 +1,402 @@
+"""Argument inference for the enumerator (:mod:`solver.search.enumerate`): which primitive
+calls are worth trying at a node, given the node's train grids and the train outputs.
+
+Scale and tile factors come from the ratio of shapes; crop windows from where an output
+appears in its input; colours from the grids; paint colours are read off the outputs (the
+primitive runs once with an out-of-range colour, and the output cells under it give the
+colour: a literal when it is the same on every pair, else a reader that returns it on each
+input); object selectors are kept one per distinct selection. At the last level, primitives
+that cannot turn the grids into the outputs (by the kind of change or the colour counts) are
+not tried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from solver import dsl
+from solver.dsl import objects as ob
+from solver.dsl import ops
+from solver.dsl import parts as pt
+from solver.dsl import symmetry as sy
+
+SENTINEL = 10  # an out-of-range colour painted to find where a paint colour lands
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A reader call as an argument: ``name(img)`` on the current image."""
+
+    name: str
+
+    def code(self) -> str:
+        return f"{self.name}(img)"
+
+
+def _colors(a: np.ndarray) -> set[int]:
+    return set(np.unique(a).tolist())
+
+
+class Context:
+    """What argument inference knows at one node: the current train grids and the targets."""
+
+    def __init__(self, grids: tuple[np.ndarray, ...], outs: tuple[np.ndarray, ...], final: bool):
+        self.grids = grids
+        self.outs = outs
+        self.final = final
+        self.same_shape = all(g.shape == o.shape for g, o in zip(grids, outs))
+        sets = [_colors(g) for g in grids]
+        self.common = set.intersection(*sets)
+        self.any = set.union(*sets)
+        self.out_colors = set.union(*[_colors(o) for o in outs])
+        self.bgs = [ops.bg_of(g) for g in grids]
+        self.selections: dict[str, list] = {}
+        self._same_counts: bool | None = None
+        self.kinds = _diff_kinds(grids, outs, self.bgs) if self.same_shape else None
+
+    def allowed(self, name: str) -> bool:
+        """Whether ``name`` can still be the last step (see :data:`CAN_CHANGE` and
+        :data:`KEEPS_COUNTS`)."""
+        if not self.final:
+            return True
+        if name in KEEPS_COUNTS and not self.same_counts:
+            return False
+        return not (self.kinds and name in CAN_CHANGE and not self.kinds <= CAN_CHANGE[name])
+
+    @property
+    def same_counts(self) -> bool:
+        """Whether every grid has its output's numbers of cells per colour, up to a renaming
+        of the colours (a last colour map may follow)."""
+        if self._same_counts is None:
+            def counts(a):
+                c = np.bincount(a.ravel(), minlength=11)
+                return sorted(c[c > 0].tolist())
+
+            self._same_counts = all(g.size == o.size and counts(g) == counts(o)
+                                    for g, o in zip(self.grids, self.outs))
+        return self._same_counts
+
+    def fg_colors(self) -> list[int]:
+        """Colours present in every grid, background excluded."""
+        return sorted(self.common - set(self.bgs))
+
+    def ratio(self, up: bool) -> tuple[int, int] | None:
+        """The integer (rows, cols) factor from current to target shapes, the same on every pair."""
+        found = set()
+        for g, o in zip(self.grids, self.outs):
+            (a, b), (c, d) = (g.shape, o.shape) if up else (o.shape, g.shape)
+            if c % a or d % b:
+                return None
+            found.add((c // a, d // b))
+        return found.pop() if len(found) == 1 else None
+
+    def readers_for(self, values: list[int]) -> list:
+        """A literal when ``values`` (one per pair) agree, else the readers that return them."""
+        if len(set(values)) == 1:
+            return [values[0]]
+        return [Reader(r.__name__) for r in ob.READERS
+                if all(r(g) == v for g, v in zip(self.grids, values))]
+
+    def paint_colors(self, name: str, *args) -> list:
+        """Colours for a primitive's paint argument (the last of ``args`` is the slot)."""
+        values = []
+        for g, o in zip(self.grids, self.outs):
+            try:
+                r = dsl.PRIMITIVES[name](g, *args)
+            except Exception:  # noqa: BLE001
+                return []
+            if r.shape != o.shape:
+                return [] if self.final else sorted(self.out_colors - set(self.bgs))[:4]
+            under = o[r == SENTINEL]
+            if under.size == 0:
+                values.append(None)
+                continue
+            vals = np.unique(under)
+            if len(vals) != 1:
+                return []
+            values.append(int(vals[0]))
+        known = [v for v in values if v is not None]
+        if not known:
+            return []
+        if len(known) < len(values):
+            return [known[0]] if len(set(known)) == 1 else []
+        return self.readers_for(values)
+
+
+def _diff_kinds(grids, outs, bgs) -> frozenset[str]:
+    """How the grids differ from the outputs: 'paint' (background to colour), 'erase'
+    (colour to background), 'recolor' (colour to another colour)."""
+    kinds = set()
+    for g, o, bg in zip(grids, outs, bgs):
+        d = g != o
+        if not d.any():
+            continue
+        gb, ob_ = g[d] == bg, o[d] == bg
+        if (gb & ~ob_).any():
+            kinds.add("paint")
+        if (~gb & ob_).any():
+            kinds.add("erase")
+        if (~gb & ~ob_).any():
+            kinds.add("recolor")
+    return frozenset(kinds)
+
+
+# What a primitive can change on its own: a last step is skipped when the grids differ
+# from the outputs in a way it cannot produce (primitives not listed can do anything).
+CAN_CHANGE = {
+    "outline": {"paint"}, "fill_enclosed": {"paint"}, "fill_bbox": {"paint"},
+    "outline_objects": {"paint"}, "fill_touching": {"paint"},
+    "connect": {"paint"}, "ray": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
+    "connect_with": {"paint"},
+    "stamp_template": {"paint", "recolor"},
+    "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
+    "hollow": {"recolor", "erase"},
+    "keep_objects": {"erase"}, "remove_objects": {"erase"}, "keep_color": {"erase"},
+    "remove_color": {"erase"},
+}
+
+
+# Primitives that keep the number of cells of each colour: never a last step unless the
+# grids already have their outputs' colour counts.
+KEEPS_COUNTS = {"rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose",
+                "anti_transpose", "gravity", "gravity_objects", "move_until_contact"}
+
+
+def _sub(args: tuple, slot, value) -> tuple:
+    return tuple(value if a is slot else a for a in args)
+
+
+PAINT = object()  # placeholder for an inferred paint colour in an argument tuple
+OBJECT_SELECTORS = ob.SELECTORS
+PART_SPLITS = pt.SPLITS
+
+
+def _with_paint(ctx: Context, name: str, args: tuple) -> Iterator[tuple]:
+    """``args`` with PAINT replaced by each inferred colour."""
+    probe = _sub(args, PAINT, SENTINEL)
+    for c in ctx.paint_colors(name, *probe):
+        yield _sub(args, PAINT, c)
+
+
+def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Every (primitive, args) worth trying at a node."""
+    grids, outs = ctx.grids, ctx.outs
+    shapes_out = [o.shape for o in outs]
+    same = ctx.same_shape
+    transposed = all((g.shape[1], g.shape[0]) == o.shape for g, o in zip(grids, outs))
+    smaller = all(o.size < g.size for g, o in zip(grids, outs))
+    fg = ctx.fg_colors()
+    final = ctx.final
+
+    # rigid transforms
+    for name in ("rot180", "flip_lr", "flip_ud"):
+        if (same or not final) and ctx.allowed(name):
+            yield name, ()
+    for name in ("rot90", "rot270", "transpose", "anti_transpose"):
+        if (transposed or not final) and ctx.allowed(name):
+            yield name, ()
+
+    # scale and tile
+    up = ctx.ratio(up=True)
+    if up and up != (1, 1):
+        yield "upscale", up
+        yield "tile", up
+        yield "tile_mirror", up
+        if up == (2, 2):
+            yield "tile_rotations", ()
+        if all(o.shape == (g.shape[0] ** 2, g.shape[1] ** 2) for g, o in zip(grids, outs)):
+            for mode in ("fg", "bg", "color"):
+                yield "self_tile", (mode,)
+    if all(o.shape[0] > g.shape[0] for g, o in zip(grids, outs)) or not final:
+        yield "upscale_by_colors", ()
+    down = ctx.ratio(up=False)
+    if down and down != (1, 1):
+        yield "downscale", down
+
+    # a new grid of one colour (outputs of one shape and one colour each)
+    if len(set(shapes_out)) == 1 and all(len(np.unique(o)) == 1 for o in outs):
+        yield from (("canvas", a) for a in _with_paint(ctx, "canvas", (*shapes_out[0], PAINT)))
+
+    # crops (only towards a smaller target; at the last level the shape must match)
+    if smaller or not final:
+        yield "crop_bbox", ()
+        yield "crop_to_period", ()
+        for c in fg:
+            yield "crop_to_color", (c,)
+            yield "crop_inside_color", (c,)
+        for which, conn, multi in _distinct_selections(ctx, "bbox"):
+            yield "crop_to_object", (which, conn, multi)
+        if len(set(shapes_out)) == 1 and not all(len(np.unique(o)) == 1 for o in outs):
+            yield from (("crop", w) for w in _crop_windows(grids, outs))
+        for split in PART_SPLITS:
+            for which in pt.SELECT_PARTS:
+                yield "select_part", (split, which)
+            for order in ("first", "last"):
+                yield "overlay_parts", (split, order)
+            for op in pt.COMBINE_OPS:
+                yield from (("combine_parts", a) for a in _with_paint(ctx, "combine_parts",
+                                                                      (split, op, PAINT)))
+        for c in sorted(ctx.common):
+            if not final or all(_bbox_shape(g == c) == o.shape for g, o in zip(grids, outs)):
+                yield "symmetry_patch", (c,)
+        for mode in ("majority", "fg"):
+            yield "summarize_parts", (mode,)
+        if not final or all(o.shape[0] == 1 for o in outs):
+            yield "fg_row", ()
+            yield "color_sequence", ("h",)
+        if not final or all(o.shape[1] == 1 for o in outs):
+            yield "color_sequence", ("v",)
+            yield "colors_by_count", ("desc",)
+            yield "colors_by_count", ("asc",)
+        yield "compress", ()
+
+    if same or not final:
+        # colours
+        for c in sorted(ctx.any):
+            if c not in ctx.bgs and ctx.allowed("remove_color"):
+                yield "remove_color", (c,)
+                yield "keep_color", (c,)
+            yield from (("recolor", a) for a in _with_paint(ctx, "recolor", (c, PAINT)))
+        # symmetry
+        for kind in sy.SYMMETRIES if ctx.allowed("symmetrize") else ():
+            yield "symmetrize", (kind,)
+        for c in sorted(ctx.common):
+            if not same or all((o[g == c] != c).all() for g, o in zip(grids, outs)):
+                yield "complete_symmetry", (c,)
+                yield "complete_pattern", (c,)
+        # outline / fill
+        for name in ("outline", "hollow", "fill_enclosed", "fill_bbox", "draw_border"):
+            if ctx.allowed(name):
+                yield from ((name, a) for a in _with_paint(ctx, name, (PAINT,)))
+        # lines
+        for d in ("h", "v", "hv") if ctx.allowed("connect") else ():
+            yield "connect", (d,)
+            yield from (("connect_with", a) for a in _with_paint(ctx, "connect_with", (d, PAINT)))
+        for c in fg:
+            for d in ("h", "v", "hv"):
+                yield "lines_through", (c, d)
+            for shape in ops.HALO_SHAPES if ctx.allowed("halo") else ():
+                yield from (("halo", a) for a in _with_paint(ctx, "halo", (c, shape, PAINT)))
+        for c in fg if ctx.allowed("ray") else ():
+            for d in ops.RAY_DIRECTIONS:
+                yield "ray", (c, d)
+        # gravity and moves
+        for d in ops.DIRECTIONS if ctx.allowed("gravity") else ():
+            yield "gravity", (d,)
+            yield "gravity_objects", (d,)
+        for c in fg if ctx.allowed("move_until_contact") else ():
+            for d in (*ops.DIRECTIONS, "toward"):
+                yield "move_until_contact", (c, d)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                if dy or dx:
+                    yield "shift", (dy, dx)
+        # objects: one selector per distinct selection (on every train grid)
+        erase, paint = ctx.allowed("keep_objects"), ctx.allowed("recolor_objects")
+        for which, conn, multi in _distinct_selections(ctx, "cells") if erase or paint else ():
+            if erase:
+                yield "keep_objects", (which, conn, multi)
+                yield "remove_objects", (which, conn, multi)
+            if paint:
+                yield from (("recolor_objects", a) for a in _with_paint(
+                ctx, "recolor_objects", (which, PAINT, conn, multi)))
+        if same and final and ctx.allowed("recolor_by"):
+            for name in ob.PROPERTIES:
+                for conn in (8, 4):
+                    m = _fit_recolor_by(grids, outs, name, conn)
+                    if m:
+                        yield "recolor_by", (name, m, conn)
+        if ctx.allowed("outline_objects"):
+            for which, conn, multi in _distinct_selections(ctx, "cells"):
+                yield from (("outline_objects", a) for a in _with_paint(
+                    ctx, "outline_objects", (which, PAINT, conn, multi)))
+        for c in fg if ctx.allowed("fill_touching") else ():
+            yield "fill_touching", (c,)
+        for c in fg if ctx.allowed("stamp_template") else ():
+            yield "stamp_template", (c,)
+
+
+def _distinct_selections(ctx: Context, kind: str) -> list[tuple[str, int, bool]]:
+    """(selector, conn, multicolor) choices that pick different cells on the train grids.
+
+    ``kind`` 'cells': the selection is non-empty and not every object on each grid;
+    'bbox': exactly one object on each grid, distinct bounding boxes."""
+    cache = ctx.selections.get(kind)
+    if cache is not None:
+        return cache
+    out, seen = [], set()
+    for conn, multi in ((8, False), (4, False), (8, True), (4, True)):
+        per_grid = [ob.find_objects(g, conn, multi) for g in ctx.grids]
+        for which in OBJECT_SELECTORS:
+            key = []
+            for g, objs in zip(ctx.grids, per_grid):
+                picked = ob.select(objs, which)
+                if kind == "bbox":
+                    if len(picked) != 1:
+                        break
+                    key.append(picked[0].bbox)
+                else:
+                    if not picked or len(picked) == len(objs):
+                        break
+                    m = np.zeros(g.shape, dtype=bool)
+                    for o in picked:
+                        m[o.rows, o.cols] = True
+                    key.append(np.packbits(m).tobytes())
+            else:
+                k = tuple(key)
+                if k not in seen:
+                    seen.add(k)
+                    out.append((which, conn, multi))
+    ctx.selections[kind] = out
+    return out
+
+
+def _bbox_shape(mask: np.ndarray) -> tuple[int, int]:
+    rows, cols = np.nonzero(mask)
+    if len(rows) == 0:
+        return (0, 0)
+    return (int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1))
+
+
+def _crop_windows(grids, outs, limit: int = 4) -> list[tuple[int, int, int, int]]:
+    """Fixed windows (top, left, h, w) that cut each output out of its input."""
+    h, w = outs[0].shape
+    common = None
+    for g, o in zip(grids, outs):
+        if g.shape[0] < h or g.shape[1] < w:
+            return []
+        here = set()
+        for t in range(g.shape[0] - h + 1):
+            for l in range(g.shape[1] - w + 1):
+                if (g[t:t + h, l:l + w] == o).all():
+                    here.add((t, l))
+        common = here if common is None else common & here
+        if not common:
+            return []
+    return [(t, l, h, w) for t, l in sorted(common)[:limit]]
+
+
+def _fit_recolor_by(grids, outs, name: str, conn: int) -> tuple | None:
+    """The (value, colour) table for ``recolor_by`` that explains every changed cell, or None."""
+    table: dict[int, int] = {}
+    for g, o in zip(grids, outs):
+        changed = g != o
+        objs = ob.find_objects(g, conn, False)
+        covered = np.zeros(g.shape, dtype=bool)
+        for obj in objs:
+            vals = np.unique(o[obj.rows, obj.cols])
+            if len(vals) != 1:
+                return None
+            v = ob.prop(obj, name, objs)
+            if table.setdefault(v, int(vals[0])) != int(vals[0]):
+                return None
+            covered[obj.rows, obj.cols] = True
+        if (changed & ~covered).any():
+            return None
+    mapping = tuple(sorted((k, v) for k, v in table.items()))
+    if not mapping or len(mapping) > 12:
+        return None
+    return mapping

@@ -1,0 +1,542 @@
+"""DSL v2: one test per primitive (whole-grid operations, objects, readers), a test that
+fails when a primitive has none, and the sandbox running v2 programs."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from solver import dsl
+from solver.dsl import objects as ob
+from solver.dsl import ops
+from solver.dsl import parts as pt
+from solver.dsl import symmetry as sy
+
+
+def g(rows) -> np.ndarray:
+    """An int8 grid, as the sandbox hands programs."""
+    return np.array(rows, dtype=np.int8)
+
+
+def L(img) -> list:
+    return np.asarray(img).tolist()
+
+
+A = g([[1, 2, 0], [3, 4, 0]])
+
+
+def check_pure(fn, img, *args):
+    """Call fn; the input is unchanged and the result is a new array of the input's dtype."""
+    before = img.copy()
+    out = fn(img, *args)
+    assert (img == before).all(), f"{fn.__name__} changed its input"
+    if isinstance(out, np.ndarray):
+        assert out is not img and not np.shares_memory(out, img)
+        assert out.dtype == img.dtype, f"{fn.__name__} returned {out.dtype}"
+    return out
+
+
+# ---------------------------------------------------------------- rigid transforms
+
+
+def test_rot90():
+    assert L(check_pure(ops.rot90, A)) == [[3, 1], [4, 2], [0, 0]]
+
+
+def test_rot180():
+    assert L(check_pure(ops.rot180, A)) == [[0, 4, 3], [0, 2, 1]]
+
+
+def test_rot270():
+    assert L(check_pure(ops.rot270, A)) == [[0, 0], [2, 4], [1, 3]]
+    assert L(ops.rot270(ops.rot90(A))) == L(A)
+
+
+def test_flip_lr():
+    assert L(check_pure(ops.flip_lr, A)) == [[0, 2, 1], [0, 4, 3]]
+
+
+def test_flip_ud():
+    assert L(check_pure(ops.flip_ud, A)) == [[3, 4, 0], [1, 2, 0]]
+
+
+def test_transpose():
+    assert L(check_pure(ops.transpose, A)) == [[1, 3], [2, 4], [0, 0]]
+
+
+def test_anti_transpose():
+    assert L(check_pure(ops.anti_transpose, A)) == [[0, 0], [4, 2], [3, 1]]
+
+
+# ---------------------------------------------------------------- colours
+
+
+def test_recolor():
+    assert L(check_pure(ops.recolor, A, 2, 7)) == [[1, 7, 0], [3, 4, 0]]
+
+
+def test_swap_colors():
+    assert L(check_pure(ops.swap_colors, A, 1, 0)) == [[0, 2, 1], [3, 4, 1]]
+
+
+def test_map_colors():
+    out = check_pure(ops.map_colors, A, ((1, 2), (2, 1), (4, 9)))
+    assert L(out) == [[2, 1, 0], [3, 9, 0]]  # all at once: 1->2 and 2->1 do not chain
+
+
+def test_keep_color():
+    assert L(check_pure(ops.keep_color, A, 4)) == [[0, 0, 0], [0, 4, 0]]
+
+
+def test_remove_color():
+    assert L(check_pure(ops.remove_color, A, 4)) == [[1, 2, 0], [3, 0, 0]]
+    assert L(ops.remove_color(g([[5, 5], [5, 3]]), 3)) == [[5, 5], [5, 5]]  # bg 5 (no 0)
+
+
+# ---------------------------------------------------------------- scale and tile
+
+
+def test_upscale():
+    out = check_pure(ops.upscale, g([[1, 2]]), 2, 3)
+    assert L(out) == [[1, 1, 1, 2, 2, 2]] * 2
+
+
+def test_upscale_by_colors():
+    out = check_pure(ops.upscale_by_colors, g([[1, 0], [0, 2]]))
+    assert out.shape == (4, 4) and L(out)[0] == [1, 1, 0, 0] and L(out)[3] == [0, 0, 2, 2]
+
+
+def test_downscale():
+    big = ops.upscale(g([[1, 2], [0, 3]]), 2, 2)
+    assert L(check_pure(ops.downscale, big, 2, 2)) == [[1, 2], [0, 3]]
+    with pytest.raises(ValueError):
+        ops.downscale(g([[1, 2, 3]]), 1, 2)
+
+
+def test_tile():
+    assert L(check_pure(ops.tile, g([[1, 2]]), 2, 2)) == [[1, 2, 1, 2], [1, 2, 1, 2]]
+
+
+def test_tile_mirror():
+    out = check_pure(ops.tile_mirror, g([[1, 2], [3, 4]]), 2, 2)
+    assert L(out) == [[1, 2, 2, 1], [3, 4, 4, 3], [3, 4, 4, 3], [1, 2, 2, 1]]
+
+
+def test_self_tile():
+    a = g([[0, 7], [7, 0]])
+    fg = check_pure(ops.self_tile, a, "fg")
+    assert L(fg) == [[0, 0, 0, 7], [0, 0, 7, 0], [0, 7, 0, 0], [7, 0, 0, 0]]
+    bg = ops.self_tile(a, "bg")
+    assert L(bg) == [[0, 7, 0, 0], [7, 0, 0, 0], [0, 0, 0, 7], [0, 0, 7, 0]]
+    col = ops.self_tile(g([[2, 0], [0, 0]]), "color")
+    assert L(col) == [[2, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+
+
+def test_tile_rotations():
+    out = check_pure(ops.tile_rotations, g([[1, 2], [0, 0]]))
+    assert L(out) == [[1, 2, 0, 1], [0, 0, 0, 2], [2, 0, 0, 0], [1, 0, 2, 1]]
+
+
+def test_compress():
+    a = g([[1, 1, 2], [1, 1, 2], [3, 3, 3], [1, 1, 2]])
+    assert L(check_pure(ops.compress, a)) == [[1, 2], [3, 3], [1, 2]]
+
+
+def test_color_sequence():
+    a = g([[4, 4, 2, 8], [4, 2, 2, 8]])
+    assert L(check_pure(ops.color_sequence, a, "h")) == [[4, 2, 8]]
+    b = g([[0, 3], [5, 0], [3, 0]])
+    assert L(ops.color_sequence(b, "v")) == [[3], [5]]
+
+
+def test_colors_by_count():
+    a = g([[0, 3, 3], [5, 3, 0], [5, 2, 0]])
+    assert L(check_pure(ops.colors_by_count, a, "desc")) == [[3], [5], [2]]
+    assert L(ops.colors_by_count(a, "asc")) == [[2], [5], [3]]
+
+
+# ---------------------------------------------------------------- crop and shift
+
+
+def test_crop():
+    assert L(check_pure(ops.crop, A, 0, 1, 2, 2)) == [[2, 0], [4, 0]]
+    with pytest.raises(ValueError):
+        ops.crop(A, 1, 1, 2, 2)
+
+
+def test_crop_bbox():
+    a = g([[0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0]])
+    assert L(check_pure(ops.crop_bbox, a)) == [[1, 0], [0, 2]]
+
+
+def test_crop_to_color():
+    a = g([[0, 3, 0, 0], [0, 0, 3, 1], [1, 0, 0, 0]])
+    assert L(check_pure(ops.crop_to_color, a, 3)) == [[3, 0], [0, 3]]
+    with pytest.raises(ValueError):
+        ops.crop_to_color(a, 9)
+
+
+def test_crop_inside_color():
+    a = g([[0, 0, 0, 0, 0], [0, 5, 5, 5, 5], [0, 5, 1, 2, 5], [0, 5, 5, 5, 5]])
+    assert L(check_pure(ops.crop_inside_color, a, 5)) == [[1, 2]]
+
+
+def test_shift():
+    a = g([[1, 2], [3, 0]])
+    assert L(check_pure(ops.shift, a, 1, 0)) == [[0, 0], [1, 2]]
+    assert L(ops.shift(a, 0, -1)) == [[2, 0], [0, 0]]
+    assert L(ops.shift(a, 5, 5)) == [[0, 0], [0, 0]]
+
+
+def test_crop_to_period():
+    a = g([[1, 2, 1, 2, 1], [3, 0, 3, 0, 3]])
+    assert L(check_pure(ops.crop_to_period, a)) == [[1, 2], [3, 0]]
+    with pytest.raises(ValueError):
+        ops.crop_to_period(g([[1, 2], [3, 4]]))
+
+
+def test_canvas():
+    out = check_pure(ops.canvas, A, 2, 3, 7)
+    assert L(out) == [[7, 7, 7], [7, 7, 7]]
+
+
+# ---------------------------------------------------------------- parts
+
+
+SEP = g([[1, 0, 5, 1, 1],
+         [0, 1, 5, 0, 1]])
+
+
+def test_grid_parts_finds_separators():
+    parts = pt.grid_parts(SEP, "sep")
+    assert [L(p) for p in parts] == [[[1, 0], [0, 1]], [[1, 1], [0, 1]]]
+    assert [L(p) for p in pt.grid_parts(g([[1, 2], [3, 4]]), "tb")] == [[[1, 2]], [[3, 4]]]
+    assert [L(p) for p in pt.grid_parts(g([[1, 2], [3, 4]]), "quad")] == [[[1]], [[2]], [[3]], [[4]]]
+    assert len(pt.grid_parts(g([[1, 2, 3, 4, 5, 6]] * 2), "squares")) == 3
+    empty_lines = g([[1, 0, 2], [0, 0, 0], [3, 0, 4]])  # no coloured lines: background ones
+    assert [L(p) for p in pt.grid_parts(empty_lines, "sep")] == [[[1]], [[2]], [[3]], [[4]]]
+
+
+def test_combine_parts():
+    assert L(check_pure(pt.combine_parts, SEP, "sep", "and", 3)) == [[3, 0], [0, 3]]
+    assert L(pt.combine_parts(SEP, "sep", "or", 3)) == [[3, 3], [0, 3]]
+    assert L(pt.combine_parts(SEP, "sep", "xor", 3)) == [[0, 3], [0, 0]]
+    assert L(pt.combine_parts(SEP, "sep", "nor", 3)) == [[0, 0], [3, 0]]
+    assert L(pt.combine_parts(SEP, "sep", "diff", 3)) == [[0, 0], [0, 0]]
+    assert L(pt.combine_parts(SEP, "sep", "rdiff", 3)) == [[0, 3], [0, 0]]
+    assert L(pt.combine_parts(g([[1, 0, 0, 2]]), "lr", "or", 4)) == [[4, 4]]
+
+
+def test_overlay_parts():
+    a = g([[1, 0, 5, 2, 2], [0, 0, 5, 0, 2]])
+    assert L(check_pure(pt.overlay_parts, a, "sep", "first")) == [[1, 2], [0, 2]]
+    assert L(pt.overlay_parts(a, "sep", "last")) == [[2, 2], [0, 2]]
+
+
+def test_select_part():
+    a = g([[1, 1, 5, 2, 0, 5, 1, 1],
+           [1, 1, 5, 0, 0, 5, 1, 1]])
+    assert L(check_pure(pt.select_part, a, "sep", "unique")) == [[2, 0], [0, 0]]
+    assert L(pt.select_part(a, "sep", "least_fg")) == [[2, 0], [0, 0]]
+    assert L(pt.select_part(a, "sep", "last")) == [[1, 1], [1, 1]]
+    with pytest.raises(ValueError):
+        pt.select_part(a, "sep", "most_fg")  # a tie
+
+
+def test_summarize_parts():
+    a = g([[3, 3, 7, 3, 3, 1], [7, 7, 7, 7, 7, 7], [3, 3, 7, 3, 3, 3]])  # no 0: background 3
+    assert L(check_pure(pt.summarize_parts, a, "majority")) == [[3, 3], [3, 3]]
+    assert L(pt.summarize_parts(a, "fg")) == [[3, 1], [3, 3]]
+
+
+def test_fg_row():
+    assert L(check_pure(ops.fg_row, g([[0, 2, 0], [2, 0, 0], [0, 2, 0]]))) == [[2, 2, 2]]
+    with pytest.raises(ValueError):
+        ops.fg_row(g([[0, 0]]))
+
+
+# ---------------------------------------------------------------- symmetry
+
+
+def test_symmetrize():
+    a = g([[1, 0, 0], [2, 3, 0]])
+    assert L(check_pure(sy.symmetrize, a, "lr")) == [[1, 0, 1], [2, 3, 2]]
+    assert L(sy.symmetrize(g([[1, 0], [0, 0]]), "both")) == [[1, 1], [1, 1]]
+    assert L(sy.symmetrize(g([[1, 2], [0, 0]]), "diag")) == [[1, 2], [2, 0]]
+    assert L(sy.symmetrize(g([[1, 0], [0, 0]]), "rot")) == [[1, 1], [1, 1]]
+
+
+SYM = g([[1, 2, 2, 1],
+         [3, 4, 4, 3],
+         [3, 9, 9, 3],
+         [1, 2, 2, 1]])
+
+
+def test_complete_symmetry():
+    assert L(check_pure(sy.complete_symmetry, SYM, 9)) == [[1, 2, 2, 1], [3, 4, 4, 3],
+                                                          [3, 4, 4, 3], [1, 2, 2, 1]]
+    off = g([[7, 1, 2, 2, 1], [7, 3, 9, 4, 3]])  # axis not at the grid's centre
+    assert L(sy.complete_symmetry(off, 9)) == [[7, 1, 2, 2, 1], [7, 3, 4, 4, 3]]
+
+
+def test_symmetry_patch():
+    assert L(check_pure(sy.symmetry_patch, SYM, 9)) == [[4, 4]]
+
+
+def test_complete_pattern():
+    a = g([[2, 8, 3, 0, 0], [8, 3, 0, 0, 0], [3, 0, 0, 0, 0]])  # diagonal stripes, 0 unknown
+    assert L(check_pure(sy.complete_pattern, a, 0)) == [[2, 8, 3, 2, 8], [8, 3, 2, 8, 3],
+                                                        [3, 2, 8, 3, 2]]
+    b = g([[1, 2, 1, 2], [3, 4, 3, 9], [1, 9, 1, 2]])  # a 2x2 tile, 9 unknown
+    assert L(sy.complete_pattern(b, 9)) == [[1, 2, 1, 2], [3, 4, 3, 4], [1, 2, 1, 2]]
+
+
+# ---------------------------------------------------------------- outline, fill, lines
+
+
+def test_outline():
+    a = g([[0, 0, 0], [0, 1, 0], [0, 0, 0], [0, 0, 0]])
+    assert L(check_pure(ops.outline, a, 2)) == [[2, 2, 2], [2, 1, 2], [2, 2, 2], [0, 0, 0]]
+
+
+def test_hollow():
+    a = g([[0, 0, 0, 0, 0], [0, 3, 3, 3, 0], [0, 3, 3, 3, 0], [0, 3, 3, 3, 0]])
+    out = check_pure(ops.hollow, a, 0)
+    assert L(out)[2] == [0, 3, 0, 3, 0] and L(out)[3] == [0, 3, 3, 3, 0]
+
+
+def test_fill_enclosed():
+    a = g([[1, 1, 1, 0], [1, 0, 1, 0], [1, 1, 1, 0]])
+    assert L(check_pure(ops.fill_enclosed, a, 4)) == [[1, 1, 1, 0], [1, 4, 1, 0], [1, 1, 1, 0]]
+
+
+def test_fill_touching():
+    a = g([[0, 0, 5, 0], [3, 0, 5, 0], [5, 5, 5, 0]])
+    assert L(check_pure(ops.fill_touching, a, 3)) == [[3, 3, 5, 0], [3, 3, 5, 0], [5, 5, 5, 0]]
+
+
+def test_draw_border():
+    assert L(check_pure(ops.draw_border, g([[0] * 3] * 3), 8)) == [[8, 8, 8], [8, 0, 8], [8, 8, 8]]
+
+
+def test_connect():
+    a = g([[2, 0, 0, 2], [0, 0, 0, 0], [2, 0, 3, 0]])
+    assert L(check_pure(ops.connect, a, "h")) == [[2, 2, 2, 2], [0, 0, 0, 0], [2, 0, 3, 0]]
+    assert L(ops.connect(a, "v")) == [[2, 0, 0, 2], [2, 0, 0, 0], [2, 0, 3, 0]]
+    assert L(ops.connect(g([[2, 3, 0, 2]]), "h")) == [[2, 3, 0, 2]]  # 3 in between
+
+
+def test_ray():
+    a = g([[0, 0, 0, 0], [0, 4, 0, 1], [0, 0, 0, 0]])
+    assert L(check_pure(ops.ray, a, 4, "right")) == [[0, 0, 0, 0], [0, 4, 4, 1], [0, 0, 0, 0]]
+    assert L(ops.ray(a, 4, "v")) == [[0, 4, 0, 0], [0, 4, 0, 1], [0, 4, 0, 0]]
+    assert L(ops.ray(a, 4, "diag"))[0] == [4, 0, 4, 0]
+
+
+def test_connect_with():
+    a = g([[2, 0, 0, 2], [0, 0, 0, 0]])
+    assert L(check_pure(ops.connect_with, a, "h", 5)) == [[2, 5, 5, 2], [0, 0, 0, 0]]
+
+
+def test_halo():
+    a = g([[0, 0, 0], [0, 4, 0], [0, 0, 0]])
+    assert L(check_pure(ops.halo, a, 4, "x", 7)) == [[7, 0, 7], [0, 4, 0], [7, 0, 7]]
+    assert L(ops.halo(a, 4, "cross", 7)) == [[0, 7, 0], [7, 4, 7], [0, 7, 0]]
+    assert int((ops.halo(a, 4, "box", 7) == 7).sum()) == 8
+
+
+def test_lines_through():
+    a = g([[0, 0, 0], [0, 4, 0], [0, 0, 1]])
+    assert L(check_pure(ops.lines_through, a, 4, "h")) == [[0, 0, 0], [4, 4, 4], [0, 0, 1]]
+    assert L(ops.lines_through(a, 4, "hv")) == [[0, 4, 0], [4, 4, 4], [0, 4, 1]]
+
+
+def test_gravity():
+    a = g([[1, 0], [0, 2], [3, 0]])
+    assert L(check_pure(ops.gravity, a, "down")) == [[0, 0], [1, 0], [3, 2]]
+    assert L(ops.gravity(a, "right")) == [[0, 1], [0, 2], [0, 3]]
+    assert L(ops.gravity(a, "up")) == [[1, 2], [3, 0], [0, 0]]
+
+
+# ---------------------------------------------------------------- objects
+
+
+OBJS = g([[1, 1, 0, 0, 0, 0],
+          [1, 1, 0, 2, 0, 0],
+          [0, 0, 0, 0, 0, 3],
+          [4, 4, 4, 0, 0, 3],
+          [4, 0, 4, 0, 0, 0],
+          [4, 4, 4, 0, 0, 2]])
+
+
+def test_find_objects_and_properties():
+    objs = ob.find_objects(OBJS, 4, False)
+    assert [(o.color, o.size) for o in objs] == [(1, 4), (2, 1), (3, 2), (4, 8), (2, 1)]
+    ring = objs[3]
+    assert ring.holes() == 1 and not ring.is_rectangle() and ring.touches_border()
+    assert objs[0].is_rectangle() and objs[0].holes() == 0
+    assert ob.prop(ring, "size_rank", objs) == 1 and ob.prop(objs[1], "size_rank", objs) == 4
+    assert ob.prop(objs[1], "shape_count", objs) == 2
+    multi = ob.find_objects(g([[1, 2], [0, 3]]), 4, True)
+    assert len(multi) == 1 and multi[0].n_colors == 3
+    assert len(ob.find_objects(g([[1, 0], [0, 1]]), 8, False)) == 1
+    assert len(ob.find_objects(g([[1, 0], [0, 1]]), 4, False)) == 2
+
+
+def test_select():
+    objs = ob.find_objects(OBJS, 4, False)
+    assert [o.color for o in ob.select(objs, "largest")] == [4]
+    assert [o.color for o in ob.select(objs, "smallest")] == [2, 2]
+    assert [o.color for o in ob.select(objs, "has_hole")] == [4]
+    assert [o.color for o in ob.select(objs, "unique_color")] == [1, 3, 4]
+    assert [o.color for o in ob.select(objs, "inner")] == [2]
+    with pytest.raises(ValueError):
+        ob.select(objs, "nonsense")
+
+
+def test_crop_to_object():
+    assert L(check_pure(ob.crop_to_object, OBJS, "largest", 4, False)) == [[4, 4, 4], [4, 0, 4],
+                                                                           [4, 4, 4]]
+    assert L(ob.crop_to_object(OBJS, "tallest", 4, False)) == [[4, 4, 4], [4, 0, 4], [4, 4, 4]]
+    with pytest.raises(ValueError):
+        ob.crop_to_object(OBJS, "smallest", 4, False)  # two tie
+
+
+def test_keep_objects():
+    out = check_pure(ob.keep_objects, OBJS, "largest", 4, False)
+    assert int((out != 0).sum()) == 8 and set(np.unique(out).tolist()) == {0, 4}
+
+
+def test_remove_objects():
+    out = check_pure(ob.remove_objects, OBJS, "single", 4, False)
+    assert 2 not in out and int((out != 0).sum()) == 14
+
+
+def test_recolor_objects():
+    out = check_pure(ob.recolor_objects, OBJS, "has_hole", 7, 4, False)
+    assert int((out == 7).sum()) == 8 and 4 not in out
+
+
+def test_outline_objects():
+    a = g([[0, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 2, 2]])
+    out = check_pure(ob.outline_objects, a, "smallest", 3, 8, False)
+    assert L(out)[:3] == [[3, 3, 3, 0, 0], [3, 1, 3, 0, 0], [3, 3, 3, 0, 0]] and L(out)[3][:3] == [0, 0, 0]
+
+
+def test_recolor_by():
+    out = check_pure(ob.recolor_by, OBJS, "size", ((1, 5), (8, 6)), 4)
+    assert int((out == 5).sum()) == 2 and int((out == 6).sum()) == 8 and int((out == 1).sum()) == 4
+
+
+def test_fill_bbox():
+    a = g([[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]])
+    assert L(check_pure(ob.fill_bbox, a, 2))[2] == [0, 1, 2, 0]
+
+
+def test_move_until_contact():
+    a = g([[2, 0, 0, 0, 8], [2, 0, 0, 0, 8]])
+    assert L(check_pure(ob.move_until_contact, a, 2, "right")) == [[0, 0, 0, 2, 8],
+                                                                   [0, 0, 0, 2, 8]]
+    assert L(ob.move_until_contact(g([[3], [0], [0]]), 3, "down")) == [[0], [0], [3]]
+    b = g([[0, 0, 0], [8, 0, 2], [0, 0, 0]])
+    assert L(ob.move_until_contact(b, 2, "toward")) == [[0, 0, 0], [8, 2, 0], [0, 0, 0]]
+
+
+def test_gravity_objects():
+    a = g([[1, 1, 0], [0, 1, 0], [0, 0, 0], [2, 0, 0]])
+    assert L(check_pure(ob.gravity_objects, a, "down")) == [[0, 0, 0], [0, 0, 0], [1, 1, 0],
+                                                            [2, 1, 0]]
+
+
+def test_stamp_template():
+    a = g([[0, 0, 0, 0, 0], [0, 0, 5, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [1, 2, 3, 0, 0]])
+    out = check_pure(ob.stamp_template, a, 5)
+    assert L(out)[1] == [0, 1, 2, 3, 0]
+
+
+# ---------------------------------------------------------------- readers
+
+
+def test_bg_color():
+    assert ob.bg_color(g([[5, 5], [0, 5]])) == 0 and ob.bg_color(g([[5, 5], [3, 5]])) == 5
+
+
+def test_most_common_color():
+    assert ob.most_common_color(g([[5, 5], [0, 5]])) == 5
+
+
+def test_least_common_color():
+    assert ob.least_common_color(g([[5, 5, 2], [0, 0, 5]])) == 2
+
+
+def test_most_common_fg_color():
+    assert ob.most_common_fg_color(g([[0, 0, 0], [3, 2, 2]])) == 2
+    assert ob.most_common_fg_color(g([[0, 0]])) == 0
+
+
+def test_largest_object_color():
+    assert ob.largest_object_color(OBJS) == 4
+
+
+def test_smallest_object_color():
+    assert ob.smallest_object_color(OBJS) == 2
+
+
+# ---------------------------------------------------------------- the set as a whole
+
+
+def test_every_v2_primitive_has_a_test_docstring_and_hints():
+    tests = {name for name in dir(sys.modules[__name__]) if name.startswith("test_")}
+    for name, fn in dsl.V2_PRIMITIVES.items():
+        assert f"test_{name}" in tests, f"primitive {name} has no test_{name}"
+        assert fn.__doc__ and "\n" not in fn.__doc__.strip(), f"{name}: one-line docstring"
+        assert "return" in fn.__annotations__ and len(fn.__annotations__) >= 2, f"{name}: hints"
+
+
+def test_namespace_has_v2_and_drawing_primitives():
+    ns = dsl.namespace()
+    for name in ("draw_line", "flood_fill", "rot90", "crop_to_object", "bg_color"):
+        assert callable(ns[name])
+    assert set(dsl.V2_PRIMITIVES) <= set(dsl.PRIMITIVES)
+
+
+def test_run_trusted_v2_program():
+    code = ("def task(img):\n"
+            "    img = crop_to_object(img, 'largest', 4, False)\n"
+            "    img = recolor(img, 4, least_common_color(img))\n"
+            "    return img\n")
+    assert dsl.run_trusted(code, L(OBJS)) == ((0, 0, 0), (0, 0, 0), (0, 0, 0))
+    code2 = code.replace("least_common_color", "most_common_fg_color")
+    assert dsl.run_trusted(code2, L(OBJS)) == ((4, 4, 4), (4, 0, 4), (4, 4, 4))
+
+
+# ---------------------------------------------------------------- in the sandbox
+
+
+def test_sandbox_runs_v2_programs_and_contains_huge_grids():
+    from solver.sandbox.executor import Executor
+
+    ok = ("def task(img):\n"
+          "    img = crop_to_object(img, 'largest', 4, False)\n"
+          "    img = recolor(img, 4, smallest_object_color(img))\n"
+          "    return img\n")
+    huge = "def task(img):\n    img = tile(img, 1000, 1000)\n    return img\n"
+    bad = "def task(img):\n    img = crop_to_color(img, 9)\n    return img\n"
+    inputs = [tuple(map(tuple, L(OBJS)))]
+    with Executor(workers=1, timeout_s=2.0, memory_mb=256) as ex:
+        res = ex.run([ok, huge, bad], inputs)
+    assert res[0].status == "ok"
+    assert res[0].outputs == [dsl.run_trusted(ok, inputs[0])]
+    assert not res[1].ok and res[1].kind in ("invalid_output", "memory", "timeout")
+    assert res[2].status == "error:ValueError"
+
+
+def test_every_v2_primitive_is_documented():
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "DSL.md").read_text()
+    documented = set(re.findall(r"^\| `(\w+)`", doc, re.M))
+    assert set(dsl.V2_PRIMITIVES) <= documented, sorted(set(dsl.V2_PRIMITIVES) - documented)
