@@ -20,7 +20,7 @@ import numpy as np
 
 from solver.arc.grids import Task
 from solver.dsl import synth
-from solver.dsl.gen import colors, geometry
+from solver.dsl.gen import colors, compose, geometry, paint, parts, selection
 from solver.dsl.gen.core import Ctx, Draft, Drop, Program, V2Config, V2Stats, program_text, to_task, verify
 
 FamilyFn = Callable[[np.random.Generator, Ctx], Draft]
@@ -31,8 +31,18 @@ GENERATORS: dict[str, FamilyFn] = {
     "tile": geometry.tile,
     "crop": geometry.crop,
     "color-map": colors.color_map,
+    "outline": paint.outline,
+    "fill": paint.fill,
+    "rays": paint.rays,
+    "gravity": paint.gravity,
+    "split-combine": parts.split_combine,
+    "symmetry": parts.symmetry,
+    "objects": selection.objects,
+    "recolor-by": selection.recolor_by,
+    "stamp": selection.stamp,
+    "random-v2": compose.random_v2,
 }
-FAMILIES = tuple(GENERATORS) + ("random-v2",)
+FAMILIES = tuple(GENERATORS)
 ALL_FAMILIES = synth.FAMILIES + FAMILIES
 
 
@@ -83,3 +93,17 @@ def generate_v2(family: str, n_tasks: int, seed: int, cfg: V2Config | None = Non
             raise RuntimeError(f"{family}: no valid task after {max_tries} tries "
                                f"(task {i}, seed {seed}); dropped {stats.dropped}")
     return tasks, stats
+
+
+def generate_any(family: str, n_tasks: int, seed: int, draws: int | None = None,
+                 min_side: int | None = None, max_side: int | None = None):
+    """Tasks of any family the ``synth`` verb offers (:data:`ALL_FAMILIES`): the drawing
+    families of :mod:`solver.dsl.synth` (sides 3..10 unless given) or DSL v2 ones (sides
+    3..30 unless given; ``draws`` is random-v2's most operations). Returns (tasks, stats);
+    each task has ``.task`` and ``.program``."""
+    if family in synth.FAMILIES:
+        return synth.generate(family, n_tasks, seed, draws, min_side or 3, max_side or 10)
+    if family not in GENERATORS:
+        raise ValueError(f"unknown family {family!r}; choose one of {', '.join(ALL_FAMILIES)}")
+    cfg = V2Config(min_side=min_side or 3, max_side=max_side or 30, max_steps=draws or 3)
+    return generate_v2(family, n_tasks, seed, cfg)

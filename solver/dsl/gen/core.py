@@ -102,8 +102,9 @@ TaskCheck = Callable[[list[np.ndarray], list[np.ndarray], int], str | None]
 class Draft:
     """A proposed task: the program, inputs (train first), and the family's other programs.
 
-    ``alternatives`` is a list of programs, or a function of (train inputs, train outputs)
-    that returns them (for parameters fitted on the train pairs, like a value->colour table).
+    ``alternatives`` is a list of programs, or a function of (all inputs, train first; the
+    train outputs) that returns them (for parameters fitted on the train pairs, like a
+    value->colour table).
     ``check_pair`` says why one pair does not show the operation (None when it does);
     ``check_task`` why the whole task does not (given inputs, outputs and n_train)."""
 
@@ -229,16 +230,37 @@ def ambiguous(draft: Draft, outs: Sequence[np.ndarray]) -> Program | None:
     tin, tout = draft.inputs[:k], list(outs[:k])
     alts = draft.alternatives
     if callable(alts):
-        alts = alts(tin, tout)
+        alts = alts(draft.inputs, tout)
+    cache: dict = {}  # (input index, program prefix) -> image: alternatives share prefixes
     # smallest train input first: most alternatives fail there, and cheaply
     order = sorted(range(k), key=lambda i: tin[i].size)
     for alt in alts:
         if alt == draft.program:
             continue
-        if all(same(run(alt, tin[i]), tout[i]) for i in order):
-            if not all(same(run(alt, x), y) for x, y in zip(draft.inputs[k:], outs[k:])):
+        if all(same(_run_prefixed(alt, i, draft.inputs[i], cache), tout[i]) for i in order):
+            if not all(same(_run_prefixed(alt, i, draft.inputs[i], cache), outs[i])
+                       for i in range(k, len(draft.inputs))):
                 return alt
     return None
+
+
+def _run_prefixed(program: Program, idx: int, grid: np.ndarray, cache: dict) -> np.ndarray | None:
+    """:func:`run`, reusing the images of program prefixes already run on input ``idx``."""
+    if len(program) == 1:
+        return run(program, grid)
+    start, img = 0, grid
+    for i in range(len(program) - 1, 0, -1):
+        key = (idx, program[:i])
+        if key in cache:
+            start, img = i, cache[key]
+            break
+    for i in range(start, len(program)):
+        if img is None:
+            return None
+        img = run(program[i:i + 1], img)
+        if i < len(program) - 1:
+            cache[(idx, program[:i + 1])] = img
+    return img
 
 
 def to_task(task_id: str, draft: Draft, outs: Sequence[np.ndarray]) -> Task:

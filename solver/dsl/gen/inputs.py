@@ -182,36 +182,46 @@ def paint(mask: np.ndarray, colors) -> np.ndarray:
 
 
 def put(scene: Scene, rng: np.random.Generator, mask: np.ndarray, colors, margin: int = 1,
-        at: tuple[int, int] | None = None, tries: int = 30, overlap: bool = False) -> Placed | None:
-    """Place ``mask`` (coloured ``colors``: an int or a per-cell array) where neither it nor a
-    ``margin`` around it meets anything placed; None when no place is found."""
+        at: tuple[int, int] | None = None, overlap: bool = False,
+        draw: bool = True) -> Placed | None:
+    """Place ``mask`` (coloured ``colors``: an int or a per-cell array) at a random spot (or
+    ``at``) where neither it nor a ``margin`` around it meets anything placed; None when
+    there is none. With ``draw`` False the cells are only reserved (taken), not painted."""
     h, w = scene.shape
     mh, mw = mask.shape
     if mh > h or mw > w:
         return None
     col = paint(mask, colors)
-    halo = _dilate(np.pad(mask, margin), margin) if margin and not overlap else None
-    for _ in range(1 if at is not None else tries):
-        t, l = at if at is not None else (int(rng.integers(0, h - mh + 1)), int(rng.integers(0, w - mw + 1)))
+    if at is not None:
+        t, l = at
         if t < 0 or l < 0 or t + mh > h or l + mw > w:
             return None
-        if not overlap:
-            if halo is None:
-                clash = (scene.taken[t:t + mh, l:l + mw] & mask).any()
-            else:
-                t0, l0 = max(t - margin, 0), max(l - margin, 0)
-                region = scene.taken[t0:t + mh + margin, l0:l + mw + margin]
-                dt, dl = t0 - (t - margin), l0 - (l - margin)
-                clash = (region & halo[dt:dt + region.shape[0], dl:dl + region.shape[1]]).any()
-            if clash:
-                continue
+        if not overlap and not _free(scene.taken, mask, margin, h - mh + 1, w - mw + 1)[t, l]:
+            return None
+    else:
+        free = np.ones((h - mh + 1, w - mw + 1), dtype=bool) if overlap else \
+            _free(scene.taken, mask, margin, h - mh + 1, w - mw + 1)
+        spots = np.flatnonzero(free)
+        if len(spots) == 0:
+            return None
+        t, l = divmod(int(spots[int(rng.integers(0, len(spots)))]), w - mw + 1)
+    if draw:
         view = scene.grid[t:t + mh, l:l + mw]
         view[mask] = col[mask]
-        scene.taken[t:t + mh, l:l + mw] |= mask
-        p = Placed(t, l, mask, col)
-        scene.objects.append(p)
-        return p
-    return None
+    scene.taken[t:t + mh, l:l + mw] |= mask
+    p = Placed(t, l, mask, col)
+    scene.objects.append(p)
+    return p
+
+
+def _free(taken: np.ndarray, mask: np.ndarray, margin: int, nt: int, nl: int) -> np.ndarray:
+    """For every top-left (t, l), whether ``mask`` grown by ``margin`` meets no taken cell."""
+    halo = _dilate(np.pad(mask, margin), margin) if margin else mask
+    p = np.pad(taken, margin) if margin else taken
+    free = np.ones((nt, nl), dtype=bool)
+    for dy, dx in zip(*np.nonzero(halo)):
+        free &= ~p[dy:dy + nt, dx:dx + nl]
+    return free
 
 
 def _dilate(m: np.ndarray, k: int) -> np.ndarray:
