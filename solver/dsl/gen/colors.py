@@ -64,7 +64,7 @@ def color_map(rng: np.random.Generator, ctx: Ctx) -> Draft:
                       p=[0.25, 0.15, 0.15, 0.25, 0.1, 0.1])
     hi = ctx.hi(int(rng.choice([8, 12, 18, 30], p=[0.3, 0.35, 0.2, 0.15])))
     st = gi.make_style(rng, ctx.lo(3), hi, n_colors=(2, 5), noise=0.05, multicolor=0.2,
-                       n_obj=(2, 7), obj_side=int(rng.integers(2, 6)))
+                       n_obj=(2, 7), obj_side=int(rng.integers(2, 6)), lines=2 if rng.random() < 0.2 else 0)
     cols = st.colors
     need: list[int] = []
     reader = None

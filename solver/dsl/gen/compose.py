@@ -170,7 +170,8 @@ def random_v2(rng: np.random.Generator, ctx: Ctx) -> Draft:
     k = int(rng.choice(np.arange(1, k_max + 1), p=p / p.sum()))
     hi = ctx.hi(int(rng.choice([10, 15, 20], p=[0.4, 0.4, 0.2])))
     st = gi.make_style(rng, ctx.lo(4), hi, n_colors=(2, 4), n_obj=(2, 6), noise=0.04,
-                       obj_side=int(rng.integers(2, 6)), multicolor=0.15)
+                       obj_side=int(rng.integers(2, 6)), multicolor=0.15,
+                       lines=2 if rng.random() < 0.15 else 0)
     pal = list(st.colors)
     weights = np.array([g.weight for g in GROUPS])
     groups: list[Group] = []

@@ -25,7 +25,8 @@ def rigid(rng: np.random.Generator, ctx: Ctx) -> Draft:
     op = _choice(rng, RIGID)
     hi = ctx.hi(int(rng.choice([6, 10, 15, 30], p=[0.3, 0.35, 0.2, 0.15])))
     st = gi.make_style(rng, ctx.lo(2), hi, n_colors=(1, 4), noise=0.08, multicolor=0.3,
-                       n_obj=(1, 6), obj_side=int(rng.integers(2, 6)), square=rng.random() < 0.4)
+                       n_obj=(1, 6), obj_side=int(rng.integers(2, 6)), square=rng.random() < 0.4,
+                       lines=2 if rng.random() < 0.2 else 0)
     dense = rng.random() < 0.35  # small dense patterns, as in many ARC rigid tasks
 
     def new_input(rng):
@@ -103,9 +104,10 @@ def tile(rng: np.random.Generator, ctx: Ctx) -> Draft:
     alts = [(Step("self_tile", (m,)),) for m in SELF_TILE]
     if kind == "self_tile":
         mode = str(_choice(rng, SELF_TILE))
-        st.sides = (st.sides[0], min(st.sides[1], 5, int(ctx.cfg.max_side ** 0.5)))
-        if st.sides[0] > st.sides[1]:
+        cap = min(5, int(ctx.cfg.max_side ** 0.5))
+        if cap < 2:
             raise Drop("grid too small for self_tile")
+        st.sides = (min(st.sides[0], cap), min(st.sides[1], cap))
         st.fixed = None if rng.random() < 0.5 else gi.shape(rng, *st.sides)
         density = rng.uniform(0.3, 0.6)
 

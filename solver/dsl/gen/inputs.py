@@ -37,14 +37,22 @@ def palette(rng: np.random.Generator, bg: int, k: int, avoid=()) -> list[int]:
 
 
 def side(rng: np.random.Generator, lo: int, hi: int) -> int:
-    """A side in lo..hi, skewed towards the small end (ARC's median side is about 10)."""
-    lo, hi = max(1, lo), max(max(1, lo), hi)
-    return lo + min(hi - lo, int((hi - lo + 1) * rng.random() ** 1.6))
+    """A side in lo..hi, uniformly."""
+    lo = max(1, lo)
+    return int(rng.integers(lo, max(lo, hi) + 1))
 
 
 def shape(rng: np.random.Generator, lo: int, hi: int, square: bool = False) -> tuple[int, int]:
     h = side(rng, lo, hi)
     return (h, h) if square else (h, side(rng, lo, hi))
+
+
+def task_sides(rng: np.random.Generator, lo: int, hi: int) -> tuple[int, int]:
+    """The range of sides of one task's grids: a largest side in the upper half of lo..hi,
+    and pairs from 60..100 % of it (ARC's pairs vary in size, within limits)."""
+    hi = max(lo, hi)
+    top = int(rng.integers(max(lo, (lo + hi + 1) // 2), hi + 1))
+    return max(lo, int(round(top * rng.uniform(0.6, 1.0)))), top
 
 
 # ---------------------------------------------------------------- sprites (boolean masks)
@@ -312,6 +320,7 @@ class Style:
     noise: float = 0.0
     noise_colors: list[int] = field(default_factory=list)
     multicolor: float = 0.0
+    lines: int = 0  # most full-length row/column lines an input may get (drawn first)
 
     def shape(self, rng: np.random.Generator) -> tuple[int, int]:
         if self.fixed:
@@ -327,9 +336,7 @@ def make_style(rng: np.random.Generator, lo: int, hi: int, n_colors: tuple[int, 
     bg = pick_bg(rng, p_black) if bg is None else bg
     k = int(rng.integers(n_colors[0], n_colors[1] + 1))
     colors = palette(rng, bg, k, avoid=avoid)
-    hi = max(lo, hi)
-    lo_side = max(lo, min(hi, int(rng.integers(lo, max(lo, hi // 2) + 1))))
-    sides = (lo, max(lo_side, side(rng, lo_side, hi)))
+    sides = task_sides(rng, lo, hi)
     st = Style(bg, colors, sides=sides, **kw)
     if rng.random() < p_fixed:
         st.fixed = shape(rng, *sides, square=st.square)
@@ -346,12 +353,35 @@ def object_scene(rng: np.random.Generator, st: Style, n: int | None = None,
     or the grid would not read ``st.bg`` as its background."""
     h, w = hw or st.shape(rng)
     s = new_scene(h, w, st.bg)
+    if st.lines:
+        full_lines(s, rng, int(rng.integers(0, st.lines + 1)), st.colors)
     n = n if n is not None else int(rng.integers(st.n_obj[0], st.n_obj[1] + 1))
     if scatter(s, rng, n, st.colors, st.obj_side, st.kinds, st.multicolor, margin, first) == 0:
         return None
     if st.noise:
         noise(s, rng, st.noise, st.noise_colors or st.colors)
     return s if well_formed(s.grid, st.bg) else None
+
+
+def full_lines(scene: Scene, rng: np.random.Generator, n: int, colors: list[int]) -> int:
+    """Up to ``n`` full rows or columns of one colour each, never side by side; returns how many."""
+    h, w = scene.shape
+    done = 0
+    for _ in range(n):
+        across = rng.random() < 0.5
+        k = int(rng.integers(0, h if across else w))
+        band = scene.taken[max(k - 1, 0):k + 2, :] if across else scene.taken[:, max(k - 1, 0):k + 2]
+        if band.any():
+            continue
+        c = int(colors[int(rng.integers(0, len(colors)))])
+        if across:
+            scene.grid[k, :] = c
+            scene.taken[k, :] = True
+        else:
+            scene.grid[:, k] = c
+            scene.taken[:, k] = True
+        done += 1
+    return done
 
 
 def pattern(rng: np.random.Generator, h: int, w: int, bg: int, colors: list[int],

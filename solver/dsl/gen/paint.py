@@ -114,6 +114,7 @@ def rays(rng: np.random.Generator, ctx: Ctx) -> Draft:
         direction = str(_choice(rng, tuple(RAY_DIRECTIONS)))
         others = st.colors[1:]
         most = int(rng.integers(1, 5))  # sources per input
+        walls = rng.random() < 0.3  # full lines that stop the rays
 
         def new_input(rng):
             h, w = st.shape(rng)
@@ -121,6 +122,8 @@ def rays(rng: np.random.Generator, ctx: Ctx) -> Draft:
             for _ in range(int(rng.integers(1, most + 1))):
                 gi.put(s, rng, np.ones((1, 1), dtype=bool), src, margin=1)
             if others:
+                if walls:
+                    gi.full_lines(s, rng, int(rng.integers(0, 3)), others)
                 gi.scatter(s, rng, int(rng.integers(0, st.n_obj[1] + 1)), others, st.obj_side + 1,
                            ("rect", "line", "blob"))
             return s.grid if (s.grid == src).any() and gi.well_formed(s.grid, st.bg) else None
