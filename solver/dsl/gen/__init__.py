@@ -42,8 +42,9 @@ GENERATORS: dict[str, FamilyFn] = {
     "stamp": selection.stamp,
     "random-v2": compose.random_v2,
 }
-FAMILIES = tuple(GENERATORS)
+FAMILIES = tuple(GENERATORS) + ("mix",)  # mix: each task from a family drawn at random
 ALL_FAMILIES = synth.FAMILIES + FAMILIES
+MIX_SALT = 7_919  # seeds the draw of task i's family in ``mix``, apart from its other draws
 
 
 @dataclass
@@ -75,22 +76,27 @@ def make_task_v2(family: str, rng: np.random.Generator, task_id: str,
 
 def generate_v2(family: str, n_tasks: int, seed: int, cfg: V2Config | None = None,
                 max_tries: int = 50) -> tuple[list[V2Task], V2Stats]:
-    """``n_tasks`` verified tasks of ``family``; task i from rngs seeded by (seed, i, try)."""
-    if family not in GENERATORS:
+    """``n_tasks`` verified tasks of ``family``; task i from rngs seeded by (seed, i, try).
+    ``mix`` draws task i's family uniformly from the others, seeded by (seed, i) alone."""
+    if family not in FAMILIES:
         raise ValueError(f"unknown DSL v2 family {family!r}; choose one of {', '.join(FAMILIES)}")
     cfg = cfg or V2Config()
     cfg.check()
     stats = V2Stats()
     tasks = []
+    names = tuple(GENERATORS)
     for i in range(n_tasks):
+        fam = family
+        if family == "mix":
+            fam = names[int(np.random.default_rng([seed, i, MIX_SALT]).integers(0, len(names)))]
         for attempt in range(max_tries):
             rng = np.random.default_rng([seed, i, attempt])
-            made = make_task_v2(family, rng, f"{family}-s{seed}-{i:04d}", cfg, stats)
+            made = make_task_v2(fam, rng, f"{fam}-s{seed}-{i:04d}", cfg, stats)
             if made:
                 tasks.append(made)
                 break
         else:
-            raise RuntimeError(f"{family}: no valid task after {max_tries} tries "
+            raise RuntimeError(f"{fam}: no valid task after {max_tries} tries "
                                f"(task {i}, seed {seed}); dropped {stats.dropped}")
     return tasks, stats
 
@@ -103,7 +109,7 @@ def generate_any(family: str, n_tasks: int, seed: int, draws: int | None = None,
     each task has ``.task`` and ``.program``."""
     if family in synth.FAMILIES:
         return synth.generate(family, n_tasks, seed, draws, min_side or 3, max_side or 10)
-    if family not in GENERATORS:
+    if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; choose one of {', '.join(ALL_FAMILIES)}")
     cfg = V2Config(min_side=min_side or 3, max_side=max_side or 30, max_steps=draws or 3)
     return generate_v2(family, n_tasks, seed, cfg)
