@@ -217,7 +217,7 @@ def crop_alternatives(colors: list[int]):
 def crop(rng: np.random.Generator, ctx: Ctx) -> Draft:
     """Crop to: the foreground's bounding box, one colour's, the inside of a frame of one
     colour, or the one object a selector picks (largest, has a hole, unique colour, ...)."""
-    kind = rng.choice(["bbox", "color", "inside", "object"], p=[0.15, 0.2, 0.2, 0.45])
+    kind = rng.choice(["bbox", "color", "inside", "object", "window"], p=[0.15, 0.2, 0.2, 0.35, 0.1])
     hi = ctx.hi(int(rng.choice([10, 15, 22, 30], p=[0.3, 0.35, 0.2, 0.15])))
     st = gi.make_style(rng, ctx.lo(6), hi, n_colors=(2, 4), noise=0.06 if kind != "bbox" else 0.0,
                        n_obj=(2, 5), obj_side=int(rng.integers(2, 6)))
@@ -285,6 +285,21 @@ def crop(rng: np.random.Generator, ctx: Ctx) -> Draft:
             return s.grid if gi.well_formed(s.grid, st.bg) else None
 
         prog = (Step("crop_inside_color", (frame_c,)),)
+    elif kind == "window":  # a fixed window (often a corner) of inputs of varying sizes
+        wh, ww = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        corner = rng.random() < 0.6
+        top, left = (0, 0) if corner else (int(rng.integers(0, 4)), int(rng.integers(0, 4)))
+        st.sides = (max(st.sides[0], top + wh + 1, left + ww + 1), max(st.sides[1], top + wh + 1, left + ww + 1))
+        st.fixed = None
+        density = rng.uniform(0.2, 0.6)
+
+        def new_input(rng):
+            h, w = st.shape(rng)
+            return gi.with_min_colors(gi.pattern(rng, h, w, st.bg, st.colors, density), 2)
+
+        prog = (Step("crop", (top, left, wh, ww)),)
+        if max(st.sides) > ctx.cfg.max_side:
+            raise Drop("grid too small for the window")
     else:
         which = str(_choice(rng, CROP_SELECTORS))
         conn = 8 if rng.random() < 0.7 else 4
@@ -302,4 +317,23 @@ def crop(rng: np.random.Generator, ctx: Ctx) -> Draft:
 
         prog = (Step("crop_to_object", (which, conn, multicolor)),)
     inputs = ctx.collect(rng, prog, new_input)
-    return ctx.draft(prog, inputs, crop_alternatives(colors_all))
+
+    def alternatives(all_inputs, train_outputs):
+        yield from crop_alternatives(colors_all)
+        yield from window_alternatives(all_inputs, train_outputs)
+
+    return ctx.draft(prog, inputs, alternatives)
+
+
+def window_alternatives(all_inputs, train_outputs):
+    """Fixed windows of the train outputs' shape (when they share one), at every place that
+    fits every input."""
+    shapes = {o.shape for o in train_outputs}
+    if len(shapes) != 1:
+        return
+    a, b = shapes.pop()
+    h = min(g.shape[0] for g in all_inputs)
+    w = min(g.shape[1] for g in all_inputs)
+    for t in range(0, h - a + 1):
+        for l in range(0, w - b + 1):
+            yield (Step("crop", (t, l, a, b)),)

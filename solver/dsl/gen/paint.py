@@ -159,13 +159,15 @@ def rays(rng: np.random.Generator, ctx: Ctx) -> Draft:
 
 def gravity_alternatives():
     alts = [(Step(op, (d,)),) for op in ("gravity", "gravity_objects") for d in DIRECTIONS]
+    alts += [(Step("shift", (dy, dx)),) for dy in range(-4, 5) for dx in range(-4, 5) if dy or dx]
     return alts + [(Step("move_until_contact", (c, d)),) for c in range(10) for d in DIRECTIONS]
 
 
 def gravity(rng: np.random.Generator, ctx: Ctx) -> Draft:
     """gravity(dir): cells fall line by line; gravity_objects(dir): objects fall rigidly;
-    move_until_contact(c, dir): the cells of c move together until they touch something."""
-    kind = rng.choice(["gravity", "gravity_objects", "move_until_contact"], p=[0.35, 0.35, 0.3])
+    move_until_contact(c, dir): the cells of c move together until they touch something;
+    shift(dy, dx): everything moves by a fixed step."""
+    kind = rng.choice(["gravity", "gravity_objects", "move_until_contact", "shift"], p=[0.3, 0.3, 0.25, 0.15])
     direction = str(_choice(rng, DIRECTIONS))
     st = gi.make_style(rng, ctx.lo(4), _sizes(rng, ctx), n_colors=(1, 4), n_obj=(1, 6),
                        obj_side=int(rng.integers(1, 4)))
@@ -183,6 +185,20 @@ def gravity(rng: np.random.Generator, ctx: Ctx) -> Draft:
             return None if s is None else s.grid
 
         prog = (Step("gravity_objects", (direction,)),)
+    elif kind == "shift":  # everything moves by a fixed step and stays inside
+        dy, dx = int(rng.integers(-3, 4)), int(rng.integers(-3, 4))
+        if dy == dx == 0:
+            dy = 1
+
+        def new_input(rng):
+            s = gi.object_scene(rng, st)
+            return None if s is None else s.grid
+
+        def check(inp, out):
+            return None if (out != st.bg).sum() == (inp != st.bg).sum() else "a cell moved out"
+
+        prog = (Step("shift", (dy, dx)),)
+        return ctx.draft(prog, ctx.collect(rng, prog, new_input, check), gravity_alternatives(), check)
     else:
         mover = st.colors[0]
         rest = st.colors[1:] or gi.palette(rng, st.bg, 1, avoid=[mover])
