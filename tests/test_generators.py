@@ -294,3 +294,14 @@ def test_mix_draws_families_per_task_index():
     assert len(set(fams)) >= 8
     few, _ = gen.generate_v2("mix", 5, seed=2)
     assert [t.family for t in few] == fams[:5]
+
+
+def test_program_arguments_are_plain_literals():
+    """Arguments are Python ints, strings, bools, tuples of them, or readers: the text form
+    is the whole program."""
+    def plain(a):
+        return all(plain(x) for x in a) if isinstance(a, tuple) else type(a) in (int, str, bool, Reader)
+
+    tasks, _ = gen.generate_v2("mix", 30, seed=4)
+    for t in tasks:
+        assert all(plain(s.args) for s in t.steps), t.program

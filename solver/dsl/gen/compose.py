@@ -183,7 +183,7 @@ def random_v2(rng: np.random.Generator, ctx: Ctx) -> Draft:
             if (groups and g.name == groups[-1].name) or (g.name == "scale" and factor > 1):
                 w[i] = 0
         g = GROUPS[int(rng.choice(len(GROUPS), p=w / w.sum()))]
-        step = g.sample(rng, list(rng.permutation(pal)), st.bg)
+        step = g.sample(rng, [int(c) for c in rng.permutation(pal)], st.bg)
         if g.name == "scale":
             factor = max(step.args)
         groups.append(g)

@@ -176,12 +176,19 @@ def symmetry(rng: np.random.Generator, ctx: Ctx) -> Draft:
         alts = [(Step("symmetrize", (k,)),) for k in SYMMETRIES]
         return ctx.draft(prog, ctx.collect(rng, prog, new_input), alts)
 
+    offset = rng.random() < 0.35
     mask_c = 0 if rng.random() < 0.35 else int(_choice(rng, gi.palette(rng, 0, 1, avoid=st.colors)))
     colors = [c for c in st.colors if c != mask_c] + ([st.bg] if st.bg != mask_c else [])
 
     def new_input(rng):
         h, w = st.shape(rng)
-        full = sym_pattern(rng, h, w, sym, st.bg, colors, 1.0)
+        if offset and sym in ("lr", "ud", "both"):  # the axis off the centre: a wider
+            oy = int(rng.integers(1, 4)) if sym != "lr" else 0  # symmetric pattern, cut
+            ox = int(rng.integers(1, 4)) if sym != "ud" else 0
+            full = sym_pattern(rng, h + oy, w + ox, sym, st.bg, colors, 1.0)[oy:, ox:]
+            full = np.ascontiguousarray(full if rng.random() < 0.5 else full[::-1, ::-1])
+        else:
+            full = sym_pattern(rng, h, w, sym, st.bg, colors, 1.0)
         bh, bw = int(rng.integers(2, max(2, h // 3) + 1)), int(rng.integers(2, max(2, w // 3) + 1))
         t, l = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
         g = full.copy()
