@@ -11,6 +11,8 @@ import pytest
 from solver import dsl
 from solver.dsl import objects as ob
 from solver.dsl import ops
+from solver.dsl import parts as pt
+from solver.dsl import symmetry as sy
 
 
 def g(rows) -> np.ndarray:
@@ -168,35 +170,47 @@ SEP = g([[1, 0, 5, 1, 1],
 
 
 def test_grid_parts_finds_separators():
-    parts = ops.grid_parts(SEP, "sep")
+    parts = pt.grid_parts(SEP, "sep")
     assert [L(p) for p in parts] == [[[1, 0], [0, 1]], [[1, 1], [0, 1]]]
-    assert [L(p) for p in ops.grid_parts(g([[1, 2], [3, 4]]), "tb")] == [[[1, 2]], [[3, 4]]]
+    assert [L(p) for p in pt.grid_parts(g([[1, 2], [3, 4]]), "tb")] == [[[1, 2]], [[3, 4]]]
 
 
 def test_combine_parts():
-    assert L(check_pure(ops.combine_parts, SEP, "sep", "and", 3)) == [[3, 0], [0, 3]]
-    assert L(ops.combine_parts(SEP, "sep", "or", 3)) == [[3, 3], [0, 3]]
-    assert L(ops.combine_parts(SEP, "sep", "xor", 3)) == [[0, 3], [0, 0]]
-    assert L(ops.combine_parts(SEP, "sep", "nor", 3)) == [[0, 0], [3, 0]]
-    assert L(ops.combine_parts(SEP, "sep", "diff", 3)) == [[0, 0], [0, 0]]
-    assert L(ops.combine_parts(SEP, "sep", "rdiff", 3)) == [[0, 3], [0, 0]]
-    assert L(ops.combine_parts(g([[1, 0, 0, 2]]), "lr", "or", 4)) == [[4, 4]]
+    assert L(check_pure(pt.combine_parts, SEP, "sep", "and", 3)) == [[3, 0], [0, 3]]
+    assert L(pt.combine_parts(SEP, "sep", "or", 3)) == [[3, 3], [0, 3]]
+    assert L(pt.combine_parts(SEP, "sep", "xor", 3)) == [[0, 3], [0, 0]]
+    assert L(pt.combine_parts(SEP, "sep", "nor", 3)) == [[0, 0], [3, 0]]
+    assert L(pt.combine_parts(SEP, "sep", "diff", 3)) == [[0, 0], [0, 0]]
+    assert L(pt.combine_parts(SEP, "sep", "rdiff", 3)) == [[0, 3], [0, 0]]
+    assert L(pt.combine_parts(g([[1, 0, 0, 2]]), "lr", "or", 4)) == [[4, 4]]
 
 
 def test_overlay_parts():
     a = g([[1, 0, 5, 2, 2], [0, 0, 5, 0, 2]])
-    assert L(check_pure(ops.overlay_parts, a, "sep", "first")) == [[1, 2], [0, 2]]
-    assert L(ops.overlay_parts(a, "sep", "last")) == [[2, 2], [0, 2]]
+    assert L(check_pure(pt.overlay_parts, a, "sep", "first")) == [[1, 2], [0, 2]]
+    assert L(pt.overlay_parts(a, "sep", "last")) == [[2, 2], [0, 2]]
 
 
 def test_select_part():
     a = g([[1, 1, 5, 2, 0, 5, 1, 1],
            [1, 1, 5, 0, 0, 5, 1, 1]])
-    assert L(check_pure(ops.select_part, a, "sep", "unique")) == [[2, 0], [0, 0]]
-    assert L(ops.select_part(a, "sep", "least_fg")) == [[2, 0], [0, 0]]
-    assert L(ops.select_part(a, "sep", "last")) == [[1, 1], [1, 1]]
+    assert L(check_pure(pt.select_part, a, "sep", "unique")) == [[2, 0], [0, 0]]
+    assert L(pt.select_part(a, "sep", "least_fg")) == [[2, 0], [0, 0]]
+    assert L(pt.select_part(a, "sep", "last")) == [[1, 1], [1, 1]]
     with pytest.raises(ValueError):
-        ops.select_part(a, "sep", "most_fg")  # a tie
+        pt.select_part(a, "sep", "most_fg")  # a tie
+
+
+def test_summarize_parts():
+    a = g([[3, 3, 7, 3, 3, 1], [7, 7, 7, 7, 7, 7], [3, 3, 7, 3, 3, 3]])  # no 0: background 3
+    assert L(check_pure(pt.summarize_parts, a, "majority")) == [[3, 3], [3, 3]]
+    assert L(pt.summarize_parts(a, "fg")) == [[3, 1], [3, 3]]
+
+
+def test_fg_row():
+    assert L(check_pure(ops.fg_row, g([[0, 2, 0], [2, 0, 0], [0, 2, 0]]))) == [[2, 2, 2]]
+    with pytest.raises(ValueError):
+        ops.fg_row(g([[0, 0]]))
 
 
 # ---------------------------------------------------------------- symmetry
@@ -204,10 +218,10 @@ def test_select_part():
 
 def test_symmetrize():
     a = g([[1, 0, 0], [2, 3, 0]])
-    assert L(check_pure(ops.symmetrize, a, "lr")) == [[1, 0, 1], [2, 3, 2]]
-    assert L(ops.symmetrize(g([[1, 0], [0, 0]]), "both")) == [[1, 1], [1, 1]]
-    assert L(ops.symmetrize(g([[1, 2], [0, 0]]), "diag")) == [[1, 2], [2, 0]]
-    assert L(ops.symmetrize(g([[1, 0], [0, 0]]), "rot")) == [[1, 1], [1, 1]]
+    assert L(check_pure(sy.symmetrize, a, "lr")) == [[1, 0, 1], [2, 3, 2]]
+    assert L(sy.symmetrize(g([[1, 0], [0, 0]]), "both")) == [[1, 1], [1, 1]]
+    assert L(sy.symmetrize(g([[1, 2], [0, 0]]), "diag")) == [[1, 2], [2, 0]]
+    assert L(sy.symmetrize(g([[1, 0], [0, 0]]), "rot")) == [[1, 1], [1, 1]]
 
 
 SYM = g([[1, 2, 2, 1],
@@ -217,14 +231,22 @@ SYM = g([[1, 2, 2, 1],
 
 
 def test_complete_symmetry():
-    assert L(check_pure(ops.complete_symmetry, SYM, 9)) == [[1, 2, 2, 1], [3, 4, 4, 3],
+    assert L(check_pure(sy.complete_symmetry, SYM, 9)) == [[1, 2, 2, 1], [3, 4, 4, 3],
                                                           [3, 4, 4, 3], [1, 2, 2, 1]]
     off = g([[7, 1, 2, 2, 1], [7, 3, 9, 4, 3]])  # axis not at the grid's centre
-    assert L(ops.complete_symmetry(off, 9)) == [[7, 1, 2, 2, 1], [7, 3, 4, 4, 3]]
+    assert L(sy.complete_symmetry(off, 9)) == [[7, 1, 2, 2, 1], [7, 3, 4, 4, 3]]
 
 
 def test_symmetry_patch():
-    assert L(check_pure(ops.symmetry_patch, SYM, 9)) == [[4, 4]]
+    assert L(check_pure(sy.symmetry_patch, SYM, 9)) == [[4, 4]]
+
+
+def test_complete_pattern():
+    a = g([[2, 8, 3, 0, 0], [8, 3, 0, 0, 0], [3, 0, 0, 0, 0]])  # diagonal stripes, 0 unknown
+    assert L(check_pure(sy.complete_pattern, a, 0)) == [[2, 8, 3, 2, 8], [8, 3, 2, 8, 3],
+                                                        [3, 2, 8, 3, 2]]
+    b = g([[1, 2, 1, 2], [3, 4, 3, 9], [1, 9, 1, 2]])  # a 2x2 tile, 9 unknown
+    assert L(sy.complete_pattern(b, 9)) == [[1, 2, 1, 2], [3, 4, 3, 4], [1, 2, 1, 2]]
 
 
 # ---------------------------------------------------------------- outline, fill, lines

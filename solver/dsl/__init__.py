@@ -3,7 +3,8 @@ task generators and the bundled demo set.
 
 ``from solver import dsl`` gives the drawing primitives (:mod:`solver.dsl.draw`), the v2
 primitives that read their input (:mod:`solver.dsl.ops`: whole-grid operations;
-:mod:`solver.dsl.objects`: objects, selectors and colour readers) and :data:`PRIMITIVES` /
+:mod:`solver.dsl.parts`: split and combine; :mod:`solver.dsl.symmetry`: symmetry and
+repetition; :mod:`solver.dsl.objects`: objects, selectors and colour readers) and :data:`PRIMITIVES` /
 :func:`namespace`, the names a program runs with in the sandbox.
 """
 
@@ -15,8 +16,10 @@ from solver.dsl.draw import (DTYPE, Img, Point, create_img, draw_horizontal_line
                              to_img)
 from solver.dsl.objects import OBJECT_OPS, READERS
 from solver.dsl.ops import OPS
+from solver.dsl.parts import PART_OPS
+from solver.dsl.symmetry import SYMMETRY_OPS
 
-V2_PRIMITIVES = {f.__name__: f for f in (*OPS, *OBJECT_OPS, *READERS)}
+V2_PRIMITIVES = {f.__name__: f for f in (*OPS, *PART_OPS, *SYMMETRY_OPS, *OBJECT_OPS, *READERS)}
 PRIMITIVES = {**draw.PRIMITIVES, **V2_PRIMITIVES}
 
 

@@ -137,11 +137,27 @@ def _label(values: np.ndarray, fg: np.ndarray, conn: int) -> tuple[np.ndarray, i
     return np.array(lab, dtype=np.int64).reshape(h, w), n
 
 
+# Recent find_objects results by (grid bytes, shape, conn, multicolor): the enumerator asks
+# for the same objects many times. Cached cell arrays are read-only; callers get a new list.
+_RECENT: dict = {}
+_RECENT_MAX = 4096
+
+
 def find_objects(img: Img, conn: int = 8, multicolor: bool = False) -> list[Obj]:
     """The objects of a grid (background excluded), in reading order of their first cell."""
     a = _arr(img)
     if conn not in (4, 8):
         raise ValueError(f"conn must be 4 or 8, got {conn}")
+    key = (a.tobytes(), a.shape, a.dtype.str, conn, bool(multicolor))
+    hit = _RECENT.get(key)
+    if hit is None:
+        if len(_RECENT) >= _RECENT_MAX:
+            _RECENT.clear()
+        hit = _RECENT[key] = tuple(_find_objects(a, conn, multicolor))
+    return list(hit)
+
+
+def _find_objects(a: np.ndarray, conn: int, multicolor: bool) -> list[Obj]:
     bg = bg_of(a)
     fg = a != bg
     values = np.zeros(a.shape, dtype=np.int64) if multicolor else a.astype(np.int64)
@@ -157,7 +173,10 @@ def find_objects(img: Img, conn: int = 8, multicolor: bool = False) -> list[Obj]
     w = a.shape[1]
     for k in range(1, n + 1):
         idx = order[starts[k - 1]:starts[k]]
-        objs.append(Obj(idx // w, idx % w, cells[idx], a.shape))
+        rows, cols, colors = idx // w, idx % w, cells[idx].copy()
+        for arr in (rows, cols, colors):
+            arr.flags.writeable = False
+        objs.append(Obj(rows, cols, colors, a.shape))
     return objs
 
 

@@ -24,10 +24,6 @@ RAY_DIRECTIONS = {
     "diag": ((-1, -1), (-1, 1), (1, -1), (1, 1)),
     "all": ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)),
 }
-SPLITS = ("sep", "lr", "tb")
-COMBINE_OPS = ("and", "or", "xor", "nor", "diff", "rdiff")
-SELECT_PARTS = ("most_fg", "least_fg", "most_colors", "least_colors", "unique", "first", "last")
-SYMMETRIES = ("lr", "ud", "both", "diag", "rot")
 
 
 # ---------------------------------------------------------------- helpers (not primitives)
@@ -249,207 +245,13 @@ def shift(img: Img, dy: int, dx: int) -> Img:
     return out
 
 
-# ---------------------------------------------------------------- parts: split and combine
-
-
-def grid_parts(img: Img, split: str) -> list[np.ndarray]:
-    """The parts of a grid: between separator lines ('sep'), left/right halves ('lr') or top/bottom halves ('tb')."""
+def fg_row(img: Img) -> Img:
+    """The foreground cells in reading order, as one row."""
     a = _arr(img)
-    h, w = a.shape
-    if split == "lr":
-        if w % 2:
-            return [a[:, :w // 2], a[:, w // 2 + 1:]] if w > 1 else [a]
-        return [a[:, :w // 2], a[:, w // 2:]]
-    if split == "tb":
-        if h % 2:
-            return [a[:h // 2], a[h // 2 + 1:]] if h > 1 else [a]
-        return [a[:h // 2], a[h // 2:]]
-    if split != "sep":
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    bg = bg_of(a)
-    row_color = {r: int(a[r, 0]) for r in range(h) if a[r, 0] != bg and (a[r] == a[r, 0]).all()}
-    col_color = {c: int(a[0, c]) for c in range(w) if a[0, c] != bg and (a[:, c] == a[0, c]).all()}
-    best = None
-    for color in sorted(set(row_color.values()) | set(col_color.values())):
-        rows = {r for r, v in row_color.items() if v == color}
-        cols = {c for c, v in col_color.items() if v == color}
-        if len(rows) == h or len(cols) == w:
-            continue
-        parts = [a[r0:r1, c0:c1] for r0, r1 in _spans(h, rows) for c0, c1 in _spans(w, cols)]
-        key = (len({p.shape for p in parts}) == 1, len(rows) + len(cols))
-        if len(parts) > 1 and (best is None or key > best[0]):
-            best = (key, parts)
-    if best is None:
-        raise ValueError("grid_parts: no separator lines")
-    return best[1]
-
-
-def _spans(n: int, lines: set[int]) -> list[tuple[int, int]]:
-    out, start = [], 0
-    for i in range(n + 1):
-        if i == n or i in lines:
-            if i > start:
-                out.append((start, i))
-            start = i + 1
-    return out
-
-
-def _same_shape_parts(img: Img, split: str) -> tuple[list[np.ndarray], int]:
-    a = _arr(img)
-    parts = grid_parts(a, split)
-    if len(parts) < 2 or len({p.shape for p in parts}) != 1:
-        raise ValueError("parts of unequal shapes")
-    return parts, bg_of(a)
-
-
-def combine_parts(img: Img, split: str, op: str, color: int) -> Img:
-    """Overlay the parts as foreground masks combined by ``op`` (and, or, xor, nor, diff = first minus the rest, rdiff = last minus the rest); ``color`` where true, background elsewhere."""
-    parts, bg = _same_shape_parts(img, split)
-    masks = np.stack([p != bg for p in parts])
-    count = masks.sum(axis=0)
-    if op == "and":
-        m = count == len(parts)
-    elif op == "or":
-        m = count > 0
-    elif op == "xor":
-        m = count == 1
-    elif op == "nor":
-        m = count == 0
-    elif op == "diff":
-        m = masks[0] & ~masks[1:].any(axis=0)
-    elif op == "rdiff":
-        m = masks[-1] & ~masks[:-1].any(axis=0)
-    else:
-        raise ValueError(f"combine_parts: op must be one of {COMBINE_OPS}, got {op!r}")
-    return np.where(m, color, bg).astype(parts[0].dtype)
-
-
-def overlay_parts(img: Img, split: str, order: str) -> Img:
-    """Stack the parts: foreground of the first part on top ('first') or of the last ('last')."""
-    parts, bg = _same_shape_parts(img, split)
-    if order not in ("first", "last"):
-        raise ValueError(f"overlay_parts: order must be first or last, got {order!r}")
-    seq = parts[::-1] if order == "first" else parts
-    out = seq[0].copy()
-    for p in seq[1:]:
-        out[p != bg] = p[p != bg]
-    return out
-
-
-def select_part(img: Img, split: str, which: str) -> Img:
-    """One part: most/least foreground cells, most/least colours, the unique one (differs from all others), first or last."""
-    a = _arr(img)
-    parts = grid_parts(a, split)
-    bg = bg_of(a)
-    if which == "first":
-        return parts[0].copy()
-    if which == "last":
-        return parts[-1].copy()
-    if which == "unique":
-        keys = [(p.shape, p.tobytes()) for p in parts]
-        once = [p for p, k in zip(parts, keys) if keys.count(k) == 1]
-        if len(once) != 1:
-            masks = [(p.shape, (p != bg).tobytes()) for p in parts]
-            once = [p for p, k in zip(parts, masks) if masks.count(k) == 1]
-        if len(once) != 1:
-            raise ValueError("select_part: no unique part")
-        return once[0].copy()
-    scores = {
-        "most_fg": lambda p: int((p != bg).sum()), "least_fg": lambda p: -int((p != bg).sum()),
-        "most_colors": lambda p: len(set(np.unique(p).tolist()) - {bg}),
-        "least_colors": lambda p: -len(set(np.unique(p).tolist()) - {bg}),
-    }
-    if which not in scores:
-        raise ValueError(f"select_part: which must be one of {SELECT_PARTS}, got {which!r}")
-    vals = [scores[which](p) for p in parts]
-    best = max(vals)
-    if vals.count(best) != 1:
-        raise ValueError("select_part: a tie")
-    return parts[vals.index(best)].copy()
-
-
-# ---------------------------------------------------------------- symmetry
-
-
-def symmetrize(img: Img, kind: str) -> Img:
-    """Make the grid symmetric ('lr', 'ud', 'both', 'diag' or 'rot' four-fold): background cells take the mirrored cell's colour."""
-    a = _arr(img)
-    bg = bg_of(a)
-    out = a.copy()
-    if kind in ("lr", "both"):
-        m = out[:, ::-1]
-        out = np.where(out == bg, m, out)
-    if kind in ("ud", "both"):
-        m = out[::-1]
-        out = np.where(out == bg, m, out)
-    if kind in ("diag", "rot"):
-        if a.shape[0] != a.shape[1]:
-            raise ValueError("symmetrize: diag and rot need a square grid")
-        turns = (out.T,) if kind == "diag" else (np.rot90(out, 1), np.rot90(out, 2), np.rot90(out, 3))
-        for m in turns:
-            out = np.where(out == bg, m, out)
-    if kind not in SYMMETRIES:
-        raise ValueError(f"symmetrize: kind must be one of {SYMMETRIES}, got {kind!r}")
-    return out.astype(a.dtype)
-
-
-def _mirror_maps(h: int, w: int):
-    """Candidate symmetries as index maps (name, rows, cols) over the whole grid."""
-    ii, jj = np.indices((h, w))
-    for s in range(1, 2 * w - 2):  # left-right about column s/2
-        yield ii, s - jj
-    for s in range(1, 2 * h - 2):  # up-down about row s/2
-        yield s - ii, jj
-    for k in range(-(h - 2), w - 1):  # main diagonal j - i = k
-        yield jj - k, ii + k
-    for s in range(1, h + w - 2):  # anti-diagonal i + j = s
-        yield s - jj, s - ii
-    for si in range(h - 1, h + 1):
-        for sj in range(w - 1, w + 1):
-            yield si - ii, sj - jj  # half turn about the centre (and near it)
-
-
-def complete_symmetry(img: Img, color: int) -> Img:
-    """Cells of ``color`` are unknown: fill them from the grid's mirror symmetries (any axis position) found on the known cells."""
-    a = _arr(img)
-    h, w = a.shape
-    unknown = a == color
-    if not unknown.any():
-        raise ValueError("complete_symmetry: no cell of that colour")
-    out = a.copy()
-    known = ~unknown
-    accepted = []
-    for mi, mj in _mirror_maps(h, w):
-        inside = (mi >= 0) & (mi < h) & (mj >= 0) & (mj < w)
-        ci, cj = np.where(inside, mi, 0), np.where(inside, mj, 0)
-        both = inside & known & known[ci, cj]
-        n = int(both.sum())
-        if n < max(4, known.sum() // 3):
-            continue
-        if (a[both] != a[ci, cj][both]).any():
-            continue
-        accepted.append((inside, ci, cj))
-    if not accepted:
-        raise ValueError("complete_symmetry: no symmetry found")
-    for _ in range(4):
-        changed = False
-        for inside, ci, cj in accepted:
-            take = unknown & inside & ~unknown[ci, cj]
-            if take.any():
-                out[take] = out[ci, cj][take]
-                unknown = unknown & ~take
-                changed = True
-        if not changed or not unknown.any():
-            break
-    return out
-
-
-def symmetry_patch(img: Img, color: int) -> Img:
-    """What lies under the cells of ``color`` once the grid's symmetry is completed (cropped to their bounding box)."""
-    a = _arr(img)
-    full = complete_symmetry(a, color)
-    rows, cols = np.nonzero(a == color)
-    return full[rows.min():rows.max() + 1, cols.min():cols.max() + 1].copy()
+    vals = a[a != bg_of(a)]
+    if vals.size == 0:
+        raise ValueError("fg_row: no foreground")
+    return vals.reshape(1, -1).copy()
 
 
 # ---------------------------------------------------------------- outline, fill, lines
@@ -572,6 +374,5 @@ OPS = (rot90, rot180, rot270, flip_lr, flip_ud, transpose, anti_transpose,
        recolor, swap_colors, map_colors, keep_color, remove_color,
        upscale, downscale, tile, tile_mirror, self_tile,
        crop, crop_bbox, crop_to_color, crop_inside_color, shift,
-       combine_parts, overlay_parts, select_part,
-       symmetrize, complete_symmetry, symmetry_patch,
+       fg_row,
        outline, hollow, fill_enclosed, draw_border, connect, ray, gravity)

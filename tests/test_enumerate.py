@@ -1,0 +1,165 @@
+"""The enumerator over DSL v2 programs: it finds programs behind tasks made from known
+programs, its rendered code reproduces its outputs in the sandbox, and it keeps its time cap."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from solver import dsl
+from solver.arc.grids import Pair, Task
+from solver.search.enumerate import (Found, Reader, Step, enumerate_programs, fit_color_map,
+                                     predictions, program_code)
+
+
+def make_task(code: str, inputs, tests, tid: str = "t") -> Task:
+    """A task whose outputs are what ``code`` makes of the inputs."""
+    train = tuple(Pair(i, dsl.run_trusted(code, i)) for i in inputs)
+    test = tuple(Pair(i, dsl.run_trusted(code, i)) for i in tests)
+    return Task(tid, train, test)
+
+
+def grid(rows) -> tuple:
+    return tuple(tuple(r) for r in rows)
+
+
+RNG = np.random.default_rng(0)
+
+
+def sparse(h: int, w: int, colors=(1, 2, 3), p: float = 0.3) -> tuple:
+    a = RNG.choice(list(colors), size=(h, w)) * (RNG.random((h, w)) < p)
+    return grid(a.tolist())
+
+
+FLIP_RECOLOR = ("def task(img):\n"
+                "    img = flip_lr(img)\n"
+                "    img = recolor(img, 1, 5)\n"
+                "    return img\n")
+UPSCALE = "def task(img):\n    img = upscale(img, 2, 3)\n    return img\n"
+CROP_LARGEST = ("def task(img):\n"
+                "    img = crop_to_object(img, 'largest', 8, False)\n"
+                "    return img\n")
+
+
+def crop_inputs() -> list:
+    out = []
+    for k in range(4):
+        a = np.zeros((9, 9), dtype=int)
+        a[1 + k % 2:4 + k % 2, 2:6] = 3 + k % 3  # a 3x4 block
+        a[6, 1 + k] = 1
+        a[8, 8 - k] = 2
+        a[7, 3 + k] = 1
+        out.append(grid(a.tolist()))
+    return out
+
+
+TASKS = [
+    make_task(FLIP_RECOLOR, [sparse(4, 5), sparse(5, 3), sparse(3, 6)], [sparse(6, 6)], "flip"),
+    make_task(UPSCALE, [sparse(2, 3), sparse(3, 3), sparse(4, 2)], [sparse(3, 4)], "up"),
+    make_task(CROP_LARGEST, crop_inputs()[:3], crop_inputs()[3:], "crop"),
+]
+
+
+@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.id)
+def test_finds_the_program_behind_a_task(task):
+    found = enumerate_programs(task, seconds=20, max_depth=2)
+    assert found and found[0].exact
+    assert predictions(found)[0] == [p.output for p in task.test]
+    best = found[0]
+    assert best.code.startswith("def task(img):\n") and best.code.endswith("    return img\n")
+    for line in best.code.splitlines()[1:-1]:
+        assert line.startswith("    img = ") and line.endswith(")")
+
+
+def test_found_code_runs_the_same_in_process_and_in_the_sandbox():
+    from solver.sandbox.executor import Executor
+
+    found = [enumerate_programs(t, seconds=20, max_depth=2) for t in TASKS]
+    programs, expected, inputs = [], [], []
+    for task, fs in zip(TASKS, found):
+        for f in fs[:3]:
+            ins = [p.input for p in task.train] + [p.input for p in task.test]
+            want = f.train_outputs + f.test_outputs
+            if any(w is None for w in want):
+                continue
+            assert [dsl.run_trusted(f.code, i) for i in ins] == want
+            programs.append(f.code)
+            expected.append(want)
+            inputs.append(ins)
+    assert len(programs) >= 3
+    with Executor(workers=1, timeout_s=2.0, memory_mb=256) as ex:
+        for code, ins, want in zip(programs, inputs, expected):
+            (res,) = ex.run([code], ins)
+            assert res.status == "ok", (code, res.status)
+            assert res.outputs == want
+
+
+def test_reader_arguments_generalise_to_new_colours():
+    # Fill the inside of each ring with the least common colour of the input.
+    code = ("def task(img):\n"
+            "    img = fill_enclosed(img, least_common_color(img))\n"
+            "    return img\n")
+    ins = []
+    for c, mark in ((1, 4), (2, 6), (3, 7), (5, 8)):
+        a = np.zeros((6, 6), dtype=int)
+        a[1:5, 1:5] = c
+        a[2:4, 2:4] = 0
+        a[5, 5] = mark
+        ins.append(grid(a.tolist()))
+    task = make_task(code, ins[:3], [ins[3]])  # the test's colours are new
+    found = enumerate_programs(task, seconds=20, max_depth=1)
+    assert found[0].exact and "least_common_color(img)" in found[0].code
+    assert predictions(found)[0] == [task.test[0].output]
+
+
+def test_fitted_colour_map_is_a_last_line():
+    code = "def task(img):\n    img = rot180(img)\n    img = map_colors(img, ((1, 2), (2, 1)))\n    return img\n"
+    task = make_task(code, [sparse(3, 4, (1, 2)), sparse(4, 4, (1, 2)), sparse(5, 3, (1, 2))],
+                     [sparse(4, 5, (1, 2))])
+    found = enumerate_programs(task, seconds=20, max_depth=2)
+    assert found[0].exact and found[0].code.splitlines()[-2].strip().startswith("img = map_colors")
+    assert "color_map" in found[0].families and "rigid" in found[0].families
+
+
+def test_deleting_any_line_leaves_a_valid_program():
+    steps = (Step("crop_to_object", ("largest", 8, True)), Step("rot90"),
+             Step("recolor", (5, Reader("bg_color"))), Step("map_colors", (((1, 2), (3, 4)),)))
+    code = program_code(steps)
+    lines = code.splitlines()
+    g = grid([[0, 5, 0], [1, 3, 0], [0, 0, 0]])
+    for i in range(1, len(lines) - 1):
+        shorter = "\n".join(lines[:i] + lines[i + 1:]) + "\n"
+        out = dsl.run_trusted(shorter, g)
+        assert len(out) >= 1
+
+
+def test_keeps_its_time_cap_and_returns_near_misses():
+    rng = np.random.default_rng(1)
+    # Noise to noise: nothing explains it.
+    train = tuple(Pair(grid(rng.integers(0, 10, (12, 12)).tolist()),
+                       grid(rng.integers(0, 10, (12, 12)).tolist())) for _ in range(3))
+    task = Task("noise", train, (Pair(grid(rng.integers(0, 10, (12, 12)).tolist())),))
+    t0 = time.perf_counter()
+    found = enumerate_programs(task, seconds=1.0, max_depth=3)
+    assert time.perf_counter() - t0 < 1.0 + 2.0  # one primitive call past the deadline at most
+    assert not any(f.exact for f in found)
+    assert predictions(found) == []
+
+
+def test_fit_color_map():
+    a = [np.array([[1, 2], [0, 1]]), np.array([[2, 2]])]
+    b = [np.array([[3, 4], [0, 3]]), np.array([[4, 4]])]
+    assert fit_color_map(a, b) == ((1, 3), (2, 4))
+    assert fit_color_map(a, [np.array([[3, 4], [0, 5]]), b[1]]) is None  # 1 -> 3 and 1 -> 5
+    assert fit_color_map(a, a) is None  # nothing to map
+
+
+def test_predictions_are_distinct_train_exact_and_complete():
+    def f(tests, exact=True):
+        return Found("c", (), [], tests, 1, (), exact, 1.0)
+
+    g1, g2 = grid([[1]]), grid([[2]])
+    found = [f([g1]), f([g1]), f([None]), f([g2], exact=False), f([g2])]
+    assert predictions(found) == [[g1], [g2]]
