@@ -205,7 +205,7 @@ def _picks(grid: np.ndarray, which: str, conn: int, multicolor: bool) -> tuple[i
 
 
 def crop_alternatives(colors: list[int]):
-    alts = [(Step("crop_bbox"),)]
+    alts = [(Step("crop_bbox"),), (Step("fg_row"),)]
     alts += [(Step("crop_to_color", (c,)),) for c in colors]
     alts += [(Step("crop_to_color", (Reader(r),)),) for r in READERS[1:]]
     alts += [(Step("crop_inside_color", (c,)),) for c in colors]
@@ -216,8 +216,10 @@ def crop_alternatives(colors: list[int]):
 
 def crop(rng: np.random.Generator, ctx: Ctx) -> Draft:
     """Crop to: the foreground's bounding box, one colour's, the inside of a frame of one
-    colour, or the one object a selector picks (largest, has a hole, unique colour, ...)."""
-    kind = rng.choice(["bbox", "color", "inside", "object", "window"], p=[0.15, 0.2, 0.2, 0.35, 0.1])
+    colour, the one object a selector picks (largest, has a hole, unique colour, ...), a
+    fixed window; or read the foreground cells out as one row."""
+    kind = rng.choice(["bbox", "color", "inside", "object", "window", "fg_row"],
+                      p=[0.14, 0.18, 0.18, 0.35, 0.09, 0.06])
     hi = ctx.hi(int(rng.choice([10, 15, 22, 30], p=[0.3, 0.35, 0.2, 0.15])))
     st = gi.make_style(rng, ctx.lo(6), hi, n_colors=(2, 4), noise=0.06 if kind != "bbox" else 0.0,
                        n_obj=(2, 5), obj_side=int(rng.integers(2, 6)))
@@ -285,6 +287,17 @@ def crop(rng: np.random.Generator, ctx: Ctx) -> Draft:
             return s.grid if gi.well_formed(s.grid, st.bg) else None
 
         prog = (Step("crop_inside_color", (frame_c,)),)
+    elif kind == "fg_row":  # a few scattered pixels, read out in reading order
+        most = int(rng.integers(2, 9))
+
+        def new_input(rng):
+            h, w = st.shape(rng)
+            s = gi.new_scene(h, w, st.bg)
+            for _ in range(int(rng.integers(2, most + 1))):
+                gi.put(s, rng, np.ones((1, 1), dtype=bool), int(_choice(rng, st.colors)))
+            return s.grid if gi.well_formed(s.grid, st.bg) else None
+
+        prog = (Step("fg_row"),)
     elif kind == "window":  # a fixed window (often a corner) of inputs of varying sizes
         wh, ww = int(rng.integers(1, 5)), int(rng.integers(1, 5))
         corner = rng.random() < 0.6

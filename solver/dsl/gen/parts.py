@@ -8,8 +8,8 @@ import numpy as np
 from solver.dsl.gen import inputs as gi
 from solver.dsl.gen.core import Ctx, Draft, Drop, Step
 from solver.dsl.gen.geometry import _choice
-from solver.dsl.ops import (COMBINE_OPS, SELECT_PARTS, SPLITS, SYMMETRIES, complete_symmetry, grid_parts,
-                            symmetrize)
+from solver.dsl.parts import COMBINE_OPS, SELECT_PARTS, SPLITS, grid_parts
+from solver.dsl.symmetry import SYMMETRIES, complete_pattern, complete_symmetry, symmetrize
 
 # ---------------------------------------------------------------- split and combine
 
@@ -45,8 +45,10 @@ def _assemble(parts: list[np.ndarray], across: bool, sep: int | None, rows: int 
 def split_combine(rng: np.random.Generator, ctx: Ctx) -> Draft:
     """A grid made of equal parts (between separator lines, or left/right or top/bottom
     halves): combine their masks (and, or, xor, nor, diff, rdiff) into one colour, overlay
-    them, or pick one part by a property."""
-    kind = rng.choice(["combine", "overlay", "select"], p=[0.55, 0.2, 0.25])
+    them, pick one part by a property, or summarise each part as one cell."""
+    kind = rng.choice(["combine", "overlay", "select", "summarize"], p=[0.45, 0.15, 0.2, 0.2])
+    if kind == "summarize":
+        return _summarize(rng, ctx)
     split = str(_choice(rng, SPLITS)) if kind != "select" else "sep"
     bg = gi.pick_bg(rng, 0.85)
     k = 2 if kind != "select" else int(rng.integers(3, 5))
@@ -112,6 +114,57 @@ def split_combine(rng: np.random.Generator, ctx: Ctx) -> Draft:
     return ctx.draft(prog, inputs, split_alternatives(out_color if kind == "combine" else 1))
 
 
+def _summarize(rng: np.random.Generator, ctx: Ctx) -> Draft:
+    """summarize_parts(mode): a grid of parts between separator lines becomes one cell per
+    part: its most common colour ('majority') or most common foreground colour ('fg')."""
+    mode = "majority" if rng.random() < 0.5 else "fg"
+    bg = gi.pick_bg(rng, 0.85)
+    cols = gi.palette(rng, bg, 5)
+    sep, inner = cols[0], cols[1:]
+    ph, pw = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+    n_r, n_c = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    if n_r == n_c == 1:
+        n_c = 2
+    if n_r * (ph + 1) - 1 > ctx.cfg.max_side or n_c * (pw + 1) - 1 > ctx.cfg.max_side:
+        raise Drop("grid too small for parts")
+    vary = rng.random() < 0.5  # the layout changes from pair to pair
+
+    def new_input(rng):
+        r, c = (int(rng.integers(1, 5)), int(rng.integers(1, 5))) if vary else (n_r, n_c)
+        if r == c == 1 or r * (ph + 1) - 1 > ctx.cfg.max_side or c * (pw + 1) - 1 > ctx.cfg.max_side:
+            return None
+        blocks = []
+        for _ in range(r * c):
+            if mode == "majority":
+                main = int(_choice(rng, [bg, *inner]))
+                p = np.full((ph, pw), main, dtype=gi.DTYPE)
+                stray = rng.random((ph, pw)) < 0.25  # a minority of other colours
+                p[stray] = np.array(inner, dtype=gi.DTYPE)[rng.integers(0, len(inner), size=int(stray.sum()))]
+            else:
+                p = np.full((ph, pw), bg, dtype=gi.DTYPE)
+                if rng.random() < 0.8:
+                    cells = rng.random((ph, pw)) < rng.uniform(0.1, 0.5)
+                    p[cells] = int(_choice(rng, inner))
+            blocks.append(p)
+        g = _assemble(blocks, True, sep, r) if r > 1 else _assemble(blocks, True, sep)
+        if not gi.well_formed(g, bg):
+            return None
+        try:
+            got = grid_parts(g, "sep")
+        except ValueError:
+            return "parts not found"
+        if len(got) != r * c:
+            return "parts not found"
+        return g
+
+    def check(inp, out):
+        return "summary is uniform" if len(np.unique(out)) < 2 else None
+
+    prog = (Step("summarize_parts", (mode,)),)
+    alts = split_alternatives(1) + [(Step("summarize_parts", (m,)),) for m in ("majority", "fg")]
+    return ctx.draft(prog, ctx.collect(rng, prog, new_input, check), alts, check)
+
+
 # ---------------------------------------------------------------- symmetry
 
 
@@ -145,8 +198,9 @@ def sym_pattern(rng: np.random.Generator, h: int, w: int, kind: str, bg: int, co
 def symmetry(rng: np.random.Generator, ctx: Ctx) -> Draft:
     """symmetrize(kind): a symmetric pattern with cells erased to background comes back
     whole; complete_symmetry(c) / symmetry_patch(c): a symmetric mosaic with a block of
-    colour c over it; the output is the mosaic, or what lay under the block."""
-    kind = rng.choice(["symmetrize", "complete", "patch"], p=[0.45, 0.3, 0.25])
+    colour c over it; the output is the mosaic, or what lay under the block;
+    complete_pattern(c): the same for a periodic mosaic (a repeated tile or diagonal stripes)."""
+    kind = rng.choice(["symmetrize", "complete", "patch", "pattern"], p=[0.35, 0.25, 0.2, 0.2])
     sym = str(_choice(rng, SYMMETRIES if kind == "symmetrize" else ("lr", "ud", "both", "rot", "diag")))
     square = sym in ("diag", "rot")
     hi = ctx.hi(int(rng.choice([8, 12, 16, 22], p=[0.3, 0.35, 0.2, 0.15])))
@@ -200,8 +254,37 @@ def symmetry(rng: np.random.Generator, ctx: Ctx) -> Draft:
             return "no symmetry found"
         return g
 
-    op = "complete_symmetry" if kind == "complete" else "symmetry_patch"
+    if kind == "pattern":
+        def new_input(rng):  # noqa: F811 - the periodic variant
+            h, w = st.shape(rng)
+            if rng.random() < 0.25:
+                p = int(rng.integers(2, 5))
+                stripe = np.array(colors, dtype=gi.DTYPE)[rng.integers(0, len(colors), size=p)]
+                ii, jj = np.indices((h, w))
+                full = stripe[(ii + jj) % p if rng.random() < 0.5 else (ii - jj) % p]
+            else:
+                py, px = int(rng.integers(1, 5)), int(rng.integers(2, 5))
+                if rng.random() < 0.5:
+                    py, px = px, py
+                tile_ = np.array(colors, dtype=gi.DTYPE)[rng.integers(0, len(colors), size=(py, px))]
+                full = np.tile(tile_, (h // py + 1, w // px + 1))[:h, :w]
+            if len(np.unique(full)) < 2:
+                return None
+            g = full.copy()
+            for _ in range(int(rng.integers(1, 3))):
+                bh, bw = int(rng.integers(2, max(2, h // 3) + 1)), int(rng.integers(2, max(2, w // 3) + 1))
+                t, l = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
+                g[t:t + bh, l:l + bw] = mask_c
+            try:
+                if not np.array_equal(complete_pattern(g, mask_c), full):
+                    return "completion differs from the pattern"
+            except ValueError:
+                return "no repeating pattern found"
+            return g
+
+    op = {"complete": "complete_symmetry", "patch": "symmetry_patch", "pattern": "complete_pattern"}[str(kind)]
     prog = (Step(op, (mask_c,)),)
-    alts = [(Step(o, (c,)),) for o in ("complete_symmetry", "symmetry_patch") for c in range(10)]
+    alts = [(Step(o, (c,)),) for o in ("complete_symmetry", "symmetry_patch", "complete_pattern")
+            for c in range(10)]
     alts += [(Step("symmetrize", (k,)),) for k in SYMMETRIES]
     return ctx.draft(prog, ctx.collect(rng, prog, new_input), alts)
