@@ -162,6 +162,18 @@ def test_shift():
     assert L(ops.shift(a, 5, 5)) == [[0, 0], [0, 0]]
 
 
+def test_crop_to_period():
+    a = g([[1, 2, 1, 2, 1], [3, 0, 3, 0, 3]])
+    assert L(check_pure(ops.crop_to_period, a)) == [[1, 2], [3, 0]]
+    with pytest.raises(ValueError):
+        ops.crop_to_period(g([[1, 2], [3, 4]]))
+
+
+def test_canvas():
+    out = check_pure(ops.canvas, A, 2, 3, 7)
+    assert L(out) == [[7, 7, 7], [7, 7, 7]]
+
+
 # ---------------------------------------------------------------- parts
 
 
@@ -286,6 +298,24 @@ def test_ray():
     assert L(ops.ray(a, 4, "diag"))[0] == [4, 0, 4, 0]
 
 
+def test_connect_with():
+    a = g([[2, 0, 0, 2], [0, 0, 0, 0]])
+    assert L(check_pure(ops.connect_with, a, "h", 5)) == [[2, 5, 5, 2], [0, 0, 0, 0]]
+
+
+def test_halo():
+    a = g([[0, 0, 0], [0, 4, 0], [0, 0, 0]])
+    assert L(check_pure(ops.halo, a, 4, "x", 7)) == [[7, 0, 7], [0, 4, 0], [7, 0, 7]]
+    assert L(ops.halo(a, 4, "cross", 7)) == [[0, 7, 0], [7, 4, 7], [0, 7, 0]]
+    assert int((ops.halo(a, 4, "box", 7) == 7).sum()) == 8
+
+
+def test_lines_through():
+    a = g([[0, 0, 0], [0, 4, 0], [0, 0, 1]])
+    assert L(check_pure(ops.lines_through, a, 4, "h")) == [[0, 0, 0], [4, 4, 4], [0, 0, 1]]
+    assert L(ops.lines_through(a, 4, "hv")) == [[0, 4, 0], [4, 4, 4], [0, 4, 1]]
+
+
 def test_gravity():
     a = g([[1, 0], [0, 2], [3, 0]])
     assert L(check_pure(ops.gravity, a, "down")) == [[0, 0], [1, 0], [3, 2]]
@@ -367,6 +397,8 @@ def test_move_until_contact():
     assert L(check_pure(ob.move_until_contact, a, 2, "right")) == [[0, 0, 0, 2, 8],
                                                                    [0, 0, 0, 2, 8]]
     assert L(ob.move_until_contact(g([[3], [0], [0]]), 3, "down")) == [[0], [0], [3]]
+    b = g([[0, 0, 0], [8, 0, 2], [0, 0, 0]])
+    assert L(ob.move_until_contact(b, 2, "toward")) == [[0, 0, 0], [8, 2, 0], [0, 0, 0]]
 
 
 def test_gravity_objects():

@@ -317,22 +317,39 @@ def fill_bbox(img: Img, color: int) -> Img:
     return out
 
 
-def move_until_contact(img: Img, color: int, direction: str) -> Img:
-    """All cells of ``color`` move together towards ``direction`` until the next step would hit another foreground cell or leave the grid."""
-    a = _arr(img)
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+def _contact_steps(a: np.ndarray, color: int, direction: str) -> tuple[int, bool]:
+    """How far the ``color`` cells move towards ``direction``, and whether they then touch
+    another foreground cell (else the border stopped them)."""
     bg = bg_of(a)
     d = _to_down(a, direction)
     mine = d == color
-    if not mine.any():
-        raise ValueError("move_until_contact: no cell of that colour")
     other = (d != bg) & ~mine
     rows, cols = np.nonzero(mine)
     h = d.shape[0]
     step = 0
     while rows.max() + step + 1 < h and not other[rows + step + 1, cols].any():
         step += 1
+    return step, rows.max() + step + 1 < h
+
+
+def move_until_contact(img: Img, color: int, direction: str) -> Img:
+    """All cells of ``color`` move together towards ``direction`` (or 'toward': the nearest direction where they meet another shape) until the next step would hit another foreground cell or leave the grid."""
+    a = _arr(img)
+    if direction not in (*DIRECTIONS, "toward"):
+        raise ValueError(f"direction must be one of {DIRECTIONS} or toward, got {direction!r}")
+    if not (a == color).any():
+        raise ValueError("move_until_contact: no cell of that colour")
+    if direction == "toward":
+        hits = [(_contact_steps(a, color, d), d) for d in DIRECTIONS]
+        hits = [(steps, d) for (steps, touch), d in hits if touch]
+        if not hits:
+            raise ValueError("move_until_contact: nothing to move toward")
+        direction = min(hits)[1]
+    step, _ = _contact_steps(a, color, direction)
+    bg = bg_of(a)
+    d = _to_down(a, direction)
+    mine = d == color
+    rows, cols = np.nonzero(mine)
     out = np.where(mine, bg, d)
     out[rows + step, cols] = color
     return _from_down(out.astype(a.dtype), direction)

@@ -233,6 +233,28 @@ def crop_inside_color(img: Img, color: int) -> Img:
     return a[rows.min() + 1:rows.max(), cols.min() + 1:cols.max()].copy()
 
 
+def crop_to_period(img: Img) -> Img:
+    """The smallest top-left block whose repetition (partial at the edges) gives the whole grid."""
+    a = _arr(img)
+    h, w = a.shape
+    for py, px in sorted(((y, x) for y in range(1, h + 1) for x in range(1, w + 1)),
+                         key=lambda s: (s[0] * s[1], s)):
+        if (py, px) == (h, w):
+            break
+        reps = np.tile(a[:py, :px], (-(-h // py), -(-w // px)))[:h, :w]
+        if (reps == a).all():
+            return a[:py, :px].copy()
+    raise ValueError("crop_to_period: the grid does not repeat")
+
+
+def canvas(img: Img, height: int, width: int, color: int) -> Img:
+    """A new ``height`` x ``width`` grid of one colour (read it from the input with a reader)."""
+    a = _arr(img)
+    if not (1 <= int(height) <= 30 and 1 <= int(width) <= 30):
+        raise ValueError("canvas: sides must be 1..30")
+    return np.full((int(height), int(width)), int(color), dtype=a.dtype)
+
+
 def shift(img: Img, dy: int, dx: int) -> Img:
     """Translate by (dy, dx); cells moved in are background, cells moved out are lost."""
     a = _arr(img)
@@ -351,6 +373,52 @@ def ray(img: Img, color: int, direction: str) -> Img:
     return out
 
 
+HALO_SHAPES = {
+    "cross": ((-1, 0), (1, 0), (0, -1), (0, 1)),
+    "x": ((-1, -1), (-1, 1), (1, -1), (1, 1)),
+    "box": ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)),
+}
+
+
+def halo(img: Img, color: int, shape: str, new: int) -> Img:
+    """Around every cell of ``color``, paint the background neighbours of ``shape`` ('cross', 'x' or 'box') with ``new``."""
+    a = _arr(img)
+    if shape not in HALO_SHAPES:
+        raise ValueError(f"halo: shape must be one of {tuple(HALO_SHAPES)}, got {shape!r}")
+    bg = bg_of(a)
+    h, w = a.shape
+    src = np.pad(a == color, 1)
+    near = np.zeros((h, w), dtype=bool)
+    for dy, dx in HALO_SHAPES[shape]:
+        near |= src[1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
+    out = a.copy()
+    out[near & (a == bg)] = new
+    return out
+
+
+def lines_through(img: Img, color: int, direction: str) -> Img:
+    """Paint the whole row ('h'), column ('v') or both ('hv') through every cell of ``color``, over everything."""
+    a = _arr(img)
+    if direction not in ("h", "v", "hv"):
+        raise ValueError(f"lines_through: direction must be h, v or hv, got {direction!r}")
+    rows, cols = np.nonzero(a == color)
+    out = a.copy()
+    if direction != "v":
+        out[np.unique(rows), :] = color
+    if direction != "h":
+        out[:, np.unique(cols)] = color
+    return out
+
+
+def connect_with(img: Img, direction: str, color: int) -> Img:
+    """Like ``connect``, but the joining cells get ``color``."""
+    a = _arr(img)
+    joined = connect(a, direction)
+    out = a.copy()
+    out[joined != a] = color
+    return out
+
+
 # ---------------------------------------------------------------- gravity
 
 
@@ -373,6 +441,7 @@ def gravity(img: Img, direction: str) -> Img:
 OPS = (rot90, rot180, rot270, flip_lr, flip_ud, transpose, anti_transpose,
        recolor, swap_colors, map_colors, keep_color, remove_color,
        upscale, downscale, tile, tile_mirror, self_tile,
-       crop, crop_bbox, crop_to_color, crop_inside_color, shift,
+       crop, crop_bbox, crop_to_color, crop_inside_color, crop_to_period, canvas, shift,
        fg_row,
-       outline, hollow, fill_enclosed, draw_border, connect, ray, gravity)
+       outline, hollow, fill_enclosed, draw_border, connect, connect_with, ray, halo,
+       lines_through, gravity)

@@ -87,12 +87,13 @@ FAMILIES = {
     "color_map": ("map_colors",),
     "scale": ("upscale", "downscale"),
     "tile": ("tile", "tile_mirror", "self_tile"),
-    "crop": ("crop", "crop_bbox", "crop_to_color", "crop_inside_color", "shift"),
+    "crop": ("crop", "crop_bbox", "crop_to_color", "crop_inside_color", "crop_to_period", "shift",
+             "canvas"),
     "crop_object": ("crop_to_object",),
     "parts": ("combine_parts", "overlay_parts", "select_part", "summarize_parts", "fg_row"),
     "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern"),
     "fill": ("outline", "hollow", "fill_enclosed", "fill_bbox", "draw_border"),
-    "lines": ("connect", "ray"),
+    "lines": ("connect", "connect_with", "ray", "halo", "lines_through"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "stamp_template"),
     "recolor_by": ("recolor_by",),
@@ -265,7 +266,8 @@ def _diff_kinds(grids, outs, bgs) -> frozenset[str]:
 # from the outputs in a way it cannot produce (primitives not listed can do anything).
 CAN_CHANGE = {
     "outline": {"paint"}, "fill_enclosed": {"paint"}, "fill_bbox": {"paint"},
-    "connect": {"paint"}, "ray": {"paint"}, "symmetrize": {"paint"},
+    "connect": {"paint"}, "ray": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
+    "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
     "hollow": {"recolor", "erase"},
@@ -331,9 +333,14 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
     if down and down != (1, 1):
         yield "downscale", down
 
+    # a new grid of one colour (outputs of one shape and one colour each)
+    if len(set(shapes_out)) == 1 and all(len(np.unique(o)) == 1 for o in outs):
+        yield from (("canvas", a) for a in _with_paint(ctx, "canvas", (*shapes_out[0], PAINT)))
+
     # crops (only towards a smaller target; at the last level the shape must match)
     if smaller or not final:
         yield "crop_bbox", ()
+        yield "crop_to_period", ()
         for c in fg:
             yield "crop_to_color", (c,)
             yield "crop_inside_color", (c,)
@@ -378,6 +385,12 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
         # lines
         for d in ("h", "v", "hv") if ctx.allowed("connect") else ():
             yield "connect", (d,)
+            yield from (("connect_with", a) for a in _with_paint(ctx, "connect_with", (d, PAINT)))
+        for c in fg:
+            for d in ("h", "v", "hv"):
+                yield "lines_through", (c, d)
+            for shape in ops.HALO_SHAPES if ctx.allowed("halo") else ():
+                yield from (("halo", a) for a in _with_paint(ctx, "halo", (c, shape, PAINT)))
         for c in fg if ctx.allowed("ray") else ():
             for d in ops.RAY_DIRECTIONS:
                 yield "ray", (c, d)
@@ -385,8 +398,13 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
         for d in ops.DIRECTIONS:
             yield "gravity", (d,)
             yield "gravity_objects", (d,)
-            for c in fg:
+        for c in fg:
+            for d in (*ops.DIRECTIONS, "toward"):
                 yield "move_until_contact", (c, d)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                if dy or dx:
+                    yield "shift", (dy, dx)
         # objects: one selector per distinct selection (on every train grid)
         erase, paint = ctx.allowed("keep_objects"), ctx.allowed("recolor_objects")
         for which, conn, multi in _distinct_selections(ctx, "cells") if erase or paint else ():
@@ -415,7 +433,7 @@ def _distinct_selections(ctx: Context, kind: str) -> list[tuple[str, int, bool]]
     if cache is not None:
         return cache
     out, seen = [], set()
-    for conn, multi in ((8, True), (8, False), (4, False), (4, True)):
+    for conn, multi in ((8, False), (4, False), (8, True), (4, True)):
         per_grid = [ob.find_objects(g, conn, multi) for g in ctx.grids]
         for which in OBJECT_SELECTORS:
             key = []
