@@ -98,10 +98,34 @@ SELF_TILE = ("fg", "bg", "color")
 
 
 def tile(rng: np.random.Generator, ctx: Ctx) -> Draft:
-    """tile or tile_mirror a small pattern ny x nx times, or self_tile it."""
-    kind = rng.choice(["tile", "tile_mirror", "self_tile"], p=[0.4, 0.3, 0.3])
+    """tile or tile_mirror a small pattern ny x nx times, or self_tile it; or the inverse,
+    crop_to_period: the repeating tile of a grid."""
+    kind = rng.choice(["tile", "tile_mirror", "self_tile", "period"], p=[0.35, 0.25, 0.25, 0.15])
     st = gi.make_style(rng, ctx.lo(2), ctx.hi(6), n_colors=(1, 3), p_fixed=0.5)
     alts = [(Step("self_tile", (m,)),) for m in SELF_TILE]
+    if kind == "period":  # the inverse: a grid tiled (cut at the edges) gives back its tile
+        density = rng.uniform(0.4, 0.8)
+        hi = ctx.hi(int(rng.choice([10, 16, 24])))
+
+        def new_input(rng):
+            th, tw = gi.shape(rng, 1, 5)
+            if th * tw < 2:
+                return None
+            t = gi.with_min_colors(gi.pattern(rng, th, tw, st.bg, st.colors, density), 2)
+            if t is None:
+                return None
+            h, w = gi.shape(rng, max(2 * th, ctx.lo(3)), hi)
+            if 2 * th > h or 2 * tw > w:
+                return None
+            return np.tile(t, (h // th + 1, w // tw + 1))[:h, :w]
+
+        prog = (Step("crop_to_period"),)
+
+        def rivals(all_inputs, train_outputs):
+            yield (Step("crop_bbox"),)
+            yield from window_alternatives(all_inputs, train_outputs)
+
+        return ctx.draft(prog, ctx.collect(rng, prog, new_input), rivals)
     if kind == "self_tile":
         mode = str(_choice(rng, SELF_TILE))
         cap = min(5, int(ctx.cfg.max_side ** 0.5))

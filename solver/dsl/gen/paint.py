@@ -8,7 +8,7 @@ import numpy as np
 from solver.dsl.gen import inputs as gi
 from solver.dsl.gen.core import Ctx, Draft, Step
 from solver.dsl.gen.geometry import _choice
-from solver.dsl.ops import DIRECTIONS, RAY_DIRECTIONS
+from solver.dsl.ops import DIRECTIONS, HALO_SHAPES, RAY_DIRECTIONS
 
 PAINT_OPS = ("outline", "hollow", "draw_border", "fill_enclosed", "fill_bbox")
 
@@ -26,10 +26,28 @@ def _sizes(rng: np.random.Generator, ctx: Ctx, lo: int = 5) -> int:
 
 def outline(rng: np.random.Generator, ctx: Ctx) -> Draft:
     """outline(c): a ring around every object; hollow(c): the insides of solid shapes;
-    draw_border(c): the grid's edge."""
-    kind = rng.choice(["outline", "hollow", "draw_border"], p=[0.4, 0.4, 0.2])
+    draw_border(c): the grid's edge; halo(c, shape, new): marks around the cells of c."""
+    kind = rng.choice(["outline", "hollow", "draw_border", "halo"], p=[0.3, 0.3, 0.15, 0.25])
     st = gi.make_style(rng, ctx.lo(4), _sizes(rng, ctx), n_colors=(1, 3),
                        n_obj=(1, 5), obj_side=int(rng.integers(3, 7)))
+    if kind == "halo":  # marks around single cells of one colour, other objects untouched
+        src = st.colors[0]
+        new = int(_choice(rng, gi.palette(rng, st.bg, 1, avoid=st.colors) or st.colors))
+        shape = str(_choice(rng, tuple(HALO_SHAPES)))
+        others = st.colors[1:]
+
+        def new_input(rng):
+            h, w = st.shape(rng)
+            s = gi.new_scene(h, w, st.bg)
+            for _ in range(int(rng.integers(1, 5))):
+                gi.put(s, rng, np.ones((1, 1), dtype=bool), src, margin=2)
+            if others:
+                gi.scatter(s, rng, int(rng.integers(0, 4)), others, st.obj_side, st.kinds)
+            return s.grid if (s.grid == src).any() and gi.well_formed(s.grid, st.bg) else None
+
+        prog = (Step("halo", (src, shape, new)),)
+        alts = paint_alternatives() + [(Step("halo", (c, sh, new)),) for c in range(10) for sh in HALO_SHAPES]
+        return ctx.draft(prog, ctx.collect(rng, prog, new_input), alts)
     if kind == "outline":
         color = int(_choice(rng, gi.palette(rng, st.bg, 1, avoid=st.colors) or st.colors))
         margin = 2
@@ -98,20 +116,24 @@ def fill(rng: np.random.Generator, ctx: Ctx) -> Draft:
 # ---------------------------------------------------------------- rays and connect
 
 
-def ray_alternatives():
+def ray_alternatives(link: int | None = None):
+    """Every ray and lines_through colour x direction, every connect (connect_with in the
+    task's joining colour)."""
     alts = [(Step("ray", (c, d)),) for c in range(10) for d in RAY_DIRECTIONS]
-    return alts + [(Step("connect", (d,)),) for d in ("h", "v", "hv")]
+    alts += [(Step("lines_through", (c, d)),) for c in range(10) for d in ("h", "v", "hv")]
+    alts += [(Step("connect", (d,)),) for d in ("h", "v", "hv")]
+    return alts + [(Step("connect_with", (d, link)),) for d in ("h", "v", "hv") if link is not None]
 
 
 def rays(rng: np.random.Generator, ctx: Ctx) -> Draft:
     """ray(c, dir): lines from every cell of colour c until something or the border;
     connect(dir): same-colour cells of a row/column joined across background."""
-    kind = "ray" if rng.random() < 0.65 else "connect"
+    kind = str(rng.choice(["ray", "connect", "lines_through", "connect_with"], p=[0.5, 0.2, 0.15, 0.15]))
     st = gi.make_style(rng, ctx.lo(5), _sizes(rng, ctx), n_colors=(2, 4), n_obj=(1, 5),
                        obj_side=int(rng.integers(1, 4)))
-    if kind == "ray":
+    if kind in ("ray", "lines_through"):
         src = st.colors[0]
-        direction = str(_choice(rng, tuple(RAY_DIRECTIONS)))
+        direction = str(_choice(rng, tuple(RAY_DIRECTIONS) if kind == "ray" else ("h", "v", "hv")))
         others = st.colors[1:]
         most = int(rng.integers(1, 5))  # sources per input
         walls = rng.random() < 0.3  # full lines that stop the rays
@@ -128,9 +150,10 @@ def rays(rng: np.random.Generator, ctx: Ctx) -> Draft:
                            ("rect", "line", "blob"))
             return s.grid if (s.grid == src).any() and gi.well_formed(s.grid, st.bg) else None
 
-        prog = (Step("ray", (src, direction)),)
+        prog = (Step(kind, (src, direction)),)
     else:
         direction = str(_choice(rng, ("h", "v", "hv")))
+        link = int(_choice(rng, gi.palette(rng, st.bg, 1, avoid=st.colors) or st.colors))
 
         def new_input(rng):
             h, w = st.shape(rng)
@@ -150,8 +173,10 @@ def rays(rng: np.random.Generator, ctx: Ctx) -> Draft:
                     s.grid[r0, c0] = int(_choice(rng, st.colors))
             return s.grid if gi.well_formed(s.grid, st.bg) else None
 
-        prog = (Step("connect", (direction,)),)
-    return ctx.draft(prog, ctx.collect(rng, prog, new_input), ray_alternatives())
+        prog = (Step("connect", (direction,)),) if kind == "connect" else \
+            (Step("connect_with", (direction, link)),)
+    return ctx.draft(prog, ctx.collect(rng, prog, new_input), ray_alternatives(
+        prog[0].args[-1] if kind == "connect_with" else None))
 
 
 # ---------------------------------------------------------------- gravity
@@ -160,7 +185,7 @@ def rays(rng: np.random.Generator, ctx: Ctx) -> Draft:
 def gravity_alternatives():
     alts = [(Step(op, (d,)),) for op in ("gravity", "gravity_objects") for d in DIRECTIONS]
     alts += [(Step("shift", (dy, dx)),) for dy in range(-4, 5) for dx in range(-4, 5) if dy or dx]
-    return alts + [(Step("move_until_contact", (c, d)),) for c in range(10) for d in DIRECTIONS]
+    return alts + [(Step("move_until_contact", (c, d)),) for c in range(10) for d in (*DIRECTIONS, "toward")]
 
 
 def gravity(rng: np.random.Generator, ctx: Ctx) -> Draft:
@@ -218,5 +243,6 @@ def gravity(rng: np.random.Generator, ctx: Ctx) -> Draft:
                 return None
             return s.grid if gi.well_formed(s.grid, st.bg) else None
 
-        prog = (Step("move_until_contact", (mover, direction)),)
+        toward = not wall and rng.random() < 0.3  # the nearest direction where it meets a shape
+        prog = (Step("move_until_contact", (mover, "toward" if toward else direction)),)
     return ctx.draft(prog, ctx.collect(rng, prog, new_input), gravity_alternatives())
