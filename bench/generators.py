@@ -1,10 +1,12 @@
 """Throughput and drop rates of the DSL v2 task generators, one family at a time.
 
     python bench/generators.py [--n-tasks 200] [--repeats 3] [--seed 0] [FAMILY ...]
+    python bench/generators.py --enumerate 2 [--n-tasks 6] [--seed 99] [FAMILY ...]
 
 Per family: verified tasks per second of CPU time (median of the repeats, after a warm-up;
 CPU time, because wall time on a shared machine swings with the load) and wall time, the
-share of drafted tasks dropped, the drops by reason, and the pairs redrawn by reason.
+share of drafted tasks dropped, the drops by reason. With ``--enumerate S``: how many
+generated tasks the enumerator (S seconds a task) solves, by number of program steps.
 """
 
 from __future__ import annotations
@@ -30,13 +32,36 @@ def measure(family: str, n_tasks: int, seed: int, repeats: int) -> dict:
             "redrawn": stats.redrawn_pairs}
 
 
+def enumerate_solves(family: str, n_tasks: int, seed: int, seconds: float) -> dict[int, tuple[int, int]]:
+    """{program steps: (solved, tasks)}: a task counts when one of the enumerator's first two
+    distinct train-exact predictions is every test output."""
+    from solver.search.enumerate import enumerate_programs, predictions
+
+    tasks, _ = generate_v2(family, n_tasks, seed)
+    out: dict[int, tuple[int, int]] = {}
+    for t in tasks:
+        want = [p.output for p in t.task.test]
+        ok = want in predictions(enumerate_programs(t.task, seconds), 2)
+        solved, total = out.get(len(t.steps), (0, 0))
+        out[len(t.steps)] = (solved + ok, total + 1)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("families", nargs="*", default=list(FAMILIES))
     ap.add_argument("--n-tasks", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--enumerate", type=float, default=None, metavar="S",
+                    help="instead: run the enumerator S seconds on each generated task")
     args = ap.parse_args(argv)
+    if args.enumerate is not None:
+        for f in args.families:
+            by = enumerate_solves(f, args.n_tasks, args.seed, args.enumerate)
+            cells = ", ".join(f"{k} step{'s' * (k > 1)}: {a}/{b}" for k, (a, b) in sorted(by.items()))
+            print(f"{f}: {sum(a for a, _ in by.values())}/{args.n_tasks} solved ({cells})", flush=True)
+        return 0
     print("| family | tasks/s (CPU) | tasks/s (wall) | dropped | drops by reason (last repeat) |")
     print("|---|---|---|---|---|")
     for f in args.families:
