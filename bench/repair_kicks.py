@@ -19,12 +19,13 @@ import torch
 def main() -> None:
     from solver.lm import base
     from solver.arc import grids
+    from solver.lm.dialects import DSL
     from solver.search.config import HerConfig
     from solver.lm.model import ModelConfig, SampleConfig, load
     from solver.search.repair import LinePool, repair
     from solver.run import DEMO_DIR
 
-    her = HerConfig()
+    her = HerConfig().for_dialect(DSL)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=None)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])

@@ -138,15 +138,21 @@ def test_bad_values_are_refused_with_the_flag_named(capsys):
 
 
 def test_one_per_program_timeout_default():
-    """The sandbox's per-program timeout has one default (SandboxConfig's), whatever the
-    verb: solve hands it to the search's solver, exec and sample to the sandbox."""
+    """The sandbox's per-program timeout has one default (SandboxConfig's, also the dsl
+    dialect's), whatever the verb: solve leaves it to the model's dialect unless given,
+    exec and sample hand it to the sandbox."""
     from solver.cli.solve import her_solver
+    from solver.lm.dialects import DSL
 
     default = SandboxConfig().timeout_s
     assert build(SandboxConfig, parse("exec")).timeout_s == default
     assert build(SandboxConfig, parse("sample")).timeout_s == default
-    factory = her_solver(ModelConfig(), HerConfig(), build(SandboxConfig, parse("solve")))
-    assert factory.exec_timeout_s == default
+    assert DSL.timeout_s == default
+    factory = her_solver(ModelConfig(), HerConfig(), build(SandboxConfig, parse("solve")),
+                         timeout_given=False)
+    assert factory.exec_timeout_s is None
+    given_ = build(SandboxConfig, parse("solve", "--exec-timeout-s", "0.5"))
+    assert her_solver(ModelConfig(), HerConfig(), given_).exec_timeout_s == 0.5
     assert build(SandboxConfig, parse("exec", "--timeout", "0.5")).timeout_s == 0.5
 
 

@@ -77,7 +77,12 @@ class ScriptedModel:
         codes = self.rounds[min(i, len(self.rounds) - 1)]
         return [S(c) for c in codes[:cfg.n]]
 
-    def add_adapter(self, r, alpha, seed=0):
+    def example_for(self, task, code):
+        from solver.lm.dialects import DSL
+
+        return DSL.example(task, code, self.tokenizer, self.prompt_config)
+
+    def add_adapter(self, r, alpha, seed=0, target_modules=None, rslora=False):
         assert not self.has_adapter
         self.has_adapter = True
         self.adapters.append((r, alpha))

@@ -25,7 +25,8 @@ def test_relabel_uses_produced_outputs_and_skips_used():
     assert len(ex) == 2
     first = next(e for e in ex if e.code == HALF)
     assert first.task.train == (Pair(EMPTY, half_out),)  # hindsight: what the program did
-    assert first.task.test == ()
+    # the test inputs stay, without outputs (prompts that show them match sampling's)
+    assert first.task.test == tuple(Pair(p.input) for p in TASK.test) and TASK.test
     # a later round producing the same outputs adds nothing
     assert relabel(TASK, [cand(half_out, HALF)], used) == []
     assert len(relabel(TASK, [cand(TARGET, RIGHT)], used)) == 1

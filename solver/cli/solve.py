@@ -9,7 +9,7 @@ from pathlib import Path
 
 from solver.arc.budget import Budget, parse_duration
 from solver.cli.lm import MODEL_FLAGS
-from solver.cli.settings import add_settings, build
+from solver.cli.settings import add_settings, build, given
 from solver.cli.tables import format_table, score_line
 from solver.dsl.demo import DEMO_DIR
 from solver.lm.config import ModelConfig
@@ -21,18 +21,21 @@ from solver.search.config import HerConfig
 # HerConfig's fields by concern in the help (the rest: "search")
 SAMPLING = ("samples", "temperatures", "top_p", "heat_below", "heat_factor", "max_temperature",
             "max_new_tokens")
-TRAINING = ("order", "max_examples", "lr", "lora_r", "lora_alpha", "batch_tokens", "max_rows",
-            "prune", "recolor")
+TRAINING = ("order", "max_examples", "lr", "lora_r", "lora_alpha", "lora_targets", "lora_rslora",
+            "gradient_checkpointing", "batch_tokens", "max_rows", "prune", "recolor")
 REPAIR = ("repair", "repair_starts", "repair_variants", "repair_seconds", "repair_kicks")
 SANDBOX = ("timeout_s", "memory_mb", "workers")  # what the search's solver passes on
 DRY_RUN_DEFAULTS = {"time_budget": "1h"}
 
 
-def her_solver(model: ModelConfig, her: HerConfig, sandbox: SandboxConfig):
-    """The picklable factory of the search's solver for :func:`solver.run.run_tasks`."""
+def her_solver(model: ModelConfig, her: HerConfig, sandbox: SandboxConfig,
+               timeout_given: bool = True):
+    """The picklable factory of the search's solver for :func:`solver.run.run_tasks`;
+    the per-program timeout is the model dialect's unless ``timeout_given``."""
     from solver.search.loop import HerSolver  # the one reference to the search's solver
 
-    return HerSolver(model=asdict(model), her=her, exec_timeout_s=sandbox.timeout_s,
+    return HerSolver(model=asdict(model), her=her,
+                     exec_timeout_s=sandbox.timeout_s if timeout_given else None,
                      exec_memory_mb=sandbox.memory_mb, exec_workers=sandbox.workers)
 
 
@@ -53,10 +56,14 @@ def _solve(args, out: Path, run_dir: Path, budget: Budget, run_cfg: RunConfig, l
     sandbox = build(SandboxConfig, args)
     if run_cfg.max_task_time:
         budget.max_task_s = parse_duration(run_cfg.max_task_time)
+    timeout_given = "timeout_s" in given(SandboxConfig, args)  # else: the model dialect's
     settings = {"tasks": str(args.tasks), "model": asdict(model), "her": asdict(her),
                 "sandbox": {k: getattr(sandbox, k) for k in SANDBOX}, "run": asdict(run_cfg),
                 "argv_verb": args.verb}
-    summary = run_tasks(loaded.tasks, her_solver(model, her, sandbox), out=out, run_dir=run_dir,
+    if not timeout_given:
+        settings["sandbox"]["timeout_s"] = None
+    solver = her_solver(model, her, sandbox, timeout_given)
+    summary = run_tasks(loaded.tasks, solver, out=out, run_dir=run_dir,
                         budget=budget, workers=run_cfg.workers or default_workers(),
                         settings=settings, extra_entries=extra, log=log, threads=run_cfg.threads)
     return (1 if summary.problems else 0), loaded.tasks, summary

@@ -14,9 +14,9 @@ A model folder's ``solver.json`` names its dialect (``"dialect": "barc"``, or an
 - the entry point the sandbox calls and the input type it passes (see
   :mod:`solver.sandbox.worker`), the execution timeout, extra modules to preload;
 - defaults for sampling (temperatures, top-p, new tokens) and for test-time training
-  (LoRA rank, alpha, rsLoRA, target modules, learning rate, and the training target:
-  ``body``, the program after the prompt and prefix, or ``response``, the whole answer
-  including its prefix).
+  (LoRA rank, alpha, rsLoRA, target modules, learning rate, gradient checkpointing, and
+  the training target: ``body``, the program after the prompt and prefix, or
+  ``response``, the whole answer including its prefix).
 
 Dialects:
 
@@ -96,6 +96,7 @@ class Dialect:
     lora_rslora: bool = False  # rank-stabilised scaling (alpha / sqrt(r))
     lora_targets: tuple[str, ...] | None = None  # module names; None: peft's default for the architecture
     lr: float = 1e-3  # test-time learning rate (constant)
+    gradient_checkpointing: bool = False  # recompute activations when training (long answers, large models)
     dsl_constraints: bool = True  # the drawing DSL's decoding constraints apply (legal line angles, grammar)
 
     def __post_init__(self) -> None:
@@ -228,7 +229,7 @@ class Dialect:
 
 # ---------------------------------------------------------------- the dialects
 
-DSL = Dialect(name="dsl")
+DSL = Dialect(name="dsl", timeout_s=0.25)  # the sandbox's default: DSL programs take ~1 ms
 
 BARC = Dialect(
     name="barc",
@@ -257,6 +258,7 @@ BARC = Dialect(
     lora_rslora=True,
     lora_targets=ATTENTION,
     lr=1e-5,
+    gradient_checkpointing=True,
     dsl_constraints=False,
 )
 
@@ -286,6 +288,7 @@ PYTHON = Dialect(
     lora_rslora=True,
     lora_targets=ATTENTION,
     lr=1e-5,
+    gradient_checkpointing=True,
     dsl_constraints=False,
 )
 

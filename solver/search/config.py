@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from solver.arc.settings import setting
 
 ORDERS = ("worst-first", "shuffle", "prioritized")
+# HerConfig fields that default to None, meaning "the model dialect's": -> Dialect field
+DIALECT_FIELDS = {"temperatures": "temperatures", "top_p": "top_p", "lr": "lr",
+                  "lora_r": "lora_r", "lora_alpha": "lora_alpha", "lora_targets": "lora_targets",
+                  "lora_rslora": "lora_rslora", "gradient_checkpointing": "gradient_checkpointing"}
+# fields that default to None, meaning "on for programs in the drawing DSL" (dsl_constraints)
+DSL_ONLY = ("prune", "repair")
 
 
 @dataclass
 class HerConfig:
     samples: int = setting(256, "programs sampled per round")
-    temperatures: tuple[float, ...] = setting(
-        (0.5, 0.75, 1.0), "sampling temperatures, cycled over the samples (0: greedy)")
-    top_p: float = setting(0.95, "nucleus sampling: keep the smallest set of tokens with this much probability")
+    temperatures: tuple[float, ...] | None = setting(
+        None, "sampling temperatures, cycled over the samples (0: greedy); None: the model "
+              "dialect's (dsl: 0.5,0.75,1.0; barc, python: 1.0)")
+    top_p: float | None = setting(
+        None, "nucleus sampling: keep the smallest set of tokens with this much probability; "
+              "None: the model dialect's (0.95)")
     heat_below: float = setting(
         0.25, "a round with fewer distinct outputs than this share of its samples makes the "
               "next round hotter (0: never)")
@@ -30,17 +40,31 @@ class HerConfig:
         "worst-first", "training order: worst-first (pixel accuracy), shuffle, or prioritized "
                        "(keep the most accurate, worst first)", ORDERS)
     max_examples: int = setting(256, "relabeled examples trained per epoch at most")
-    lr: float = setting(1e-3, "LoRA learning rate, constant")
-    lora_r: int = setting(16, "LoRA rank")
-    lora_alpha: int = setting(32, "LoRA alpha")
+    lr: float | None = setting(
+        None, "LoRA learning rate, constant; None: the model dialect's (dsl: 1e-3; barc, python: 1e-5)")
+    lora_r: int | None = setting(None, "LoRA rank; None: the model dialect's (16)")
+    lora_alpha: int | None = setting(
+        None, "LoRA alpha; None: the model dialect's (dsl: 32; barc, python: 16)")
+    lora_targets: tuple[str, ...] | None = setting(
+        None, "module names the LoRA adapts; None: the model dialect's (dsl: peft's default "
+              "for the architecture; barc, python: the attention projections)")
+    lora_rslora: bool | None = setting(
+        None, "rank-stabilised LoRA scaling (alpha / sqrt(r)); None: the model dialect's "
+              "(on for barc, python)")
+    gradient_checkpointing: bool | None = setting(
+        None, "recompute activations in the training backward pass (less memory, slower); "
+              "None: the model dialect's (on for barc, python)")
     batch_tokens: int = setting(4096, "padded tokens per training batch")
     max_rows: int = setting(2, "examples per optimizer step at most (small: more steps per pass)")
-    prune: bool = setting(True, "delete lines that change no output before relabeling")
+    prune: bool | None = setting(
+        None, "delete lines that change no output before relabeling; None: on for the dsl "
+              "dialect (other dialects' answers keep their comments and helpers)")
     recolor: int = setting(
         2, "colour-permuted copies trained after each relabeled example (DSL-form programs); 0: off")
-    repair: bool = setting(
-        True, "each round, hill-climb from the best programs by editing in lines the model "
-              "wrote (solver.search.repair)")
+    repair: bool | None = setting(
+        None, "each round, hill-climb from the best programs by editing in lines the model "
+              "wrote (solver.search.repair); None: on for the dsl dialect (the line pool is "
+              "the drawing DSL's)")
     repair_starts: int = setting(3, "best distinct programs the repair starts from (plus the empty program)")
     repair_variants: bool = setting(True, "also pool each written line in other colours and moved by one cell")
     repair_seconds: float = setting(10.0, "cap on one round's repair search, in seconds")
@@ -54,8 +78,30 @@ class HerConfig:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
         if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 or self.recolor < 0:
             raise ValueError("samples and max_examples must be >= 1, epochs and recolor >= 0")
-        self.temperatures = tuple(float(t) for t in self.temperatures)
-        if not self.temperatures or any(t < 0 for t in self.temperatures):
-            raise ValueError("temperatures must be a non-empty list of values >= 0")
+        if self.temperatures is not None:
+            self.temperatures = tuple(float(t) for t in self.temperatures)
+            if not self.temperatures or any(t < 0 for t in self.temperatures):
+                raise ValueError("temperatures must be a non-empty list of values >= 0")
+        if self.lora_targets is not None:
+            self.lora_targets = tuple(self.lora_targets)
         if not 0 <= self.heat_below < 1 or self.heat_factor < 1:
             raise ValueError("heat_below must be in [0, 1) and heat_factor >= 1")
+
+    def for_dialect(self, dialect) -> "HerConfig":
+        """A copy with every field left None that a dialect decides filled from ``dialect``
+        (a :class:`solver.lm.dialects.Dialect`; prune and repair: on where its programs
+        are the drawing DSL's): what the user set wins."""
+        changes = {name: getattr(dialect, DIALECT_FIELDS[name]) for name in DIALECT_FIELDS
+                   if getattr(self, name) is None}
+        for name in DSL_ONLY:
+            if getattr(self, name) is None:
+                changes[name] = bool(dialect.dsl_constraints)
+        return dataclasses.replace(self, **changes) if changes else self
+
+
+def for_model(config: HerConfig, model) -> HerConfig:
+    """``config`` with what it leaves to the model's dialect filled in (the dsl dialect's
+    for a model without one)."""
+    from solver.lm.dialects import DSL  # pure Python, no model library
+
+    return config.for_dialect(getattr(model, "dialect", None) or DSL)

@@ -28,7 +28,7 @@ from solver.arc.grids import Grid, Task
 from solver.lm.seeds import mix_seed
 from solver.search import repair as repair_mod
 from solver.search.candidates import Candidate, Pool, attempts, merge_candidates, rank
-from solver.search.config import HerConfig
+from solver.search.config import HerConfig, for_model
 from solver.search.execute import Ran, outputs_of, run_programs, status_counts
 from solver.search.heat import next_heat, round_temperatures
 from solver.search.prune import prune_batch
@@ -244,8 +244,9 @@ def _train(state: TaskState, model, trainer: Trainer, items: list[Encoded], seed
            until: float | None):
     """One trainer call (the adapter attached first); measures the worker's speed."""
     if not state.adapter:
-        model.add_adapter(r=state.config.lora_r, alpha=state.config.lora_alpha,
-                          seed=state.config.seed)
+        cfg = state.config
+        model.add_adapter(r=cfg.lora_r, alpha=cfg.lora_alpha, seed=cfg.seed,
+                          target_modules=cfg.lora_targets, rslora=cfg.lora_rslora)
         state.adapter = True
     t0 = time.time()
     stats = trainer(model, items, state.config, seed, until)
@@ -288,7 +289,8 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
     ``deadline`` (``time.time()`` seconds). ``rate``: the worker's training speed (a new
     one when None). Never raises for a problem of the task; the model's adapter is always
     removed."""
-    state = TaskState.start(task, config or HerConfig(), deadline, rate or TrainRate())
+    state = TaskState.start(task, for_model(config or HerConfig(), model), deadline,
+                            rate or TrainRate())
     trainer = trainer or train_pass
     rep = state.report
     try:
@@ -350,7 +352,7 @@ class HerSolver:
 
     model: dict = field(default_factory=dict)  # ModelConfig fields
     her: HerConfig = field(default_factory=HerConfig)
-    exec_timeout_s: float = 2.0  # per program run, all inputs
+    exec_timeout_s: float | None = None  # per program run, all inputs; None: the dialect's
     exec_memory_mb: int = 512  # per sandbox worker
     exec_workers: int | None = None  # sandbox processes; None: the sandbox's default
 
@@ -361,8 +363,10 @@ class HerSolver:
         from solver.sandbox.executor import Executor
 
         m = load(ModelConfig(**self.model))
-        ex = Executor(workers=self.exec_workers, timeout_s=self.exec_timeout_s,
-                      memory_mb=self.exec_memory_mb)
+        d = m.dialect  # programs in the model's dialect: entry point, input type, modules
+        ex = Executor(workers=self.exec_workers, memory_mb=self.exec_memory_mb,
+                      timeout_s=d.timeout_s if self.exec_timeout_s is None else self.exec_timeout_s,
+                      entry=d.entry, input_type=d.input_type, preload=d.preload)
         ex.__enter__()
         atexit.register(ex.__exit__, None, None, None)
-        return TaskSolver(m, ex, self.her)
+        return TaskSolver(m, ex, for_model(self.her, m))

@@ -42,7 +42,10 @@ def relabel(task: Task, cands: Iterable[Candidate], used: set[tuple]) -> list[Re
     for key, c in best.items():
         used.add(key)
         pairs = tuple(Pair(p.input, o) for p, o in zip(task.train, key))
-        out.append(Relabeled(Task(f"{task.id}/her", pairs, ()), c.code, c.train_acc, key))
+        # the test inputs stay (no outputs): a dialect that shows them in the prompt
+        # trains on the prompt it samples from
+        tests = tuple(Pair(p.input) for p in task.test)
+        out.append(Relabeled(Task(f"{task.id}/her", pairs, tests), c.code, c.train_acc, key))
     return out
 
 
@@ -92,6 +95,8 @@ def recolor(examples: list[Relabeled], copies: int, rng: random.Random) -> list[
                 for d in moved:
                     d.apply(img)
                 pairs.append(Pair(inp, tuple(tuple(int(v) for v in row) for row in img)))
-            out.append(Relabeled(Task(f"{ex.task.id}/recolor{k}", tuple(pairs), ()),
+            tests = tuple(Pair(tuple(tuple(perm[v] for v in row) for row in p.input))
+                          for p in ex.task.test)
+            out.append(Relabeled(Task(f"{ex.task.id}/recolor{k}", tuple(pairs), tests),
                                  program.program_code(moved), ex.train_acc, ()))
     return out

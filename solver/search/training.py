@@ -15,8 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from solver.lm import prompt as prompt_mod
-from solver.search.config import HerConfig
+from solver.search.config import HerConfig, for_model
 from solver.search.relabel import Relabeled
 
 Encoded = tuple[list[int], int]  # token ids of prompt + target + EOS, and the prompt's length
@@ -59,16 +58,17 @@ class PassStats:
 
 
 def encode_examples(model, examples: Sequence[Relabeled]) -> list[Encoded]:
-    """Each example as the model's prompt for its task and its program as the target,
-    tokenized (:func:`solver.lm.train.encode_example`); a program that is no valid target
-    (:func:`solver.lm.prompt.build_target` refuses it) is left out."""
+    """Each example as the model's training pair in its dialect
+    (:meth:`solver.lm.model.Model.example_for`: the prompt for its task, and the program,
+    or the whole answer, as the target), tokenized
+    (:func:`solver.lm.train.encode_example`); a program the dialect cannot write as a
+    target (``ValueError``) is left out."""
     from solver.lm.train import encode_example
 
     out = []
     for ex in examples:
-        prompt = prompt_mod.build_prompt(ex.task, model.prompt_config, model.tokenizer)
         try:
-            target = prompt_mod.build_target(ex.code)
+            prompt, target = model.example_for(ex.task, ex.code)
         except ValueError:
             continue
         out.append(encode_example(model.tokenizer, prompt, target))
@@ -140,9 +140,11 @@ def train_pass(model, items: Sequence[Encoded], config: HerConfig, seed: int,
     :class:`solver.lm.train.TrainStats`."""
     from solver.lm import train as train_mod
 
+    config = for_model(config, model)  # (the loop's is already)
     tcfg = train_mod.TrainConfig(lr=config.lr, epochs=1, batch_tokens=config.batch_tokens,
                                  max_rows=config.max_rows, warmup_steps=0,
-                                 schedule="constant", shuffle=False, seed=seed, progress=False)
+                                 schedule="constant", shuffle=False, seed=seed, progress=False,
+                                 gradient_checkpointing=bool(config.gradient_checkpointing))
     batches = [[items[i] for i in b] for b in
                ordered_batches([len(ids) for ids, _ in items], config.batch_tokens,
                                config.max_rows)]
