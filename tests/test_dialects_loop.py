@@ -193,8 +193,7 @@ def test_search_loop_in_the_dialect_end_to_end(checkpoints, name):
         ex.__exit__(None, None, None)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["barc", "python"])
+@pytest.mark.parametrize("name", [pytest.param("barc", marks=pytest.mark.slow), "python"])
 def test_cli_solve_in_the_dialect_writes_a_valid_submission(checkpoints, tmp_path, name):
     from solver.cli import main
 
@@ -212,3 +211,7 @@ def test_cli_solve_in_the_dialect_writes_a_valid_submission(checkpoints, tmp_pat
     run = out.parent / "submission.json.run"
     settings = json.loads((run / "settings.json").read_text())
     assert settings["her"]["lr"] is None and settings["sandbox"]["timeout_s"] is None
+    report = json.loads((run / "tasks" / f"{task.id}.json").read_text())  # the dialect's, used
+    assert report["status"] == "inexact" and report["epochs_run"] == 1
+    assert (report["config"]["lr"], report["config"]["lora_alpha"]) == (1e-5, 16)
+    assert (report["config"]["repair"], report["config"]["temperatures"]) == (False, [0.0])
