@@ -95,3 +95,17 @@ def test_random_programs_keep_their_outputs_on_every_train_input():
         assert len(simpler) <= len(draws)
         changed += out != code
     assert changed > 10
+
+
+def test_a_new_test_input_has_another_background_and_holds_every_draw():
+    rng = np.random.default_rng(3)
+    tasks, _ = synth.generate("random", 20, seed=5, draws=6)
+    for st in tasks:
+        moved = synth.with_new_test_input(st, rng)
+        if moved is None:
+            continue
+        test = moved.task.test[0]
+        bg = test.input[0][0]
+        assert bg != st.bg and bg not in {d.args[-1] for d in st.draws}
+        assert test.output == render((len(test.input), len(test.input[0])), bg, st.draws)
+        assert moved.task.train == st.task.train
