@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from solver.arc.settings import setting
 
 ORDERS = ("worst-first", "shuffle", "prioritized")
+RANKINGS = ("description", "votes")
 
 
 @dataclass
@@ -47,6 +48,23 @@ class HerConfig:
     repair_kicks: int = setting(
         2, "best climbs kicked out of their local optimum (0: none; solver.search.repair.escape)")
     stop_when_exact: bool = setting(True, "stop as soon as a program is exact on every train pair")
+    enumerate: bool = setting(
+        True, "search DSL v2 programs with the enumerator before sampling (no model needed)")
+    enumerate_share: float = setting(
+        0.5, "share of the task's time the enumerator may use (with a model; alone it takes "
+             "up to enumerate_seconds)")
+    enumerate_seconds: float = setting(30.0, "cap on the enumerator's time per task, in seconds")
+    enumerate_depth: int = setting(3, "longest enumerated program, in lines")
+    simplify: bool = setting(
+        True, "rewrite train-exact drawing programs to paint only where the paint shows "
+              "(solver.search.simplify)")
+    simplify_seconds: float = setting(1.0, "cap on simplifying one program, in seconds")
+    rank_by: str = setting(
+        "description", "order of train-exact programs: description (length, then votes) or "
+                       "votes (then code length)", RANKINGS)
+    after_exact: float = setting(
+        0.2, "share of the time left, once a program is exact, spent looking for a simpler "
+             "one before stopping (0: stop at once)")
     seed: int = setting(0, "sampling and ordering seed (mixed with the task id and round)")
 
     def __post_init__(self) -> None:
@@ -57,5 +75,9 @@ class HerConfig:
         self.temperatures = tuple(float(t) for t in self.temperatures)
         if not self.temperatures or any(t < 0 for t in self.temperatures):
             raise ValueError("temperatures must be a non-empty list of values >= 0")
+        if self.rank_by not in RANKINGS:
+            raise ValueError(f"rank_by must be one of {', '.join(RANKINGS)}, got {self.rank_by!r}")
+        if not 0 <= self.after_exact < 1 or not 0 < self.enumerate_share <= 1:
+            raise ValueError("after_exact must be in [0, 1) and enumerate_share in (0, 1]")
         if not 0 <= self.heat_below < 1 or self.heat_factor < 1:
             raise ValueError("heat_below must be in [0, 1) and heat_factor >= 1")
