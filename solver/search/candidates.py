@@ -3,8 +3,9 @@ pool that merges them across rounds, their ranking and the attempts taken from i
 
 Attempts (two per test input) come from every program of every round. Programs exact on
 all train pairs come first, ranked by description length (:mod:`solver.search.mdl`: fewer
-calls and literals, then more reads of the input), then votes (samples that produced the
-same outputs), then shorter code; ``by="votes"`` ranks them by votes and code length only.
+calls and literals, then more reads of the input), then paint that shows (fewer painted
+cells that change nothing visible, :func:`solver.search.simplify.hidden_paint`), then votes
+(samples that produced the same outputs), then shorter code; ``by="votes"`` ranks them by votes and code length only.
 The rest follow by mean train pixel accuracy, votes and code length. The second attempt
 is a different hypothesis: among the exact programs whose test output differs from the
 first's, one that generalises differently (reads its colours from the input where the first
@@ -20,6 +21,7 @@ from typing import Iterable
 from solver.arc.grids import Grid, Task, train_score
 from solver.arc.submission import fallback
 from solver.search.mdl import Length, description_length
+from solver.search.simplify import hidden_paint
 
 Pool = dict[tuple, "Candidate"]  # keyed by the outputs
 
@@ -36,6 +38,7 @@ class Candidate:
     exact: bool  # every train output right
     round: int  # first round that produced it
     source: str = "sample"  # what found it: sample | repair | enumerator | simplify
+    hidden: int = 0  # painted cells that change nothing visible (drawing programs; exact ones)
     _length: Length | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -63,7 +66,8 @@ def merge_candidates(pool: Pool, found: Iterable[tuple[str, tuple[Grid, ...], in
         cand = pool.get(outputs)
         if cand is None:
             acc, exact = train_score(outputs[:len(task.train)], task)
-            pool[outputs] = Candidate(outputs, code, votes, acc, exact, round_, source)
+            hidden = hidden_paint(code, [p.input for p in task.train]) if exact else 0
+            pool[outputs] = Candidate(outputs, code, votes, acc, exact, round_, source, hidden)
             new.append(outputs)
         else:
             cand.votes += votes
@@ -79,8 +83,8 @@ def rank(pool: Pool | Iterable[Candidate], by: str = "description") -> list[Cand
 
     def key(c: Candidate) -> tuple:
         if c.exact and by == "description":
-            return (0, c.length, 0.0, -c.votes, len(c.code), c.code)
-        return (0 if c.exact else 1, Length(0, 0), -c.train_acc, -c.votes, len(c.code), c.code)
+            return (0, c.length, c.hidden, 0.0, -c.votes, len(c.code), c.code)
+        return (0 if c.exact else 1, Length(0, 0), 0, -c.train_acc, -c.votes, len(c.code), c.code)
     return sorted(cands, key=key)
 
 

@@ -194,3 +194,18 @@ def simplify_program(code: str, inputs: Sequence[Grid], seconds: float = 1.0) ->
         return code
     simpler = simplify_draws(draws, inputs, seconds)
     return code if simpler == draws else program_code(simpler)
+
+
+def hidden_paint(code: str, inputs: Sequence[Grid]) -> int:
+    """Cells a drawing program paints that do not show as a change of the input: paint
+    covered by later paint, and paint in the colour the cell already had (an eraser). 0 for
+    programs not in the DSL's literal form (nothing is known about them)."""
+    draws = parse_program(code)
+    if not draws:
+        return 0
+    total = 0
+    for g in inputs:
+        grid = np.array(g, dtype=dsl.DTYPE)
+        painted = sum(int(footprint(d, grid.shape).sum()) for d in draws)
+        total += painted - int((_paint(grid, draws) != grid).sum())
+    return total
