@@ -161,7 +161,8 @@ def test_solve_help_is_grouped_by_concern(capsys):
         main(["solve", "--help"])
     text = capsys.readouterr().out
     heads = [line[:-1] for line in text.splitlines() if line.endswith(":") and not line[0].isspace()]
-    assert heads == ["options", "run", "search", "sampling", "training", "repair", "model",
+    assert heads == ["options", "run", "search", "enumerator", "attempts", "sampling", "training",
+                     "repair", "model",
                      "sandbox"]
     section = text.split("\nsampling:")[1].split("\ntraining:")[0]
     assert "--temperatures" in section and "--samples" in section and "--lr" not in section

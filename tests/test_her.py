@@ -388,7 +388,7 @@ def test_her_tiny_model_first_pass_ends_in_time(tmp_path, executor):
     m.add_adapter()  # peft's first import (seconds) is not the pass's time
     m.remove_adapter()
     cfg = HerConfig(samples=32, epochs=3, temperatures=(1.0,), max_new_tokens=40, recolor=20,
-                    stop_when_exact=False, repair=False, max_rows=1)
+                    stop_when_exact=False, repair=False, max_rows=1, enumerate=False)
     t0 = time.time()
     m.sample(m.prompt_for(TASK), SampleConfig(n=32, temperatures=(1.0,), max_new_tokens=40))
     deadline = time.time() + 3 * (time.time() - t0) + 2.0  # a round, a cut pass, a round

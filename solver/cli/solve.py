@@ -24,6 +24,8 @@ SAMPLING = ("samples", "temperatures", "top_p", "heat_below", "heat_factor", "ma
 TRAINING = ("order", "max_examples", "lr", "lora_r", "lora_alpha", "lora_targets", "lora_rslora",
             "gradient_checkpointing", "batch_tokens", "max_rows", "prune", "recolor")
 REPAIR = ("repair", "repair_starts", "repair_variants", "repair_seconds", "repair_kicks")
+ENUMERATOR = ("enumerate", "enumerate_share", "enumerate_seconds", "enumerate_depth")
+ATTEMPTS = ("simplify", "simplify_seconds", "rank_by", "after_exact")
 SANDBOX = ("timeout_s", "memory_mb", "workers")  # what the search's solver passes on
 DRY_RUN_DEFAULTS = {"time_budget": "1h"}
 
@@ -39,6 +41,22 @@ def her_solver(model: ModelConfig, her: HerConfig, sandbox: SandboxConfig,
                      exec_memory_mb=sandbox.memory_mb, exec_workers=sandbox.workers)
 
 
+def select_tasks(tasks: dict, ids: tuple[str, ...] | None, limit: int | None, source) -> dict:
+    """The subset of ``tasks`` that ``--task-ids`` and ``--limit`` ask for (ids in sorted
+    order); an unknown id is an error naming the file."""
+    if ids is not None:
+        missing = [i for i in ids if i not in tasks]
+        if missing:
+            raise ValueError(f"{source}: no valid task {', '.join(map(repr, missing[:5]))}"
+                             + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""))
+        keep = sorted(set(ids))
+    else:
+        keep = sorted(tasks)
+    if limit is not None:
+        keep = keep[:max(limit, 0)]
+    return {i: tasks[i] for i in keep}
+
+
 def _solve(args, out: Path, run_dir: Path, budget: Budget, run_cfg: RunConfig, log=print):
     """Load the tasks, solve them into ``out``; (exit code, tasks, summary)."""
     from solver.arc.grids import load_tasks
@@ -47,6 +65,9 @@ def _solve(args, out: Path, run_dir: Path, budget: Budget, run_cfg: RunConfig, l
 
     loaded = load_tasks(args.tasks)
     extra = malformed_entries(args.tasks, loaded.tasks)
+    if run_cfg.task_ids is not None or run_cfg.limit is not None:  # a subset: no fallbacks for the rest
+        loaded.tasks = select_tasks(loaded.tasks, run_cfg.task_ids, run_cfg.limit, args.tasks)
+        extra = {}
     for p in loaded.problems[:20]:
         log(f"warning: {p}")
     if loaded.problems:
@@ -118,6 +139,7 @@ def cmd_dry_run(args) -> int:
         solutions = {t: [p.output for p in task.test] for t, task in tasks.items()
                      if all(p.output is not None for p in task.test)}
         problems = []
+    solutions = {t: s for t, s in solutions.items() if t in tasks}  # a subset scores itself
     for p in problems:
         print(p)
     sub = sub_mod.load(out)
@@ -150,7 +172,11 @@ def add_solve_arguments(p, dry_run: bool = False) -> None:
                           + ("(default: runs/dry-run-TIME)" if dry_run else "(default: OUT.run/)"))
     add_settings(p, RunConfig, group=run, defaults=DRY_RUN_DEFAULTS if dry_run else None)
     add_settings(p, HerConfig, "search", "the per-task loop: rounds of sample, run, learn",
-                 exclude=SAMPLING + TRAINING + REPAIR)
+                 exclude=SAMPLING + TRAINING + REPAIR + ENUMERATOR + ATTEMPTS)
+    add_settings(p, HerConfig, "enumerator", "DSL v2 programs searched without a model",
+                 only=ENUMERATOR)
+    add_settings(p, HerConfig, "attempts", "choosing among programs exact on the train pairs",
+                 only=ATTEMPTS)
     add_settings(p, HerConfig, "sampling", "programs sampled per round", only=SAMPLING)
     add_settings(p, HerConfig, "training", "hindsight examples and the task's LoRA", only=TRAINING,
                  flags={"max_rows": ("--max-rows", "--train-rows")})

@@ -252,3 +252,37 @@ def generate(family: str, n_tasks: int, seed: int, draws: int | None = None,
             raise RuntimeError(f"{family}: no valid task after {max_tries} tries "
                                f"(n={n}, sides {min_side}..{max_side}); dropped {stats.dropped}")
     return tasks, stats
+
+
+def with_new_test_input(st: SynthTask, rng: np.random.Generator, resize: bool = True,
+                        max_side: int = 10) -> SynthTask | None:
+    """The same task with a test input the train pair does not show: an empty grid of
+    another background colour (one no draw uses) and, with ``resize``, another size that
+    still holds every draw (sides up to ``max_side``). The test output is the task's
+    program run on that input, so a program that fits the train pair only by painting
+    the train background, or by hard-coding the train size, gets it wrong. None when no
+    such input exists (every colour is taken) or the program draws nothing visible there."""
+    used = {int(d.args[-1]) for d in st.draws} | {st.bg}
+    free = [c for c in range(10) if c not in used]
+    if not free:
+        return None
+    bg = int(rng.choice(free))
+    shape = st.shape
+    if resize:
+        need = [1, 1]
+        for d in st.draws:  # every point, row and column a draw names must stay inside
+            for a in d.args[:-1]:
+                if isinstance(a, tuple):
+                    need = [max(need[0], a[0] + 1), max(need[1], a[1] + 1)]
+                elif d.fn == "draw_horizontal_line":
+                    need[0] = max(need[0], a + 1)
+                elif d.fn == "draw_vertical_line":
+                    need[1] = max(need[1], a + 1)
+        shape = (int(rng.integers(max(need[0], 3), max_side + 1)),
+                 int(rng.integers(max(need[1], 3), max_side + 1)))
+    inp = render(shape, bg, [])
+    out = dsl.run_trusted(st.program, inp)
+    if out == inp:
+        return None
+    task = Task(st.task.id, st.task.train, (Pair(inp, out),))
+    return SynthTask(task, st.program, st.draws, st.shape, st.bg)

@@ -14,5 +14,7 @@ class RunConfig:
     max_task_time: str | None = setting(
         None, "cap on one task's share of the budget, e.g. 15m; None: no cap")
     workers: int | None = setting(None, "worker processes; None: one per visible GPU, one on CPU")
+    limit: int | None = setting(None, "solve only the first N tasks in sorted id order; None: all")
+    task_ids: tuple[str, ...] | None = setting(None, "solve only these task ids (comma list); None: all")
     threads: int | None = setting(
         None, "CPU threads per worker; None: the cores shared among the workers (on GPUs: torch's)")

@@ -1,19 +1,27 @@
 """Candidates: one per distinct behaviour (the outputs on every train and test input), the
 pool that merges them across rounds, their ranking and the attempts taken from it.
 
-Attempts (two per test input) are ranked over every program of every round by (exact on
-all train pairs, mean train pixel accuracy, votes = samples that produced the same
-outputs, shorter code); when nothing ran, the deterministic fallback of
-:mod:`solver.arc.submission` fills the gaps.
+Attempts (two per test input) come from every program of every round. Programs exact on
+all train pairs come first, ranked by description length (:mod:`solver.search.mdl`: fewer
+calls and literals, then more reads of the input), then paint that shows (fewer painted
+cells that change nothing visible, :func:`solver.search.simplify.hidden_paint`), then votes
+(samples that produced the same outputs), then shorter code; ``by="votes"`` ranks them by votes and code length only.
+The rest follow by mean train pixel accuracy, votes and code length. The second attempt
+is a different hypothesis: among the exact programs whose test output differs from the
+first's, one that generalises differently (reads its colours from the input where the first
+hard-codes them, or the reverse) is preferred to a near-copy. When nothing ran, the
+deterministic fallback of :mod:`solver.arc.submission` fills the gaps.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from solver.arc.grids import Grid, Task, train_score
 from solver.arc.submission import fallback
+from solver.search.mdl import Length, description_length
+from solver.search.simplify import hidden_paint
 
 Pool = dict[tuple, "Candidate"]  # keyed by the outputs
 
@@ -29,45 +37,79 @@ class Candidate:
     train_acc: float  # mean pixel accuracy over the train pairs
     exact: bool  # every train output right
     round: int  # first round that produced it
+    source: str = "sample"  # what found it: sample | repair | enumerator | simplify
+    hidden: int = 0  # painted cells that change nothing visible (drawing programs; exact ones)
+    _length: Length | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def length(self) -> Length:
+        """The description length of the code (cached; reset when the code changes)."""
+        if self._length is None:
+            self._length = description_length(self.code)
+        return self._length
+
+    def set_code(self, code: str) -> None:
+        self.code, self._length = code, None
+
+    def reads_input(self) -> bool:
+        """Whether the program reads values from its input (how it generalises)."""
+        return self.length.reads > 0
 
 
 def merge_candidates(pool: Pool, found: Iterable[tuple[str, tuple[Grid, ...], int]],
-                     task: Task, round_: int) -> list[tuple]:
-    """Add ``(code, outputs, votes)`` to ``pool`` (keyed by outputs; the shortest code
-    wins, votes add up). Returns the keys new in this round."""
+                     task: Task, round_: int, source: str = "sample") -> list[tuple]:
+    """Add ``(code, outputs, votes)`` to ``pool`` (keyed by outputs; the code of least
+    description length wins, then the shorter; votes add up). Returns the keys new in this
+    round."""
     new = []
     for code, outputs, votes in found:
         cand = pool.get(outputs)
         if cand is None:
             acc, exact = train_score(outputs[:len(task.train)], task)
-            pool[outputs] = Candidate(outputs, code, votes, acc, exact, round_)
+            hidden = hidden_paint(code, [p.input for p in task.train]) if exact else 0
+            pool[outputs] = Candidate(outputs, code, votes, acc, exact, round_, source, hidden)
             new.append(outputs)
         else:
             cand.votes += votes
-            if len(code) < len(cand.code):
-                cand.code = code
+            if (description_length(code), len(code)) < (cand.length, len(cand.code)):
+                cand.set_code(code)  # the same behaviour, said more simply
     return new
 
 
-def rank(pool: Pool | Iterable[Candidate]) -> list[Candidate]:
-    """Best first: exact on train, train pixel accuracy, votes, shorter code (then code
-    text, so the order is deterministic)."""
+def rank(pool: Pool | Iterable[Candidate], by: str = "description") -> list[Candidate]:
+    """Best first (see the module docstring); ties end on the code text, so the order is
+    deterministic."""
     cands = list(pool.values()) if isinstance(pool, dict) else list(pool)
-    return sorted(cands, key=lambda c: (not c.exact, -c.train_acc, -c.votes, len(c.code),
-                                        c.code))
+
+    def key(c: Candidate) -> tuple:
+        if c.exact and by == "description":
+            return (0, c.length, c.hidden, 0.0, -c.votes, len(c.code), c.code)
+        return (0 if c.exact else 1, Length(0, 0), 0, -c.train_acc, -c.votes, len(c.code), c.code)
+    return sorted(cands, key=key)
 
 
-def attempts(task: Task, pool: Pool | Iterable[Candidate], k: int = 2) -> list[list[Grid]]:
-    """``k`` distinct test outputs per test input from the ranked candidates; the
-    deterministic fallback (the test input) fills what is missing."""
-    ranked = rank(pool)
+def attempts(task: Task, pool: Pool | Iterable[Candidate], k: int = 2,
+             by: str = "description") -> list[list[Grid]]:
+    """``k`` distinct test outputs per test input from the ranked candidates (the second a
+    different hypothesis where one exists); the deterministic fallback (the test input)
+    fills what is missing."""
+    ranked = rank(pool, by)
     n_train = len(task.train)
     out = []
     for i, pair in enumerate(task.test):
+        def test_output(c: Candidate) -> Grid | None:
+            return c.outputs[n_train + i] if n_train + i < len(c.outputs) else None
+
+        usable = [c for c in ranked if test_output(c) is not None]
+        if by == "description" and usable and usable[0].exact:
+            first = usable[0]
+            other = [c for c in usable[1:] if c.exact and test_output(c) != test_output(first)]
+            differs = [c for c in other if c.reads_input() != first.reads_input()]
+            usable = [first, *differs[:1], *[c for c in usable[1:] if c not in differs[:1]]]
         chosen: list[Grid] = []
-        for c in ranked:
-            g = c.outputs[n_train + i] if n_train + i < len(c.outputs) else None
-            if g is not None and g not in chosen:
+        for c in usable:
+            g = test_output(c)
+            if g not in chosen:
                 chosen.append(g)
             if len(chosen) == k:
                 break

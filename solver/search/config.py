@@ -13,7 +13,8 @@ DIALECT_FIELDS = {"temperatures": "temperatures", "top_p": "top_p", "lr": "lr",
                   "lora_r": "lora_r", "lora_alpha": "lora_alpha", "lora_targets": "lora_targets",
                   "lora_rslora": "lora_rslora", "gradient_checkpointing": "gradient_checkpointing"}
 # fields that default to None, meaning "on for programs in the drawing DSL" (dsl_constraints)
-DSL_ONLY = ("prune", "repair")
+DSL_ONLY = ("prune", "repair", "simplify")
+RANKINGS = ("description", "votes")
 
 
 @dataclass
@@ -71,6 +72,24 @@ class HerConfig:
     repair_kicks: int = setting(
         2, "best climbs kicked out of their local optimum (0: none; solver.search.repair.escape)")
     stop_when_exact: bool = setting(True, "stop as soon as a program is exact on every train pair")
+    enumerate: bool = setting(
+        True, "search DSL v2 programs with the enumerator before sampling (no model needed)")
+    enumerate_share: float = setting(
+        0.5, "share of the task's time the enumerator may use (with a model; alone it takes "
+             "up to enumerate_seconds)")
+    enumerate_seconds: float = setting(30.0, "cap on the enumerator's time per task, in seconds")
+    enumerate_depth: int = setting(3, "longest enumerated program, in lines")
+    simplify: bool | None = setting(
+        None, "rewrite train-exact drawing programs to paint only where the paint shows "
+              "(solver.search.simplify); None: on for the dsl dialect (the rewrites are "
+              "drawing-DSL programs)")
+    simplify_seconds: float = setting(1.0, "cap on simplifying one program, in seconds")
+    rank_by: str = setting(
+        "description", "order of train-exact programs: description (length, then votes) or "
+                       "votes (then code length)", RANKINGS)
+    after_exact: float = setting(
+        0.2, "share of the time left, once a program is exact, spent looking for a simpler "
+             "one before stopping (0: stop at once)")
     seed: int = setting(0, "sampling and ordering seed (mixed with the task id and round)")
 
     def __post_init__(self) -> None:
@@ -84,6 +103,10 @@ class HerConfig:
                 raise ValueError("temperatures must be a non-empty list of values >= 0")
         if self.lora_targets is not None:
             self.lora_targets = tuple(self.lora_targets)
+        if self.rank_by not in RANKINGS:
+            raise ValueError(f"rank_by must be one of {', '.join(RANKINGS)}, got {self.rank_by!r}")
+        if not 0 <= self.after_exact < 1 or not 0 < self.enumerate_share <= 1:
+            raise ValueError("after_exact must be in [0, 1) and enumerate_share in (0, 1]")
         if not 0 <= self.heat_below < 1 or self.heat_factor < 1:
             raise ValueError("heat_below must be in [0, 1) and heat_factor >= 1")
 
@@ -99,9 +122,14 @@ class HerConfig:
         return dataclasses.replace(self, **changes) if changes else self
 
 
-def for_model(config: HerConfig, model) -> HerConfig:
-    """``config`` with what it leaves to the model's dialect filled in (the dsl dialect's
-    for a model without one)."""
+def dialect_of(model):
+    """The model's :class:`solver.lm.dialects.Dialect`; the dsl dialect for a model
+    without one (``None``: no model, the enumerator alone)."""
     from solver.lm.dialects import DSL  # pure Python, no model library
 
-    return config.for_dialect(getattr(model, "dialect", None) or DSL)
+    return getattr(model, "dialect", None) or DSL
+
+
+def for_model(config: HerConfig, model) -> HerConfig:
+    """``config`` with what it leaves to the model's dialect filled in."""
+    return config.for_dialect(dialect_of(model))

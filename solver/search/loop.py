@@ -28,11 +28,12 @@ from solver.arc.grids import Grid, Task
 from solver.lm.seeds import mix_seed
 from solver.search import repair as repair_mod
 from solver.search.candidates import Candidate, Pool, attempts, merge_candidates, rank
-from solver.search.config import HerConfig, for_model
+from solver.search.config import HerConfig, dialect_of, for_model
 from solver.search.execute import Ran, outputs_of, run_programs, status_counts
 from solver.search.heat import next_heat, round_temperatures
 from solver.search.prune import prune_batch
 from solver.search.relabel import order_examples, recolor, relabel
+from solver.sandbox.executor import SandboxConfig
 from solver.search.report import RoundRecord, TaskReport
 from solver.search.training import (Encoded, PassStats, TrainRate, encode_examples,
                                     first_step, fit_to_time, train_pass)
@@ -61,6 +62,7 @@ class TaskState:
     heat: float = 1.0  # the temperatures' multiplier of the next round
     adapter: bool = False  # a LoRA is attached to the model
     sample_s: float | None = None  # the last round's sampling time
+    exact_until: float | None = None  # once exact: look for a simpler program until then
     train_s: float | None = None  # the last training's time
 
     @classmethod
@@ -160,6 +162,55 @@ def repair(state: TaskState, executor, work: RoundWork) -> None:
     rec.repair_s = time.time() - t0
 
 
+def simplify(state: TaskState, executor, work: RoundWork) -> None:
+    """This round's new train-exact drawing programs rewritten to paint only where their
+    paint shows (:mod:`solver.search.simplify`); the rewrites run in the sandbox on every
+    input and join the pool (their train outputs are the same, their test outputs may not
+    be)."""
+    from solver.search.simplify import simplify_program
+
+    t0 = time.time()
+    train = [p.input for p in state.task.train]
+    codes = []
+    for key in work.new_keys:
+        cand = state.pool[key]
+        if cand.exact:
+            simpler = simplify_program(cand.code, train, seconds=state.config.simplify_seconds)
+            if simpler != cand.code:
+                codes.append(simpler)
+    if not codes:
+        return
+    found = [(code, out, 0) for code, out in zip(codes, outputs_of(executor, codes, state.inputs))
+             if out is not None]
+    new = merge_candidates(state.pool, found, state.task, work.record.round, source="simplify")
+    work.new_keys += new
+    work.keys += [out for _, out, _ in found if out not in work.keys]
+    work.record.simplified = len(found)
+    work.record.simplify_s = time.time() - t0
+
+
+def enumerate_step(state: TaskState, alone: bool) -> None:
+    """DSL v2 programs for the task, found without a model (:mod:`solver.search.enumerate`),
+    into the pool: every program the enumerator kept, exact ones and near misses, with its
+    outputs (the enumerator runs only programs it builds itself, in this process). With a
+    model it takes ``enumerate_share`` of the time left, alone all of it, never more than
+    ``enumerate_seconds``."""
+    from solver.search.enumerate import EnumStats, enumerate_programs
+
+    cfg, rep = state.config, state.report
+    seconds = min(cfg.enumerate_seconds, state.left() * (1.0 if alone else cfg.enumerate_share))
+    if seconds <= 0:
+        return
+    stats = EnumStats()
+    found = enumerate_programs(state.task, seconds, cfg.enumerate_depth, stats)
+    rows = [(f.code, (*f.train_outputs, *f.test_outputs), 0) for f in found]
+    new = merge_candidates(state.pool, rows, state.task, 0, source="enumerator")
+    rep.enumerated, rep.enumerate_s, rep.enumerate_depth = len(found), stats.seconds, stats.depth_done
+    if any(state.pool[k].exact for k in new) and rep.solved_round is None:
+        rep.solved_round, rep.solved_by = 0, "enumerator"
+        rep.solved_s = time.time() - state.started
+
+
 def record(state: TaskState, work: RoundWork) -> list[Candidate]:
     """The round's figures into its record, and the task's first exact round into the
     report; returns this round's candidates that are exact on every train pair."""
@@ -194,8 +245,12 @@ def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | N
     None to learn and go on."""
     cfg = state.config
     state.heat = next_heat(state.heat, len(work.groups), len(work.samples), cfg)
-    if exact and cfg.stop_when_exact:
-        return "exact"
+    if cfg.stop_when_exact and (exact or state.exact_until is not None):
+        if state.exact_until is None:  # a bounded look for a simpler program first
+            extra = cfg.after_exact * state.left() if state.deadline is not None else 0.0
+            state.exact_until = time.time() + extra
+        if time.time() + (state.sample_s or 0.0) >= state.exact_until:
+            return "exact"
     if work.record.round == cfg.epochs:
         return "epochs"
     if state.left() <= (state.train_s or 0.0) + state.sample_s:
@@ -257,7 +312,8 @@ def _train(state: TaskState, model, trainer: Trainer, items: list[Encoded], seed
 def emit(state: TaskState, progress: Progress | None, rec: RoundRecord) -> None:
     """The round's line, record (without the per-sample accuracies) and current attempts."""
     if progress is not None:
-        progress({"attempts": attempts(state.task, state.pool), "line": rec.line(),
+        progress({"attempts": attempts(state.task, state.pool, by=state.config.rank_by),
+                  "line": rec.line(),
                   "round": {k: v for k, v in rec.to_json().items() if k != "accuracies"}})
 
 
@@ -267,10 +323,10 @@ def finish(state: TaskState, model) -> TaskReport:
         model.remove_adapter()
         state.adapter = False
     rep = state.report
-    best = rank(state.pool)[:1]
+    best = rank(state.pool, state.config.rank_by)[:1]
     if rep.status not in ("error", "skipped"):
         rep.status = "exact" if best and best[0].exact else "inexact"
-    rep.attempts = attempts(state.task, state.pool)
+    rep.attempts = attempts(state.task, state.pool, by=state.config.rank_by)
     rep.best_code = best[0].code if best else None
     rep.best_train_acc = best[0].train_acc if best else 0.0
     rep.candidates = len(state.pool)
@@ -294,9 +350,17 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
     trainer = trainer or train_pass
     rep = state.report
     try:
+        if state.config.enumerate:
+            enumerate_step(state, alone=model is None)
+            if rep.solved_by == "enumerator" and state.config.stop_when_exact:
+                rep.stopped = "exact"
+                return rep
+        if model is None:  # the enumerator alone
+            rep.stopped = "no model"
+            return rep
         try:
             state.prompt = model.prompt_for(task, state.config.max_new_tokens)
-        except ValueError as e:  # PromptTooLong and bad task shapes: a clean skip
+        except ValueError as e:  # PromptTooLong and bad task shapes: the enumerator's finds stay
             rep.status, rep.stopped, rep.error = "skipped", "prompt", str(e)
             return rep
         for rnd in range(state.config.epochs + 1):
@@ -307,6 +371,8 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
             execute_and_merge(state, executor, work)
             if state.lines is not None:
                 repair(state, executor, work)
+            if state.config.simplify:
+                simplify(state, executor, work)
             exact = record(state, work)
             stop = decide(state, work, exact)
             if stop is None:
@@ -350,20 +416,27 @@ class HerSolver:
     worker process, it loads the model and starts the sandbox, and returns a
     :class:`TaskSolver`."""
 
-    model: dict = field(default_factory=dict)  # ModelConfig fields
+    model: dict = field(default_factory=dict)  # ModelConfig fields; path "none": no model
     her: HerConfig = field(default_factory=HerConfig)
     exec_timeout_s: float | None = None  # per program run, all inputs; None: the dialect's
-    exec_memory_mb: int = 512  # per sandbox worker
+    exec_memory_mb: int = SandboxConfig.memory_mb  # per sandbox worker
     exec_workers: int | None = None  # sandbox processes; None: the sandbox's default
+
+    def without_model(self) -> bool:
+        """``--model none``: the enumerator alone, no model loaded (torch never imported)."""
+        return str(self.model.get("path")).lower() == "none"
 
     def __call__(self) -> TaskSolver:
         import atexit
 
-        from solver.lm.model import ModelConfig, load
         from solver.sandbox.executor import Executor
 
-        m = load(ModelConfig(**self.model))
-        d = m.dialect  # programs in the model's dialect: entry point, input type, modules
+        m = None
+        if not self.without_model():
+            from solver.lm.model import ModelConfig, load
+
+            m = load(ModelConfig(**self.model))
+        d = dialect_of(m)  # programs in the model's dialect: entry point, input type, modules
         ex = Executor(workers=self.exec_workers, memory_mb=self.exec_memory_mb,
                       timeout_s=d.timeout_s if self.exec_timeout_s is None else self.exec_timeout_s,
                       entry=d.entry, input_type=d.input_type, preload=d.preload)

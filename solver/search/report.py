@@ -11,7 +11,9 @@ examples, examples trained, loss, and seconds per stage. Rounds with repair add
 The task report has ``status`` (exact | inexact | skipped | error), ``attempts`` (per test
 input, two grids), ``rounds``, ``stopped`` (why the loop ended: exact | epochs | deadline
 | prompt), and ``solved_round``, ``solved_s`` (seconds from the task's start) and
-``solved_by`` (``sample`` or ``repair``) when a program became exact on every train pair.
+``solved_by`` (``enumerator``, ``sample`` or ``repair``) when a program became exact on every
+train pair; ``enumerated``, ``enumerate_s`` and ``enumerate_depth`` when the enumerator ran.
+Rounds that simplified exact programs add ``simplified`` and ``simplify_s``.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class RoundRecord:
     repaired: int | None = None
     repair_best_acc: float | None = None
     repair_s: float | None = None
+    # rounds whose new exact programs were simplified only
+    simplified: int | None = None
+    simplify_s: float | None = None
     # rounds that went on to learn only
     new_examples: int | None = None
     cut_for_time: int | None = None  # examples left out to fit the time left
@@ -77,10 +82,11 @@ class RoundRecord:
 
     OPTIONAL: ClassVar[tuple[str, ...]] = (
         "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
-        "new_examples", "cut_for_time", "first_loss", "last_loss", "train_steps",
+        "simplified", "simplify_s", "new_examples", "cut_for_time", "first_loss", "last_loss", "train_steps",
         "train_tokens")
     ROUNDING: ClassVar[dict[str, int]] = {"heat": 4, "sample_s": 3, "exec_s": 3,
-                                          "train_s": 3, "seconds": 3, "repair_s": 3}
+                                          "train_s": 3, "seconds": 3, "repair_s": 3,
+                                          "simplify_s": 3}
 
     def to_json(self) -> dict[str, Any]:
         out = _json(self, self.ROUNDING, self.OPTIONAL)
@@ -100,6 +106,8 @@ class RoundRecord:
             line += f" (temps {lo:.2f}" + (f"-{hi:.2f})" if hi > lo else ")")
         if self.repaired:
             line += f" | repaired {self.repaired} best {self.repair_best_acc:.3f}"
+        if self.simplified:
+            line += f" | simplified {self.simplified}"
         if self.examples_trained:
             line += f" | trained {self.examples_trained} loss {self.loss:.3f}"
         return line + f" | {self.seconds:.1f}s"
@@ -116,7 +124,10 @@ class TaskReport:
     traceback: str | None = None
     solved_round: int | None = None
     solved_s: float | None = None  # seconds from the task's start
-    solved_by: str | None = None  # sample | repair
+    solved_by: str | None = None  # enumerator | sample | repair
+    enumerated: int | None = None  # programs the enumerator kept (exact and near misses)
+    enumerate_s: float | None = None
+    enumerate_depth: int | None = None  # the deepest pass it finished
     attempts: list[list[Grid]] = field(default_factory=list)  # per test input, best first
     best_code: str | None = None
     best_train_acc: float = 0.0
@@ -125,8 +136,9 @@ class TaskReport:
     seconds: float = 0.0
 
     OPTIONAL: ClassVar[tuple[str, ...]] = ("error", "traceback", "solved_round", "solved_s",
-                                           "solved_by")
-    ROUNDING: ClassVar[dict[str, int]] = {"solved_s": 3, "seconds": 3}
+                                           "solved_by", "enumerated", "enumerate_s",
+                                           "enumerate_depth")
+    ROUNDING: ClassVar[dict[str, int]] = {"solved_s": 3, "seconds": 3, "enumerate_s": 3}
 
     def to_json(self) -> dict[str, Any]:
         out = _json(self, self.ROUNDING, self.OPTIONAL)

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from solver.search.config import HerConfig, for_model
+from solver.search.config import HerConfig, dialect_of, for_model
 from solver.search.relabel import Relabeled
 
 Encoded = tuple[list[int], int]  # token ids of prompt + target + EOS, and the prompt's length
@@ -62,11 +62,16 @@ def encode_examples(model, examples: Sequence[Relabeled]) -> list[Encoded]:
     (:meth:`solver.lm.model.Model.example_for`: the prompt for its task, and the program,
     or the whole answer, as the target), tokenized
     (:func:`solver.lm.train.encode_example`); a program the dialect cannot write as a
-    target (``ValueError``) is left out."""
+    target (``ValueError``) is left out, and so is one that does not define the dialect's
+    entry point (a drawing-DSL program of the enumerator, say, is no answer of a model
+    that writes ``transform``)."""
     from solver.lm.train import encode_example
 
+    defines = f"def {dialect_of(model).entry}("
     out = []
     for ex in examples:
+        if defines not in ex.code:
+            continue
         try:
             prompt, target = model.example_for(ex.task, ex.code)
         except ValueError:
