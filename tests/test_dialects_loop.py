@@ -117,6 +117,26 @@ def test_unset_settings_are_the_dialects_and_set_ones_win():
     assert mine.for_dialect(D.DSL) == mine.for_dialect(D.BARC)  # resolved once: stays
 
 
+def test_hindsight_pairs_are_programs_of_the_dialect_only():
+    """A drawing-DSL program (the enumerator's, say) in the pool is no training answer for
+    a model that writes ``transform``; the model's own programs are, as full answers."""
+    from solver.search.relabel import Relabeled
+    from solver.search.training import encode_examples
+
+    class Stub:
+        dialect, tokenizer = D.PYTHON, tiny.make_tokenizer([PYTHON_CODE])
+
+        def example_for(self, task, code):
+            return self.dialect.example(task, code)
+
+    task, dsl_code = _task(), "def task(img):\n    return img[:, :1]\n"
+    items = encode_examples(Stub(), [Relabeled(task, dsl_code, 0.5, ()),
+                                     Relabeled(task, PYTHON_CODE, 0.5, ()),
+                                     Relabeled(task, PYTHON_CODE + "```\n", 0.5, ())])
+    (ids, n_prompt), = items  # the DSL program and the one with a fence are left out
+    assert Stub.tokenizer.decode(ids[n_prompt:-1]) == "```python\n" + PYTHON_CODE + "```"
+
+
 class Recorder:
     """The default trainer, recording what it was given and the adapter it trained."""
 
