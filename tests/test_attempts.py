@@ -121,3 +121,20 @@ def test_model_none_runs_the_enumerator_alone_and_limit_picks_a_subset(tmp_path,
     assert main(["solve", "--tasks", str(path), "--out", str(tmp_path / "x.json"), "--model",
                  "none", "--task-ids", "nope"]) != 0
     assert "tasks.json: no valid task 'nope'" in capsys.readouterr().err
+
+
+def test_only_the_word_none_means_no_model():
+    from solver.cli.settings import build
+    from solver.lm.config import ModelConfig
+    from solver.search.loop import HerSolver
+
+    assert not HerSolver().without_model()  # unset: the embedded model
+    assert not HerSolver(model={"path": None}).without_model()
+    assert HerSolver(model={"path": "none"}).without_model()
+    import argparse
+
+    from solver.cli.settings import add_settings
+    p = argparse.ArgumentParser()
+    add_settings(p, ModelConfig, flags={"path": ("--model",)})
+    assert build(ModelConfig, p.parse_args(["--model", "none"])).path == "none"
+    assert build(ModelConfig, p.parse_args([])).path is None

@@ -9,10 +9,14 @@ from dataclasses import field
 from typing import Any, Iterable
 
 
-def setting(default: Any, help: str, choices: Iterable | None = None) -> Any:
+def setting(default: Any, help: str, choices: Iterable | None = None,
+            none_is_a_value: bool = False) -> Any:
     """A dataclass field with ``default`` and, in its metadata, ``help`` (one line) and
-    ``choices`` (the values allowed, when there is a fixed set)."""
+    ``choices`` (the values allowed, when there is a fixed set). ``none_is_a_value``: the
+    word ``none`` on the command line is kept as text, not read as None."""
     meta: dict[str, Any] = {"help": help}
+    if none_is_a_value:
+        meta["none_is_a_value"] = True
     if choices is not None:
         meta["choices"] = tuple(choices)
     if isinstance(default, (list, dict, set)):

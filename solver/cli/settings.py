@@ -102,6 +102,7 @@ def add_settings(parser: argparse.ArgumentParser, cls: type, title: str | None =
         option_strings = list(flags.get(f.name) or ["--" + prefix + f.name.replace("_", "-")])
         default = defaults.get(f.name, f.default)
         kind, optional = _unwrap_optional(hints[f.name])
+        optional = optional and not f.metadata.get("none_is_a_value", False)
         help_ = f.metadata["help"].replace("%", "%%")
         if default is not None and not (kind is bool and f.name in defaults):
             # (argparse adds a bool's verb default itself; a None default is explained

@@ -15,7 +15,9 @@ SCHEDULES = ("cosine", "constant", "linear")  # learning rate after warmup (solv
 
 @dataclass
 class ModelConfig:
-    path: str | None = setting(None, "local model folder; None: the embedded default model")
+    path: str | None = setting(
+        None, "local model folder, or none: no model (solve/dry-run: the enumerator alone); "
+              "unset: the embedded default model", none_is_a_value=True)
     quantization: str = setting("none", "weights: full, or bitsandbytes 8-bit / 4-bit (works on CPU too)",
                                 QUANTIZATIONS)
     device: str = setting("auto", "auto (cuda:0 when available, else cpu) | cpu | cuda:N")

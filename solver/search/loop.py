@@ -424,7 +424,8 @@ class HerSolver:
 
     def without_model(self) -> bool:
         """``--model none``: the enumerator alone, no model loaded (torch never imported)."""
-        return str(self.model.get("path")).lower() == "none"
+        path = self.model.get("path")
+        return isinstance(path, str) and path.lower() == "none"
 
     def __call__(self) -> TaskSolver:
         import atexit
