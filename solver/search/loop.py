@@ -270,6 +270,9 @@ def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | N
     rec.new_examples = len(examples)
     items = encode_examples(model, chosen)
     until = None if state.deadline is None else state.deadline - state.sample_s
+    if state.exact_until is not None:  # after the first exact program: only the bounded look
+        bound = state.exact_until - state.sample_s
+        until = bound if until is None else min(until, bound)
     seed = mix_seed(cfg.seed, state.task.id, work.record.round)
     parts = []
     if until is not None and state.rate.s_per_token is None and items:
