@@ -73,12 +73,8 @@ def corpus(dialect: D.Dialect) -> list[str]:
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
     """Tiny models run fastest on one thread (and far slower on two of a busy machine)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with tiny.torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")

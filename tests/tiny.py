@@ -9,10 +9,11 @@ programs round-trip exactly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 SPECIAL = ["[PAD]", "[UNK]", "[BOS]", "[EOS]"]
 PIECE = r"\d|[A-Za-z_]+| +|\n|[^\sA-Za-z_\d]"
@@ -169,3 +170,17 @@ def make_causal_lm(tokenizer, *, arch: str = "llama", hidden: int = 64, layers: 
         tie_word_embeddings=False, **kwargs)
     torch.manual_seed(seed)
     return cls(config)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int = 1) -> Iterator[None]:
+    """Run the block with torch on ``n`` threads, then restore the previous count (tiny
+    models run fastest on one thread, and far slower on two of a busy machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

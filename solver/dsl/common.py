@@ -24,6 +24,9 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from solver.dsl.draw import fill_region as _fill_region
+from solver.dsl.draw import neighbour_steps as _steps
+
 Grid = np.ndarray
 
 
@@ -48,14 +51,6 @@ class Color:
 
 
 # ---------------------------------------------------------------- small internals
-
-
-def _steps(connectivity: int) -> tuple[tuple[int, int], ...]:
-    if connectivity == 4:
-        return ((1, 0), (-1, 0), (0, 1), (0, -1))
-    if connectivity == 8:
-        return ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1))
-    raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
 
 
 def _labels(mask: np.ndarray, connectivity: int) -> list[list[tuple[int, int]]]:
@@ -107,16 +102,7 @@ def flood_fill(grid: Grid, x: int, y: int, color: int, connectivity: int = 4) ->
     old = grid[x, y]
     if old == color:
         return
-    steps = _steps(connectivity)
-    grid[x, y] = color
-    queue = deque([(x, y)])
-    while queue:
-        cx, cy = queue.popleft()
-        for dx, dy in steps:
-            nx, ny = cx + dx, cy + dy
-            if 0 <= nx < w and 0 <= ny < h and grid[nx, ny] == old:
-                grid[nx, ny] = color
-                queue.append((nx, ny))
+    _fill_region(grid, x, y, old, color, _steps(connectivity))
 
 
 def draw_line(grid: Grid, x: int, y: int, end_x: int | None = None, end_y: int | None = None,

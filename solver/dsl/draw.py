@@ -94,11 +94,23 @@ def flood_fill(img: Img, point: Point, color: int, connectivity: int = 4) -> Img
     old = int(img[r, c])
     if old == color:
         return img
-    if connectivity not in (4, 8):
-        raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
-    steps: Sequence[Point] = ((1, 0), (-1, 0), (0, 1), (0, -1))
+    fill_region(img, r, c, old, color, neighbour_steps(connectivity))
+    return img
+
+
+def neighbour_steps(connectivity: int) -> tuple[Point, ...]:
+    """The neighbour offsets of 4- or 8-connectivity (ValueError for any other)."""
+    if connectivity == 4:
+        return ((1, 0), (-1, 0), (0, 1), (0, -1))
     if connectivity == 8:
-        steps = (*steps, (1, 1), (1, -1), (-1, 1), (-1, -1))
+        return ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1))
+    raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
+
+
+def fill_region(img: Img, r: int, c: int, old, color: int, steps: Sequence[Point]) -> None:
+    """Recolour, in place, the cells of colour ``old`` connected to (r, c) through ``steps``
+    (breadth first), starting with (r, c) itself."""
+    rows, cols = img.shape
     img[r, c] = color
     queue = deque([(r, c)])
     while queue:
@@ -108,7 +120,6 @@ def flood_fill(img: Img, point: Point, color: int, connectivity: int = 4) -> Img
             if 0 <= nr < rows and 0 <= nc < cols and img[nr, nc] == old:
                 img[nr, nc] = color
                 queue.append((nr, nc))
-    return img
 
 
 PRIMITIVES = {

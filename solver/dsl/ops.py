@@ -371,19 +371,29 @@ def hollow(img: Img, color: int) -> Img:
     return out
 
 
+def spread4(reach: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """``reach`` grown 4-connectedly through the True cells of ``free`` until it stops."""
+    while True:
+        p = np.pad(reach, 1)
+        grown = (p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:] | reach) & free
+        if (grown == reach).all():
+            return reach
+        reach = grown
+
+
+def border_reach(free: np.ndarray) -> np.ndarray:
+    """The True cells of ``free`` that reach the border through True cells (4-connected)."""
+    reach = np.zeros_like(free)
+    reach[0, :], reach[-1, :], reach[:, 0], reach[:, -1] = free[0, :], free[-1, :], free[:, 0], free[:, -1]
+    return spread4(reach, free)
+
+
 def fill_enclosed(img: Img, color: int) -> Img:
     """Background cells that cannot reach the border through background (4-connected) become ``color``."""
     a = _arr(img)
     bg = bg_of(a)
     free = a == bg
-    reach = np.zeros_like(free)
-    reach[0, :], reach[-1, :], reach[:, 0], reach[:, -1] = free[0, :], free[-1, :], free[:, 0], free[:, -1]
-    while True:
-        p = np.pad(reach, 1)
-        grown = (p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:] | reach) & free
-        if (grown == reach).all():
-            break
-        reach = grown
+    reach = border_reach(free)
     out = a.copy()
     out[free & ~reach] = color
     return out
@@ -397,12 +407,7 @@ def fill_touching(img: Img, color: int) -> Img:
     seed = np.pad(a == color, 1)
     h, w = a.shape
     reach = free & (seed[:-2, 1:-1] | seed[2:, 1:-1] | seed[1:-1, :-2] | seed[1:-1, 2:])
-    while True:
-        p = np.pad(reach, 1)
-        grown = (p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:] | reach) & free
-        if (grown == reach).all():
-            break
-        reach = grown
+    reach = spread4(reach, free)
     out = a.copy()
     out[reach] = color
     return out

@@ -231,6 +231,21 @@ class Dialect:
 
 DSL = Dialect(name="dsl", timeout_s=0.25)  # the sandbox's default: DSL programs take ~1 ms
 
+# What BARC and python share: sampling and test-time training settings of a full-file
+# answer that the model ends with a code fence.
+_FENCED_FILE: dict[str, Any] = dict(
+    temperatures=(1.0,),
+    top_p=0.95,
+    max_new_tokens=1024,
+    lora_r=16,
+    lora_alpha=16,
+    lora_rslora=True,
+    lora_targets=ATTENTION,
+    lr=1e-5,
+    gradient_checkpointing=True,
+    dsl_constraints=False,
+)
+
 BARC = Dialect(
     name="barc",
     layout="examples",
@@ -250,16 +265,7 @@ BARC = Dialect(
     entry="transform",
     input_type="int64_xy",
     timeout_s=2.0,
-    temperatures=(1.0,),
-    top_p=0.95,
-    max_new_tokens=1024,
-    lora_r=16,
-    lora_alpha=16,
-    lora_rslora=True,
-    lora_targets=ATTENTION,
-    lr=1e-5,
-    gradient_checkpointing=True,
-    dsl_constraints=False,
+    **_FENCED_FILE,
 )
 
 PYTHON = Dialect(
@@ -280,16 +286,7 @@ PYTHON = Dialect(
     input_type="list",
     timeout_s=2.0,
     preload=("scipy", "scipy.ndimage"),
-    temperatures=(1.0,),
-    top_p=0.95,
-    max_new_tokens=1024,
-    lora_r=16,
-    lora_alpha=16,
-    lora_rslora=True,
-    lora_targets=ATTENTION,
-    lr=1e-5,
-    gradient_checkpointing=True,
-    dsl_constraints=False,
+    **_FENCED_FILE,
 )
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (DSL, BARC, PYTHON)}

@@ -456,31 +456,33 @@ class _StopTracker:
         return text
 
     def advance(self, state: int, tid: int) -> tuple[int, bool]:
-        """(new line state, finished) after emitting token ``tid`` in ``state``."""
+        """(new state, finished) after emitting token ``tid`` in ``state`` (cached)."""
         key = (tid, state)
         hit = self._step.get(key)
         if hit is not None:
             return hit
-        if tid in self.eos_ids:
-            hit = (state, True)
-        else:
-            done = False
-            for ch in self.token_text(tid):
-                if ch == "\n":
-                    state = 0
-                elif ch in " \t":
-                    if state == 0:
-                        state = 1
-                elif ch == "\r":
-                    continue
-                else:
-                    if state == 0:
-                        done = True
-                        break
-                    state = 2
-            hit = (state, done)
+        hit = (state, True) if tid in self.eos_ids else self._scan(state, self.token_text(tid))
         self._step[key] = hit
         return hit
+
+    @staticmethod
+    def _scan(state: int, text: str) -> tuple[int, bool]:
+        """(new line state, finished) after the characters of ``text``."""
+        done = False
+        for ch in text:
+            if ch == "\n":
+                state = 0
+            elif ch in " \t":
+                if state == 0:
+                    state = 1
+            elif ch == "\r":
+                continue
+            else:
+                if state == 0:
+                    done = True
+                    break
+                state = 2
+        return state, done
 
     @staticmethod
     def trim(text: str) -> str:
@@ -493,23 +495,16 @@ class _FenceStop(_StopTracker):
     the completion is a whole file, so unindented lines do not end it. The state is the
     number of backticks just written (0-2)."""
 
-    def advance(self, state: int, tid: int) -> tuple[int, bool]:
-        key = (tid, state)
-        hit = self._step.get(key)
-        if hit is not None:
-            return hit
-        if tid in self.eos_ids:
-            hit = (state, True)
-        else:
-            done = False
-            for ch in self.token_text(tid):
-                state = state + 1 if ch == "`" else 0
-                if state == 3:
-                    done = True
-                    break
-            hit = (state, done)
-        self._step[key] = hit
-        return hit
+    @staticmethod
+    def _scan(state: int, text: str) -> tuple[int, bool]:
+        """(backticks just written, finished) after the characters of ``text``."""
+        done = False
+        for ch in text:
+            state = state + 1 if ch == "`" else 0
+            if state == 3:
+                done = True
+                break
+        return state, done
 
     @staticmethod
     def trim(text: str) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from solver.dsl.ops import border_reach
+
 DTYPE = np.int8
 SHAPES = ("rect", "blob", "blob", "frame", "line", "plus", "ell", "tee", "diag", "sym")
 
@@ -143,14 +145,7 @@ def random_sprite(rng: np.random.Generator, max_h: int, max_w: int, kinds=SHAPES
 def has_hole(m: np.ndarray) -> bool:
     """Whether some non-mask cell inside the mask's bbox cannot reach the bbox's edge."""
     free = ~m
-    reach = np.zeros_like(free)
-    reach[0, :], reach[-1, :], reach[:, 0], reach[:, -1] = free[0, :], free[-1, :], free[:, 0], free[:, -1]
-    while True:
-        p = np.pad(reach, 1)
-        grown = (p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:] | reach) & free
-        if (grown == reach).all():
-            return bool((free & ~reach).any())
-        reach = grown
+    return bool((free & ~border_reach(free)).any())
 
 
 # ---------------------------------------------------------------- scenes

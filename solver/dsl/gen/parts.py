@@ -195,6 +195,14 @@ def sym_pattern(rng: np.random.Generator, h: int, w: int, kind: str, bg: int, co
     return a.ravel()[_orbit_rep(h, w, kind)].astype(gi.DTYPE)
 
 
+def _mask_box(rng: np.random.Generator, g: np.ndarray, h: int, w: int, mask_c: int) -> None:
+    """Paint ``mask_c``, in place, over a random box of ``g`` (``h`` x ``w``), 2 to a third
+    of each side (at least 2) large."""
+    bh, bw = int(rng.integers(2, max(2, h // 3) + 1)), int(rng.integers(2, max(2, w // 3) + 1))
+    t, l = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
+    g[t:t + bh, l:l + bw] = mask_c
+
+
 def symmetry(rng: np.random.Generator, ctx: Ctx) -> Draft:
     """symmetrize(kind): a symmetric pattern with cells erased to background comes back
     whole; complete_symmetry(c) / symmetry_patch(c): a symmetric mosaic with a block of
@@ -243,10 +251,8 @@ def symmetry(rng: np.random.Generator, ctx: Ctx) -> Draft:
             full = np.ascontiguousarray(full if rng.random() < 0.5 else full[::-1, ::-1])
         else:
             full = sym_pattern(rng, h, w, sym, st.bg, colors, 1.0)
-        bh, bw = int(rng.integers(2, max(2, h // 3) + 1)), int(rng.integers(2, max(2, w // 3) + 1))
-        t, l = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
         g = full.copy()
-        g[t:t + bh, l:l + bw] = mask_c
+        _mask_box(rng, g, h, w, mask_c)
         try:
             if not np.array_equal(complete_symmetry(g, mask_c), full):
                 return "completion differs from the pattern"
@@ -272,9 +278,7 @@ def symmetry(rng: np.random.Generator, ctx: Ctx) -> Draft:
                 return None
             g = full.copy()
             for _ in range(int(rng.integers(1, 3))):
-                bh, bw = int(rng.integers(2, max(2, h // 3) + 1)), int(rng.integers(2, max(2, w // 3) + 1))
-                t, l = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
-                g[t:t + bh, l:l + bw] = mask_c
+                _mask_box(rng, g, h, w, mask_c)
             try:
                 if not np.array_equal(complete_pattern(g, mask_c), full):
                     return "completion differs from the pattern"
