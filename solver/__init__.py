@@ -1,4 +1,5 @@
-"""solver: an offline ARC-AGI solver that writes drawing programs with a language model
-and learns at test time from its own attempts (hindsight experience replay)."""
+"""solver: an offline ARC-AGI solver that writes programs over a DSL, with an enumerator and
+a language model, and learns at test time from its own attempts (hindsight experience
+replay)."""
 
 __version__ = "0.1.0"

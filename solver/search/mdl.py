@@ -17,9 +17,11 @@ import ast
 from dataclasses import dataclass
 from typing import Iterable
 
-#: Calls that read a value (a colour, a count) from the input image rather than change it.
-#: Extended by DSL modules that define readers (see :func:`register_readers`).
-READERS: set[str] = set()
+from solver.dsl.objects import READERS as DSL_READERS
+
+#: Calls that read a value (a colour, a count) from the input image rather than change it:
+#: the DSL's colour readers (more can be declared with :func:`register_readers`).
+READERS: set[str] = {f.__name__ for f in DSL_READERS}
 
 
 def register_readers(names: Iterable[str]) -> None:
