@@ -379,9 +379,10 @@ def test_her_tiny_model_end_to_end(tmp_path, executor):
 
 
 @pytest.mark.slow
-def test_her_tiny_model_first_pass_ends_in_time(tmp_path, executor):
+def test_her_tiny_model_first_pass_ends_in_time(tmp_path, executor, monkeypatch):
     """A worker's first training pass with a tiny deadline: it trains, is cut inside its
     step loop, and the task ends by its deadline whatever the pass would have taken."""
+    from solver.lm import train as train_module
     from solver.lm.model import SampleConfig
 
     m = tiny_model(tmp_path)
@@ -391,10 +392,21 @@ def test_her_tiny_model_first_pass_ends_in_time(tmp_path, executor):
                     stop_when_exact=False, repair=False, max_rows=1, enumerate=False)
     t0 = time.time()
     m.sample(m.prompt_for(TASK), SampleConfig(n=32, temperatures=(1.0,), max_new_tokens=40))
-    deadline = time.time() + 3 * (time.time() - t0) + 2.0  # a round, a cut pass, a round
+    sample_s = time.time() - t0
+    deadline = time.time() + 3 * sample_s + 2.0  # a round, a cut pass, a round
+    # every step takes at least a quarter of the time the pass has, so that the pass is cut
+    # on a fast machine too (at least a few dozen recoloured examples, one per step)
+    step_floor = (2 * sample_s + 2.0) / 4
+    real_loss = train_module.batch_loss
+
+    def slow_loss(*args, **kwargs):
+        time.sleep(step_floor)
+        return real_loss(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "batch_loss", slow_loss)
     rep = solve_task(TASK, m, executor, cfg, deadline=deadline)
     assert rep.error is None, rep.error
     r0 = rep.rounds[0]
     assert r0.examples_trained >= 1 and r0.cut_for_time >= 1  # trained, then cut
-    assert time.time() <= deadline + 0.5  # at most about a step past it
+    assert time.time() <= deadline + step_floor + 0.5  # at most about a step past it
     assert not m.has_adapter
