@@ -34,7 +34,7 @@ def run_task(job: tuple[Task, float, int]) -> dict:
     found = enumerate_programs(task, seconds, depth, stats=stats)
     elapsed = time.perf_counter() - t0
     truth = [p.output for p in task.test]
-    preds = predictions(found, 2)
+    preds = predictions(found, 2, task)
     right = [p == truth for p in preds]
     exact = [f for f in found if f.exact and all(t is not None for t in f.test_outputs)]
     solver_prog = None

@@ -41,7 +41,7 @@ def enumerate_solves(family: str, n_tasks: int, seed: int, seconds: float) -> di
     out: dict[int, tuple[int, int]] = {}
     for t in tasks:
         want = [p.output for p in t.task.test]
-        ok = want in predictions(enumerate_programs(t.task, seconds), 2)
+        ok = want in predictions(enumerate_programs(t.task, seconds), 2, t.task)
         solved, total = out.get(len(t.steps), (0, 0))
         out[len(t.steps)] = (solved + ok, total + 1)
     return out

@@ -138,3 +138,13 @@ def test_only_the_word_none_means_no_model():
     add_settings(p, ModelConfig, flags={"path": ("--model",)})
     assert build(ModelConfig, p.parse_args(["--model", "none"])).path == "none"
     assert build(ModelConfig, p.parse_args([])).path is None
+
+
+def test_an_attempt_that_gives_the_test_input_back_comes_after_the_others():
+    test_in = ((5,),)
+    task = Task("t", (Pair(((0,),), ((1,),)),), (Pair(test_in, None),))
+    unchanged = cand(prog("draw_pixel(img, (0, 0), 1)"), test_in, votes=9)  # shortest, most votes
+    changed = cand(prog("draw_pixel(img, (0, 0), 1)", "draw_pixel(img, (0, 0), 1)"), A)
+    assert attempts(task, [unchanged, changed]) == [[A, test_in]]
+    identity = Task("i", (Pair(((0,),), ((0,),)),), (Pair(test_in, None),))
+    assert attempts(identity, [unchanged, changed]) == [[test_in, A]]

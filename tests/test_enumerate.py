@@ -163,3 +163,17 @@ def test_predictions_are_distinct_train_exact_and_complete():
     g1, g2 = grid([[1]]), grid([[2]])
     found = [f([g1]), f([g1]), f([None]), f([g2], exact=False), f([g2])]
     assert predictions(found) == [[g1], [g2]]
+
+
+def test_a_prediction_that_leaves_the_test_input_unchanged_comes_last():
+    def f(tests):
+        return Found("c", (), [], tests, 1, (), True, 1.0)
+
+    same, changed, other = grid([[5]]), grid([[1]]), grid([[2]])
+    task = Task("t", (Pair(grid([[0]]), grid([[1]])),), (Pair(same, None),))
+    found = [f([same]), f([changed]), f([other])]
+    assert predictions(found, 2, task) == [[changed], [other]]
+    assert predictions(found, 3, task) == [[changed], [other], [same]]  # a last resort
+    assert predictions(found, 2) == [[same], [changed]]  # without the task: the search's order
+    identity_task = Task("i", (Pair(grid([[0]]), grid([[0]])),), (Pair(same, None),))
+    assert predictions(found, 2, identity_task) == [[same], [changed]]  # outputs may equal inputs

@@ -9,7 +9,9 @@ cells that change nothing visible, :func:`solver.search.simplify.hidden_paint`),
 The rest follow by mean train pixel accuracy, votes and code length. The second attempt
 is a different hypothesis: among the exact programs whose test output differs from the
 first's, one that generalises differently (reads its colours from the input where the first
-hard-codes them, or the reverse) is preferred to a near-copy. When nothing ran, the
+hard-codes them, or the reverse) is preferred to a near-copy. A program that gives the test
+input back unchanged comes last when every train output differs from its input (it did not
+apply to the test input). When nothing ran, the
 deterministic fallback of :mod:`solver.arc.submission` fills the gaps.
 """
 
@@ -88,6 +90,14 @@ def rank(pool: Pool | Iterable[Candidate], by: str = "description") -> list[Cand
     return sorted(cands, key=key)
 
 
+def unchanged_is_no_answer(task: Task) -> bool:
+    """Whether a program that gives a test input back unchanged is implausible: no train
+    pair's output equals its input (ARC tasks change their input), so a program that leaves
+    the test input as it is did not apply to it (a colour table that misses the test's
+    values, a selector that picks nothing there)."""
+    return all(p.output != p.input for p in task.train)
+
+
 def attempts(task: Task, pool: Pool | Iterable[Candidate], k: int = 2,
              by: str = "description") -> list[list[Grid]]:
     """``k`` distinct test outputs per test input from the ranked candidates (the second a
@@ -101,6 +111,8 @@ def attempts(task: Task, pool: Pool | Iterable[Candidate], k: int = 2,
             return c.outputs[n_train + i] if n_train + i < len(c.outputs) else None
 
         usable = [c for c in ranked if test_output(c) is not None]
+        if unchanged_is_no_answer(task):  # the test input back is the last resort only
+            usable.sort(key=lambda c: test_output(c) == pair.input)
         if by == "description" and usable and usable[0].exact:
             first = usable[0]
             other = [c for c in usable[1:] if c.exact and test_output(c) != test_output(first)]

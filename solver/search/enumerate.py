@@ -318,10 +318,13 @@ def enumerate_programs(task: Task, seconds: float, max_depth: int = 3,
     return sorted(search.found, key=Found.rank_key)
 
 
-def predictions(found: list[Found], n: int = 2) -> list[list[Grid]]:
+def predictions(found: list[Found], n: int = 2, task: Task | None = None) -> list[list[Grid]]:
     """The first ``n`` distinct test predictions of train-exact programs that ran on every
-    test input."""
+    test input. With ``task``: when every train output differs from its input, a
+    prediction that gives a test input back unchanged comes after the others."""
     out: list[list[Grid]] = []
+    if task is not None and all(p.output != p.input for p in task.train):
+        found = sorted(found, key=lambda f: any(o == p.input for o, p in zip(f.test_outputs, task.test)))
     for f in found:
         if f.exact and all(t is not None for t in f.test_outputs) and f.test_outputs not in out:
             out.append(f.test_outputs)
