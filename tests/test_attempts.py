@@ -78,7 +78,7 @@ def test_after_the_first_exact_program_the_search_goes_on_for_a_bounded_time(
                 (Pair(blank((3, 3), 0), None),))
 
     class Slow(ScriptedModel):
-        def sample(self, prompt, cfg):
+        def sample(self, prompt, cfg, deadline=None):
             time.sleep(0.2)
             return super().sample(prompt, cfg)
 

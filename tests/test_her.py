@@ -67,7 +67,7 @@ class ScriptedModel:
             raise ValueError("prompt too long: 5000 prompt tokens + 512 new tokens > context 2048")
         return "PROMPT"
 
-    def sample(self, prompt, cfg):
+    def sample(self, prompt, cfg, deadline=None):
         i = self.calls
         self.calls += 1
         self.seeds.append(cfg.seed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import json
 import shutil
+import time
 import warnings
 
 import pytest
@@ -430,3 +431,24 @@ def test_samplable_rows_never_dead():
     assert out[1].tolist() == [inf, 2.0, inf]  # the line mask left nothing: the grammar's row
     assert out[2].tolist() == [0.0, 0.0, 0.0]  # dead everywhere (NaNs): uniform
     assert torch.multinomial(out.softmax(-1), 1).shape == (3, 1)
+
+
+def test_sampling_stops_at_its_deadline_and_drops_unfinished_rows(m, task, monkeypatch):
+    prompt = m.prompt_for(task)
+    cfg = M.SampleConfig(n=6, temperatures=(1.0,), stop=False, batch_size=3)
+    assert m.sample(prompt, cfg, deadline=time.time() - 1) == []  # past: nothing starts
+    assert m.last_stats.cut_rows == 6 and m.last_stats.batch_sizes == []
+    # the clock passes the deadline at the third decode step of the first batch
+    steps = {"n": 0}
+    real_forward = m._forward
+
+    def counting(*a, **k):
+        steps["n"] += 1
+        return real_forward(*a, **k)
+
+    monkeypatch.setattr(m, "_forward", counting)
+    clock = iter([0.0] * 3 + [100.0] * 1000)
+    monkeypatch.setattr(M.time, "time", lambda: next(clock))
+    got = m.sample(prompt, cfg, deadline=50.0)
+    assert got == [] and m.last_stats.cut_rows == 6  # no row had finished (stop=False)
+    assert steps["n"] <= 3  # the first batch stopped early, the second never ran

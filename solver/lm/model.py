@@ -88,6 +88,7 @@ class SampleStats:
     generated_tokens: int = 0
     batch_sizes: list[int] = field(default_factory=list)  # per batch actually completed
     oom_retries: int = 0
+    cut_rows: int = 0  # rows dropped unfinished at the deadline
     seconds: float = 0.0
 
 
@@ -580,9 +581,12 @@ class Model:
 
     # ------------------------------------------------------------ sampling
 
-    def sample(self, prompt: str, cfg: SampleConfig | None = None) -> list[Sample]:
+    def sample(self, prompt: str, cfg: SampleConfig | None = None,
+               deadline: float | None = None) -> list[Sample]:
         """``cfg.n`` completions of ``prompt`` (rows in order; row i at temperature
-        ``temperatures[i % k]``)."""
+        ``temperatures[i % k]``). With ``deadline`` (a ``time.time()``), sampling stops
+        there: the rows finished by then are returned, the rest are dropped
+        (``last_stats.cut_rows``)."""
         cfg = cfg or SampleConfig()
         t0 = time.perf_counter()
         max_new = cfg.max_new_tokens or self.max_new_tokens
@@ -602,7 +606,7 @@ class Model:
             # no_grad, not inference_mode: tensors a module caches during sampling must stay
             # usable for training afterwards
             with torch.no_grad():
-                out = self._sample_rows(ids, temps, cfg, max_new, stats)
+                out = self._sample_rows(ids, temps, cfg, max_new, stats, deadline)
         finally:
             self.model.train(was_training)
         stats.generated_tokens = sum(s.n_tokens for s in out)
@@ -610,16 +614,19 @@ class Model:
         return out
 
     def _sample_rows(self, ids: list[int], temps: list[float], cfg: SampleConfig, max_new: int,
-                     stats: SampleStats) -> list[Sample]:
+                     stats: SampleStats, deadline: float | None = None) -> list[Sample]:
         prefix, last_logits = self._prefill(ids)
         out: list[Sample] = []
         batch = min(cfg.batch_size or self.max_batch, max(cfg.n, 1))
         start = 0
         while start < cfg.n:
+            if deadline is not None and time.time() >= deadline:
+                stats.cut_rows += cfg.n - start
+                break
             rows = min(batch, cfg.n - start)
             try:
                 got = self._decode(prefix, last_logits, temps[start:start + rows], cfg,
-                                   max_new, seed=mix_seed(cfg.seed, start))
+                                   max_new, seed=mix_seed(cfg.seed, start), deadline=deadline)
             except Exception as e:  # noqa: BLE001 - only out-of-memory is handled
                 if not _is_oom(e) or rows <= 1:
                     raise
@@ -629,6 +636,7 @@ class Model:
                 if self.device.type == "cuda":
                     torch.cuda.empty_cache()
                 continue
+            stats.cut_rows += rows - len(got)
             out.extend(got)
             stats.batch_sizes.append(rows)
             start += rows
@@ -652,17 +660,19 @@ class Model:
         return prefix, out.logits[:, -1, :].float()
 
     def _decode(self, prefix, last_logits: torch.Tensor, temps: list[float], cfg: SampleConfig,
-                max_new: int, seed: int) -> list[Sample]:
-        """One batch: every row continues the shared prompt cache."""
+                max_new: int, seed: int, deadline: float | None = None) -> list[Sample]:
+        """One batch: every row continues the shared prompt cache. Rows still unfinished
+        at ``deadline`` are dropped."""
         rows = len(temps)
         gen = torch.Generator(device=self.device)
         gen.manual_seed(seed)
         shared = self.shared_prefix_attention and _supports_shared_prefix(self.model)
         cache = _rows_cache(prefix, rows, prefix[0][0].shape[2] + max_new, shared)
         with _AttentionSwitch(self.model, cache) if shared else nullcontext():
-            return self._decode_loop(cache, last_logits, temps, cfg, max_new, gen)
+            return self._decode_loop(cache, last_logits, temps, cfg, max_new, gen, deadline)
 
-    def _decode_loop(self, cache, last_logits, temps, cfg, max_new, gen) -> list[Sample]:
+    def _decode_loop(self, cache, last_logits, temps, cfg, max_new, gen,
+                     deadline: float | None = None) -> list[Sample]:
         rows = len(temps)
         row_temps = torch.tensor(temps, device=self.device)
         tokens = [[] for _ in range(rows)]
@@ -674,6 +684,7 @@ class Model:
         dsl = self.dialect.dsl_constraints  # the drawing DSL's constraints fit its programs only
         legal = self._line_mask(rows) if cfg.legal_lines and dsl else None
         grammar = self._grammar_mask(rows) if cfg.grammar and self.grammar and dsl else None
+        unfinished: set[int] = set()  # rows still running at the deadline
         for step in range(max_new):
             tiers = [logits]
             if grammar is not None:
@@ -704,6 +715,9 @@ class Model:
                 n_live += 1
             if n_live == 0 or step == max_new - 1:
                 break
+            if deadline is not None and time.time() >= deadline:
+                unfinished = {pos_row[p] for p in range(len(pos_row)) if live[p]}
+                break
             if n_live <= 0.75 * len(pos_row):  # drop finished rows from the batch
                 keep = [p for p in range(len(pos_row)) if live[p]]
                 idx = torch.tensor(keep, device=self.device)
@@ -714,6 +728,8 @@ class Model:
             logits = self._forward(nxt, cache).logits[:, -1, :].float()
         samples = []
         for row in range(rows):
+            if row in unfinished:  # cut by the deadline: an incomplete program
+                continue
             text = self.tokenizer.decode(tokens[row], skip_special_tokens=True)
             if cfg.stop and ended[row]:  # drop what ended the program (a line, a fence)
                 text = self._stops.trim(text)

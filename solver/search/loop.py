@@ -111,7 +111,7 @@ def sample(state: TaskState, model, rnd: int) -> RoundWork:
     t0 = time.time()
     samples = model.sample(state.prompt, SampleConfig(
         n=cfg.samples, temperatures=temps, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
-        seed=mix_seed(cfg.seed, state.task.id, rnd) % (2 ** 31)))
+        seed=mix_seed(cfg.seed, state.task.id, rnd) % (2 ** 31)), deadline=state.deadline)
     state.sample_s = time.time() - t0
     rec = RoundRecord(round=rnd, heat=state.heat, temperatures=temps, samples=len(samples),
                       tokens=sum(getattr(s, "n_tokens", 0) for s in samples),
