@@ -75,6 +75,10 @@ def cmd_train_base(args) -> int:
     last = state["curve"][-1] if state["curve"] else {}
     print(f"step {state['step']}: pass@{config.eval_samples} {last.get('pass_at_k', 0):.1%}, "
           f"legal {last.get('legal_rate', 0):.1%}; checkpoint {Path(args.out) / 'ckpt'}")
+    if config.tasks == "v2":
+        counts = state.get("stream", {})
+        print(f"stream: {counts.get('examples', 0)} examples, {counts.get('too_long', 0)} "
+              f"dropped over the context ({config.max_positions} tokens)")
     return 0
 
 

@@ -2,9 +2,19 @@
 stream with a curriculum, held-out pass@k evaluation, checkpoints, and the ``train-base``
 driver (resumable, meant to run in the background for hours on a CPU).
 
+Two task streams (``BaseConfig.tasks``): ``drawings``, the drawing tasks of
+:mod:`solver.dsl.synth` (one pair on an empty grid, the shipped model's), and ``v2``, the
+ARC-like DSL v2 tasks of :mod:`solver.dsl.gen` (2..5 train pairs, sides up to 30,
+programs of ``img = op(img, ...)`` lines), made into examples exactly as the solver
+prompts at test time (the ``dsl`` dialect) and evaluated by running the sampled programs
+in the sandbox.
+
 The tokenizer is word level and exact: every DSL name, ``(img, ``, ``, ``, the indent and
 the prompt's words are one token each, every digit is one token, and any other printable
-character is a token of its own, so decoding gives back the text byte for byte.
+character is a token of its own, so decoding gives back the text byte for byte. A ``v2``
+run's tokenizer also has every DSL v2 primitive name, ``img = ``, ``(img)``, ``True``,
+``False`` and the string arguments of v2 programs (quoted) as one token each; a run saves
+its own tokenizer, so the shipped model's vocabulary never changes.
 
 A run directory holds ``state.json`` (step, stream position, the pass@k curve, the
 settings), ``model.safetensors`` + ``config.json`` + tokenizer files + ``solver.json``
@@ -33,35 +43,78 @@ from solver.arc.settings import setting
 from solver.lm.config import SCHEDULES
 from solver.lm.prompt import ENCODERS, PromptConfig, build_prompt, build_target, extract_code
 
+TASKS = ("drawings", "v2")  # the task streams a run can train on
+
 SPECIAL = ["<pad>", "<eos>", "<unk>"]
 WORDS = ["draw_horizontal_line", "draw_vertical_line", "draw_rectangle", "draw_pixel",
          "draw_line", "flood_fill", "create_img", "(img, ", ", ", "    ", "def", "task",
          "img", "return", "shape", "bg", "input", "output", "np"]
 CHARS = ["\n", "\t"] + [chr(c) for c in range(32, 127)]
+# v2 runs only (appended after the drawings' vocabulary): the v2 primitive names (from
+# solver.dsl.V2_PRIMITIVES when the run starts), these, and the string arguments quoted
+V2_WORDS = ["img = ", "(img)", "True", "False"]
+V2_STRINGS = ["largest", "smallest", "single", "not_single", "unique_color", "touches_border",
+              "inner", "has_hole", "no_hole", "rectangle", "not_rectangle", "unique_shape",
+              "common_shape", "most_colors", "tallest", "widest", "symmetric", "asymmetric",
+              "top", "bottom", "left", "right", "up", "down", "h", "v", "hv", "diag", "all",
+              "lr", "ud", "tb", "both", "rot", "sep", "fg", "bg", "color", "majority", "box",
+              "x", "cross", "size", "size_rank", "size_rank_asc", "shape_count", "width",
+              "border", "holes", "first", "last", "toward", "squares", "and", "or", "xor",
+              "nor", "diff", "rdiff", "most_fg", "least_fg"]
 
 
-def build_tokenizer(directory: str | os.PathLike | None = None):
-    """The embedded model's word-level tokenizer (a ``PreTrainedTokenizerFast``); saved to
-    ``directory`` when given."""
+def task_words(tasks: str = "drawings") -> list[str]:
+    """The multi-character tokens of a run on ``tasks`` (beyond the single characters)."""
+    if tasks not in TASKS:
+        raise ValueError(f"unknown task stream {tasks!r}; choose one of {', '.join(TASKS)}")
+    if tasks == "drawings":
+        return list(WORDS)
+    names = sorted(dsl.V2_PRIMITIVES)
+    quoted = [f"'{w}'" for w in V2_STRINGS]
+    return list(dict.fromkeys(WORDS + V2_WORDS + names + quoted))
+
+
+def build_tokenizer(directory: str | os.PathLike | None = None, tasks: str = "drawings",
+                    max_length: int = 2048):
+    """The embedded model's word-level tokenizer (a ``PreTrainedTokenizerFast``) for a run
+    on ``tasks`` (``drawings``: the shipped model's vocabulary); saved to ``directory`` when
+    given."""
     import re
 
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
 
+    all_words = task_words(tasks)
     vocab: dict[str, int] = {}
-    for t in SPECIAL + WORDS + CHARS:
+    for t in SPECIAL + all_words + CHARS:
         vocab.setdefault(t, len(vocab))
-    words = sorted(WORDS, key=len, reverse=True)
+    words = sorted(all_words, key=len, reverse=True)
     pattern = "|".join(re.escape(w) for w in words) + r"|[\s\S]"
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex(pattern), behavior="isolated")
     tok.decoder = decoders.Fuse()
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>",
-                                   unk_token="<unk>", clean_up_tokenization_spaces=False,
-                                   model_max_length=2048)
+    fast = _wrap(tok, max_length)
     if directory is not None:
         fast.save_pretrained(str(directory))
     return fast
+
+
+def _wrap(tok, max_length: int = 2048):
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>",
+                                   unk_token="<unk>", clean_up_tokenization_spaces=False,
+                                   model_max_length=max_length)
+
+
+def tokenizer_from_json(text: str):
+    """A tokenizer from :func:`tokenizer_json`'s text (what worker processes encode with)."""
+    from tokenizers import Tokenizer
+
+    return _wrap(Tokenizer.from_str(text))
+
+
+def tokenizer_json(tokenizer) -> str:
+    return tokenizer.backend_tokenizer.to_str()
 
 
 @dataclass
@@ -106,6 +159,16 @@ class BaseConfig:
     threads: int = setting(2, "torch CPU threads")
     device: str = setting("auto", "auto (cuda when there is one) | cpu | cuda | cuda:N")
     workers: int = setting(0, "processes generating the task stream ahead of the trainer (0: in-process)")
+    tasks: str = setting("drawings", "task stream: drawings (solver.dsl.synth, the shipped model's) or "
+                                      "v2 (the ARC-like DSL v2 tasks of solver.dsl.gen)", TASKS)
+    max_positions: int = setting(2048, "the model's context (tokens); longer examples are dropped "
+                                       "(v2) and counted")
+    v2_families: str = setting("random-v2=4", "v2 family weights, NAME=W,... (families not named "
+                                              "weigh 1; W=0 leaves one out)")
+    v2_max_side: int = setting(30, "v2: largest grid side")
+    v2_start_max_side: int = setting(10, "v2: largest side at step 0 of the curriculum")
+    v2_max_steps: int = setting(3, "v2: most operations of a random-v2 composition")
+    v2_start_max_steps: int = setting(1, "v2: most random-v2 operations at step 0 of the curriculum")
 
     @classmethod
     def from_dict(cls, d: dict) -> "BaseConfig":
@@ -123,7 +186,7 @@ def new_model(config: BaseConfig, tokenizer):
     cfg = LlamaConfig(vocab_size=len(tokenizer), hidden_size=config.hidden,
                       intermediate_size=config.intermediate, num_hidden_layers=config.layers,
                       num_attention_heads=config.heads, num_key_value_heads=config.heads,
-                      max_position_embeddings=2048, rms_norm_eps=1e-5, tie_word_embeddings=True,
+                      max_position_embeddings=config.max_positions, rms_norm_eps=1e-5, tie_word_embeddings=True,
                       pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
                       bos_token_id=None)
     return LlamaForCausalLM(cfg)
@@ -143,27 +206,152 @@ def example(st: synth.SynthTask, encoder: str) -> tuple[str, str]:
     return build_prompt(st.task, PromptConfig(encoder=encoder, chat=False)), build_target(st.program)
 
 
-def make_pool(pool: int, step: int, config: BaseConfig, tokenizer, encode: bool = False) -> list[list]:
+# ---------------------------------------------------------------- the v2 stream
+
+
+def curriculum_v2(step: int, config: BaseConfig) -> tuple[int, int]:
+    """(max side, most random-v2 operations) of the v2 tasks generated at ``step``."""
+    if config.curriculum_steps <= 0 or step >= config.curriculum_steps:
+        return config.v2_max_side, config.v2_max_steps
+    f = step / config.curriculum_steps
+    side = round(config.v2_start_max_side + f * (config.v2_max_side - config.v2_start_max_side))
+    ops = round(config.v2_start_max_steps + f * (config.v2_max_steps - config.v2_start_max_steps))
+    return (max(config.min_side, min(side, config.v2_max_side)),
+            max(1, min(ops, config.v2_max_steps)))
+
+
+def family_weights(spec: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """The v2 families and their probabilities from ``NAME=W,...`` (others weigh 1)."""
+    from solver.dsl.gen import GENERATORS
+
+    weights = {name: 1.0 for name in GENERATORS}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, eq, value = part.partition("=")
+        name = name.strip()
+        if name not in weights or not eq:
+            raise ValueError(f"v2_families: {part!r} is not NAME=W with NAME one of "
+                             f"{', '.join(weights)}")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise ValueError(f"v2_families: weight of {name} is not a number: {value!r}") from None
+        if weights[name] < 0:
+            raise ValueError(f"v2_families: weight of {name} is negative")
+    names = tuple(n for n, w in weights.items() if w > 0)
+    if not names:
+        raise ValueError("v2_families: every family has weight 0")
+    p = np.array([weights[n] for n in names])
+    return names, p / p.sum()
+
+
+def v2_gen_config(config: BaseConfig, side: int, ops: int):
+    from solver.dsl.gen.core import V2Config
+
+    cfg = V2Config(min_side=min(config.min_side, side), max_side=side, max_steps=ops)
+    cfg.check()
+    return cfg
+
+
+def v2_example(vt, encoder: str) -> tuple[str, str]:
+    """(prompt, target) of a v2 task as the solver writes them at test time (the ``dsl``
+    dialect: the train pairs and ``def task(img):``; the target is the program's body)."""
+    from solver.lm import dialects
+
+    return dialects.DSL.example(vt.task, vt.program, None, PromptConfig(encoder=encoder, chat=False))
+
+
+V2_TRIES = 20  # draws of one v2 example's family before it is skipped
+
+
+def draw_v2(seed_key: list[int], family: str, task_id: str, cfg, stats):
+    """A verified v2 task of ``family`` from rngs seeded by ``seed_key + [try]``, or None."""
+    from solver.dsl.gen import make_task_v2
+
+    for attempt in range(V2_TRIES):
+        vt = make_task_v2(family, np.random.default_rng([*seed_key, attempt]), task_id, cfg, stats)
+        if vt is not None:
+            return vt
+    return None
+
+
+def new_counts() -> dict[str, int]:
+    """What the stream made and dropped: examples used, examples over the context, v2 tasks
+    the generators dropped (verification) before one was made."""
+    return {"examples": 0, "too_long": 0, "generator_drops": 0}
+
+
+def _pool_examples(pool: int, step: int, config: BaseConfig, tokenizer,
+                   counts: dict) -> tuple[list[tuple[str, str]], list[int]]:
+    budget = config.batch_tokens * config.pool_steps
+    examples, lengths = [], []
+    if config.tasks == "drawings":
+        side, draws = curriculum(step, config)
+        rng = np.random.default_rng([config.seed, 7, pool])
+        i = 0
+        while sum(lengths) < budget * 0.85:  # leave room for padding
+            st = synth.make_task("random", rng, f"train-{pool}-{i}", draws, config.min_side, side,
+                                 order=config.order, draw_weights=config.draw_weights)
+            i += 1
+            if st is None:
+                continue
+            p, t = example(st, config.encoder)
+            examples.append((p, t))
+            lengths.append(len(tokenizer.encode(p + t, add_special_tokens=False)) + 1)
+        counts["examples"] += len(examples)
+        return examples, lengths
+    tasks = v2_stream(pool, step, config, counts)
+    made = 0
+    while sum(lengths) < budget * 0.85:  # leave room for padding
+        vt = next(tasks)
+        made += 1
+        if made > 200 and len(examples) < made // 10:
+            raise RuntimeError(f"v2 stream, pool {pool}: {made} tasks made, {len(examples)} fit "
+                               f"max_positions {config.max_positions} (raise it or lower "
+                               f"v2_max_side)")
+        p, t = v2_example(vt, config.encoder)
+        n = len(tokenizer.encode(p + t, add_special_tokens=False)) + 1
+        if n > config.max_positions:
+            counts["too_long"] += 1
+            continue
+        examples.append((p, t))
+        lengths.append(n)
+        counts["examples"] += 1
+    return examples, lengths
+
+
+def v2_stream(pool: int, step: int, config: BaseConfig, counts: dict | None = None) -> Iterator:
+    """The verified v2 tasks of pool ``pool`` in order (endless; the pool takes what it
+    needs): families drawn by ``v2_families`` from (seed, pool), task i from (seed, pool, i,
+    try), sides and operations by the curriculum at ``step``. ``counts["generator_drops"]``
+    is increased by the tasks the generators dropped."""
+    from solver.dsl.gen.core import V2Stats
+
+    side, ops = curriculum_v2(step, config)
+    cfg = v2_gen_config(config, side, ops)
+    names, probs = family_weights(config.v2_families)
+    rng = np.random.default_rng([config.seed, 7, pool])
+    for i in itertools.count():
+        fam = names[int(rng.choice(len(names), p=probs))]
+        stats = V2Stats()
+        vt = draw_v2([config.seed, 11, pool, i], fam, f"train-{pool}-{i}", cfg, stats)
+        if counts is not None:
+            counts["generator_drops"] += sum(stats.dropped.values())
+        if vt is not None:
+            yield vt
+
+
+def make_pool(pool: int, step: int, config: BaseConfig, tokenizer, encode: bool = False,
+              counts: dict | None = None) -> list[list]:
     """The batches of pool number ``pool`` (first used at ``step``): random tasks from the
     training seed, length-bucketed, in a seeded order; (prompt, target) examples, or with
     ``encode`` their (ids, prompt length) from :func:`solver.train.encode_example`.
-    Deterministic in (seed, pool) and the stream settings (sides, draws, weights, order,
-    batch_tokens)."""
+    Deterministic in (seed, pool) and the stream settings (tasks, sides, draws or v2
+    families and operations, weights, order, batch_tokens, max_positions). ``counts`` (see
+    :func:`new_counts`) is increased by what was made and dropped."""
     from solver.lm.train import encode_example, length_batches
 
-    side, draws = curriculum(step, config)
-    rng = np.random.default_rng([config.seed, 7, pool])
-    examples, lengths, budget = [], [], config.batch_tokens * config.pool_steps
-    i = 0
-    while sum(lengths) < budget * 0.85:  # leave room for padding
-        st = synth.make_task("random", rng, f"train-{pool}-{i}", draws, config.min_side, side,
-                             order=config.order, draw_weights=config.draw_weights)
-        i += 1
-        if st is None:
-            continue
-        p, t = example(st, config.encoder)
-        examples.append((p, t))
-        lengths.append(len(tokenizer.encode(p + t, add_special_tokens=False)) + 1)
+    examples, lengths = _pool_examples(pool, step, config, tokenizer,
+                                       counts if counts is not None else new_counts())
     groups = length_batches(lengths, config.batch_tokens, 256)
     random.Random(pool).shuffle(groups)
     if encode:
@@ -174,30 +362,38 @@ def make_pool(pool: int, step: int, config: BaseConfig, tokenizer, encode: bool 
 _WORKER_TOKENIZER = None
 
 
-def _pool_job(pool: int, config: BaseConfig) -> list[list[tuple[list[int], int]]]:
-    """:func:`make_pool` in a worker process, encoded there so the trainer only collates
-    (the tokenizer is built once per process, the same word-level vocabulary as the run's)."""
+def _worker_init(tokenizer_text: str) -> None:
     global _WORKER_TOKENIZER
-    if _WORKER_TOKENIZER is None:
-        _WORKER_TOKENIZER = build_tokenizer()
-    return make_pool(pool, pool * config.pool_steps, config, _WORKER_TOKENIZER, encode=True)
+    _WORKER_TOKENIZER = tokenizer_from_json(tokenizer_text)
 
 
-def _pools(config: BaseConfig, tokenizer, first: int) -> Iterator[list[list]]:
-    """Pools ``first``, ``first + 1``, ... in order: made here, or, with ``config.workers``,
-    by worker processes that stay at most ``2 * workers`` pools ahead (their batches come
-    encoded; :func:`solver.train.run_steps` takes either form)."""
+def _pool_job(pool: int, config: BaseConfig) -> tuple[list[list[tuple[list[int], int]]], dict]:
+    """:func:`make_pool` in a worker process, encoded there so the trainer only collates
+    (with the run's own tokenizer, sent once when the worker starts); and its counts."""
+    counts = new_counts()
+    batches = make_pool(pool, pool * config.pool_steps, config, _WORKER_TOKENIZER, encode=True,
+                        counts=counts)
+    return batches, counts
+
+
+def _pools(config: BaseConfig, tokenizer, first: int) -> Iterator[tuple[list[list], dict]]:
+    """Pools ``first``, ``first + 1``, ... in order, each with its counts: made here, or,
+    with ``config.workers``, by worker processes that stay at most ``2 * workers`` pools
+    ahead (their batches come encoded; :func:`solver.train.run_steps` takes either form)."""
     if config.workers <= 0:
         for pool in itertools.count(first):
             # the curriculum follows the pool's nominal step, so a pool is the same on resume
-            yield make_pool(pool, pool * config.pool_steps, config, tokenizer)
+            counts = new_counts()
+            yield make_pool(pool, pool * config.pool_steps, config, tokenizer, counts=counts), counts
         return
     import collections
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # spawn: the trainer may hold CUDA, which forked children must not inherit
-    with ProcessPoolExecutor(config.workers, mp_context=multiprocessing.get_context("spawn")) as ex:
+    with ProcessPoolExecutor(config.workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_worker_init,
+                             initargs=(tokenizer_json(tokenizer),)) as ex:
         ahead: collections.deque = collections.deque()
         counter = itertools.count(first)
         try:
@@ -210,10 +406,15 @@ def _pools(config: BaseConfig, tokenizer, first: int) -> Iterator[list[list]]:
                 f.cancel()
 
 
-def batch_stream(config: BaseConfig, tokenizer, pool: int, offset: int,
-                 position: dict) -> Iterator[list[tuple[str, str]]]:
-    """Batches from (pool, offset) on; ``position`` is updated to the next unread batch."""
-    for batches in _pools(config, tokenizer, pool):
+def batch_stream(config: BaseConfig, tokenizer, pool: int, offset: int, position: dict,
+                 counts: dict | None = None) -> Iterator[list[tuple[str, str]]]:
+    """Batches from (pool, offset) on; ``position`` is updated to the next unread batch;
+    ``counts`` (see :func:`new_counts`) is increased by each pool's when the stream enters
+    it (a pool resumed mid-way is not counted again)."""
+    for batches, made in _pools(config, tokenizer, pool):
+        if counts is not None and offset == 0:
+            for k, v in made.items():
+                counts[k] = counts.get(k, 0) + v
         for k in range(offset, len(batches)):
             position.update(pool=pool, offset=k + 1)
             yield batches[k]
@@ -271,6 +472,7 @@ class EvalResult:
     mean_accuracy: float = 0.0  # mean over samples of train pixel accuracy
     max_accuracy: float = 0.0  # mean over tasks of the best sample's pixel accuracy
     seconds: float = 0.0
+    families: dict = field(default_factory=dict)  # v2: family -> {"tasks": n, "solved": k}
     per_task: list[dict] = field(default_factory=list, repr=False)
 
     @property
@@ -284,6 +486,8 @@ class EvalResult:
     def summary(self) -> dict:
         d = asdict(self)
         d.pop("per_task")
+        if not d["families"]:
+            d.pop("families")
         d.update(pass_at_k=round(self.pass_at_k, 4), legal_rate=round(self.legal_rate, 4))
         return d
 
@@ -326,10 +530,107 @@ def eval_tasks(config: BaseConfig) -> list[Task]:
     return [m.task for m in made]
 
 
+def eval_tasks_v2(config: BaseConfig, tokenizer) -> tuple[list, int]:
+    """Held-out v2 tasks (``eval_seed``; the full sides and operations, the training
+    family weights) whose prompt plus ``max_new_tokens`` fits the context, and how many
+    were passed over for not fitting. Each has ``.task``, ``.program`` and ``.family``."""
+    from solver.dsl.gen.core import V2Stats
+    from solver.lm import dialects
+
+    cfg = v2_gen_config(config, config.v2_max_side, config.v2_max_steps)
+    names, probs = family_weights(config.v2_families)
+    rng = np.random.default_rng([config.eval_seed, 7])
+    out, too_long = [], 0
+    for i in range(50 * max(config.eval_tasks, 1)):
+        if len(out) >= config.eval_tasks:
+            break
+        fam = names[int(rng.choice(len(names), p=probs))]
+        vt = draw_v2([config.eval_seed, 11, i], fam, f"eval-{fam}-{i}", cfg, V2Stats())
+        if vt is None:
+            continue
+        prompt = dialects.DSL.prompt(vt.task, None, PromptConfig(encoder=config.encoder, chat=False))
+        if len(tokenizer.encode(prompt, add_special_tokens=False)) + config.max_new_tokens \
+                > config.max_positions:
+            too_long += 1
+            continue
+        out.append(vt)
+    return out, too_long
+
+
+def score_programs_v2(codes: Sequence[str], task: Task, executor) -> list[dict]:
+    """Each program run in the sandbox on every train and test input: legal (it ran and
+    returned grids), pixel accuracy on the train pairs, solved (every train and test output
+    exact)."""
+    pairs = [*task.train, *[p for p in task.test if p.output is not None]]
+    results = executor.run(list(codes), [p.input for p in pairs])
+    scores = []
+    for r in results:
+        if not r.ok:
+            scores.append({"legal": False, "accuracy": 0.0, "solved": False, "status": r.kind})
+            continue
+        acc, _ = train_score(r.outputs[:len(task.train)], task)
+        solved = all(o == p.output for o, p in zip(r.outputs, pairs))
+        scores.append({"legal": True, "accuracy": acc, "solved": solved, "status": "ok"})
+    return scores
+
+
+def evaluate_v2(model, tokenizer, tasks: Sequence, config: BaseConfig, executor,
+                progress: bool = False) -> EvalResult:
+    """pass@``eval_samples`` on v2 tasks: programs sampled by the solver's own sampler
+    (:class:`solver.lm.model.Model`, the ``dsl`` dialect's prompt and stop rule) and run in
+    the sandbox (``executor``); per-family counts in ``families``."""
+    from tqdm.auto import tqdm
+
+    from solver.lm.config import SampleConfig
+    from solver.lm.model import Model
+
+    was_training = model.training
+    model.eval()
+    m = Model(model, tokenizer, PromptConfig(encoder=config.encoder, chat=False), model.device,
+              config.max_positions, config.max_new_tokens)
+    t0 = time.perf_counter()
+    res = EvalResult()
+    for i, vt in enumerate(tqdm(tasks, desc="eval", disable=not progress, leave=False)):
+        task = vt.task
+        samples = m.sample(m.prompt_for(task, config.max_new_tokens),
+                           SampleConfig(n=config.eval_samples, temperatures=(config.temperature,),
+                                        top_p=1.0, max_new_tokens=config.max_new_tokens,
+                                        seed=config.eval_seed + i))
+        codes = [s.code for s in samples]
+        scores = score_programs_v2(codes, task, executor)
+        solved = any(s["solved"] for s in scores)
+        accs = [s["accuracy"] for s in scores]
+        res.tasks += 1
+        res.samples += len(scores)
+        res.legal += sum(s["legal"] for s in scores)
+        res.solved += solved
+        res.mean_accuracy += sum(accs)
+        res.max_accuracy += max(accs)
+        fam = res.families.setdefault(vt.family, {"tasks": 0, "solved": 0})
+        fam["tasks"] += 1
+        fam["solved"] += solved
+        res.per_task.append({"id": task.id, "family": vt.family, "solved": solved,
+                             "max_accuracy": max(accs), "mean_accuracy": sum(accs) / len(accs),
+                             "best": codes[int(np.argmax(accs))], "truth": vt.program})
+    res.mean_accuracy /= max(res.samples, 1)
+    res.max_accuracy /= max(res.tasks, 1)
+    res.seconds = time.perf_counter() - t0
+    model.train(was_training)
+    return res
+
+
+def family_line(families: dict) -> str:
+    """``rigid 2/3, scale 0/4, ...`` (solved/tasks per family, by name)."""
+    return ", ".join(f"{k} {v['solved']}/{v['tasks']}" for k, v in sorted(families.items()))
+
+
 # ---------------------------------------------------------------- checkpoints
 
 
 def solver_json(config: BaseConfig) -> dict:
+    if config.tasks == "v2":  # the drawing grammar would forbid v2 programs: none declared
+        return {"prompt": {"encoder": config.encoder, "chat": False},
+                "max_new_tokens": config.solve_max_new_tokens}
     return {"prompt": {"encoder": config.encoder, "chat": False},
             "max_new_tokens": config.solve_max_new_tokens,
             "grammar": "dsl"}  # it writes only DSL programs: sample inside the grammar
@@ -401,6 +702,21 @@ RESUME_SETTINGS = ("order", "draw_weights", "solve_max_new_tokens", "steps", "ev
 MACHINE_SETTINGS = ("device", "workers", "threads")  # set anew by train-base --init
 
 
+def check_stream(config: BaseConfig) -> None:
+    """ValueError naming the setting when the task stream's settings cannot work."""
+    if config.tasks not in TASKS:
+        raise ValueError(f"tasks must be one of {', '.join(TASKS)}, got {config.tasks!r}")
+    synth.check_draw_weights(config.draw_weights)
+    if config.max_positions < 64:
+        raise ValueError(f"max_positions must be at least 64, got {config.max_positions}")
+    if config.tasks == "v2":
+        family_weights(config.v2_families)
+        if not 1 <= config.v2_start_max_side <= 30 or not 1 <= config.v2_max_side <= 30:
+            raise ValueError("v2_max_side and v2_start_max_side must be in 1..30")
+        if config.v2_max_steps < 1 or config.v2_start_max_steps < 1:
+            raise ValueError("v2_max_steps and v2_start_max_steps must be >= 1")
+
+
 def resolve_device(name: str) -> str:
     """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; other names as given."""
     import torch
@@ -464,19 +780,22 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
             raise ValueError(f"{ckpt} already holds a run: pass --resume or another --out")
         if config.encoder not in ENCODERS:
             raise ValueError(f"unknown encoder {config.encoder!r}")
+        check_stream(config)  # before anything is built
         torch.manual_seed(config.seed)
-        tokenizer = build_tokenizer()
+        tokenizer = build_tokenizer(tasks=config.tasks, max_length=config.max_positions)
         model = new_model(config, tokenizer)
         state = {"step": 0, "pool": 0, "offset": 0, "tokens": 0, "seconds": 0.0,
-                 "wall_seconds": 0.0, "curve": [], "config": asdict(config)}
-    synth.check_draw_weights(config.draw_weights)  # before the run folder is written
+                 "wall_seconds": 0.0, "curve": [], "stream": new_counts(),
+                 "config": asdict(config)}
+    check_stream(config)  # before the run folder is written
     device = resolve_device(config.device)
     torch.set_num_threads(config.threads)
     model.to(device)
     out.mkdir(parents=True, exist_ok=True)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model: {n_params / 1e6:.2f} M parameters, vocab {len(tokenizer)}; "
-        f"encoder {config.encoder}; steps {config.steps}; device {device}")
+        f"encoder {config.encoder}; steps {config.steps}; device {device}"
+        + (f"; v2 tasks, context {config.max_positions}" if config.tasks == "v2" else ""))
     tcfg = TrainConfig(lr=config.lr, steps=config.steps, batch_tokens=config.batch_tokens,
                        warmup_steps=config.warmup_steps, schedule=config.schedule,
                        min_lr_ratio=config.min_lr_ratio, grad_clip=config.grad_clip,
@@ -487,9 +806,22 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
         # saved on whatever device trained it; load_state_dict moves it to the parameters'
         optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", map_location="cpu",
                                              weights_only=True))
-    held_out = eval_tasks(config)
+    executor = None
+    if config.tasks == "v2":
+        from solver.lm import dialects
+        from solver.sandbox.executor import Executor
+
+        held_out, passed_over = eval_tasks_v2(config, tokenizer)
+        log(f"held-out: {len(held_out)} v2 tasks (seed {config.eval_seed}; {passed_over} "
+            f"passed over: prompt + {config.max_new_tokens} new tokens > context "
+            f"{config.max_positions})")
+        # the model's programs are untrusted: they run in the sandbox, never here
+        executor = Executor(workers=1, timeout_s=dialects.DSL.timeout_s)
+    else:
+        held_out = eval_tasks(config)
+    counts = state.setdefault("stream", new_counts())
     position = {"pool": state["pool"], "offset": state["offset"], "step": state["step"]}
-    stream = batch_stream(config, tokenizer, state["pool"], state["offset"], position)
+    stream = batch_stream(config, tokenizer, state["pool"], state["offset"], position, counts)
     batches = stream
     if stop_at is not None:
         batches = itertools.islice(stream, max(0, stop_at - state["step"]))
@@ -497,14 +829,22 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
     (out / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
 
     def do_eval(step: int) -> dict:
-        r = evaluate(model, tokenizer, held_out, config.encoder, config.eval_samples,
-                     config.temperature, config.max_new_tokens, seed=config.eval_seed)
+        if executor is not None:
+            r = evaluate_v2(model, tokenizer, held_out, config, executor)
+        else:
+            r = evaluate(model, tokenizer, held_out, config.encoder, config.eval_samples,
+                         config.temperature, config.max_new_tokens, seed=config.eval_seed)
         row = {"step": step, "wall_s": round(time.time() - wall0, 1),
                **{k: v for k, v in r.summary().items() if k != "samples"}}
+        if executor is not None:
+            row["stream"] = dict(counts)
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(row) + "\n")
         log(f"step {step}: pass@{config.eval_samples} {r.pass_at_k:.1%}  legal "
             f"{r.legal_rate:.1%}  max px acc {r.max_accuracy:.3f}  ({r.seconds:.0f} s)")
+        if r.families:
+            log(f"  per family (solved/tasks): {family_line(r.families)}; stream: "
+                f"{counts['examples']} examples, {counts['too_long']} over the context")
         return row
 
     run = TrainStats()
@@ -536,19 +876,24 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
         return msg
 
     try:
-        stats = run_steps(model, tokenizer, batches, tcfg, config.steps, optimizer,
-                          start_step=state["step"], on_step=on_step, desc="train-base", stats=run)
+        try:
+            stats = run_steps(model, tokenizer, batches, tcfg, config.steps, optimizer,
+                              start_step=state["step"], on_step=on_step, desc="train-base",
+                              stats=run)
+        finally:
+            stream.close()  # stops the stream's worker processes, if any
+        state["tokens"] = tokens0 + stats.tokens
+        state["seconds"] = round(seconds0 + stats.seconds, 1)
+        state["tokens_per_s"] = round(stats.tokens_per_s)
+        if state["step"] != position["step"]:
+            snapshot(position["step"])
+        if not state["curve"] or state["curve"][-1]["step"] != position["step"]:
+            row = do_eval(position["step"])
+            row["loss"] = round(sum(losses[-50:]) / max(len(losses[-50:]), 1), 4) if losses else None
+            state["curve"].append(row)
+            snapshot(position["step"])
     finally:
-        stream.close()  # stops the stream's worker processes, if any
-    state["tokens"] = tokens0 + stats.tokens
-    state["seconds"] = round(seconds0 + stats.seconds, 1)
-    state["tokens_per_s"] = round(stats.tokens_per_s)
-    if state["step"] != position["step"]:
-        snapshot(position["step"])
-    if not state["curve"] or state["curve"][-1]["step"] != position["step"]:
-        row = do_eval(position["step"])
-        row["loss"] = round(sum(losses[-50:]) / max(len(losses[-50:]), 1), 4) if losses else None
-        state["curve"].append(row)
-        snapshot(position["step"])
+        if executor is not None:
+            executor.close()
     return state
 
