@@ -347,6 +347,17 @@ def test_halo():
     assert int((ops.halo(a, 4, "box", 7) == 7).sum()) == 8
 
 
+def test_stamp_around():
+    a = g([[0, 0, 0, 0], [0, 2, 0, 5], [0, 0, 0, 0]])
+    k = ops.KEEP
+    cross = ((k, 7, k), (7, 0, 7), (k, 7, k))  # a 7 cross, the centre erased
+    assert L(check_pure(ops.stamp_around, a, ((2, cross),))) == [
+        [0, 7, 0, 0], [7, 0, 7, 5], [0, 7, 0, 0]]  # the 5 is not background: kept
+    assert L(ops.stamp_around(a, ((3, cross),))) == L(a)  # no cell of 3
+    with pytest.raises(ValueError, match="3x3"):
+        ops.stamp_around(a, ((2, ((1, 1), (1, 1))),))
+
+
 def test_lines_through():
     a = g([[0, 0, 0], [0, 4, 0], [0, 0, 1]])
     assert L(check_pure(ops.lines_through, a, 4, "h")) == [[0, 0, 0], [4, 4, 4], [0, 0, 1]]

@@ -55,7 +55,24 @@ def crop_inputs() -> list:
     return out
 
 
+STAMP = ("def task(img):\n"
+         "    img = stamp_around(img, ((4, ((-1, 2, -1), (7, -1, 6), (-1, 8, -1))),))\n"
+         "    return img\n")
+
+
+def stamp_inputs() -> list:
+    out = []
+    for k in range(4):
+        a = np.zeros((8, 9), dtype=int)
+        a[1 + k, 1 + 2 * k] = 4
+        a[6 - k % 2, 7 - k] = 4
+        a[0, 8 - k] = 5  # another colour, left alone
+        out.append(grid(a.tolist()))
+    return out
+
+
 TASKS = [
+    make_task(STAMP, stamp_inputs()[:3], stamp_inputs()[3:], "stamp"),
     make_task(FLIP_RECOLOR, [sparse(4, 5), sparse(5, 3), sparse(3, 6)], [sparse(6, 6)], "flip"),
     make_task(UPSCALE, [sparse(2, 3), sparse(3, 3), sparse(4, 2)], [sparse(3, 4)], "up"),
     make_task(CROP_LARGEST, crop_inputs()[:3], crop_inputs()[3:], "crop"),

@@ -478,6 +478,29 @@ def halo(img: Img, color: int, shape: str, new: int) -> Img:
     return out
 
 
+KEEP = -1  # a stamp cell that leaves the grid as it is
+
+
+def stamp_around(img: Img, stamps: tuple) -> Img:
+    """Around every cell of each colour ``c`` in ``stamps`` (``((c, 3x3 rows), ...)``), paint its 3x3 pattern: -1 keeps a cell, the centre entry recolours the cell itself, the others paint only background."""
+    a = _arr(img)
+    bg = bg_of(a)
+    h, w = a.shape
+    out = a.copy()
+    for color, rows in stamps:
+        pattern = np.asarray(rows, dtype=np.int64)
+        if pattern.shape != (3, 3) or pattern.min() < KEEP or pattern.max() > 9:
+            raise ValueError(f"stamp_around: colour {color}'s pattern must be 3x3 colours or -1")
+        for r, c in zip(*np.nonzero(a == color)):
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    v, y, x = int(pattern[dy + 1, dx + 1]), r + dy, c + dx
+                    if v != KEEP and 0 <= y < h and 0 <= x < w and (
+                            (dy == 0 and dx == 0) or a[y, x] == bg):
+                        out[y, x] = v
+    return out
+
+
 def lines_through(img: Img, color: int, direction: str) -> Img:
     """Paint the whole row ('h'), column ('v') or both ('hv') through every cell of ``color``, over everything."""
     a = _arr(img)
@@ -527,4 +550,4 @@ OPS = (rot90, rot180, rot270, flip_lr, flip_ud, transpose, anti_transpose,
        crop, crop_bbox, crop_to_color, crop_inside_color, crop_to_period, canvas, shift,
        fg_row,
        outline, hollow, fill_enclosed, fill_touching, draw_border, connect, connect_with, ray, halo,
-       lines_through, gravity)
+       stamp_around, lines_through, gravity)

@@ -78,7 +78,7 @@ FAMILIES = {
               "compress", "color_sequence", "colors_by_count"),
     "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern"),
     "fill": ("outline", "hollow", "fill_enclosed", "fill_touching", "fill_bbox", "draw_border"),
-    "lines": ("connect", "connect_with", "ray", "halo", "lines_through"),
+    "lines": ("connect", "connect_with", "ray", "halo", "stamp_around", "lines_through"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
                 "stamp_template"),

@@ -151,7 +151,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "connect_with": {"paint"},
-    "stamp_template": {"paint", "recolor"},
+    "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
     "hollow": {"recolor", "erase"},
     "keep_objects": {"erase"}, "remove_objects": {"erase"}, "keep_color": {"erase"},
@@ -313,6 +313,10 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
             for which, conn, multi in _distinct_selections(ctx, "cells"):
                 yield from (("outline_objects", a) for a in _with_paint(
                     ctx, "outline_objects", (which, PAINT, conn, multi)))
+        if same and ctx.allowed("stamp_around"):
+            stamps = _fit_stamps(grids, outs, ctx.bgs)
+            if stamps:
+                yield "stamp_around", (stamps,)
         for c in fg if ctx.allowed("fill_touching") else ():
             yield "fill_touching", (c,)
         for c in fg if ctx.allowed("stamp_template") else ():
@@ -400,3 +404,34 @@ def _fit_recolor_by(grids, outs, name: str, conn: int) -> tuple | None:
     if not mapping or len(mapping) > 12:
         return None
     return mapping
+
+
+def _fit_stamps(grids, outs, bgs) -> tuple | None:
+    """The ``stamp_around`` patterns the train pairs show, or None: for each colour, the
+    3x3 cells around its cells that become one and the same colour at every occurrence
+    (background cells only, and the centre), where at least one of them changes."""
+    stamps = []
+    for color in range(10):
+        seen: dict[tuple[int, int], set[int]] = {}
+        changes: set[tuple[int, int]] = set()
+        for g, o, bg in zip(grids, outs, bgs):
+            if color == bg:
+                break
+            h, w = g.shape
+            for r, c in zip(*np.nonzero(g == color)):
+                for dy in (-1, 0, 1):
+                    for dx in (-1, 0, 1):
+                        y, x = r + dy, c + dx
+                        if not (0 <= y < h and 0 <= x < w) or ((dy or dx) and g[y, x] != bg):
+                            continue
+                        seen.setdefault((dy, dx), set()).add(int(o[y, x]))
+                        if o[y, x] != g[y, x]:
+                            changes.add((dy, dx))
+        else:
+            pattern = [[ops.KEEP] * 3 for _ in range(3)]
+            for (dy, dx), vals in seen.items():
+                if (dy, dx) in changes and len(vals) == 1:
+                    pattern[dy + 1][dx + 1] = vals.pop()
+            if any(v != ops.KEEP for row in pattern for v in row):
+                stamps.append((color, tuple(tuple(row) for row in pattern)))
+    return tuple(stamps) or None
