@@ -20,7 +20,7 @@ FAMILY_OPS = {  # the operations each family's programs may use
     "tile": {"tile", "tile_mirror", "self_tile", "crop_to_period"},
     "crop": {"crop", "crop_bbox", "crop_to_color", "crop_inside_color", "crop_to_object", "fg_row"},
     "color-map": {"recolor", "swap_colors", "map_colors", "keep_color", "remove_color"},
-    "outline": {"outline", "hollow", "draw_border", "halo"},
+    "outline": {"outline", "hollow", "draw_border", "halo", "stamp_around"},
     "fill": {"fill_enclosed", "fill_bbox"},
     "rays": {"ray", "connect", "lines_through", "connect_with"},
     "gravity": {"gravity", "gravity_objects", "move_until_contact", "shift"},

@@ -8,7 +8,7 @@ import numpy as np
 from solver.dsl.gen import inputs as gi
 from solver.dsl.gen.core import Ctx, Draft, Step
 from solver.dsl.gen.geometry import _choice
-from solver.dsl.ops import DIRECTIONS, HALO_SHAPES, RAY_DIRECTIONS
+from solver.dsl.ops import DIRECTIONS, HALO_SHAPES, KEEP, RAY_DIRECTIONS
 
 PAINT_OPS = ("outline", "hollow", "draw_border", "fill_enclosed", "fill_bbox")
 
@@ -26,10 +26,14 @@ def _sizes(rng: np.random.Generator, ctx: Ctx, lo: int = 5) -> int:
 
 def outline(rng: np.random.Generator, ctx: Ctx) -> Draft:
     """outline(c): a ring around every object; hollow(c): the insides of solid shapes;
-    draw_border(c): the grid's edge; halo(c, shape, new): marks around the cells of c."""
-    kind = rng.choice(["outline", "hollow", "draw_border", "halo"], p=[0.3, 0.3, 0.15, 0.25])
+    draw_border(c): the grid's edge; halo(c, shape, new): marks around the cells of c;
+    stamp_around(stamps): a 3x3 pattern around the single cells of one or two colours."""
+    kind = rng.choice(["outline", "hollow", "draw_border", "halo", "stamp"],
+                      p=[0.25, 0.25, 0.15, 0.2, 0.15])
     st = gi.make_style(rng, ctx.lo(4), _sizes(rng, ctx), n_colors=(1, 3),
                        n_obj=(1, 5), obj_side=int(rng.integers(3, 7)))
+    if kind == "stamp":
+        return _stamp(rng, ctx, st)
     if kind == "halo":  # marks around single cells of one colour, other objects untouched
         src = st.colors[0]
         new = int(_choice(rng, gi.palette(rng, st.bg, 1, avoid=st.colors) or st.colors))
@@ -67,6 +71,39 @@ def outline(rng: np.random.Generator, ctx: Ctx) -> Draft:
 
     prog = (Step(str(kind), (color,)),)
     return ctx.draft(prog, ctx.collect(rng, prog, new_input), paint_alternatives())
+
+
+def _stamp(rng: np.random.Generator, ctx: Ctx, st) -> Draft:
+    """stamp_around: single cells of one or two centre colours, each with its own random
+    3x3 pattern (a few marks, the centre kept or recoloured), other objects untouched."""
+    centres = st.colors[:int(rng.integers(1, min(2, len(st.colors)) + 1))]
+    others = [c for c in st.colors if c not in centres]
+    stamps = []
+    for c in centres:
+        pattern = np.full((3, 3), KEEP)
+        marks = rng.choice(8, size=int(rng.integers(2, 9)), replace=False)
+        ring = [(y, x) for y in range(3) for x in range(3) if (y, x) != (1, 1)]
+        for m in marks:
+            pattern[ring[m]] = int(_choice(rng, gi.palette(rng, st.bg, 1, avoid=[c]) or [c]))
+        if rng.random() < 0.3:  # the centre itself changes (to the background or a colour)
+            pattern[1, 1] = int(_choice(rng, [st.bg, *gi.palette(rng, st.bg, 1, avoid=[c])]))
+        stamps.append((c, tuple(tuple(int(v) for v in row) for row in pattern)))
+
+    def new_input(rng):
+        h, w = st.shape(rng)
+        s = gi.new_scene(h, w, st.bg)
+        for c in centres:
+            for _ in range(int(rng.integers(1, 4))):
+                gi.put(s, rng, np.ones((1, 1), dtype=bool), c, margin=2)
+        if others:
+            gi.scatter(s, rng, int(rng.integers(0, 3)), others, st.obj_side, st.kinds)
+        ok = all((s.grid == c).any() for c in centres) and gi.well_formed(s.grid, st.bg)
+        return s.grid if ok else None
+
+    prog = (Step("stamp_around", (tuple(stamps),)),)
+    alts = paint_alternatives() + [(Step("halo", (c, sh, n)),) for c in centres
+                                   for sh in HALO_SHAPES for n in range(10)]
+    return ctx.draft(prog, ctx.collect(rng, prog, new_input), alts)
 
 
 # ---------------------------------------------------------------- fill
