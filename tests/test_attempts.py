@@ -148,3 +148,11 @@ def test_an_attempt_that_gives_the_test_input_back_comes_after_the_others():
     assert attempts(task, [unchanged, changed]) == [[A, test_in]]
     identity = Task("i", (Pair(((0,),), ((0,),)),), (Pair(test_in, None),))
     assert attempts(identity, [unchanged, changed]) == [[test_in, A]]
+
+
+def test_a_program_whose_table_misses_the_test_input_ranks_after_the_exact_others():
+    short_missing = cand(prog("draw_pixel(img, (0, 0), 3)"), A, votes=9)
+    short_missing.misses_test = True
+    longer = cand(prog("draw_pixel(img, (0, 0), 3)", "draw_pixel(img, (1, 1), 3)"), B)
+    inexact = cand(prog("draw_pixel(img, (0, 0), 3)"), C, exact=False, acc=0.9)
+    assert rank([short_missing, longer, inexact]) == [longer, short_missing, inexact]

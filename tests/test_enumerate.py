@@ -10,7 +10,7 @@ import pytest
 
 from solver import dsl
 from solver.arc.grids import Pair, Task
-from solver.search.enumerate import (Found, Reader, Step, enumerate_programs, fit_color_map,
+from solver.search.enumerate import (EnumStats, Found, Reader, Step, enumerate_programs, fit_color_map,
                                      predictions, program_code)
 
 
@@ -194,3 +194,29 @@ def test_a_prediction_that_leaves_the_test_input_unchanged_comes_last():
     assert predictions(found, 2) == [[same], [changed]]  # without the task: the search's order
     identity_task = Task("i", (Pair(grid([[0]]), grid([[0]])),), (Pair(same, None),))
     assert predictions(found, 2, identity_task) == [[same], [changed]]  # outputs may equal inputs
+
+
+def test_a_table_that_misses_a_test_value_ranks_last_and_does_not_stop_the_search():
+    # bars of sizes 1 and 3 become 3, of size 2 become 4: only a table by 'size' fits, and
+    # it has no entry for the test's size-4 bar
+    code = ("def task(img):\n"
+            "    img = recolor_by(img, 'size', ((1, 3), (2, 4), (3, 3)), 8)\n"
+            "    return img\n")
+
+    def bars(a: int, b: int) -> tuple:
+        g = np.zeros((5, 6), dtype=int)
+        g[0:a, 1] = 5
+        g[0:b, 4] = 5
+        return grid(g.tolist())
+
+    task = make_task(code, [bars(1, 2), bars(3, 2), bars(2, 3)], [bars(4, 1)], "bars")
+    stats = EnumStats()
+    found = enumerate_programs(task, seconds=20, max_depth=2, stats=stats)
+    by_size = [f for f in found if f.exact and "'size'," in f.code]
+    assert by_size and all(f.misses for f in by_size)  # size 4 is not in its table
+    assert stats.depth_done == 2  # a missing table does not end the search at depth 1
+    assert [f.misses for f in found if f.exact] == sorted(f.misses for f in found if f.exact)
+    assert predictions(found, 1, task)  # still an answer when nothing better exists
+    covered = make_task(code, [bars(1, 2), bars(3, 2), bars(2, 3)], [bars(2, 1)], "bars2")
+    found = enumerate_programs(covered, seconds=20, max_depth=2)
+    assert found[0].exact and not found[0].misses

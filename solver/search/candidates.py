@@ -2,7 +2,8 @@
 pool that merges them across rounds, their ranking and the attempts taken from it.
 
 Attempts (two per test input) come from every program of every round. Programs exact on
-all train pairs come first, ranked by description length (:mod:`solver.search.mdl`: fewer
+all train pairs come first (those whose fitted table misses a value of a test input, as
+the enumerator reports, after the others), ranked by description length (:mod:`solver.search.mdl`: fewer
 calls and literals, then more reads of the input), then paint that shows (fewer painted
 cells that change nothing visible, :func:`solver.search.simplify.hidden_paint`), then votes
 (samples that produced the same outputs), then shorter code; ``by="votes"`` ranks them by votes and code length only.
@@ -41,6 +42,7 @@ class Candidate:
     round: int  # first round that produced it
     source: str = "sample"  # what found it: sample | repair | enumerator | simplify
     hidden: int = 0  # painted cells that change nothing visible (drawing programs; exact ones)
+    misses_test: bool = False  # a table fitted on the train pairs lacks a value of a test input
     _length: Length | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -85,7 +87,7 @@ def rank(pool: Pool | Iterable[Candidate], by: str = "description") -> list[Cand
 
     def key(c: Candidate) -> tuple:
         if c.exact and by == "description":
-            return (0, c.length, c.hidden, 0.0, -c.votes, len(c.code), c.code)
+            return (0, c.misses_test, c.length, c.hidden, 0.0, -c.votes, len(c.code), c.code)
         return (0 if c.exact else 1, Length(0, 0), 0, -c.train_acc, -c.votes, len(c.code), c.code)
     return sorted(cands, key=key)
 

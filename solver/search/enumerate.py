@@ -7,7 +7,9 @@
 How it searches. Iterative deepening: one pass per depth limit 1, 2, ... max_depth, each
 depth-first and best-first (a node's children are expanded in order of their pixel accuracy
 against the train outputs), stopping after the first depth that yields a program exact on
-every train pair (deeper passes stop at their first one). At each node every primitive call
+every train pair (deeper passes stop at their first one; a program whose fitted table
+misses a value of a test input does not stop the search, and ranks after the exact
+programs that do not miss). At each node every primitive call
 worth trying is applied, with arguments inferred from the train pairs
 (:mod:`solver.search.enumerate_args`). Candidates are deduplicated by the grids they produce
 on the train inputs (observational equivalence): within a pass, a tuple of train grids is
@@ -99,9 +101,10 @@ class Found:
     families: tuple[str, ...]
     exact: bool
     accuracy: float  # mean pixel accuracy on the train pairs (0 for a wrong shape)
+    misses: bool = False  # a table fitted on the train pairs lacks a value of a test input
 
     def rank_key(self) -> tuple:
-        return (not self.exact, -self.accuracy, self.depth, len(self.code))
+        return (not self.exact, self.misses, -self.accuracy, self.depth, len(self.code))
 
 
 @dataclass
@@ -117,6 +120,18 @@ class EnumStats:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _table_misses(step: Step, grid: np.ndarray) -> bool:
+    """Whether ``step`` looks up a value of ``grid`` that its table, fitted on the train
+    pairs, does not have: ``recolor_by`` on an object whose property value no train object
+    had (the program does not know what to do with it, so it keeps its colour)."""
+    if step.name != "recolor_by":
+        return False
+    name, mapping, conn = step.args
+    objs = dsl.objects.find_objects(grid, conn, False)
+    known = {k for k, _ in mapping}
+    return any(dsl.objects.prop(o, name, objs) not in known for o in objs)
 
 
 def _key(grids: tuple[np.ndarray, ...]) -> bytes:
@@ -213,9 +228,11 @@ class _Search:
             return
         self.found_keys.add(key)
         tests: list[Grid | None] = []
+        misses = False
         for t in self.tests:
             cur = t
             for s in steps:
+                misses = misses or _table_misses(s, cur)
                 r = _apply(s, (cur,))
                 if r is None:
                     cur = None
@@ -226,8 +243,8 @@ class _Search:
         exact = all(g.shape == o.shape and (g == o).all() for g, o in zip(grids, self.outs))
         fams = tuple(dict.fromkeys(FAMILY_OF.get(s.name, s.name) for s in steps))
         self.found.append(Found(program_code(steps), steps, [_to_grid(g) for g in grids], tests,
-                                len(steps), fams, exact, acc))
-        self.has_exact = self.has_exact or exact
+                                len(steps), fams, exact, acc, misses))
+        self.has_exact = self.has_exact or (exact and not misses)
 
     def consider(self, steps, grids) -> None:
         """Record a program when exact, or a near miss; try a fitted colour map."""
