@@ -205,8 +205,13 @@ def enumerate_step(state: TaskState, alone: bool) -> None:
     found = enumerate_programs(state.task, seconds, cfg.enumerate_depth, stats)
     rows = [(f.code, (*f.train_outputs, *f.test_outputs), 0) for f in found]
     new = merge_candidates(state.pool, rows, state.task, 0, source="enumerator")
+    fresh = set(new)
+    for f, (_, key, _) in sorted(zip(found, rows), key=lambda fr: not fr[0].misses):
+        if key in fresh:  # an outputs tuple misses only if every program behind it does
+            state.pool[key].misses_test = f.misses
     rep.enumerated, rep.enumerate_s, rep.enumerate_depth = len(found), stats.seconds, stats.depth_done
-    if any(state.pool[k].exact for k in new) and rep.solved_round is None:
+    if any(state.pool[k].exact and not state.pool[k].misses_test for k in new) \
+            and rep.solved_round is None:
         rep.solved_round, rep.solved_by = 0, "enumerator"
         rep.solved_s = time.time() - state.started
 
