@@ -1,11 +1,14 @@
-"""Round-0 line-pool repair with and without kicks (solver.repair.escape), on the demo set.
+"""Round-0 line-pool repair with and without kicks (solver.search.repair.escape), on the demo set.
 
-For each task and seed: sample N programs as HER's round 0 does (same temperatures and
-top_p), pool their lines, start from the best three, and repair twice from the same pool:
-with each ``--kicks`` setting (``kick_starts``; 0: the search before kicks). Reports the
-best train accuracy, whether the best program is exact on train and test, and seconds.
+For each task and seed: sample N programs as the search's round 0 does (same temperatures
+and top_p), pool their lines, start from the best three, and repair from the same pool
+once per ``--kicks`` setting: ``STARTS:PAIRS`` (``kick_starts``: best climbs kicked, 0: no
+kicks; ``kick_pairs``: worst lines kicked in pairs when no single kick helps, 0: single
+kicks only). Reports the best train accuracy, whether the best program is exact on train
+and test, and seconds.
 
     python bench/repair_kicks.py [--model DIR] [--seeds 0 1 2] [--samples 256] [--threads 2]
+    python bench/repair_kicks.py --kicks 0:0 2:0 2:6
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ def main() -> None:
     from solver.search.config import HerConfig
     from solver.lm.model import ModelConfig, SampleConfig, load
     from solver.search.repair import LinePool, repair
-    from solver.run import DEMO_DIR
+    from solver.dsl.demo import DEMO_DIR
 
     her = HerConfig().for_dialect(DSL)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -33,8 +36,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=her.repair_seconds,
                     help="repair time cap (HER's per-round default)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--kicks", type=int, nargs="+", default=[0, her.repair_kicks],
-                    help="kick_starts settings to compare (0: no kicks)")
+    ap.add_argument("--kicks", nargs="+",
+                    default=["0:0", f"{her.repair_kicks}:0",
+                             f"{her.repair_kicks}:{her.repair_kick_pairs}"],
+                    help="STARTS:PAIRS settings to compare (kick_starts:kick_pairs; 0:0 no kicks)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     tasks = grids.with_solutions(grids.load_tasks(DEMO_DIR / "challenges.json").tasks,
@@ -59,7 +64,9 @@ def main() -> None:
                 pool = LinePool(task, variants=her.repair_variants)
                 pool.add(codes)
                 t0 = time.perf_counter()
-                found = repair(pool, starts, seconds=args.seconds, kick_starts=kicks)
+                k_starts, k_pairs = map(int, kicks.split(":"))
+                found = repair(pool, starts, seconds=args.seconds, kick_starts=k_starts,
+                               kick_pairs=k_pairs)
                 secs.append(time.perf_counter() - t0)
                 best = found[0] if found else None
                 acc = best.train_acc if best else scored[0][0]

@@ -122,3 +122,24 @@ def test_a_kick_splits_a_line_that_no_single_edit_can_fix():
     found = repair(pool, [start])
     assert found and found[0].train_acc == 1.0
     assert accuracy(task, found[0].code) == 1.0  # the DSL itself agrees
+
+
+def test_a_pair_kick_removes_two_wrong_lines_that_cover_each_other():
+    # target row: 1 1 0 2 2 0 1 1. The start paints the whole row 1, then 2 over cells
+    # 2..5: two cells wrong. Swapping either line for a true one, or kicking the only line
+    # with visible wrong cells (the 2s), never gains; taking both out lets the climb
+    # assemble the three true segments.
+    def seg(a, b, c):
+        return f"draw_line(img, (0, {a}), (0, {b}), {c})"
+
+    true = prog(seg(0, 1, 1), seg(3, 4, 2), seg(6, 7, 1))
+    task = task_of(true, shape=(1, 8))
+    start = prog(seg(0, 7, 1), seg(2, 5, 2))
+    samples = [start, prog(seg(0, 1, 1)), prog(seg(3, 4, 2)), prog(seg(6, 7, 1))]
+    pool = LinePool(task, variants=False)
+    pool.add(samples)
+    single = repair(pool, [start], from_empty=False, kick_pairs=0)
+    assert not single or single[0].train_acc < 1.0
+    found = repair(pool, [start], from_empty=False, kick_pairs=6)
+    assert found and found[0].train_acc == 1.0
+    assert accuracy(task, found[0].code) == 1.0

@@ -71,6 +71,8 @@ class HerConfig:
     repair_seconds: float = setting(10.0, "cap on one round's repair search, in seconds")
     repair_kicks: int = setting(
         2, "best climbs kicked out of their local optimum (0: none; solver.search.repair.escape)")
+    repair_kick_pairs: int = setting(
+        6, "when no single line's kick helps, pairs of this many worst lines are kicked (0: off)")
     stop_when_exact: bool = setting(True, "stop as soon as a program is exact on every train pair")
     enumerate: bool = setting(
         True, "search DSL v2 programs with the enumerator before sampling (no model needed)")

@@ -15,7 +15,9 @@ until no edit helps (or the program is exact). Such a local optimum can be one l
 must become two: a 7-coloured rectangle over two 7-coloured squares paints the gap between
 them, and no single edit fixes it (splitting it costs cells before it gains them). So the
 best programs are then *kicked* (:func:`escape`): one line that paints wrong cells is taken
-out and barred, the climb runs again, and the result is kept only if it beats the optimum.
+out and barred, the climb runs again, and the result is kept only if it beats the optimum;
+when no single line helps, pairs of lines that paint wrong cells (visible or painted over)
+are taken out together.
 
 The lines come from the model: those it wrote, and (``variants``) their near neighbours —
 the same line in another colour, or with one coordinate moved by one cell, the two
@@ -34,9 +36,10 @@ shape from their inputs are left alone (the DSL draws in place).
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -261,25 +264,48 @@ def _suspects(pool: LinePool, seq: Sequence[int]) -> list[int]:
     return [i for i in np.argsort(-wrong, kind="stable") if wrong[i] > 0]
 
 
+def _culprits(pool: LinePool, seq: Sequence[int]) -> list[int]:
+    """Positions in ``seq`` whose line paints cells the target has in another colour,
+    visible or painted over by a later line, most such cells first."""
+    wrong = np.zeros(len(seq))
+    for k, tgt in enumerate(pool.targets):
+        for i, d in enumerate(seq):
+            wrong[i] += (pool.masks[k][d] & (tgt != pool.colors[d])).sum()
+    return [i for i in np.argsort(-wrong, kind="stable") if wrong[i] > 0]
+
+
+def _kicks(pool: LinePool, seq: Sequence[int], pairs: int) -> Iterator[tuple[int, ...]]:
+    """The kicks to try, in order: each line that leaves wrong cells visible, alone (the
+    worst first); then pairs of the ``pairs`` lines with the most wrong paint, visible or
+    hidden under a later line (a wrong line whose error another wrong line covers only
+    pays off when both go)."""
+    yield from ((i,) for i in _suspects(pool, seq))
+    if pairs:
+        yield from itertools.combinations(_culprits(pool, seq)[:pairs], 2)
+
+
 def escape(pool: LinePool, seq: list[int], acc: float, max_edits: int = 40,
-           deadline: float | None = None, kick_edits: int = 4) -> tuple[list[int], float, int]:
+           deadline: float | None = None, kick_edits: int = 4,
+           pairs: int = 6) -> tuple[list[int], float, int]:
     """Leave the local optimum ``seq`` (accuracy ``acc``): for each line that leaves wrong
     cells visible (the worst first), climb again from the program without it, that line
-    barred, for ``kick_edits`` edits; the first result better than ``acc`` is climbed on
-    freely and kicked again. Returns (program, accuracy, edits); the input when no kick
-    helps or ``deadline`` comes first."""
+    barred, for ``kick_edits`` edits; then the same for pairs of the ``pairs`` lines with
+    the most wrong paint, visible or not (0: single kicks only), with two edits more. The first result better than
+    ``acc`` is climbed on freely and kicked again. Returns (program, accuracy, edits); the
+    input when no kick helps or ``deadline`` comes first."""
     edits = 0
     improved = True
     while improved and acc < 1.0 and (deadline is None or time.time() < deadline):
         improved = False
-        for i in _suspects(pool, seq):
+        for kick in _kicks(pool, seq, pairs):
             if deadline is not None and time.time() >= deadline:
                 break
-            rest = seq[:i] + seq[i + 1:]
-            out, a, e = hill_climb(pool, rest, kick_edits, deadline, barred=frozenset([seq[i]]))
+            rest = [d for i, d in enumerate(seq) if i not in kick]
+            out, a, e = hill_climb(pool, rest, kick_edits + 2 * (len(kick) - 1), deadline,
+                                   barred=frozenset(seq[i] for i in kick))
             if a > acc + EPS:
                 seq, acc, more = hill_climb(pool, out, max_edits, deadline)
-                edits += 1 + e + more
+                edits += len(kick) + e + more
                 improved = True
                 break
     return seq, acc, edits
@@ -287,7 +313,7 @@ def escape(pool: LinePool, seq: list[int], acc: float, max_edits: int = 40,
 
 def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
            from_empty: bool = True, seconds: float | None = None,
-           kick_starts: int = 2) -> list[Repaired]:
+           kick_starts: int = 2, kick_pairs: int = 6) -> list[Repaired]:
     """Hill-climb from each start program (and from the empty program when
     ``from_empty``), then kick the ``kick_starts`` best climbs (0: none) with
     :func:`escape`; returns the distinct improved programs, best first. Start programs that
@@ -323,6 +349,6 @@ def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
     for acc, edits, out, acc0 in climbed[:kick_starts]:
         if acc >= 1.0 or (deadline is not None and time.time() >= deadline):
             break
-        out2, acc2, more = escape(pool, out, acc, max_edits, deadline)
+        out2, acc2, more = escape(pool, out, acc, max_edits, deadline, pairs=kick_pairs)
         keep(out2, acc2, acc0, edits + more)
     return sorted(found.values(), key=lambda r: (-r.train_acc, len(r.code), r.code))
