@@ -20,7 +20,7 @@ import pytest
 from solver import dsl
 from solver.dsl import program, synth
 from solver.cli import main
-from solver.sandbox.executor import Executor, Result, _decode_outputs, group_by_outputs, prune
+from solver.sandbox.executor import Executor, Result, _decode_outputs
 
 ROOT = os.geteuid() == 0
 
@@ -347,46 +347,6 @@ def test_works_after_torch_and_threads():
         stop.set()
 
 
-def test_group_by_outputs():
-    a1 = "def task(img):\n    img[0, 0] = 1\n    return img\n"
-    a2 = "def task(img):\n    img[0,0]=1\n    return img\n"
-    b = "def task(img):\n    img[0, 0] = 2\n    return img\n"
-    bad = "def task(img):\n    return 1 / 0\n"
-    out_a, out_b = [((1,),)], [((2,),)]
-    results = [Result("ok", out_a), Result("ok", out_b), Result("error:ZeroDivisionError"),
-               Result("ok", out_a), Result("ok", out_a)]
-    groups = group_by_outputs([a1, b, bad, a2, a1], results)
-    assert list(groups) == [tuple(out_a), tuple(out_b)]
-    assert groups[tuple(out_a)] == [a2, a1]  # shortest first, duplicates once
-    assert groups[tuple(out_b)] == [b]
-
-
-def test_prune(executor):
-    program = (
-        "def task(img):\n"
-        "    # a comment\n"
-        "    draw_pixel(img, (0, 0), 3)\n"
-        "    draw_pixel(img, (0, 0), 4)\n"
-        "    x = 2\n"
-        "\n"
-        "    draw_pixel(img, (1, x), 5)\n"
-        "    draw_pixel(img, (20, 20), 6)\n"
-        "    return img\n"
-    )
-    inputs = [((0, 0, 0), (0, 0, 0))]
-    pruned = prune(program, inputs, executor)
-    assert pruned == (
-        "def task(img):\n"
-        "    draw_pixel(img, (0, 0), 4)\n"
-        "    x = 2\n"
-        "    draw_pixel(img, (1, x), 5)\n"
-        "    return img\n"
-    )
-    assert executor.run([pruned], inputs)[0].outputs == executor.run([program], inputs)[0].outputs
-    broken = "def task(img):\n    return 1 / 0\n"
-    assert prune(broken, inputs, executor) == broken
-
-
 def test_cli_exec(tmp_path, capsys):
     prog = tmp_path / "p.py"
     prog.write_text("def task(img):\n    draw_pixel(img, (0, 0), 5)\n    return img\n")
@@ -558,11 +518,3 @@ def test_common_is_importable_and_watched():
         assert ex.stats["poisoned"] == 3
     for i in (0, 2, 4, 6):
         assert results[i].ok and results[i].outputs == [((3,),)], results[i].status
-
-
-def test_prune_keeps_function_heads_and_helpers(executor):
-    prog = ("def task(img):\n    img = helper(img)\n    x = 1\n    return img\n"
-            "def helper(img):\n    draw_pixel(img, (0, 0), 4)\n    y = 2\n    return img\n")
-    pruned = prune(prog, INPUTS[:1], executor)
-    assert pruned == ("def task(img):\n    img = helper(img)\n    return img\n"
-                      "def helper(img):\n    draw_pixel(img, (0, 0), 4)\n    return img\n")

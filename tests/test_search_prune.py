@@ -22,3 +22,14 @@ def test_prune_batch_removes_only_lines_that_change_nothing():
     assert pruned[3] == RIGHT
     assert pruned[4] == HALF  # comments and blank lines go too
     assert run(pruned) == outs
+
+
+def test_prune_batch_keeps_function_heads_and_what_helpers_need():
+    inputs = [EMPTY]
+    run = trusted_run(inputs)
+    code = ("def task(img):\n    img = helper(img)\n    x = 1\n    return img\n"
+            "def helper(img):\n    draw_pixel(img, (0, 0), 3)\n    y = 2\n    return img\n")
+    outs = run([code])
+    assert prune_batch([code], outs, inputs, run) == [
+        "def task(img):\n    img = helper(img)\n    return img\n"
+        "def helper(img):\n    draw_pixel(img, (0, 0), 3)\n    return img\n"]

@@ -95,7 +95,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from solver.arc.grids import Grid, grid_problem
 from solver.arc.settings import setting
@@ -785,80 +785,3 @@ def _decode_outputs(body: bytes, pos: int, n_inputs: int, cache: dict
     if pos != len(body):
         return None, "trailing bytes"
     return grids, None
-
-
-# ---------------------------------------------------------------- search-loop helpers
-
-
-def group_by_outputs(programs: Sequence[str], results: Sequence[Result]
-                     ) -> dict[tuple[Grid, ...], list[str]]:
-    """Successful programs grouped by the outputs they produced (failures dropped).
-
-    Groups appear in order of first appearance; in each, distinct programs shortest first
-    (ties keep their original order).
-    """
-    groups: dict[tuple[Grid, ...], list[str]] = {}
-    for prog, res in zip(programs, results):
-        if res.ok and res.outputs is not None:
-            members = groups.setdefault(tuple(res.outputs), [])
-            if prog not in members:
-                members.append(prog)
-    for members in groups.values():
-        members.sort(key=len)  # stable: ties keep first-seen order
-    return groups
-
-
-def _removable(line: str) -> bool:
-    text = line.strip()  # a function's head never goes (its body would be left dangling)
-    return not (text.startswith("def ") or text.startswith("return") or text == "return")
-
-
-def prune(program: str, inputs: Sequence, executor: Executor) -> str:
-    """Delete each line whose removal leaves every output unchanged.
-
-    Function heads (``def ...``) and ``return`` lines stay. Blank and comment lines go without a
-    run. Each round tries every single-line deletion in one batch, then removes all the
-    harmless ones at once if that still gives the same outputs, else one at a time in
-    order; rounds repeat until nothing more can go. A program that does not run is
-    returned unchanged.
-    """
-    base = executor.run([program], inputs)[0]
-    if not base.ok:
-        return program
-    target = base.outputs
-    lines = [ln for ln in program.splitlines()
-             if ln.strip() and not ln.strip().startswith("#")]
-    trailing = "\n" if program.endswith("\n") else ""
-
-    def join(keep: Iterable[str]) -> str:
-        return "\n".join(keep) + trailing
-
-    current = lines
-    if join(current) != program:
-        r = executor.run([join(current)], inputs)[0]
-        if not (r.ok and r.outputs == target):
-            current = program.splitlines()  # comments/blank lines mattered (odd, keep them)
-    while True:
-        cands = [i for i, ln in enumerate(current) if _removable(ln)]
-        if not cands:
-            break
-        trials = [join(current[:i] + current[i + 1:]) for i in cands]
-        res = executor.run(trials, inputs)
-        good = [i for i, r in zip(cands, res) if r.ok and r.outputs == target]
-        if not good:
-            break
-        together = [ln for i, ln in enumerate(current) if i not in set(good)]
-        r = executor.run([join(together)], inputs)[0]
-        if r.ok and r.outputs == target:
-            current = together
-            continue
-        removed = set()
-        for i in good:
-            trial = [ln for j, ln in enumerate(current) if j != i and j not in removed]
-            r = executor.run([join(trial)], inputs)[0]
-            if r.ok and r.outputs == target:
-                removed.add(i)
-        if not removed:
-            break
-        current = [ln for j, ln in enumerate(current) if j not in removed]
-    return join(current)
