@@ -2,13 +2,13 @@
 
 For each task and seed: sample N programs as the search's round 0 does (same temperatures
 and top_p), pool their lines, start from the best three, and repair from the same pool
-once per ``--kicks`` setting: ``STARTS:PAIRS`` (``kick_starts``: best climbs kicked, 0: no
-kicks; ``kick_pairs``: worst lines kicked in pairs when no single kick helps, 0: single
-kicks only). Reports the best train accuracy, whether the best program is exact on train
+once per ``--kicks`` setting: ``STARTS:PAIRS[:TRIM]`` (``kick_starts``: best climbs
+kicked, 0: no kicks; ``kick_pairs``: worst lines kicked in pairs when no single kick helps,
+0: single kicks only; ``TRIM`` 1/0: wrong lines cut back to their clean parts, default 1). Reports the best train accuracy, whether the best program is exact on train
 and test, and seconds.
 
     python bench/repair_kicks.py [--model DIR] [--seeds 0 1 2] [--samples 256] [--threads 2]
-    python bench/repair_kicks.py --kicks 0:0 2:0 2:6
+    python bench/repair_kicks.py --kicks 0:0:0 2:0:0 2:6:0 2:6:1
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ def main() -> None:
                     help="repair time cap (HER's per-round default)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--kicks", nargs="+",
-                    default=["0:0", f"{her.repair_kicks}:0",
-                             f"{her.repair_kicks}:{her.repair_kick_pairs}"],
-                    help="STARTS:PAIRS settings to compare (kick_starts:kick_pairs; 0:0 no kicks)")
+                    default=[f"{her.repair_kicks}:{her.repair_kick_pairs}:0",
+                             f"{her.repair_kicks}:{her.repair_kick_pairs}:1"],
+                    help="STARTS:PAIRS[:TRIM] settings to compare (kick_starts:kick_pairs:trim)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     tasks = grids.with_solutions(grids.load_tasks(DEMO_DIR / "challenges.json").tasks,
@@ -64,9 +64,9 @@ def main() -> None:
                 pool = LinePool(task, variants=her.repair_variants)
                 pool.add(codes)
                 t0 = time.perf_counter()
-                k_starts, k_pairs = map(int, kicks.split(":"))
+                k_starts, k_pairs, *k_trim = map(int, kicks.split(":"))
                 found = repair(pool, starts, seconds=args.seconds, kick_starts=k_starts,
-                               kick_pairs=k_pairs)
+                               kick_pairs=k_pairs, trim=bool(k_trim[0]) if k_trim else True)
                 secs.append(time.perf_counter() - t0)
                 best = found[0] if found else None
                 acc = best.train_acc if best else scored[0][0]

@@ -6,7 +6,7 @@ import pytest
 from solver import dsl
 from solver.dsl import program, synth
 from solver.arc.grids import Pair, Task, pixel_accuracy
-from solver.search.repair import LinePool, hill_climb, repair
+from solver.search.repair import LinePool, hill_climb, repair, trims
 
 
 def prog(*lines):
@@ -116,10 +116,10 @@ def test_a_kick_splits_a_line_that_no_single_edit_can_fix():
                prog("draw_rectangle(img, (6, 5), (7, 6), 7)", "draw_pixel(img, (0, 0), 3)")]
     pool = LinePool(task, variants=False)
     pool.add(samples)
-    stuck = repair(pool, [start], kick_starts=0)
+    stuck = repair(pool, [start], kick_starts=0, trim=False)
     assert not stuck or stuck[0].train_acc < 1.0
     assert accuracy(task, start) < 1.0
-    found = repair(pool, [start])
+    found = repair(pool, [start], trim=False)  # the kick alone (a trim would split it too)
     assert found and found[0].train_acc == 1.0
     assert accuracy(task, found[0].code) == 1.0  # the DSL itself agrees
 
@@ -138,8 +138,46 @@ def test_a_pair_kick_removes_two_wrong_lines_that_cover_each_other():
     samples = [start, prog(seg(0, 1, 1)), prog(seg(3, 4, 2)), prog(seg(6, 7, 1))]
     pool = LinePool(task, variants=False)
     pool.add(samples)
-    single = repair(pool, [start], from_empty=False, kick_pairs=0)
+    single = repair(pool, [start], from_empty=False, kick_pairs=0, trim=False)
     assert not single or single[0].train_acc < 1.0
-    found = repair(pool, [start], from_empty=False, kick_pairs=6)
+    found = repair(pool, [start], from_empty=False, kick_pairs=6, trim=False)
     assert found and found[0].train_acc == 1.0
     assert accuracy(task, found[0].code) == 1.0
+
+
+def test_trims_cut_a_line_back_to_its_clean_parts():
+    rect = program.Draw("draw_rectangle", ((1, 7), (6, 8), 0))
+    bad = {(3, 7), (3, 8), (4, 8), (5, 7), (5, 8), (6, 7), (6, 8)}
+    by_rows, by_cols = trims(rect, bad)
+    assert by_rows == [program.Draw("draw_rectangle", ((1, 7), (2, 8), 0)),
+                       program.Draw("draw_rectangle", ((4, 7), (4, 7), 0))]
+    assert by_cols == [program.Draw("draw_rectangle", ((1, 7), (2, 7), 0)),
+                       program.Draw("draw_rectangle", ((4, 7), (4, 7), 0)),
+                       program.Draw("draw_rectangle", ((1, 8), (2, 8), 0))]
+    line = program.Draw("draw_line", ((0, 0), (4, 4), 3))
+    assert trims(line, {(2, 2)}) == [[program.Draw("draw_line", ((0, 0), (1, 1), 3)),
+                                      program.Draw("draw_line", ((3, 3), (4, 4), 3))]]
+    assert trims(program.Draw("draw_pixel", ((0, 0), 3)), {(0, 0)}) == []
+
+
+def test_a_line_too_long_is_trimmed_where_no_pooled_line_fixes_it():
+    true = prog("draw_rectangle(img, (0, 0), (1, 2), 5)", "draw_pixel(img, (3, 3), 2)")
+    task = task_of(true)
+    start = prog("draw_rectangle(img, (0, 0), (2, 2), 5)", "draw_pixel(img, (3, 3), 2)")
+    pool = LinePool(task, variants=False)  # the shorter rectangle is nowhere in the pool
+    pool.add([start])
+    untrimmed = repair(pool, [start], from_empty=False, trim=False)
+    assert not untrimmed or untrimmed[0].train_acc < 1.0
+    found = repair(pool, [start], from_empty=False)
+    assert found and found[0].train_acc == 1.0 and accuracy(task, found[0].code) == 1.0
+
+
+def test_a_line_is_not_carved_into_many_pieces_to_fit():
+    checker = prog(*[f"draw_pixel(img, ({r}, {c}), 5)" for r in range(4) for c in range(4)
+                     if (r + c) % 2 == 0])
+    task = task_of(checker, shape=(4, 4))
+    start = prog("draw_rectangle(img, (0, 0), (3, 3), 5)")
+    pool = LinePool(task, variants=False)
+    pool.add([start])
+    found = repair(pool, [start], from_empty=False)
+    assert not found or found[0].train_acc < 1.0

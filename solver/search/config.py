@@ -73,6 +73,9 @@ class HerConfig:
         2, "best climbs kicked out of their local optimum (0: none; solver.search.repair.escape)")
     repair_kick_pairs: int = setting(
         6, "when no single line's kick helps, pairs of this many worst lines are kicked (0: off)")
+    repair_trim: bool = setting(
+        True, "a climb that stops short cuts its wrong lines back to their clean parts (at "
+              "most 3 pieces a line) and climbs on")
     stop_when_exact: bool = setting(True, "stop as soon as a program is exact on every train pair")
     enumerate: bool = setting(
         True, "search DSL v2 programs with the enumerator before sampling (no model needed)")

@@ -150,7 +150,8 @@ def repair(state: TaskState, executor, work: RoundWork) -> None:
     starts = [c.code for c in rank(state.pool)[:cfg.repair_starts]]
     fixed = [r.code for r in repair_mod.repair(lines, starts, seconds=cfg.repair_seconds,
                                                kick_starts=cfg.repair_kicks,
-                                               kick_pairs=cfg.repair_kick_pairs)]
+                                               kick_pairs=cfg.repair_kick_pairs,
+                                               trim=cfg.repair_trim)]
     found = [(code, out, 0) for code, out in zip(fixed, outputs_of(executor, fixed, state.inputs))
              if out is not None and out not in work.groups]
     work.new_keys += merge_candidates(state.pool, found, state.task, work.record.round)

@@ -17,7 +17,10 @@ them, and no single edit fixes it (splitting it costs cells before it gains them
 best programs are then *kicked* (:func:`escape`): one line that paints wrong cells is taken
 out and barred, the climb runs again, and the result is kept only if it beats the optimum;
 when no single line helps, pairs of lines that paint wrong cells (visible or painted over)
-are taken out together.
+are taken out together. Before the kicks, a climb that stops short *trims* its lines that
+paint wrong cells: each is replaced by its clean parts (a rectangle by its clean bands, a
+line by its clean segments; at most three pieces, so that a line is cut back, not carved
+to fit), which a climb of single edits cannot reach when the first piece gains nothing.
 
 The lines come from the model: those it wrote, and (``variants``) their near neighbours —
 the same line in another colour, or with one coordinate moved by one cell, the two
@@ -175,6 +178,62 @@ def neighbours(d: program.Draw) -> list[program.Draw]:
     return out
 
 
+def _bands(r0: int, c0: int, r1: int, c1: int, bad: set[tuple[int, int]]
+           ) -> list[tuple[int, int, int, int]]:
+    """The clean cells of the rectangle (r0, c0)-(r1, c1) (none of ``bad``) as rectangles:
+    runs of whole clean rows as one band each, the clean runs of a row with bad cells as
+    one-row pieces."""
+    out, top = [], None
+    for r in range(r0, r1 + 1):
+        if not any((r, c) in bad for c in range(c0, c1 + 1)):
+            top = r if top is None else top
+            continue
+        if top is not None:
+            out.append((top, c0, r - 1, c1))
+            top = None
+        start = None
+        for c in range(c0, c1 + 2):
+            if c <= c1 and (r, c) not in bad:
+                start = c if start is None else start
+            elif start is not None:
+                out.append((r, start, r, c - 1))
+                start = None
+    if top is not None:
+        out.append((top, c0, r1, c1))
+    return out
+
+
+def trims(d: program.Draw, bad: set[tuple[int, int]]) -> list[list[program.Draw]]:
+    """Ways to cut ``d`` back to the parts that paint none of the ``bad`` cells, each a list
+    of draws that together paint exactly its other cells: a rectangle by rows or by columns
+    (clean bands whole, the rest in runs), a line as its clean sub-segments. A rectangle
+    or line a few cells too long is, after a colour or a corner off by one, the commonest
+    miss of a small model."""
+    color = d.args[-1]
+    if d.fn == "draw_rectangle":
+        (a, b), (e, f) = d.args[0], d.args[1]
+        r0, c0, r1, c1 = min(a, e), min(b, f), max(a, e), max(b, f)
+        by_rows = _bands(r0, c0, r1, c1, bad)
+        by_cols = [(y0, x0, y1, x1) for x0, y0, x1, y1 in
+                   _bands(c0, r0, c1, r1, {(c, r) for r, c in bad})]
+        ways = [by_rows] if sorted(by_rows) == sorted(by_cols) else [by_rows, by_cols]
+        return [[program.Draw("draw_rectangle", ((y0, x0), (y1, x1), color))
+                 for y0, x0, y1, x1 in way] for way in ways]
+    if d.fn == "draw_line":
+        (a, b), (e, f) = d.args[0], d.args[1]
+        n = max(abs(e - a), abs(f - b))
+        sr, sc = (e > a) - (e < a), (f > b) - (f < b)
+        runs, cur = [], []
+        for cell in [(a + i * sr, b + i * sc) for i in range(n + 1)]:
+            if cell in bad:
+                runs, cur = runs + [cur] if cur else runs, []
+            else:
+                cur.append(cell)
+        runs += [cur] if cur else []
+        return [[program.Draw("draw_line", (run[0], run[-1], color)) for run in runs]]
+    return []
+
+
 def _render(pool: LinePool, seq: Sequence[int]) -> list[np.ndarray]:
     outs = []
     for k, inp in enumerate(pool.inputs):
@@ -311,11 +370,40 @@ def escape(pool: LinePool, seq: list[int], acc: float, max_edits: int = 40,
     return seq, acc, edits
 
 
+def split_wrong(pool: LinePool, seq: list[int], max_pieces: int = 3) -> tuple[list[int], float, int]:
+    """Replace, one at a time, each line of ``seq`` that paints cells the target has in
+    another colour by the pieces of one of its trims (:func:`trims`), when that raises the
+    accuracy: one line that must become several cleaner ones is a single edit here, where
+    the climb would need one edit per piece, the first of which may gain nothing. A trim
+    of more than ``max_pieces`` pieces is not used (that would carve any line to fit the
+    target). Returns (program, accuracy, splits made)."""
+    acc = _accuracy(pool, _render(pool, seq))
+    splits = 0
+    for d in [seq[i] for i in _culprits(pool, seq)]:
+        if d not in seq:
+            continue
+        bad: set[tuple[int, int]] = set()
+        for k, tgt in enumerate(pool.targets):
+            bad |= {(int(r), int(c)) for r, c in np.argwhere(pool.masks[k][d] & (tgt != pool.colors[d]))}
+        i = seq.index(d)
+        for way in trims(pool.draws[d], bad):
+            if len(way) > max_pieces:  # a near miss cut back, not a line carved to fit
+                continue
+            pieces = [p for p in (pool.insert(t) for t in way) if p is not None]
+            trial = seq[:i] + pieces + seq[i + 1:]
+            a = _accuracy(pool, _render(pool, trial))
+            if a > acc + EPS:
+                seq, acc, splits = trial, a, splits + 1
+                break
+    return seq, acc, splits
+
+
 def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
            from_empty: bool = True, seconds: float | None = None,
-           kick_starts: int = 2, kick_pairs: int = 6) -> list[Repaired]:
+           kick_starts: int = 2, kick_pairs: int = 6, trim: bool = True) -> list[Repaired]:
     """Hill-climb from each start program (and from the empty program when
-    ``from_empty``), then kick the ``kick_starts`` best climbs (0: none) with
+    ``from_empty``; a climb that stops short, with ``trim``, splits its wrong lines into
+    their clean parts (:func:`split_wrong`) and climbs on), then kick the ``kick_starts`` best climbs (0: none) with
     :func:`escape`; returns the distinct improved programs, best first. Start programs that
     are not paint-only DSL are skipped. ``seconds`` caps the whole search, kicks included
     (large grids with a large pool cost ~1 s an edit); what was found by then is returned."""
@@ -343,6 +431,11 @@ def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
     climbed = []
     for seq, acc0 in seqs:
         out, acc, edits = hill_climb(pool, seq, max_edits, deadline)
+        if acc < 1.0 and trim:  # cut wrong lines back to their clean parts, climb on
+            out, acc, splits = split_wrong(pool, out)
+            if splits:
+                out, acc, more = hill_climb(pool, out, max_edits, deadline)
+                edits += splits + more
         keep(out, acc, acc0, edits)
         climbed.append((acc, edits, out, acc0))
     climbed.sort(key=lambda c: -c[0])
