@@ -402,8 +402,9 @@ def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
            from_empty: bool = True, seconds: float | None = None,
            kick_starts: int = 2, kick_pairs: int = 6, trim: bool = True) -> list[Repaired]:
     """Hill-climb from each start program (and from the empty program when
-    ``from_empty``; a climb that stops short, with ``trim``, splits its wrong lines into
-    their clean parts (:func:`split_wrong`) and climbs on), then kick the ``kick_starts`` best climbs (0: none) with
+    ``from_empty``; a climb that stops short, with ``trim``, also splits its wrong lines
+    into their clean parts (:func:`split_wrong`) and climbs on), then kick the
+    ``kick_starts`` best climbs of each kind (plain, trimmed; 0: none) with
     :func:`escape`; returns the distinct improved programs, best first. Start programs that
     are not paint-only DSL are skipped. ``seconds`` caps the whole search, kicks included
     (large grids with a large pool cost ~1 s an edit); what was found by then is returned."""
@@ -428,18 +429,21 @@ def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
             code = program.program_code([pool.draws[d] for d in out])
             found[tuple(out)] = Repaired(code, acc, edits)
 
-    climbed = []
+    climbed, trimmed = [], []
     for seq, acc0 in seqs:
         out, acc, edits = hill_climb(pool, seq, max_edits, deadline)
-        if acc < 1.0 and trim:  # cut wrong lines back to their clean parts, climb on
-            out, acc, splits = split_wrong(pool, out)
-            if splits:
-                out, acc, more = hill_climb(pool, out, max_edits, deadline)
-                edits += splits + more
         keep(out, acc, acc0, edits)
         climbed.append((acc, edits, out, acc0))
+        if acc < 1.0 and trim:  # also: its wrong lines cut back to their clean parts, climbed on
+            cut, cut_acc, splits = split_wrong(pool, out)
+            if splits:
+                cut, cut_acc, more = hill_climb(pool, cut, max_edits, deadline)
+                keep(cut, cut_acc, acc0, edits + splits + more)
+                trimmed.append((cut_acc, edits + splits + more, cut, acc0))
+    # the best climbs of each kind are kicked: a trim can lead away from what a kick reaches
     climbed.sort(key=lambda c: -c[0])
-    for acc, edits, out, acc0 in climbed[:kick_starts]:
+    trimmed.sort(key=lambda c: -c[0])
+    for acc, edits, out, acc0 in climbed[:kick_starts] + trimmed[:kick_starts]:
         if acc >= 1.0 or (deadline is not None and time.time() >= deadline):
             break
         out2, acc2, more = escape(pool, out, acc, max_edits, deadline, pairs=kick_pairs)
