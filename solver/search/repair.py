@@ -402,10 +402,11 @@ def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
            from_empty: bool = True, seconds: float | None = None,
            kick_starts: int = 2, kick_pairs: int = 6, trim: bool = True) -> list[Repaired]:
     """Hill-climb from each start program (and from the empty program when
-    ``from_empty``; a climb that stops short, with ``trim``, also splits its wrong lines
-    into their clean parts (:func:`split_wrong`) and climbs on), then kick the
-    ``kick_starts`` best climbs of each kind (plain, trimmed; 0: none) with
-    :func:`escape`; returns the distinct improved programs, best first. Start programs that
+    ``from_empty``), then kick the ``kick_starts`` best climbs (0: none) with
+    :func:`escape`; when nothing is exact by then and ``trim``, the ``kick_starts`` best
+    optima reached also have their wrong lines split into their clean parts
+    (:func:`split_wrong`), and are climbed and kicked on. Returns the distinct improved
+    programs, best first. Start programs that
     are not paint-only DSL are skipped. ``seconds`` caps the whole search, kicks included
     (large grids with a large pool cost ~1 s an edit); what was found by then is returned."""
     deadline = None if seconds is None else time.time() + seconds
@@ -429,23 +430,38 @@ def repair(pool: LinePool, starts: Sequence[str], max_edits: int = 40,
             code = program.program_code([pool.draws[d] for d in out])
             found[tuple(out)] = Repaired(code, acc, edits)
 
-    climbed, trimmed = [], []
+    climbed = []
     for seq, acc0 in seqs:
         out, acc, edits = hill_climb(pool, seq, max_edits, deadline)
         keep(out, acc, acc0, edits)
         climbed.append((acc, edits, out, acc0))
-        if acc < 1.0 and trim:  # also: its wrong lines cut back to their clean parts, climbed on
-            cut, cut_acc, splits = split_wrong(pool, out)
-            if splits:
-                cut, cut_acc, more = hill_climb(pool, cut, max_edits, deadline)
-                keep(cut, cut_acc, acc0, edits + splits + more)
-                trimmed.append((cut_acc, edits + splits + more, cut, acc0))
-    # the best climbs of each kind are kicked: a trim can lead away from what a kick reaches
     climbed.sort(key=lambda c: -c[0])
-    trimmed.sort(key=lambda c: -c[0])
-    for acc, edits, out, acc0 in climbed[:kick_starts] + trimmed[:kick_starts]:
+    ends = list(climbed)  # every local optimum reached, plain and kicked
+    for acc, edits, out, acc0 in climbed[:kick_starts]:
         if acc >= 1.0 or (deadline is not None and time.time() >= deadline):
             break
         out2, acc2, more = escape(pool, out, acc, max_edits, deadline, pairs=kick_pairs)
         keep(out2, acc2, acc0, edits + more)
+        ends.append((acc2, edits + more, out2, acc0))
+    if not trim or max((a for a, *_ in ends), default=1.0) >= 1.0:
+        return sorted(found.values(), key=lambda r: (-r.train_acc, len(r.code), r.code))
+    # then the best optima's wrong lines cut back to their clean parts, climbed and kicked
+    # on (last, so that the trims joining the pool do not change the climbs above)
+    ends.sort(key=lambda c: -c[0])
+    done: set[tuple] = set()
+    for acc, edits, out, acc0 in ends:
+        if len(done) >= max(kick_starts, 1) or (deadline is not None and time.time() >= deadline):
+            break
+        if tuple(out) in done:
+            continue
+        done.add(tuple(out))
+        cut, cut_acc, splits = split_wrong(pool, out)
+        if not splits:
+            continue
+        cut, cut_acc, more = hill_climb(pool, cut, max_edits, deadline)
+        edits += splits + more
+        keep(cut, cut_acc, acc0, edits)
+        if cut_acc < 1.0 and kick_starts:
+            cut, cut_acc, more = escape(pool, cut, cut_acc, max_edits, deadline, pairs=kick_pairs)
+            keep(cut, cut_acc, acc0, edits + more)
     return sorted(found.values(), key=lambda r: (-r.train_acc, len(r.code), r.code))
