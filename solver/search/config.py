@@ -74,8 +74,8 @@ class HerConfig:
     repair_kick_pairs: int = setting(
         6, "when no single line's kick helps, pairs of this many worst lines are kicked (0: off)")
     repair_trim: bool = setting(
-        True, "a climb that stops short cuts its wrong lines back to their clean parts (at "
-              "most 3 pieces a line) and climbs on")
+        True, "when no climb or kick is exact, the best ones cut their wrong lines back to "
+              "their clean parts (at most 3 pieces a line) and climb on")
     stop_when_exact: bool = setting(True, "stop as soon as a program is exact on every train pair")
     enumerate: bool = setting(
         True, "search DSL v2 programs with the enumerator before sampling (no model needed)")

@@ -17,8 +17,8 @@ them, and no single edit fixes it (splitting it costs cells before it gains them
 best programs are then *kicked* (:func:`escape`): one line that paints wrong cells is taken
 out and barred, the climb runs again, and the result is kept only if it beats the optimum;
 when no single line helps, pairs of lines that paint wrong cells (visible or painted over)
-are taken out together. Before the kicks, a climb that stops short *trims* its lines that
-paint wrong cells: each is replaced by its clean parts (a rectangle by its clean bands, a
+are taken out together. When nothing is exact after the kicks, the best optima are
+*trimmed*: each line that paints wrong cells is replaced by its clean parts (a rectangle by its clean bands, a
 line by its clean segments; at most three pieces, so that a line is cut back, not carved
 to fit), which a climb of single edits cannot reach when the first piece gains nothing.
 
