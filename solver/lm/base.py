@@ -192,13 +192,19 @@ def new_model(config: BaseConfig, tokenizer):
     return LlamaForCausalLM(cfg)
 
 
+def _grow(step: int, steps: int, start: int, end: int) -> int:
+    """A value grown linearly from ``start`` at step 0 to ``end`` at ``steps`` (and after;
+    ``end`` throughout when ``steps`` <= 0), rounded."""
+    if steps <= 0 or step >= steps:
+        return end
+    return round(start + step / steps * (end - start))
+
+
 def curriculum(step: int, config: BaseConfig) -> tuple[int, int]:
     """(max side, max draws) of the tasks generated at ``step``."""
-    if config.curriculum_steps <= 0 or step >= config.curriculum_steps:
-        return config.max_side, config.max_draws
-    f = step / config.curriculum_steps
-    side = round(config.start_max_side + f * (config.max_side - config.start_max_side))
-    draws = round(config.start_max_draws + f * (config.max_draws - config.start_max_draws))
+    n = config.curriculum_steps
+    side = _grow(step, n, config.start_max_side, config.max_side)
+    draws = _grow(step, n, config.start_max_draws, config.max_draws)
     return max(config.min_side, min(side, config.max_side)), max(1, min(draws, config.max_draws))
 
 
@@ -211,11 +217,9 @@ def example(st: synth.SynthTask, encoder: str) -> tuple[str, str]:
 
 def curriculum_v2(step: int, config: BaseConfig) -> tuple[int, int]:
     """(max side, most random-v2 operations) of the v2 tasks generated at ``step``."""
-    if config.curriculum_steps <= 0 or step >= config.curriculum_steps:
-        return config.v2_max_side, config.v2_max_steps
-    f = step / config.curriculum_steps
-    side = round(config.v2_start_max_side + f * (config.v2_max_side - config.v2_start_max_side))
-    ops = round(config.v2_start_max_steps + f * (config.v2_max_steps - config.v2_start_max_steps))
+    n = config.curriculum_steps
+    side = _grow(step, n, config.v2_start_max_side, config.v2_max_side)
+    ops = _grow(step, n, config.v2_start_max_steps, config.v2_max_steps)
     return (max(config.min_side, min(side, config.v2_max_side)),
             max(1, min(ops, config.v2_max_steps)))
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from solver import dsl
 from solver.arc.grids import Grid, Task
+from solver.search.candidates import unchanged_is_no_answer
 from solver.search.enumerate_args import Context, Reader, candidates
 
 MAX_SIDE = 30
@@ -340,7 +341,7 @@ def predictions(found: list[Found], n: int = 2, task: Task | None = None) -> lis
     test input. With ``task``: when every train output differs from its input, a
     prediction that gives a test input back unchanged comes after the others."""
     out: list[list[Grid]] = []
-    if task is not None and all(p.output != p.input for p in task.train):
+    if task is not None and unchanged_is_no_answer(task):
         found = sorted(found, key=lambda f: any(o == p.input for o, p in zip(f.test_outputs, task.test)))
     for f in found:
         if f.exact and all(t is not None for t in f.test_outputs) and f.test_outputs not in out:
