@@ -87,8 +87,14 @@ class ScriptedModel:
         self.has_adapter = True
         self.adapters.append((r, alpha))
 
+    def tune_all(self):
+        assert not self.has_adapter
+        self.has_adapter = True
+        self.adapters.append("full")
+
     def remove_adapter(self):
         self.has_adapter = False
+        self.removed = getattr(self, "removed", 0) + 1
 
 
 @dataclass
@@ -178,6 +184,42 @@ def test_outputs_used_in_earlier_epochs_are_skipped(monkeypatch, executor):
     assert [r.examples_trained for r in rep.rounds] == [2, 0, 1, 0]
     assert len(trainer.calls) == 2  # round 1 had nothing new: no training
     assert rep.epochs_run == 2
+
+
+def test_without_dedupe_every_epoch_trains_its_round(monkeypatch, executor):
+    fake_prompt(monkeypatch)
+    rounds = [[HALF, WRONG], [HALF, WRONG], [HALF, prog("draw_pixel(img, (1, 2), 6)")]]
+    trainer = Trainer()
+    rep = solve_task(TASK, ScriptedModel(rounds), executor,
+                     HerConfig(samples=8, epochs=3, recolor=0, dedupe=False), trainer=trainer)
+    assert [r.examples_trained for r in rep.rounds] == [2, 2, 2, 0]
+
+
+def test_a_collapsed_task_resets_its_training(monkeypatch, executor):
+    """reset_after=2: two rounds in a row with one distinct output of eight drop the
+    adapter and the heat; the next training attaches a fresh adapter."""
+    fake_prompt(monkeypatch)
+    varied = [prog(f"draw_pixel(img, (1, {c}), {k})") for c in range(3) for k in (1, 2)]
+    rounds = [varied, [HALF] * 6, [HALF] * 6, [WRONG] + varied[1:]]
+    model, trainer = ScriptedModel(rounds), Trainer()
+    rep = solve_task(TASK, model, executor,
+                     HerConfig(samples=6, epochs=3, recolor=0, heat_below=0.5, dedupe=False,
+                               reset_after=2, repair=False), trainer=trainer)
+    assert [r.distinct for r in rep.rounds] == [6, 1, 1, 6], (rep.stopped, rep.error)
+    assert [bool(r.reset) for r in rep.rounds] == [False, False, True, False]
+    assert rep.rounds[3].heat == 1.0 and rep.rounds[2].heat > 1.0
+    assert model.adapters == [(16, 32), (16, 32)] and model.removed == 2
+    assert "| reset |" in rep.rounds[2].line()
+
+
+def test_full_tuning_instead_of_an_adapter(monkeypatch, executor):
+    fake_prompt(monkeypatch)
+    model, trainer = ScriptedModel([[HALF, WRONG], [RIGHT]]), Trainer()
+    rep = solve_task(TASK, model, executor, HerConfig(samples=4, epochs=2, recolor=0,
+                                                      tune="full"), trainer=trainer)
+    assert rep.status == "exact" and model.adapters == ["full"] and not model.has_adapter
+    with pytest.raises(ValueError, match="tune must be one of"):
+        HerConfig(tune="half")
 
 
 def test_sampling_only(monkeypatch, executor):

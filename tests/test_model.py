@@ -335,6 +335,38 @@ def test_adapter_on_4bit_base_bit_identical(model_dir, task):
     _check_adapter_cycle(q, task, steps=60)
 
 
+def test_full_tuning_train_sample_reset_bit_identical(m, task):
+    """tune_all: every weight learns the program, and remove_adapter puts the weights back
+    exactly (sampling after it is the base model's again)."""
+    prompt = m.prompt_for(task)
+    program = "    draw_pixel(img, (0, 1), 2)\n    return img\n"
+    before = _snapshot(m.model)
+    flags = {n: p.requires_grad for n, p in m.model.named_parameters()}
+    greedy = m.sample(prompt, M.SampleConfig(n=2, temperatures=(0.0,)))
+    m.tune_all()
+    assert m.has_adapter
+    assert all(p.requires_grad for p in m.model.parameters())
+    with pytest.raises(RuntimeError, match="already attached"):
+        m.add_adapter()
+    assert _train_steps(m, prompt, program + "input", 40) < 0.4
+    tuned = m.sample(prompt, M.SampleConfig(n=2, temperatures=(0.0,)))
+    assert [s.text for s in tuned] == [program] * 2
+    m.remove_adapter()
+    assert not m.has_adapter
+    after = m.model.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in before.items())
+    assert {n: p.requires_grad for n, p in m.model.named_parameters()} == flags
+    again = m.sample(prompt, M.SampleConfig(n=2, temperatures=(0.0,)))
+    assert [s.token_ids for s in again] == [s.token_ids for s in greedy]
+
+
+def test_full_tuning_refuses_quantized_weights(model_dir):
+    q = M.load(M.ModelConfig(path=str(model_dir), quantization="4bit", device="cpu"))
+    with pytest.raises(ValueError, match="unquantized"):
+        q.tune_all()
+    assert not q.has_adapter
+
+
 def test_second_adapter_must_replace_the_first(m):
     m.add_adapter()
     with pytest.raises(RuntimeError, match="already attached"):

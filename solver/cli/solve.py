@@ -20,9 +20,10 @@ from solver.search.config import HerConfig
 
 # HerConfig's fields by concern in the help (the rest: "search")
 SAMPLING = ("samples", "temperatures", "top_p", "heat_below", "heat_factor", "max_temperature",
-            "max_new_tokens")
-TRAINING = ("order", "max_examples", "lr", "lora_r", "lora_alpha", "lora_targets", "lora_rslora",
-            "gradient_checkpointing", "batch_tokens", "max_rows", "prune", "recolor")
+            "reset_after", "max_new_tokens")
+TRAINING = ("order", "max_examples", "dedupe", "tune", "lr", "lora_r", "lora_alpha",
+            "lora_targets", "lora_rslora", "gradient_checkpointing", "batch_tokens", "max_rows",
+            "prune", "recolor")
 REPAIR = ("repair", "repair_starts", "repair_variants", "repair_seconds", "repair_kicks")
 ENUMERATOR = ("enumerate", "enumerate_share", "enumerate_seconds", "enumerate_depth")
 ATTEMPTS = ("simplify", "simplify_seconds", "rank_by", "after_exact")

@@ -542,6 +542,7 @@ class Model:
         self.last_stats = SampleStats()
         self._base = None  # the model without adapter while one is attached
         self._grad_flags: dict[str, bool] | None = None
+        self._saved: dict[str, torch.Tensor] | None = None  # full tuning: the weights before it
         eos = set()
         for src in (getattr(tokenizer, "eos_token_id", None),
                     getattr(getattr(model, "generation_config", None), "eos_token_id", None)):
@@ -753,7 +754,25 @@ class Model:
 
     @property
     def has_adapter(self) -> bool:
-        return self._base is not None
+        """A LoRA is attached, or every weight is being tuned (:meth:`tune_all`)."""
+        return self._base is not None or self._saved is not None
+
+    def tune_all(self) -> None:
+        """Full fine-tuning, the alternative to a LoRA: every weight requires grad, and
+        :meth:`remove_adapter` puts back a copy of the weights taken here (bit-identical).
+        Quantized weights cannot be tuned this way (``ValueError``)."""
+        if self.has_adapter:
+            raise RuntimeError("an adapter is already attached; remove_adapter() first")
+        params = dict(self.model.named_parameters())
+        if any(not p.is_floating_point() or type(p).__name__ != "Parameter"
+               for p in params.values()):
+            raise ValueError("full fine-tuning needs unquantized weights "
+                             "(--quantization none), or use the LoRA (--tune lora)")
+        self._grad_flags = {n: p.requires_grad for n, p in params.items()}
+        self._saved = {n: p.detach().clone() for n, p in params.items()}
+        for p in params.values():
+            p.requires_grad_(True)
+        self.model.eval()
 
     def add_adapter(self, r: int = 16, alpha: int = 32, dropout: float = 0.0,
                     target_modules: Sequence[str] | str | None = None, seed: int = 0,
@@ -762,7 +781,7 @@ class Model:
         peft model (train and sample through it)."""
         from peft import LoraConfig, get_peft_model
 
-        if self._base is not None:
+        if self.has_adapter:
             raise RuntimeError("an adapter is already attached; remove_adapter() first")
         base = self.model
         self._grad_flags = {n: p.requires_grad for n, p in base.named_parameters()}
@@ -785,7 +804,17 @@ class Model:
         self.model.eval()
 
     def remove_adapter(self) -> None:
-        """Drop the adapter; the base weights are exactly as before it was added."""
+        """Drop the adapter; the base weights are exactly as before it was added (after
+        :meth:`tune_all`: the weights copied back)."""
+        if self._saved is not None:
+            with torch.no_grad():
+                for n, p in self.model.named_parameters():
+                    p.copy_(self._saved[n])
+                    p.grad = None
+                    p.requires_grad_(self._grad_flags.get(n, True))
+            self._saved = self._grad_flags = None
+            self.model.eval()
+            return
         if self._base is None:
             return
         base = self.model.unload()

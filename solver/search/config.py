@@ -15,6 +15,7 @@ DIALECT_FIELDS = {"temperatures": "temperatures", "top_p": "top_p", "lr": "lr",
 # fields that default to None, meaning "on for programs in the drawing DSL" (dsl_constraints)
 DSL_ONLY = ("prune", "repair", "simplify")
 RANKINGS = ("description", "votes")
+TUNINGS = ("lora", "full")
 
 
 @dataclass
@@ -33,6 +34,9 @@ class HerConfig:
         1.5, "the temperatures' multiplier grows by this per collapsed round (and shrinks by "
              "it once diversity is back)")
     max_temperature: float = setting(2.0, "no sample hotter than this")
+    reset_after: int = setting(
+        0, "after this many collapsed rounds in a row (fewer distinct outputs than heat_below "
+           "of the samples), the task's training starts again from the base model (0: never)")
     max_new_tokens: int | None = setting(None, "program length limit in tokens; None: the model's")
     epochs: int = setting(
         40, "trainings per task at most (rounds = epochs + 1; the task's time share usually "
@@ -41,8 +45,16 @@ class HerConfig:
         "worst-first", "training order: worst-first (pixel accuracy), shuffle, or prioritized "
                        "(keep the most accurate, worst first)", ORDERS)
     max_examples: int = setting(256, "relabeled examples trained per epoch at most")
+    dedupe: bool = setting(
+        True, "an output relabeled in an earlier epoch is not trained on again (off: every "
+              "epoch trains on all of its round's distinct outputs)")
+    tune: str = setting(
+        "lora", "what the task's training changes: lora (an adapter, reset after the task) or "
+                "full (every weight, copied back after the task; unquantized models only)",
+        TUNINGS)
     lr: float | None = setting(
-        None, "LoRA learning rate, constant; None: the model dialect's (dsl: 1e-3; barc, python: 1e-5)")
+        None, "test-time learning rate, constant; None: the model dialect's (dsl: 1e-3; barc, "
+              "python: 1e-5)")
     lora_r: int | None = setting(None, "LoRA rank; None: the model dialect's (16)")
     lora_alpha: int | None = setting(
         None, "LoRA alpha; None: the model dialect's (dsl: 32; barc, python: 16)")
@@ -100,14 +112,18 @@ class HerConfig:
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
-        if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 or self.recolor < 0:
-            raise ValueError("samples and max_examples must be >= 1, epochs and recolor >= 0")
+        if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 or self.recolor < 0 \
+                or self.reset_after < 0:
+            raise ValueError("samples and max_examples must be >= 1, epochs, recolor and "
+                             "reset_after >= 0")
         if self.temperatures is not None:
             self.temperatures = tuple(float(t) for t in self.temperatures)
             if not self.temperatures or any(t < 0 for t in self.temperatures):
                 raise ValueError("temperatures must be a non-empty list of values >= 0")
         if self.lora_targets is not None:
             self.lora_targets = tuple(self.lora_targets)
+        if self.tune not in TUNINGS:
+            raise ValueError(f"tune must be one of {', '.join(TUNINGS)}, got {self.tune!r}")
         if self.rank_by not in RANKINGS:
             raise ValueError(f"rank_by must be one of {', '.join(RANKINGS)}, got {self.rank_by!r}")
         if not 0 <= self.after_exact < 1 or not 0 < self.enumerate_share <= 1:

@@ -60,6 +60,7 @@ class TaskState:
     used: set[tuple] = field(default_factory=set)  # train outputs already relabeled
     lines: repair_mod.LinePool | None = None  # the lines the model wrote (repair on)
     heat: float = 1.0  # the temperatures' multiplier of the next round
+    collapsed: int = 0  # collapsed rounds in a row (fewer distinct outputs than heat_below)
     adapter: bool = False  # a LoRA is attached to the model
     sample_s: float | None = None  # the last round's sampling time
     exact_until: float | None = None  # once exact: look for a simpler program until then
@@ -252,6 +253,8 @@ def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | N
     None to learn and go on."""
     cfg = state.config
     state.heat = next_heat(state.heat, len(work.groups), len(work.samples), cfg)
+    collapsed = len(work.groups) < cfg.heat_below * len(work.samples)
+    state.collapsed = state.collapsed + 1 if collapsed else 0
     if cfg.stop_when_exact and (exact or state.exact_until is not None):
         if state.exact_until is None:  # a bounded look for a simpler program first
             extra = cfg.after_exact * state.left() if state.deadline is not None else 0.0
@@ -271,7 +274,14 @@ def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | N
     ends in time for one more round's sampling. Returns "deadline" when nothing fit."""
     cfg, rec = state.config, work.record
     t0 = time.time()
-    examples = relabel(state.task, [state.pool[k] for k in work.keys], state.used)
+    if cfg.reset_after and state.collapsed >= cfg.reset_after and state.adapter:
+        # collapsed onto its own programs: learning starts again from the base model, at
+        # the base temperatures, on outputs not trained on before
+        model.remove_adapter()
+        state.adapter, state.collapsed, state.heat = False, 0, 1.0
+        rec.reset = True
+    examples = relabel(state.task, [state.pool[k] for k in work.keys],
+                       state.used if cfg.dedupe else set())
     chosen = recolor(order_examples(examples, cfg.order, cfg.max_examples, state.rng),
                      cfg.recolor, state.rng)
     rec.new_examples = len(examples)
@@ -310,8 +320,11 @@ def _train(state: TaskState, model, trainer: Trainer, items: list[Encoded], seed
     """One trainer call (the adapter attached first); measures the worker's speed."""
     if not state.adapter:
         cfg = state.config
-        model.add_adapter(r=cfg.lora_r, alpha=cfg.lora_alpha, seed=cfg.seed,
-                          target_modules=cfg.lora_targets, rslora=cfg.lora_rslora)
+        if cfg.tune == "full":
+            model.tune_all()
+        else:
+            model.add_adapter(r=cfg.lora_r, alpha=cfg.lora_alpha, seed=cfg.seed,
+                              target_modules=cfg.lora_targets, rslora=cfg.lora_rslora)
         state.adapter = True
     t0 = time.time()
     stats = trainer(model, items, state.config, seed, until)

@@ -74,6 +74,7 @@ class RoundRecord:
     # rounds that went on to learn only
     new_examples: int | None = None
     cut_for_time: int | None = None  # examples left out to fit the time left
+    reset: bool | None = None  # the training started again from the base model (reset_after)
     # rounds that trained only
     first_loss: float | None = None
     last_loss: float | None = None
@@ -82,8 +83,8 @@ class RoundRecord:
 
     OPTIONAL: ClassVar[tuple[str, ...]] = (
         "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
-        "simplified", "simplify_s", "new_examples", "cut_for_time", "first_loss", "last_loss", "train_steps",
-        "train_tokens")
+        "simplified", "simplify_s", "new_examples", "cut_for_time", "reset", "first_loss",
+        "last_loss", "train_steps", "train_tokens")
     ROUNDING: ClassVar[dict[str, int]] = {"heat": 4, "sample_s": 3, "exec_s": 3,
                                           "train_s": 3, "seconds": 3, "repair_s": 3,
                                           "simplify_s": 3}
@@ -108,6 +109,8 @@ class RoundRecord:
             line += f" | repaired {self.repaired} best {self.repair_best_acc:.3f}"
         if self.simplified:
             line += f" | simplified {self.simplified}"
+        if self.reset:
+            line += " | reset"
         if self.examples_trained:
             line += f" | trained {self.examples_trained} loss {self.loss:.3f}"
         return line + f" | {self.seconds:.1f}s"

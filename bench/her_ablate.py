@@ -1,0 +1,163 @@
+"""Ablations of the hindsight learning alone (no repair, no enumerator) on the demo tasks.
+
+Each *setting* is a name and the ``solver dry-run`` flags it adds; every (setting, task,
+seed) runs as its own ``solver dry-run --no-repair --no-enumerate --after-exact 0`` in its
+own run directory under ``--work``, ``--jobs`` of them at a time (each with ``--threads``
+CPU threads). A finished run is not run again, so the command resumes after any stop.
+At the end it prints, per setting and task, the seeds solved, the epochs and seconds to
+solve, and by round the best and mean sampled train accuracy and the distinct outputs;
+the table also goes to ``WORK/summary.md`` and the raw rows to ``WORK/summary.json``.
+
+    python bench/her_ablate.py --work runs/ablate --task-time 5m --seeds 0 \\
+        --tasks overlapping-squares-6 squares-12 \\
+        --setting base= --setting full="--tune full --lr 1e-4"
+
+``--setting NAME=FLAGS`` may be given many times (``NAME=`` alone: the defaults). Solved
+means a *sampled* program was exact on the train pairs after one or more epochs (round
+> 0); a task exact at round 0 is reported as such, since it shows no learning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import orjson
+
+from solver.arc import grids
+from solver.arc.budget import parse_duration
+from solver.run import DEMO_DIR
+
+DEFAULT_TASKS = ("vertical-lines-9", "squares-9-", "overlapping-squares-6", "squares-12",
+                 "squares-16")
+
+
+def full_ids(prefixes) -> list[str]:
+    """The demo task ids that start with each prefix (one each; an unknown prefix is an error)."""
+    ids = sorted(grids.load_tasks(DEMO_DIR / "challenges.json").tasks)
+    out = []
+    for p in prefixes:
+        hits = [t for t in ids if t.startswith(p)]
+        if len(hits) != 1:
+            raise SystemExit(f"task prefix {p!r} matches {len(hits)} demo tasks: {hits or ids}")
+        out.append(hits[0])
+    return out
+
+
+def parse_setting(text: str) -> tuple[str, list[str]]:
+    name, _, flags = text.partition("=")
+    if not name or "/" in name:
+        raise SystemExit(f"--setting wants NAME=FLAGS, got {text!r}")
+    return name, shlex.split(flags)
+
+
+def run_one(work: Path, name: str, flags: list[str], task_id: str, seed: int,
+            task_time: str, threads: int) -> Path:
+    run_dir = work / name / f"{task_id}-s{seed}"
+    report = run_dir / "tasks" / f"{task_id}.json"
+    if report.exists():
+        return report
+    cmd = [sys.executable, "-m", "solver", "dry-run", "--task-ids", task_id,
+           "--no-repair", "--no-enumerate", "--after-exact", "0",
+           # the budget keeps the run's margin out of the task's share
+           "--max-task-time", task_time,
+           "--time-budget", f"{int(parse_duration(task_time)) + 60}s", "--workers", "1",
+           "--threads", str(threads), "--seed", str(seed), "--run-dir", str(run_dir), *flags]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / "console.txt", "wb") as out:
+        subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)
+    return report
+
+
+def summarize(report: Path) -> dict:
+    """One run's figures: solved (by a sample after learning), epochs and seconds to solve,
+    best / mean sampled accuracy and distinct outputs per round."""
+    if not report.exists():
+        return {"missing": True}
+    r = orjson.loads(report.read_bytes())
+    rounds = r.get("rounds", [])
+    solved_round = r.get("solved_round")
+    return {"status": r.get("status"), "solved_round": solved_round,
+            "solved_by": r.get("solved_by"), "solved_s": r.get("solved_s"),
+            "learned": bool(solved_round) and r.get("solved_by") == "sample",
+            "best": [round(x.get("best_train_acc", 0.0), 3) for x in rounds],
+            "mean": [round(x.get("mean_train_acc", 0.0), 3) for x in rounds],
+            "distinct": [x.get("distinct", 0) for x in rounds],
+            "rounds": len(rounds), "seconds": r.get("seconds")}
+
+
+def _trace(values, every: int = 1) -> str:
+    return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values[::every])
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| setting | task | solved (seeds) | epochs to solve | seconds to solve | "
+             "best acc, max over rounds | distinct outputs, min / last |",
+             "|---|---|---|---|---|---|---|"]
+    by = {}
+    for row in rows:
+        by.setdefault((row["setting"], row["task"]), []).append(row)
+    for (setting, task), runs in by.items():
+        done = [r for r in runs if not r.get("missing")]
+        solved = [r for r in done if r["learned"]]
+        at0 = sum(1 for r in done if r["solved_round"] == 0)
+        epochs = [r["solved_round"] for r in solved]
+        secs = [r["solved_s"] for r in solved]
+        best = [max(r["best"], default=0.0) for r in done]
+        dmin = [min(r["distinct"], default=0) for r in done]
+        dlast = [r["distinct"][-1] if r["distinct"] else 0 for r in done]
+        cell = f"{len(solved)}/{len(done)}" + (f" (+{at0} at round 0)" if at0 else "")
+        lines.append(
+            f"| {setting} | {task} | {cell} | {_trace(epochs) or '-'} | "
+            f"{_trace([round(s) for s in secs]) or '-'} | {_trace([round(b, 3) for b in best])} | "
+            f"{_trace(dmin)} / {_trace(dlast)} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--work", type=Path, default=Path("runs/ablate"))
+    ap.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS),
+                    help="demo task id prefixes")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--task-time", default="15m")
+    ap.add_argument("--setting", action="append", default=[],
+                    help="NAME=FLAGS (solver dry-run flags); repeatable; default: base=")
+    ap.add_argument("--jobs", type=int, default=1, help="runs at a time")
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads per run")
+    args = ap.parse_args(argv)
+    settings = [parse_setting(s) for s in (args.setting or ["base="])]
+    ids = full_ids(args.tasks)
+    plan = [(name, flags, tid, seed) for seed in args.seeds for tid in ids
+            for name, flags in settings]
+    t0 = time.time()
+
+    def go(item):
+        name, flags, tid, seed = item
+        rep = run_one(args.work, name, flags, tid, seed, args.task_time, args.threads)
+        row = {"setting": name, "flags": " ".join(flags), "task": tid, "seed": seed,
+               **summarize(rep)}
+        state = "missing" if row.get("missing") else (
+            f"solved r{row['solved_round']} {row['solved_s']:.0f}s" if row["learned"]
+            else f"{row['status']} best {max(row['best'], default=0):.3f}")
+        print(f"{time.time() - t0:7.0f}s  {name:>12}  {tid}  seed {seed}: {state}", flush=True)
+        return row
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        rows = list(pool.map(go, plan))
+    args.work.mkdir(parents=True, exist_ok=True)
+    (args.work / "summary.json").write_bytes(orjson.dumps(rows, option=orjson.OPT_INDENT_2))
+    md = table(rows)
+    (args.work / "summary.md").write_text(md + "\n")
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
