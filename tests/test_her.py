@@ -9,6 +9,7 @@ import pytest
 from search_helpers import EMPTY, HALF, RIGHT, TARGET, TASK, WRONG, grid_with, prog
 
 from solver.lm import prompt as prompt_mod
+from solver.lm.dialects import DSL
 from solver.sandbox import Executor
 from solver.search import loop
 from solver.search.config import HerConfig
@@ -220,6 +221,53 @@ def test_full_tuning_instead_of_an_adapter(monkeypatch, executor):
     assert rep.status == "exact" and model.adapters == ["full"] and not model.has_adapter
     with pytest.raises(ValueError, match="tune must be one of"):
         HerConfig(tune="half")
+
+
+class CopyingModel(ScriptedModel):
+    """Prompts are the train outputs as text; for an augmented prompt it writes a program
+    that paints the first painted cell of the output it reads (a task's own prompt gets an
+    empty drawing): only the augmented frames can get anything right."""
+
+    def __init__(self):
+        super().__init__([[]])
+        self.prompts = []
+
+    def prompt_for(self, task, max_new_tokens=None):
+        return repr([p.output for p in task.train])
+
+    def sample(self, prompt, cfg, deadline=None):
+        self.prompts.append(prompt)
+        self.calls += 1
+        out = eval(prompt)[0]
+        if out == TARGET:  # the task's own prompt
+            return [S(prog("draw_pixel(img, (2, 2), 0)"))] * cfg.n
+        r, c = next((r, c) for r, row in enumerate(out) for c, v in enumerate(row) if v)
+        return [S(prog(f"draw_pixel(img, ({r}, {c}), {out[r][c]})"))] * cfg.n
+
+
+def test_augmented_prompts_are_run_mapped_back_and_taught_in_their_frame(monkeypatch, executor):
+    monkeypatch.setattr(prompt_mod, "build_prompt", lambda t, c, tok: repr([p.output for p in t.train]))
+    model, trainer = CopyingModel(), Trainer()
+    cfg = HerConfig(samples=7, epochs=1, recolor=0, augment=2)
+    assert (cfg.for_dialect(DSL).repair, HerConfig().for_dialect(DSL).repair) == (False, True)
+    rep = solve_task(TASK, model, executor, cfg, trainer=trainer)
+    r0 = rep.rounds[0]
+    assert r0.samples == 7 and r0.augmented == 4  # 3 + 2 + 2 samples over three prompts
+    assert len(set(model.prompts[:3])) == 3
+    # each augmented program painted one of the target's cells in its frame: mapped back,
+    # it is the half-right drawing HALF or the other cell, never a cell the target lacks
+    halves = {grid_with(((0, 0), 3)), grid_with(((1, 1), 4))}
+    assert r0.best_train_acc == pytest.approx(8 / 9) and rep.attempts[0][0] in halves
+    # taught in its own frame: the example shows the program's own drawing as the program
+    # saw it (augmented), so the program is right on it
+    assert trainer.calls and trainer.calls[0]
+    for ids, n in trainer.calls[0]:
+        shown = eval("".join(chr(i) for i in ids[:n]))[0]
+        (r, c), v = next(((r, c), v) for r, row in enumerate(shown) for c, v in enumerate(row) if v)
+        assert target_of((ids, n)) == f"    draw_pixel(img, ({r}, {c}), {v})\n    return img\n"
+        assert shown not in (grid_with(((0, 0), 3)), grid_with(((1, 1), 4)))  # not the own frame
+    with pytest.raises(ValueError, match="augment needs"):
+        HerConfig(augment=1, repair=True).for_dialect(DSL)
 
 
 def test_sampling_only(monkeypatch, executor):

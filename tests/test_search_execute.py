@@ -7,8 +7,9 @@ import pytest
 from search_helpers import EMPTY, HALF, grid_with
 
 from solver.sandbox import Executor
-from solver.search.execute import (EXAMPLE_CHARS, Ran, as_grid, outputs_of, run_programs,
-                                   status_counts)
+from solver.arc.augment import Augmentation
+from solver.search.execute import (EXAMPLE_CHARS, Ran, as_grid, outputs_of, run_in_frames,
+                                   run_programs, status_counts)
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +78,23 @@ def test_kind_and_detail():
     assert Ran(None, "crash:SIGSEGV").kind == "crash"
     assert Ran(None, "crash:SIGSEGV").detail == "SIGSEGV"
     assert Ran(None, "memory").detail == "memory"
+
+
+def test_run_in_frames_maps_each_frame_back(executor):
+    """A program written for an augmented prompt runs on inputs augmented the same way and
+    its outputs come back to the task's own frame; the rest run as they are."""
+    paint = "def task(img):\n    img[0, 2] = 5\n    img[img == 1] = 2\n    return img\n"
+    inputs = [grid_with(((1, 0), 1)), grid_with(((2, 1), 1), ((0, 0), 7))]
+    turn = Augmentation(1, (0, 7, 2, 3, 4, 5, 6, 1, 8, 9))  # a quarter turn, 1 <-> 7
+
+    def by_hand(frame, grid):
+        a = np.array(frame.do(grid))
+        a[0, 2] = 5
+        a[a == 1] = 2
+        return frame.undo(tuple(map(tuple, a.tolist())))
+
+    runs = run_in_frames(executor, [(paint, turn), (paint, None), ("x = 1\n", turn)], inputs)
+    assert runs[0].outputs == tuple(by_hand(turn, g) for g in inputs)
+    assert runs[1].outputs == run_programs(executor, [paint], inputs)[0].outputs
+    assert runs[0].outputs != runs[1].outputs  # the frame mattered
+    assert runs[2].outputs is None and runs[2].kind != "ok"

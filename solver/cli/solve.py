@@ -20,7 +20,7 @@ from solver.search.config import HerConfig
 
 # HerConfig's fields by concern in the help (the rest: "search")
 SAMPLING = ("samples", "temperatures", "top_p", "heat_below", "heat_factor", "max_temperature",
-            "reset_after", "max_new_tokens")
+            "augment", "reset_after", "max_new_tokens")
 TRAINING = ("order", "max_examples", "dedupe", "tune", "lr", "lora_r", "lora_alpha",
             "lora_targets", "lora_rslora", "gradient_checkpointing", "batch_tokens", "max_rows",
             "prune", "recolor")

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from solver.arc.augment import Augmentation
 from solver.arc.grids import Grid, Task, train_score
 from solver.arc.submission import fallback
 from solver.search.mdl import Length, description_length
@@ -43,6 +44,9 @@ class Candidate:
     source: str = "sample"  # what found it: sample | repair | enumerator | simplify
     hidden: int = 0  # painted cells that change nothing visible (drawing programs; exact ones)
     misses_test: bool = False  # a table fitted on the train pairs lacks a value of a test input
+    # the augmentation (solver.arc.augment) the code was written under: it runs on inputs
+    # augmented so and its outputs are mapped back; None: the task as it is
+    frame: Augmentation | None = None
     _length: Length | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -52,31 +56,35 @@ class Candidate:
             self._length = description_length(self.code)
         return self._length
 
-    def set_code(self, code: str) -> None:
-        self.code, self._length = code, None
+    def set_code(self, code: str, frame: Augmentation | None = None) -> None:
+        self.code, self.frame, self._length = code, frame, None
 
     def reads_input(self) -> bool:
         """Whether the program reads values from its input (how it generalises)."""
         return self.length.reads > 0
 
 
-def merge_candidates(pool: Pool, found: Iterable[tuple[str, tuple[Grid, ...], int]],
-                     task: Task, round_: int, source: str = "sample") -> list[tuple]:
-    """Add ``(code, outputs, votes)`` to ``pool`` (keyed by outputs; the code of least
-    description length wins, then the shorter; votes add up). Returns the keys new in this
+def merge_candidates(pool: Pool, found: Iterable[tuple], task: Task, round_: int,
+                     source: str = "sample") -> list[tuple]:
+    """Add ``(code, outputs, votes)`` or ``(code, outputs, votes, frame)`` to ``pool``
+    (keyed by outputs, in the task's own frame; the code of least description length wins,
+    then the shorter, and keeps its frame; votes add up). Returns the keys new in this
     round."""
     new = []
-    for code, outputs, votes in found:
+    for code, outputs, votes, *rest in found:
+        frame = rest[0] if rest else None
         cand = pool.get(outputs)
         if cand is None:
             acc, exact = train_score(outputs[:len(task.train)], task)
-            hidden = hidden_paint(code, [p.input for p in task.train]) if exact else 0
-            pool[outputs] = Candidate(outputs, code, votes, acc, exact, round_, source, hidden)
+            inputs = [p.input if frame is None else frame.do(p.input) for p in task.train]
+            hidden = hidden_paint(code, inputs) if exact else 0
+            pool[outputs] = Candidate(outputs, code, votes, acc, exact, round_, source, hidden,
+                                      frame=frame)
             new.append(outputs)
         else:
             cand.votes += votes
             if (description_length(code), len(code)) < (cand.length, len(cand.code)):
-                cand.set_code(code)  # the same behaviour, said more simply
+                cand.set_code(code, frame)  # the same behaviour, said more simply
     return new
 
 

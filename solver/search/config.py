@@ -34,6 +34,12 @@ class HerConfig:
         1.5, "the temperatures' multiplier grows by this per collapsed round (and shrinks by "
              "it once diversity is back)")
     max_temperature: float = setting(2.0, "no sample hotter than this")
+    augment: int = setting(
+        0, "augmented prompts per round beside the task's own (a random rigid transform and "
+           "colour permutation each, the black background kept): the samples are split among "
+           "them, each program runs on inputs augmented as its prompt was and its outputs are "
+           "mapped back, and it is taught under that augmentation; needs prune, repair and "
+           "simplify off (their defaults then are); 0: off")
     reset_after: int = setting(
         0, "after this many collapsed rounds in a row (fewer distinct outputs than heat_below "
            "of the samples), the task's training starts again from the base model (0: never)")
@@ -113,9 +119,9 @@ class HerConfig:
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
         if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 or self.recolor < 0 \
-                or self.reset_after < 0:
-            raise ValueError("samples and max_examples must be >= 1, epochs, recolor and "
-                             "reset_after >= 0")
+                or self.reset_after < 0 or self.augment < 0:
+            raise ValueError("samples and max_examples must be >= 1, epochs, recolor, "
+                             "reset_after and augment >= 0")
         if self.temperatures is not None:
             self.temperatures = tuple(float(t) for t in self.temperatures)
             if not self.temperatures or any(t < 0 for t in self.temperatures):
@@ -139,8 +145,12 @@ class HerConfig:
                    if getattr(self, name) is None}
         for name in DSL_ONLY:
             if getattr(self, name) is None:
-                changes[name] = bool(dialect.dsl_constraints)
-        return dataclasses.replace(self, **changes) if changes else self
+                changes[name] = bool(dialect.dsl_constraints) and not self.augment
+        out = dataclasses.replace(self, **changes) if changes else self
+        if out.augment and (out.prune or out.repair or out.simplify):
+            raise ValueError("augment needs prune, repair and simplify off (they edit "
+                             "programs in the task's own frame)")
+        return out
 
 
 def dialect_of(model):

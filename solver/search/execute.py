@@ -62,6 +62,24 @@ def run_programs(executor, codes: Sequence[str], inputs: Sequence[Grid]) -> list
     return out
 
 
+def run_in_frames(executor, programs: Sequence[tuple[str, Any]],
+                  inputs: Sequence[Grid]) -> list[Ran]:
+    """:func:`run_programs` for ``(code, frame)`` pairs: a program with a frame (a
+    :class:`solver.arc.augment.Augmentation`) runs on the inputs augmented so, and its
+    outputs are mapped back to the task's own frame; one sandbox call per frame."""
+    out: list[Ran | None] = [None] * len(programs)
+    by_frame: dict[Any, list[int]] = {}
+    for i, (_, frame) in enumerate(programs):
+        by_frame.setdefault(frame, []).append(i)
+    for frame, idx in by_frame.items():
+        seen = inputs if frame is None else [frame.do(g) for g in inputs]
+        for i, ran in zip(idx, run_programs(executor, [programs[i][0] for i in idx], seen)):
+            if frame is not None and ran.outputs is not None:
+                ran = Ran(tuple(frame.undo(g) for g in ran.outputs), ran.status)
+            out[i] = ran
+    return out
+
+
 def outputs_of(executor, codes: Sequence[str], inputs: Sequence[Grid]) -> list[tuple | None]:
     """Outputs per program (a tuple of grids, one per input) or None when it failed."""
     return [r.outputs for r in run_programs(executor, codes, inputs)]

@@ -29,7 +29,7 @@ from solver.lm.seeds import mix_seed
 from solver.search import repair as repair_mod
 from solver.search.candidates import Candidate, Pool, attempts, merge_candidates, rank
 from solver.search.config import HerConfig, dialect_of, for_model
-from solver.search.execute import Ran, outputs_of, run_programs, status_counts
+from solver.search.execute import Ran, outputs_of, run_in_frames, status_counts
 from solver.search.heat import next_heat, round_temperatures
 from solver.search.prune import prune_batch
 from solver.search.relabel import order_examples, recolor, relabel
@@ -86,9 +86,13 @@ class RoundWork:
     record: RoundRecord
     started: float
     samples: list  # solver.lm.model.Sample
-    votes: dict[str, int] = field(default_factory=dict)  # distinct code -> samples that wrote it
-    runs: list[Ran] = field(default_factory=list)  # per distinct code, in votes' order
-    groups: dict[tuple, list[str]] = field(default_factory=dict)  # sampled outputs -> codes
+    # per sample, the augmentation of the prompt it was written for (None: the task's own)
+    frames: list = field(default_factory=list)
+    # distinct (code, frame) -> samples that wrote it
+    votes: dict[tuple, int] = field(default_factory=dict)
+    runs: list[Ran] = field(default_factory=list)  # per distinct program, in votes' order
+    # sampled outputs (the task's own frame) -> the (code, frame) programs behind them
+    groups: dict[tuple, list[tuple]] = field(default_factory=dict)
     keys: list[tuple] = field(default_factory=list)  # this round's outputs (sampled, repaired)
     new_keys: list[tuple] = field(default_factory=list)  # those no earlier round produced
 
@@ -104,41 +108,73 @@ def time_for_round(state: TaskState, rnd: int) -> bool:
 
 
 def sample(state: TaskState, model, rnd: int) -> RoundWork:
-    """``samples`` programs from the current model at this round's temperatures."""
+    """``samples`` programs from the current model at this round's temperatures, split
+    among the task's own prompt and ``augment`` augmented ones (:func:`round_prompts`)."""
     from solver.lm.model import SampleConfig  # light once the model is loaded
 
     cfg = state.config
     temps = round_temperatures(state.heat, cfg)
     t0 = time.time()
-    samples = model.sample(state.prompt, SampleConfig(
-        n=cfg.samples, temperatures=temps, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
-        seed=mix_seed(cfg.seed, state.task.id, rnd) % (2 ** 31)), deadline=state.deadline)
+    prompts = round_prompts(state, model, rnd)
+    samples, frames = [], []
+    for i, (frame, prompt) in enumerate(prompts):
+        n = cfg.samples // len(prompts) + (1 if i < cfg.samples % len(prompts) else 0)
+        seed = mix_seed(cfg.seed, state.task.id, rnd, *([i] if i else []))
+        got = model.sample(prompt, SampleConfig(
+            n=n, temperatures=temps, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
+            seed=seed % (2 ** 31)), deadline=state.deadline)
+        samples += got
+        frames += [frame] * len(got)
     state.sample_s = time.time() - t0
     rec = RoundRecord(round=rnd, heat=state.heat, temperatures=temps, samples=len(samples),
                       tokens=sum(getattr(s, "n_tokens", 0) for s in samples),
                       sample_s=state.sample_s)
-    return RoundWork(rec, t0, samples)
+    if len(prompts) > 1:
+        rec.augmented = sum(1 for f in frames if f is not None)
+    return RoundWork(rec, t0, samples, frames)
+
+
+def round_prompts(state: TaskState, model, rnd: int) -> list[tuple]:
+    """``(frame, prompt)``: the task's own prompt, then ``augment`` prompts of the task
+    under random augmentations (rigid transform and colour permutation, black kept), new
+    each round; an augmented prompt the model cannot take (too long) is left out."""
+    from solver.arc.augment import random_augmentation
+
+    out = [(None, state.prompt)]
+    rng = random.Random(mix_seed(state.config.seed, state.task.id, rnd, "augment"))
+    for _ in range(state.config.augment):
+        frame = random_augmentation(rng)
+        if frame.is_identity:
+            continue
+        try:
+            out.append((frame, model.prompt_for(frame.task(state.task),
+                                                state.config.max_new_tokens)))
+        except ValueError:
+            continue
+    return out
 
 
 def execute_and_merge(state: TaskState, executor, work: RoundWork) -> None:
     """Run each distinct program once (votes: the samples that wrote it), group them by
     outputs, prune each group's shortest program, and merge the groups into the pool."""
     t0 = time.time()
-    for s in work.samples:
-        work.votes[s.code] = work.votes.get(s.code, 0) + 1
-    codes = list(work.votes)
-    work.runs = run_programs(executor, codes, state.inputs)
-    for code, ran in zip(codes, work.runs):
+    for s, frame in zip(work.samples, work.frames or [None] * len(work.samples)):
+        work.votes[(s.code, frame)] = work.votes.get((s.code, frame), 0) + 1
+    programs = list(work.votes)
+    work.runs = run_in_frames(executor, programs, state.inputs)
+    for prog, ran in zip(programs, work.runs):
         if ran.outputs is not None:
-            work.groups.setdefault(ran.outputs, []).append(code)
+            work.groups.setdefault(ran.outputs, []).append(prog)
     work.keys = list(work.groups)
-    shortest = [min(work.groups[k], key=lambda c: (len(c), c)) for k in work.keys]
-    if state.config.prune and shortest:
-        shortest = prune_batch(shortest, work.keys, state.inputs,
-                               lambda progs: outputs_of(executor, progs, state.inputs))
-    votes = [sum(work.votes[c] for c in work.groups[k]) for k in work.keys]
-    work.new_keys = merge_candidates(state.pool, zip(shortest, work.keys, votes), state.task,
-                                     work.record.round)
+    shortest = [min(work.groups[k], key=lambda p: (len(p[0]), p[0])) for k in work.keys]
+    codes = [code for code, _ in shortest]
+    if state.config.prune and codes:  # (prune is off with augmented prompts: one frame)
+        codes = prune_batch(codes, work.keys, state.inputs,
+                            lambda progs: outputs_of(executor, progs, state.inputs))
+    votes = [sum(work.votes[p] for p in work.groups[k]) for k in work.keys]
+    rows = [(code, key, n, frame) for code, key, n, (_, frame)
+            in zip(codes, work.keys, votes, shortest)]
+    work.new_keys = merge_candidates(state.pool, rows, state.task, work.record.round)
     work.record.exec_s = time.time() - t0
 
 
@@ -147,7 +183,7 @@ def repair(state: TaskState, executor, work: RoundWork) -> None:
     the repaired programs in the sandbox and merge those that ran (with no votes)."""
     t0 = time.time()
     cfg, lines = state.config, state.lines
-    lines.add([code for code, ran in zip(work.votes, work.runs) if ran.outputs is not None])
+    lines.add([code for (code, _), ran in zip(work.votes, work.runs) if ran.outputs is not None])
     starts = [c.code for c in rank(state.pool)[:cfg.repair_starts]]
     fixed = [r.code for r in repair_mod.repair(lines, starts, seconds=cfg.repair_seconds,
                                                kick_starts=cfg.repair_kicks,

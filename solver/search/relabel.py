@@ -28,7 +28,9 @@ def relabel(task: Task, cands: Iterable[Candidate], used: set[tuple]) -> list[Re
     """One example per candidate whose train outputs were not used before (``used`` is
     updated); among candidates with the same train outputs the shortest code is kept.
     Programs that drew nothing (every train output equals its input) make no example: a
-    task whose output is its input is not a drawing task (the generators drop those too)."""
+    task whose output is its input is not a drawing task (the generators drop those too).
+    A program written under an augmentation (``frame``) is taught under it: its example is
+    the relabeled task augmented the same way."""
     n = len(task.train)
     inputs = tuple(p.input for p in task.train)
     best: dict[tuple, Candidate] = {}
@@ -45,7 +47,10 @@ def relabel(task: Task, cands: Iterable[Candidate], used: set[tuple]) -> list[Re
         # the test inputs stay (no outputs): a dialect that shows them in the prompt
         # trains on the prompt it samples from
         tests = tuple(Pair(p.input) for p in task.test)
-        out.append(Relabeled(Task(f"{task.id}/her", pairs, tests), c.code, c.train_acc, key))
+        example = Task(f"{task.id}/her", pairs, tests)
+        if c.frame is not None:  # the task as the program saw it when it was written
+            example = c.frame.task(example)
+        out.append(Relabeled(example, c.code, c.train_acc, key))
     return out
 
 

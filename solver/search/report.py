@@ -56,6 +56,7 @@ class RoundRecord:
     exact_programs: int = 0  # samples exact on every train pair
     accuracies: list[float] = field(default_factory=list)  # per valid sample
     tokens: int = 0  # generated tokens
+    augmented: int | None = None  # samples written for augmented prompts (augment on)
     sample_s: float = 0.0
     exec_s: float = 0.0  # running, pruning and merging the samples
     examples_trained: int = 0
@@ -82,7 +83,7 @@ class RoundRecord:
     train_tokens: int | None = None
 
     OPTIONAL: ClassVar[tuple[str, ...]] = (
-        "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
+        "augmented", "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
         "simplified", "simplify_s", "new_examples", "cut_for_time", "reset", "first_loss",
         "last_loss", "train_steps", "train_tokens")
     ROUNDING: ClassVar[dict[str, int]] = {"heat": 4, "sample_s": 3, "exec_s": 3,
