@@ -98,8 +98,8 @@ def _trace(values, every: int = 1) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = ["| setting | task | solved (seeds) | epochs to solve | seconds to solve | "
-             "best acc, max over rounds | distinct outputs, min / last |",
-             "|---|---|---|---|---|---|---|"]
+             "epochs run | best acc, max over rounds | distinct outputs, min / last |",
+             "|---|---|---|---|---|---|---|---|"]
     by = {}
     for row in rows:
         by.setdefault((row["setting"], row["task"]), []).append(row)
@@ -112,10 +112,13 @@ def table(rows: list[dict]) -> str:
         best = [max(r["best"], default=0.0) for r in done]
         dmin = [min(r["distinct"], default=0) for r in done]
         dlast = [r["distinct"][-1] if r["distinct"] else 0 for r in done]
+        task = task.split("-s2025-")[0]  # the demo set's seed suffix
         cell = f"{len(solved)}/{len(done)}" + (f" (+{at0} at round 0)" if at0 else "")
         lines.append(
             f"| {setting} | {task} | {cell} | {_trace(epochs) or '-'} | "
-            f"{_trace([round(s) for s in secs]) or '-'} | {_trace([round(b, 3) for b in best])} | "
+            f"{_trace([round(s) for s in secs]) or '-'} | "
+            f"{_trace([max(r['rounds'] - 1, 0) for r in done])} | "
+            f"{_trace([round(b, 3) for b in best])} | "
             f"{_trace(dmin)} / {_trace(dlast)} |")
     return "\n".join(lines)
 
