@@ -251,6 +251,18 @@ def test_llama3_digit_grouping_loads_under_barc_only(tmp_path, llama_tok):
             M.load(M.ModelConfig(path=str(folders[name]), device="cpu"))
 
 
+def test_the_command_lines_dialect_replaces_the_folders(tmp_path, llama_tok):
+    """--dialect (ModelConfig.dialect): a Llama-3 checkpoint with no solver.json loads under
+    barc when asked to (dsl would refuse its digit-grouping tokenizer); a bad name is one
+    error that names the flag."""
+    folder = tiny.make_tiny_checkpoint(tmp_path / "plain", llama_tok, arch="llama")
+    with pytest.raises(M.ModelLoadError, match="tokenizer does not keep digits"):
+        M.load(M.ModelConfig(path=str(folder), device="cpu"))
+    assert M.load(M.ModelConfig(path=str(folder), device="cpu", dialect="barc")).dialect is D.BARC
+    with pytest.raises(M.ModelLoadError, match=r"--dialect: dialect must be one of"):
+        M.load(M.ModelConfig(path=str(folder), device="cpu", dialect="soar"))
+
+
 def test_solver_json_errors_name_the_file(tmp_path, qwen_tok):
     folder = tiny.make_tiny_checkpoint(tmp_path / "bad", qwen_tok, arch="qwen2",
                                        solver_json={"dialect": {"name": "barc", "lr": -1}})

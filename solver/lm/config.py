@@ -23,6 +23,9 @@ class ModelConfig:
     device: str = setting("auto", "auto (cuda:0 when available, else cpu) | cpu | cuda:N")
     dtype: str = setting("auto", "auto: bf16 on GPUs that support it, fp16 on others, fp32 on CPU",
                          ("auto",) + DTYPE_NAMES)
+    dialect: str | None = setting(
+        None, "the checkpoint's prompt and program dialect: dsl, barc or python (replaces "
+              "solver.json's \"dialect\"); None: the folder's solver.json, dsl without one")
 
     def __post_init__(self) -> None:
         if self.quantization not in QUANTIZATIONS:

@@ -153,12 +153,15 @@ def load(config: ModelConfig | None = None) -> "Model":
     if not (folder / "config.json").is_file():
         raise ModelLoadError(f"model folder {folder} has no config.json: not a model folder")
     extra = read_solver_json(folder)
+    if config.dialect is not None:  # the command line's choice over the folder's
+        extra["dialect"] = config.dialect
     try:
         prompt_config = PromptConfig(**extra.get("prompt", {}))
     except (TypeError, ValueError) as e:
         raise ModelLoadError(f"{folder / 'solver.json'}: prompt: {e}") from None
     try:
-        dialect = dialects_mod.from_solver_json(extra, str(folder / "solver.json"))
+        dialect = dialects_mod.from_solver_json(
+            extra, "--dialect" if config.dialect is not None else str(folder / "solver.json"))
     except ValueError as e:
         raise ModelLoadError(str(e)) from None
 
