@@ -62,6 +62,7 @@ class ScriptedModel:
         self.has_adapter = False
         self.seeds = []
         self.temperatures = []
+        self.removed = 0  # remove_adapter calls
 
     def prompt_for(self, task, max_new_tokens=None):
         if self.too_long:
@@ -95,7 +96,7 @@ class ScriptedModel:
 
     def remove_adapter(self):
         self.has_adapter = False
-        self.removed = getattr(self, "removed", 0) + 1
+        self.removed += 1
 
 
 @dataclass
@@ -223,6 +224,11 @@ def test_full_tuning_instead_of_an_adapter(monkeypatch, executor):
         HerConfig(tune="half")
 
 
+def outputs_text(task, *_):
+    """A prompt that is the task's train outputs as text (the copying model reads it)."""
+    return repr([p.output for p in task.train])
+
+
 class CopyingModel(ScriptedModel):
     """Prompts are the train outputs as text; for an augmented prompt it writes a program
     that paints the first painted cell of the output it reads (a task's own prompt gets an
@@ -233,7 +239,7 @@ class CopyingModel(ScriptedModel):
         self.prompts = []
 
     def prompt_for(self, task, max_new_tokens=None):
-        return repr([p.output for p in task.train])
+        return outputs_text(task)
 
     def sample(self, prompt, cfg, deadline=None):
         self.prompts.append(prompt)
@@ -246,7 +252,7 @@ class CopyingModel(ScriptedModel):
 
 
 def test_augmented_prompts_are_run_mapped_back_and_taught_in_their_frame(monkeypatch, executor):
-    monkeypatch.setattr(prompt_mod, "build_prompt", lambda t, c, tok: repr([p.output for p in t.train]))
+    monkeypatch.setattr(prompt_mod, "build_prompt", outputs_text)
     model, trainer = CopyingModel(), Trainer()
     cfg = HerConfig(samples=7, epochs=1, recolor=0, augment=2)
     assert (cfg.for_dialect(DSL).repair, HerConfig().for_dialect(DSL).repair) == (False, True)

@@ -767,7 +767,8 @@ class Model:
         if self.has_adapter:
             raise RuntimeError("an adapter is already attached; remove_adapter() first")
         params = dict(self.model.named_parameters())
-        if any(not p.is_floating_point() or type(p).__name__ != "Parameter"
+        # bitsandbytes' 4-bit and 8-bit weights are Parameter subclasses
+        if any(type(p) is not torch.nn.Parameter or not p.is_floating_point()
                for p in params.values()):
             raise ValueError("full fine-tuning needs unquantized weights "
                              "(--quantization none), or use the LoRA (--tune lora)")

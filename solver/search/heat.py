@@ -12,14 +12,19 @@ def round_temperatures(heat: float, config: HerConfig) -> tuple[float, ...]:
     return tuple(min(t * heat, max(t, config.max_temperature)) for t in config.temperatures)
 
 
+def collapsed(distinct: int, samples: int, config: HerConfig) -> bool:
+    """Whether a round collapsed: fewer distinct outputs than ``heat_below`` of its samples
+    (a round with no samples counts as collapsed)."""
+    return distinct / max(samples, 1) < config.heat_below
+
+
 def next_heat(heat: float, distinct: int, samples: int, config: HerConfig) -> float:
     """The temperature multiplier of the next round. Learning from its own programs can
     collapse the model onto one of them (256 samples, 1 distinct output, round after
     round); then each round samples hotter, and cools a step once the distinct share is
     back above twice the threshold (a margin, so it does not flip every round)."""
-    share = distinct / max(samples, 1)
-    if share < config.heat_below:
+    if collapsed(distinct, samples, config):
         return heat * config.heat_factor
-    if share >= 2 * config.heat_below and heat > 1.0:
+    if distinct / max(samples, 1) >= 2 * config.heat_below and heat > 1.0:
         return max(1.0, heat / config.heat_factor)
     return heat

@@ -30,7 +30,7 @@ from solver.search import repair as repair_mod
 from solver.search.candidates import Candidate, Pool, attempts, merge_candidates, rank
 from solver.search.config import HerConfig, dialect_of, for_model
 from solver.search.execute import Ran, outputs_of, run_in_frames, status_counts
-from solver.search.heat import next_heat, round_temperatures
+from solver.search.heat import collapsed, next_heat, round_temperatures
 from solver.search.prune import prune_batch
 from solver.search.relabel import order_examples, recolor, relabel
 from solver.sandbox.executor import SandboxConfig
@@ -86,8 +86,7 @@ class RoundWork:
     record: RoundRecord
     started: float
     samples: list  # solver.lm.model.Sample
-    # per sample, the augmentation of the prompt it was written for (None: the task's own)
-    frames: list = field(default_factory=list)
+    frames: list  # per sample, the augmentation of its prompt (None: the task's own)
     # distinct (code, frame) -> samples that wrote it
     votes: dict[tuple, int] = field(default_factory=dict)
     runs: list[Ran] = field(default_factory=list)  # per distinct program, in votes' order
@@ -158,7 +157,7 @@ def execute_and_merge(state: TaskState, executor, work: RoundWork) -> None:
     """Run each distinct program once (votes: the samples that wrote it), group them by
     outputs, prune each group's shortest program, and merge the groups into the pool."""
     t0 = time.time()
-    for s, frame in zip(work.samples, work.frames or [None] * len(work.samples)):
+    for s, frame in zip(work.samples, work.frames):
         work.votes[(s.code, frame)] = work.votes.get((s.code, frame), 0) + 1
     programs = list(work.votes)
     work.runs = run_in_frames(executor, programs, state.inputs)
@@ -289,8 +288,8 @@ def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | N
     None to learn and go on."""
     cfg = state.config
     state.heat = next_heat(state.heat, len(work.groups), len(work.samples), cfg)
-    collapsed = len(work.groups) < cfg.heat_below * len(work.samples)
-    state.collapsed = state.collapsed + 1 if collapsed else 0
+    state.collapsed = (state.collapsed + 1
+                       if collapsed(len(work.groups), len(work.samples), cfg) else 0)
     if cfg.stop_when_exact and (exact or state.exact_until is not None):
         if state.exact_until is None:  # a bounded look for a simpler program first
             extra = cfg.after_exact * state.left() if state.deadline is not None else 0.0
