@@ -506,3 +506,37 @@ def test_her_tiny_model_first_pass_ends_in_time(tmp_path, executor, monkeypatch)
     assert r0.examples_trained >= 1 and r0.cut_for_time >= 1  # trained, then cut
     assert time.time() <= deadline + step_floor + 0.5  # at most about a step past it
     assert not m.has_adapter
+
+
+def test_round_0_also_teaches_the_enumerators_programs_the_model_can_write(monkeypatch, executor):
+    """The enumerator's near misses are relabeled with round 0's samples (once); a model
+    constrained to the drawing DSL is not taught a program outside it."""
+    from solver.search import enumerate as enum_mod
+
+    fake_prompt(monkeypatch)
+    v2 = "def task(img):\n    img = flip_h(img)\n    return img\n"  # outside the drawing DSL
+    drawn = grid_with(((2, 2), 7))
+    found = [enum_mod.Found(code=v2, steps=(), train_outputs=[drawn], test_outputs=[drawn],
+                            depth=1, families=("rigid",), exact=False, accuracy=7 / 9)]
+    monkeypatch.setattr(enum_mod, "enumerate_programs", lambda *a, **k: found)
+    for grammar, taught in ((None, True), ("dsl", False)):
+        model, trainer = ScriptedModel([[HALF], [HALF]]), Trainer()
+        model.grammar = grammar
+        rep = solve_task(TASK, model, executor,
+                         HerConfig(samples=4, epochs=2, recolor=0, repair=False),
+                         trainer=trainer)
+        assert rep.enumerated == 1 and rep.solved_by is None
+        r0 = rep.rounds[0]
+        targets = [target_of(item) for item in trainer.calls[0]]
+        assert ("    img = flip_h(img)\n    return img\n" in targets) == taught
+        assert r0.new_examples == (2 if taught else 1)
+        assert r0.enumerated_examples == (1 if taught else None)
+        assert r0.examples_trained == r0.new_examples
+        assert ("(1 enumerated)" in r0.line()) == taught
+        # taught once: later rounds relabel only their own programs
+        assert all(r.enumerated_examples is None for r in rep.rounds[1:])
+    model, trainer = ScriptedModel([[HALF], [HALF]]), Trainer()
+    rep = solve_task(TASK, model, executor, HerConfig(samples=4, epochs=2, recolor=0,
+                                                      repair=False, teach_enumerated=False),
+                     trainer=trainer)
+    assert rep.rounds[0].new_examples == 1 and rep.rounds[0].enumerated_examples is None

@@ -97,6 +97,9 @@ class HerConfig:
     stop_when_exact: bool = setting(True, "stop as soon as a program is exact on every train pair")
     enumerate: bool = setting(
         True, "search DSL v2 programs with the enumerator before sampling (no model needed)")
+    teach_enumerated: bool = setting(
+        True, "the first training also relabels the enumerator's programs, exact ones and "
+              "near misses, that the model can write")
     enumerate_share: float = setting(
         0.5, "share of the task's time the enumerator may use (with a model; alone it takes "
              "up to enumerate_seconds)")

@@ -36,7 +36,7 @@ from solver.search.relabel import order_examples, recolor, relabel
 from solver.sandbox.executor import SandboxConfig
 from solver.search.report import RoundRecord, TaskReport
 from solver.search.training import (Encoded, PassStats, TrainRate, encode_examples,
-                                    first_step, fit_to_time, train_pass)
+                                    first_step, fit_to_time, train_pass, writable)
 
 Progress = Callable[[dict], None]
 # trainer(model, items, config, seed, until) -> stats with examples, steps, tokens and losses
@@ -304,8 +304,9 @@ def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | N
 
 
 def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | None:
-    """Hindsight: this round's programs as correct examples of what they drew, selected and
-    ordered, with recoloured copies; one training pass of the task's LoRA on them that
+    """Hindsight: this round's programs (at round 0 also the enumerator's that the model
+    can write) as correct examples of what they drew, selected and ordered, with
+    recoloured copies; one training pass of the task's LoRA on them that
     ends in time for one more round's sampling. Returns "deadline" when nothing fit."""
     cfg, rec = state.config, work.record
     t0 = time.time()
@@ -315,8 +316,15 @@ def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | N
         model.remove_adapter()
         state.adapter, state.collapsed, state.heat = False, 0, 1.0
         rec.reset = True
-    examples = relabel(state.task, [state.pool[k] for k in work.keys],
-                       state.used if cfg.dedupe else set())
+    cands = [state.pool[k] for k in work.keys]
+    enumerated = []
+    if rec.round == 0 and cfg.teach_enumerated:  # the enumerator's finds, taught once
+        keys = set(work.keys)
+        enumerated = [c for k, c in state.pool.items() if c.source == "enumerator"
+                      and k not in keys and writable(model, c.code)]
+    examples = relabel(state.task, cands + enumerated, state.used if cfg.dedupe else set())
+    if enumerated:
+        rec.enumerated_examples = sum(1 for e in examples if e.source == "enumerator")
     chosen = recolor(order_examples(examples, cfg.order, cfg.max_examples, state.rng),
                      cfg.recolor, state.rng)
     rec.new_examples = len(examples)

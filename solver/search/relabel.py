@@ -22,6 +22,7 @@ class Relabeled:
     code: str
     train_acc: float
     key: tuple  # the train outputs (dedupe across rounds)
+    source: str = "sample"  # what found the program (Candidate.source)
 
 
 def relabel(task: Task, cands: Iterable[Candidate], used: set[tuple]) -> list[Relabeled]:
@@ -50,7 +51,7 @@ def relabel(task: Task, cands: Iterable[Candidate], used: set[tuple]) -> list[Re
         example = Task(f"{task.id}/her", pairs, tests)
         if c.frame is not None:  # the task as the program saw it when it was written
             example = c.frame.task(example)
-        out.append(Relabeled(example, c.code, c.train_acc, key))
+        out.append(Relabeled(example, c.code, c.train_acc, key, c.source))
     return out
 
 

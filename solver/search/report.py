@@ -74,6 +74,7 @@ class RoundRecord:
     simplify_s: float | None = None
     # rounds that went on to learn only
     new_examples: int | None = None
+    enumerated_examples: int | None = None  # of them, the enumerator's programs (round 0)
     cut_for_time: int | None = None  # examples left out to fit the time left
     reset: bool | None = None  # the training started again from the base model (reset_after)
     # rounds that trained only
@@ -84,8 +85,8 @@ class RoundRecord:
 
     OPTIONAL: ClassVar[tuple[str, ...]] = (
         "augmented", "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
-        "simplified", "simplify_s", "new_examples", "cut_for_time", "reset", "first_loss",
-        "last_loss", "train_steps", "train_tokens")
+        "simplified", "simplify_s", "new_examples", "enumerated_examples", "cut_for_time",
+        "reset", "first_loss", "last_loss", "train_steps", "train_tokens")
     ROUNDING: ClassVar[dict[str, int]] = {"heat": 4, "sample_s": 3, "exec_s": 3,
                                           "train_s": 3, "seconds": 3, "repair_s": 3,
                                           "simplify_s": 3}
@@ -114,6 +115,8 @@ class RoundRecord:
             line += " | reset"
         if self.examples_trained:
             line += f" | trained {self.examples_trained} loss {self.loss:.3f}"
+            if self.enumerated_examples:
+                line += f" ({self.enumerated_examples} enumerated)"
         return line + f" | {self.seconds:.1f}s"
 
 

@@ -64,13 +64,13 @@ def encode_examples(model, examples: Sequence[Relabeled]) -> list[Encoded]:
     (:func:`solver.lm.train.encode_example`); a program the dialect cannot write as a
     target (``ValueError``) is left out, and so is one that does not define the dialect's
     entry point (a drawing-DSL program of the enumerator, say, is no answer of a model
-    that writes ``transform``)."""
+    that writes ``transform``) or that the model's grammar cannot write (a DSL v2 program
+    of the enumerator is no answer of a model constrained to the drawing DSL)."""
     from solver.lm.train import encode_example
 
-    defines = f"def {dialect_of(model).entry}("
     out = []
     for ex in examples:
-        if defines not in ex.code:
+        if not writable(model, ex.code):
             continue
         try:
             prompt, target = model.example_for(ex.task, ex.code)
@@ -78,6 +78,16 @@ def encode_examples(model, examples: Sequence[Relabeled]) -> list[Encoded]:
             continue
         out.append(encode_example(model.tokenizer, prompt, target))
     return out
+
+
+def writable(model, code: str) -> bool:
+    """Whether ``model`` could write ``code``: it defines the dialect's entry point, and a
+    model whose grammar is the drawing DSL's gets only programs in its literal form."""
+    from solver.dsl.program import parse_program
+
+    if f"def {dialect_of(model).entry}(" not in code:
+        return False
+    return getattr(model, "grammar", None) != "dsl" or parse_program(code) is not None
 
 
 def ordered_batches(lengths: Sequence[int], batch_tokens: int, max_rows: int) -> list[list[int]]:
