@@ -540,3 +540,20 @@ def test_round_0_also_teaches_the_enumerators_programs_the_model_can_write(monke
                                                       repair=False, teach_enumerated=False),
                      trainer=trainer)
     assert rep.rounds[0].new_examples == 1 and rep.rounds[0].enumerated_examples is None
+
+
+def test_mutated_copies_follow_each_example(monkeypatch, executor):
+    fake_prompt(monkeypatch)
+    trainer = Trainer()
+    rep = solve_task(TASK, ScriptedModel([[HALF, WRONG], [HALF]]), executor,
+                     HerConfig(samples=4, epochs=1, recolor=0, mutate=2, repair=False,
+                               enumerate=False), trainer=trainer)
+    r0 = rep.rounds[0]
+    targets = [target_of(item) for item in trainer.calls[0]]
+    assert r0.new_examples == 2 and 2 < r0.examples_trained == len(targets) <= 6
+    # worst first: WRONG and its copies, then HALF and its copies
+    assert targets[0] == "    draw_pixel(img, (2, 2), 5)\n    return img\n"
+    half = targets.index("    draw_pixel(img, (0, 0), 3)\n    return img\n")
+    assert all(t.startswith("    draw_pixel(img, (") for t in targets)
+    assert len(set(targets)) == len(targets)  # every copy draws something new
+    assert 1 <= half < len(targets)

@@ -1,4 +1,4 @@
-"""search.relabel: hindsight examples, their order for a pass, recoloured copies."""
+"""search.relabel: hindsight examples, their order for a pass, recoloured and mutated copies."""
 
 import random
 
@@ -7,7 +7,7 @@ from search_helpers import EMPTY, HALF, RIGHT, TARGET, TASK, WRONG, grid_with, p
 from solver import dsl
 from solver.arc.grids import Pair, train_score
 from solver.search.candidates import Candidate
-from solver.search.relabel import Relabeled, order_examples, recolor, relabel
+from solver.search.relabel import Relabeled, mutate, order_examples, recolor, relabel
 
 
 def cand(out, code):
@@ -59,6 +59,31 @@ def test_recolor_permutes_grids_and_program_alike():
             assert len(set(perm.values())) == len(perm)
             assert dsl.run_trusted(copy.code, pair.input) == pair.output  # still true
     assert recolor(examples, 0, random.Random(0)) == examples
+
+
+def test_mutate_changes_one_draw_and_draws_the_outputs_again():
+    from solver.dsl import program, synth
+
+    made, _ = synth.generate("random", 8, seed=5, draws=5)
+    examples = [Relabeled(m.task, m.program, 0.5, (i,)) for i, m in enumerate(made)]
+    free = Relabeled(TASK, "def task(img):\n    img[0, 0] = 3\n    return img\n", 0.2, ("x",))
+    out = mutate(examples + [free], 3, random.Random(1))
+    assert [e.key for e in out if e.key] == [e.key for e in examples] + [("x",)]
+    copies = [e for e in out if not e.key]
+    assert len(copies) >= 8 and all("/mutant" in e.task.id for e in copies)
+    for copy in copies:
+        original = next(e for e in examples if copy.task.id.startswith(e.task.id + "/"))
+        before, after = program.parse_program(original.code), program.parse_program(copy.code)
+        assert len(before) == len(after)
+        assert sum(a != b for a, b in zip(before, after)) == 1  # one draw changed
+        for pair, orig in zip(copy.task.train, original.task.train):
+            assert pair.input == orig.input  # same inputs, outputs drawn again
+            assert dsl.run_trusted(copy.code, pair.input) == pair.output
+        # never the original's outputs, never nothing drawn
+        outputs = tuple(p.output for p in copy.task.train)
+        assert outputs != tuple(p.output for p in original.task.train)
+        assert outputs != tuple(p.input for p in copy.task.train)
+    assert mutate(examples, 0, random.Random(0)) == examples
 
 
 def mk(acc, code):

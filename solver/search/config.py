@@ -80,6 +80,10 @@ class HerConfig:
               "dialect (other dialects' answers keep their comments and helpers)")
     recolor: int = setting(
         2, "colour-permuted copies trained after each relabeled example (DSL-form programs); 0: off")
+    mutate: int = setting(
+        0, "copies with one draw moved, reshaped or recoloured trained after each relabeled "
+           "example (DSL-form programs; before the recoloured copies, which then recolour "
+           "them too); 0: off")
     repair: bool | None = setting(
         None, "each round, hill-climb from the best programs by editing in lines the model "
               "wrote (solver.search.repair); None: on for the dsl dialect (the line pool is "
@@ -122,9 +126,9 @@ class HerConfig:
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
         if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 or self.recolor < 0 \
-                or self.reset_after < 0 or self.augment < 0:
+                or self.mutate < 0 or self.reset_after < 0 or self.augment < 0:
             raise ValueError("samples and max_examples must be >= 1, epochs, recolor, "
-                             "reset_after and augment >= 0")
+                             "mutate, reset_after and augment >= 0")
         if self.temperatures is not None:
             self.temperatures = tuple(float(t) for t in self.temperatures)
             if not self.temperatures or any(t < 0 for t in self.temperatures):

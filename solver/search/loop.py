@@ -32,7 +32,7 @@ from solver.search.config import HerConfig, dialect_of, for_model
 from solver.search.execute import Ran, outputs_of, run_in_frames, status_counts
 from solver.search.heat import collapsed, next_heat, round_temperatures
 from solver.search.prune import prune_batch
-from solver.search.relabel import order_examples, recolor, relabel
+from solver.search.relabel import mutate, order_examples, recolor, relabel
 from solver.sandbox.executor import SandboxConfig
 from solver.search.report import RoundRecord, TaskReport
 from solver.search.training import (Encoded, PassStats, TrainRate, encode_examples,
@@ -325,8 +325,8 @@ def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | N
     examples = relabel(state.task, cands + enumerated, state.used if cfg.dedupe else set())
     if enumerated:
         rec.enumerated_examples = sum(1 for e in examples if e.source == "enumerator")
-    chosen = recolor(order_examples(examples, cfg.order, cfg.max_examples, state.rng),
-                     cfg.recolor, state.rng)
+    chosen = order_examples(examples, cfg.order, cfg.max_examples, state.rng)
+    chosen = recolor(mutate(chosen, cfg.mutate, state.rng), cfg.recolor, state.rng)
     rec.new_examples = len(examples)
     items = encode_examples(model, chosen)
     until = None if state.deadline is None else state.deadline - state.sample_s

@@ -1,6 +1,7 @@
 """Hindsight relabeling: every program becomes a correct example of what it actually drew
 on the task's train inputs; the examples of one round are selected and ordered for one
-training pass, and DSL-form ones get colour-permuted copies."""
+training pass, and DSL-form ones get colour-permuted copies and, if asked, copies with one
+draw changed."""
 
 from __future__ import annotations
 
@@ -74,6 +75,78 @@ def order_examples(examples: list[Relabeled], order: str, max_examples: int,
     return items
 
 
+def _redraw(ex: Relabeled, draws: list, perm: list[int] | None, name: str) -> Relabeled:
+    """``ex`` with its program replaced by ``draws``, every grid's colours mapped by
+    ``perm`` (None: kept) and the outputs drawn again by our code."""
+    def mapped(grid):
+        return grid if perm is None else tuple(tuple(perm[v] for v in row) for row in grid)
+
+    pairs = []
+    for pair in ex.task.train:
+        inp = mapped(pair.input)
+        img = dsl.to_img(inp)
+        for d in draws:
+            d.apply(img)
+        pairs.append(Pair(inp, tuple(tuple(int(v) for v in row) for row in img)))
+    tests = tuple(Pair(mapped(p.input)) for p in ex.task.test)
+    return Relabeled(Task(f"{ex.task.id}/{name}", tuple(pairs), tests),
+                     program.program_code(draws), ex.train_acc, (), ex.source)
+
+
+def _mutant(d: program.Draw, rng: random.Random) -> program.Draw | None:
+    """``d`` changed once at random: moved by one cell, one corner or end moved by one
+    cell, or another colour (None when the change is not a legal draw)."""
+    kind = rng.choice(("move", "corner", "colour"))
+    args = list(d.args)
+    if kind == "colour":
+        args[-1] = rng.choice([c for c in range(10) if c != args[-1]])
+        return program.Draw(d.fn, tuple(args))
+    places = range(len(args) - 1)  # points, or a row / column index
+    axis, step = rng.randrange(2), rng.choice((-1, 1))
+    for i in (places if kind == "move" else [rng.choice(places)]):
+        if isinstance(args[i], tuple):
+            p = list(args[i])
+            p[axis] += step
+            value, args[i] = p[axis], tuple(p)
+        else:
+            value = args[i] = args[i] + step
+        if not 0 <= value <= 29:
+            return None
+    if d.fn == "draw_line" and not program.legal_angle(args[0], args[1]):
+        return None
+    return program.Draw(d.fn, tuple(args))
+
+
+def mutate(examples: list[Relabeled], copies: int, rng: random.Random) -> list[Relabeled]:
+    """Each example followed by up to ``copies`` versions of it with one draw changed (moved
+    or reshaped by one cell, or recoloured) and the outputs drawn again: true examples of
+    scenes next to the one the model drew, that differ from it in the few cells where a
+    model misreads a dense drawing. A copy whose outputs equal the original's or its
+    inputs is not kept. Only programs in the DSL's literal form are mutated; nothing the
+    model wrote runs here."""
+    if copies <= 0:
+        return list(examples)
+    out: list[Relabeled] = []
+    for ex in examples:
+        out.append(ex)
+        draws = program.parse_program(ex.code)
+        if not draws:
+            continue
+        inputs = tuple(p.input for p in ex.task.train)
+        seen = {tuple(p.output for p in ex.task.train), inputs}
+        for k in range(copies):
+            i = rng.randrange(len(draws))
+            changed = _mutant(draws[i], rng)
+            if changed is None:
+                continue
+            copy = _redraw(ex, [*draws[:i], changed, *draws[i + 1:]], None, f"mutant{k}")
+            outputs = tuple(p.output for p in copy.task.train)
+            if outputs not in seen:
+                seen.add(outputs)
+                out.append(copy)
+    return out
+
+
 def recolor(examples: list[Relabeled], copies: int, rng: random.Random) -> list[Relabeled]:
     """Each example followed by ``copies`` versions of it with the colours permuted: the
     same permutation on every grid and on the program's colour arguments, so the copy is
@@ -94,15 +167,5 @@ def recolor(examples: list[Relabeled], copies: int, rng: random.Random) -> list[
             perm = list(range(10))
             rng.shuffle(perm)
             moved = [program.Draw(d.fn, (*d.args[:-1], perm[d.args[-1]])) for d in draws]
-            pairs = []
-            for pair in ex.task.train:
-                inp = tuple(tuple(perm[v] for v in row) for row in pair.input)
-                img = dsl.to_img(inp)
-                for d in moved:
-                    d.apply(img)
-                pairs.append(Pair(inp, tuple(tuple(int(v) for v in row) for row in img)))
-            tests = tuple(Pair(tuple(tuple(perm[v] for v in row) for row in p.input))
-                          for p in ex.task.test)
-            out.append(Relabeled(Task(f"{ex.task.id}/recolor{k}", tuple(pairs), tests),
-                                 program.program_code(moved), ex.train_acc, ()))
+            out.append(_redraw(ex, moved, perm, f"recolor{k}"))
     return out
