@@ -557,3 +557,36 @@ def test_mutated_copies_follow_each_example(monkeypatch, executor):
     assert all(t.startswith("    draw_pixel(img, (") for t in targets)
     assert len(set(targets)) == len(targets)  # every copy draws something new
     assert 1 <= half < len(targets)
+
+
+def test_the_model_continues_the_enumerators_best_near_miss(monkeypatch, executor):
+    from solver.search import enumerate as enum_mod
+
+    fake_prompt(monkeypatch)
+    half = grid_with(((0, 0), 3))
+    found = [enum_mod.Found(code=HALF, steps=(), train_outputs=[half], test_outputs=[half],
+                            depth=1, families=("x",), exact=False, accuracy=8 / 9)]
+    monkeypatch.setattr(enum_mod, "enumerate_programs", lambda *a, **k: found)
+    start = "    draw_pixel(img, (0, 0), 3)\n"  # the near miss's lines, without its return
+
+    class Continuing(ScriptedModel):
+        def sample(self, prompt, cfg, deadline=None):
+            self.seen.append((prompt, cfg.n))
+            if prompt == "PROMPT" + start:  # the model writes the missing pixel
+                return [S("", text="    draw_pixel(img, (1, 1), 4)\n    return img\n")] * cfg.n
+            return [S(WRONG)] * cfg.n
+
+    model = Continuing([[WRONG]])
+    model.seen = []
+    rep = solve_task(TASK, model, executor, HerConfig(samples=5, epochs=2, repair=False),
+                     trainer=Trainer())
+    assert model.seen == [("PROMPT", 3), ("PROMPT" + start, 2)]
+    assert rep.status == "exact" and rep.solved_round == 0 and rep.solved_by == "continued"
+    assert rep.rounds[0].continued == 2 and "(continued 2)" in rep.rounds[0].line()
+    assert rep.best_code == RIGHT
+    model = Continuing([[WRONG]])
+    model.seen = []
+    rep = solve_task(TASK, model, executor,
+                     HerConfig(samples=5, epochs=0, repair=False, continue_near_misses=0),
+                     trainer=Trainer())
+    assert model.seen == [("PROMPT", 5)] and rep.rounds[0].continued is None

@@ -23,9 +23,10 @@ SAMPLING = ("samples", "temperatures", "top_p", "heat_below", "heat_factor", "ma
             "augment", "reset_after", "max_new_tokens")
 TRAINING = ("order", "max_examples", "dedupe", "tune", "lr", "lora_r", "lora_alpha",
             "lora_targets", "lora_rslora", "gradient_checkpointing", "batch_tokens", "max_rows",
-            "prune", "recolor")
+            "prune", "recolor", "mutate", "teach_enumerated")
 REPAIR = ("repair", "repair_starts", "repair_variants", "repair_seconds", "repair_kicks")
-ENUMERATOR = ("enumerate", "enumerate_share", "enumerate_seconds", "enumerate_depth")
+ENUMERATOR = ("enumerate", "enumerate_share", "enumerate_seconds", "enumerate_depth",
+              "continue_near_misses")
 ATTEMPTS = ("simplify", "simplify_seconds", "rank_by", "after_exact")
 SANDBOX = ("timeout_s", "memory_mb", "workers")  # what the search's solver passes on
 DRY_RUN_DEFAULTS = {"time_budget": "1h"}

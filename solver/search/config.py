@@ -104,6 +104,10 @@ class HerConfig:
     teach_enumerated: bool = setting(
         True, "the first training also relabels the enumerator's programs, exact ones and "
               "near misses, that the model can write")
+    continue_near_misses: int = setting(
+        2, "the enumerator's best near misses that the model can write, each given to the "
+           "model to continue: a prompt beside the task's own whose answer starts with the "
+           "near miss's lines (the samples are split among the prompts); 0: off")
     enumerate_share: float = setting(
         0.5, "share of the task's time the enumerator may use (with a model; alone it takes "
              "up to enumerate_seconds)")
@@ -126,9 +130,10 @@ class HerConfig:
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
         if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 or self.recolor < 0 \
-                or self.mutate < 0 or self.reset_after < 0 or self.augment < 0:
+                or self.mutate < 0 or self.reset_after < 0 or self.augment < 0 \
+                or self.continue_near_misses < 0:
             raise ValueError("samples and max_examples must be >= 1, epochs, recolor, "
-                             "mutate, reset_after and augment >= 0")
+                             "mutate, reset_after, augment and continue_near_misses >= 0")
         if self.temperatures is not None:
             self.temperatures = tuple(float(t) for t in self.temperatures)
             if not self.temperatures or any(t < 0 for t in self.temperatures):

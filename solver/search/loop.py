@@ -10,6 +10,9 @@ task's LoRA on the round's relabeled examples and the next round samples from th
 model. So ``epochs=E`` means at most E trainings and E + 1 rounds; ``epochs=0`` samples
 once and learns nothing. The task ends when a program is exact on every train pair, after
 ``epochs`` trainings, or at the deadline; an error at any point still returns attempts.
+With the enumerator on, its programs join the pool before round 0; round 0's training
+relabels them too, and its best near misses are prompts that the model continues each
+round (the model writes the lines that follow the near miss's).
 
 A round is the steps :func:`sample`, :func:`execute_and_merge`, :func:`repair`,
 :func:`record`, :func:`decide` and :func:`learn` over one :class:`TaskState`, which holds
@@ -18,6 +21,7 @@ all that crosses rounds. Heavy imports (torch, the model) happen only inside fun
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 import traceback
@@ -94,6 +98,7 @@ class RoundWork:
     groups: dict[tuple, list[tuple]] = field(default_factory=dict)
     keys: list[tuple] = field(default_factory=list)  # this round's outputs (sampled, repaired)
     new_keys: list[tuple] = field(default_factory=list)  # those no earlier round produced
+    continued: set[str] = field(default_factory=set)  # codes written continuing a near miss
 
 
 # ---------------------------------------------------------------- the steps
@@ -115,31 +120,45 @@ def sample(state: TaskState, model, rnd: int) -> RoundWork:
     temps = round_temperatures(state.heat, cfg)
     t0 = time.time()
     prompts = round_prompts(state, model, rnd)
-    samples, frames = [], []
-    for i, (frame, prompt) in enumerate(prompts):
+    samples, frames, continued = [], [], set()
+    for i, (frame, prompt, start) in enumerate(prompts):
         n = cfg.samples // len(prompts) + (1 if i < cfg.samples % len(prompts) else 0)
         seed = mix_seed(cfg.seed, state.task.id, rnd, *([i] if i else []))
-        got = model.sample(prompt, SampleConfig(
-            n=n, temperatures=temps, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
-            seed=seed % (2 ** 31)), deadline=state.deadline)
+        sample_cfg = SampleConfig(n=n, temperatures=temps, top_p=cfg.top_p,
+                                  max_new_tokens=cfg.max_new_tokens, seed=seed % (2 ** 31))
+        try:
+            got = model.sample(prompt + start, sample_cfg, deadline=state.deadline)
+        except ValueError:  # a near miss's lines made the prompt too long: that one is left out
+            if not start:
+                raise
+            continue
+        if start:  # the program is the near miss's lines and what the model wrote after them
+            extract = dialect_of(model).extract
+            got = [dataclasses.replace(s, text=start + s.text, code=extract(start + s.text))
+                   for s in got]
+            continued.update(s.code for s in got)
         samples += got
         frames += [frame] * len(got)
     state.sample_s = time.time() - t0
     rec = RoundRecord(round=rnd, heat=state.heat, temperatures=temps, samples=len(samples),
                       tokens=sum(getattr(s, "n_tokens", 0) for s in samples),
                       sample_s=state.sample_s)
-    if len(prompts) > 1:
+    if any(frame is not None for frame, _, _ in prompts):
         rec.augmented = sum(1 for f in frames if f is not None)
-    return RoundWork(rec, t0, samples, frames)
+    if any(start for _, _, start in prompts):
+        rec.continued = sum(1 for s in samples if s.code in continued)
+    return RoundWork(rec, t0, samples, frames, continued=continued)
 
 
 def round_prompts(state: TaskState, model, rnd: int) -> list[tuple]:
-    """``(frame, prompt)``: the task's own prompt, then ``augment`` prompts of the task
-    under random augmentations (rigid transform and colour permutation, black kept), new
-    each round; an augmented prompt the model cannot take (too long) is left out."""
+    """``(frame, prompt, start)``: the task's own prompt, then ``augment`` prompts of the
+    task under random augmentations (rigid transform and colour permutation, black kept),
+    new each round (one the model cannot take, too long, is left out), then the task's
+    own prompt once per near miss to continue (:func:`near_miss_starts`), ``start`` being
+    the answer's first lines ("" for the others)."""
     from solver.arc.augment import random_augmentation
 
-    out = [(None, state.prompt)]
+    out = [(None, state.prompt, "")]
     rng = random.Random(mix_seed(state.config.seed, state.task.id, rnd, "augment"))
     for _ in range(state.config.augment):
         frame = random_augmentation(rng)
@@ -147,10 +166,34 @@ def round_prompts(state: TaskState, model, rnd: int) -> list[tuple]:
             continue
         try:
             out.append((frame, model.prompt_for(frame.task(state.task),
-                                                state.config.max_new_tokens)))
+                                                state.config.max_new_tokens), ""))
         except ValueError:
             continue
+    out += [(None, state.prompt, start) for start in near_miss_starts(state, model)]
     return out
+
+
+def near_miss_starts(state: TaskState, model) -> list[str]:
+    """The lines of the enumerator's ``continue_near_misses`` most accurate near misses
+    (train-inexact programs in a form the model can write), each as the start of an answer
+    in the dsl layout (the body without its ``return``): the model writes what follows,
+    a fix the enumerator's short programs could not reach."""
+    from solver.lm.prompt import build_target
+
+    k = state.config.continue_near_misses
+    if not k or dialect_of(model).layout != "dsl":
+        return []
+    misses = sorted((c for c in state.pool.values() if c.source == "enumerator"
+                     and not c.exact and writable(model, c.code)),
+                    key=lambda c: (-c.train_acc, len(c.code), c.code))
+    starts = []
+    for c in misses[:k]:
+        lines = build_target(c.code).splitlines(keepends=True)
+        if lines and lines[-1].strip().startswith("return"):
+            lines = lines[:-1]
+        if lines:
+            starts.append("".join(lines))
+    return starts
 
 
 def execute_and_merge(state: TaskState, executor, work: RoundWork) -> None:
@@ -278,8 +321,10 @@ def record(state: TaskState, work: RoundWork) -> list[Candidate]:
     if exact and report.solved_round is None:
         report.solved_round = rec.round
         report.solved_s = time.time() - state.started
-        report.solved_by = ("sample" if any(c.outputs in work.groups for c in exact)
-                            else "repair")
+        sampled = [code for c in exact for code, _ in work.groups.get(c.outputs, ())]
+        report.solved_by = ("repair" if not sampled
+                            else "sample" if any(code not in work.continued for code in sampled)
+                            else "continued")
     return exact
 
 

@@ -11,7 +11,8 @@ examples, examples trained, loss, and seconds per stage. Rounds with repair add
 The task report has ``status`` (exact | inexact | skipped | error), ``attempts`` (per test
 input, two grids), ``rounds``, ``stopped`` (why the loop ended: exact | epochs | deadline
 | prompt), and ``solved_round``, ``solved_s`` (seconds from the task's start) and
-``solved_by`` (``enumerator``, ``sample`` or ``repair``) when a program became exact on every
+``solved_by`` (``enumerator``, ``sample``, ``continued``: a sample that continued one of
+the enumerator's near misses, or ``repair``) when a program became exact on every
 train pair; ``enumerated``, ``enumerate_s`` and ``enumerate_depth`` when the enumerator ran.
 Rounds that simplified exact programs add ``simplified`` and ``simplify_s``.
 """
@@ -57,6 +58,7 @@ class RoundRecord:
     accuracies: list[float] = field(default_factory=list)  # per valid sample
     tokens: int = 0  # generated tokens
     augmented: int | None = None  # samples written for augmented prompts (augment on)
+    continued: int | None = None  # samples that continued an enumerator's near miss
     sample_s: float = 0.0
     exec_s: float = 0.0  # running, pruning and merging the samples
     examples_trained: int = 0
@@ -84,7 +86,7 @@ class RoundRecord:
     train_tokens: int | None = None
 
     OPTIONAL: ClassVar[tuple[str, ...]] = (
-        "augmented", "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
+        "augmented", "continued", "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
         "simplified", "simplify_s", "new_examples", "enumerated_examples", "cut_for_time",
         "reset", "first_loss", "last_loss", "train_steps", "train_tokens")
     ROUNDING: ClassVar[dict[str, int]] = {"heat": 4, "sample_s": 3, "exec_s": 3,
@@ -104,6 +106,8 @@ class RoundRecord:
                 + (f" ({failed})" if failed else "")
                 + f" distinct {self.distinct} (new {self.new_outputs}) best "
                 f"{self.best_train_acc:.3f} mean {self.mean_train_acc:.3f}")
+        if self.continued:
+            line += f" (continued {self.continued})"
         if self.heat > 1.0 and self.temperatures:
             lo, hi = min(self.temperatures), max(self.temperatures)
             line += f" (temps {lo:.2f}" + (f"-{hi:.2f})" if hi > lo else ")")
@@ -131,7 +135,7 @@ class TaskReport:
     traceback: str | None = None
     solved_round: int | None = None
     solved_s: float | None = None  # seconds from the task's start
-    solved_by: str | None = None  # enumerator | sample | repair
+    solved_by: str | None = None  # enumerator | sample | continued | repair
     enumerated: int | None = None  # programs the enumerator kept (exact and near misses)
     enumerate_s: float | None = None
     enumerate_depth: int | None = None  # the deepest pass it finished
