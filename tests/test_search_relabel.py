@@ -74,8 +74,15 @@ def test_mutate_changes_one_draw_and_draws_the_outputs_again():
     for copy in copies:
         original = next(e for e in examples if copy.task.id.startswith(e.task.id + "/"))
         before, after = program.parse_program(original.code), program.parse_program(copy.code)
-        assert len(before) == len(after)
-        assert sum(a != b for a, b in zip(before, after)) == 1  # one draw changed
+        if len(after) == len(before):
+            assert sum(a != b for a, b in zip(before, after)) == 1  # one draw changed
+        else:  # or one cut in two: the others kept, in order
+            assert len(after) == len(before) + 1
+            i = next(i for i, (a, b) in enumerate(zip(before, after)) if a != b)
+            assert before[:i] + before[i + 1:] == after[:i] + after[i + 2:]
+            cut = before[i]
+            assert after[i].fn == after[i + 1].fn == cut.fn
+            assert after[i].args[-1] == after[i + 1].args[-1] == cut.args[-1]
         for pair, orig in zip(copy.task.train, original.task.train):
             assert pair.input == orig.input  # same inputs, outputs drawn again
             assert dsl.run_trusted(copy.code, pair.input) == pair.output
@@ -84,6 +91,23 @@ def test_mutate_changes_one_draw_and_draws_the_outputs_again():
         assert outputs != tuple(p.output for p in original.task.train)
         assert outputs != tuple(p.input for p in copy.task.train)
     assert mutate(examples, 0, random.Random(0)) == examples
+
+
+def test_split_cuts_a_rectangle_by_a_one_cell_gap():
+    from solver.dsl import program
+    from solver.search.relabel import _split
+
+    rect = program.Draw("draw_rectangle", ((1, 1), (5, 2), 7))
+    parts = _split(rect, random.Random(0))
+    img = dsl.to_img(tuple((0,) * 4 for _ in range(7)))
+    for d in parts:
+        d.apply(img)
+    rows = [r for r in range(1, 6) if not img[r, 1]]
+    assert len(parts) == 2 and len(rows) == 1 and 1 < rows[0] < 5  # one row cut, inside
+    assert int(img.sum()) == 7 * 2 * 4
+    assert _split(program.Draw("draw_pixel", ((0, 0), 3)), random.Random(0)) is None
+    assert _split(program.Draw("draw_line", ((0, 0), (2, 2), 3)), random.Random(0)) is None
+    assert _split(program.Draw("draw_rectangle", ((0, 0), (1, 1), 3)), random.Random(0)) is None
 
 
 def mk(acc, code):

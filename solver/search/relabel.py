@@ -93,14 +93,39 @@ def _redraw(ex: Relabeled, draws: list, perm: list[int] | None, name: str) -> Re
                      program.program_code(draws), ex.train_acc, (), ex.source)
 
 
-def _mutant(d: program.Draw, rng: random.Random) -> program.Draw | None:
+def _split(d: program.Draw, rng: random.Random) -> list[program.Draw] | None:
+    """A rectangle, or a horizontal or vertical line, cut in two by a one-cell gap (None
+    when ``d`` is none of these or too short to keep a cell on each side)."""
+    if d.fn not in ("draw_rectangle", "draw_line"):
+        return None
+    (r0, c0), (r1, c1), color = d.args
+    r0, r1 = sorted((r0, r1))
+    c0, c1 = sorted((c0, c1))
+    axes = [a for a, (lo, hi) in enumerate(((r0, r1), (c0, c1))) if hi - lo >= 2
+            and (d.fn == "draw_rectangle" or (r0 == r1 or c0 == c1))]
+    if not axes:
+        return None
+    axis = rng.choice(axes)
+    lo, hi = ((r0, r1), (c0, c1))[axis]
+    cut = rng.randint(lo + 1, hi - 1)
+    if axis == 0:
+        parts = (((r0, c0), (cut - 1, c1)), ((cut + 1, c0), (r1, c1)))
+    else:
+        parts = (((r0, c0), (r1, cut - 1)), ((r0, cut + 1), (r1, c1)))
+    return [program.Draw(d.fn, (a, b, color)) for a, b in parts]
+
+
+def _mutant(d: program.Draw, rng: random.Random) -> list[program.Draw] | None:
     """``d`` changed once at random: moved by one cell, one corner or end moved by one
-    cell, or another colour (None when the change is not a legal draw)."""
-    kind = rng.choice(("move", "corner", "colour"))
+    cell, another colour, or cut in two by a one-cell gap (:func:`_split`); None when
+    the change is not a legal draw."""
+    kind = rng.choice(("move", "corner", "colour", "split"))
     args = list(d.args)
+    if kind == "split":
+        return _split(d, rng)
     if kind == "colour":
         args[-1] = rng.choice([c for c in range(10) if c != args[-1]])
-        return program.Draw(d.fn, tuple(args))
+        return [program.Draw(d.fn, tuple(args))]
     places = range(len(args) - 1)  # points, or a row / column index
     axis, step = rng.randrange(2), rng.choice((-1, 1))
     for i in (places if kind == "move" else [rng.choice(places)]):
@@ -114,12 +139,13 @@ def _mutant(d: program.Draw, rng: random.Random) -> program.Draw | None:
             return None
     if d.fn == "draw_line" and not program.legal_angle(args[0], args[1]):
         return None
-    return program.Draw(d.fn, tuple(args))
+    return [program.Draw(d.fn, tuple(args))]
 
 
 def mutate(examples: list[Relabeled], copies: int, rng: random.Random) -> list[Relabeled]:
     """Each example followed by up to ``copies`` versions of it with one draw changed (moved
-    or reshaped by one cell, or recoloured) and the outputs drawn again: true examples of
+    or reshaped by one cell, recoloured, or cut in two by a one-cell gap) and the outputs
+    drawn again: true examples of
     scenes next to the one the model drew, that differ from it in the few cells where a
     model misreads a dense drawing. A copy whose outputs equal the original's or its
     inputs is not kept. Only programs in the DSL's literal form are mutated; nothing the
@@ -139,7 +165,7 @@ def mutate(examples: list[Relabeled], copies: int, rng: random.Random) -> list[R
             changed = _mutant(draws[i], rng)
             if changed is None:
                 continue
-            copy = _redraw(ex, [*draws[:i], changed, *draws[i + 1:]], None, f"mutant{k}")
+            copy = _redraw(ex, [*draws[:i], *changed, *draws[i + 1:]], None, f"mutant{k}")
             outputs = tuple(p.output for p in copy.task.train)
             if outputs not in seen:
                 seen.add(outputs)
