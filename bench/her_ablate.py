@@ -1,4 +1,5 @@
-"""Ablations of the hindsight learning alone (no repair, no enumerator) on the demo tasks.
+"""Ablations of the hindsight learning alone (no repair, no enumerator) on the demo tasks
+(or on generated drawing tasks: ``--generate squares:12,16 --generate-seed 7``).
 
 Each *setting* is a name and the ``solver dry-run`` flags it adds; every (setting, task,
 seed) runs as its own ``solver dry-run --no-repair --no-enumerate --after-exact 0`` in its
@@ -38,16 +39,38 @@ DEFAULT_TASKS = ("vertical-lines-9", "squares-9-", "overlapping-squares-6", "squ
                  "squares-16")
 
 
-def full_ids(prefixes) -> list[str]:
-    """The demo task ids that start with each prefix (one each; an unknown prefix is an error)."""
-    ids = sorted(grids.load_tasks(DEMO_DIR / "challenges.json").tasks)
+def full_ids(prefixes, challenges: Path) -> list[str]:
+    """The task ids of ``challenges`` that start with each prefix (one each; an unknown
+    prefix is an error)."""
+    ids = sorted(grids.load_tasks(challenges).tasks)
     out = []
     for p in prefixes:
         hits = [t for t in ids if t.startswith(p)]
         if len(hits) != 1:
-            raise SystemExit(f"task prefix {p!r} matches {len(hits)} demo tasks: {hits or ids}")
+            raise SystemExit(f"task prefix {p!r} matches {len(hits)} tasks of {challenges}: "
+                             f"{hits or ids}")
         out.append(hits[0])
     return out
+
+
+def generate(specs: list[str], seed: int, path: Path) -> Path:
+    """Drawing tasks from the generators (``FAMILY:N,N``: one task per object count N,
+    id ``FAMILY-N-sSEED``) written as a challenges file at ``path``."""
+    from dataclasses import replace
+
+    from solver.dsl import synth
+
+    tasks = {}
+    for spec in specs:
+        family, _, counts = spec.partition(":")
+        for n in (int(c) for c in counts.split(",")):
+            task = synth.generate(family, 1, seed=seed, draws=n)[0][0].task
+            tasks[f"{family}-{n}-s{seed}"] = {
+                "train": [{"input": p.input, "output": p.output} for p in task.train],
+                "test": [{"input": p.input} for p in task.test]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(tasks))
+    return path
 
 
 def parse_setting(text: str) -> tuple[str, list[str]]:
@@ -58,12 +81,13 @@ def parse_setting(text: str) -> tuple[str, list[str]]:
 
 
 def run_one(work: Path, name: str, flags: list[str], task_id: str, seed: int,
-            task_time: str, threads: int) -> Path:
+            task_time: str, threads: int, challenges: Path) -> Path:
     run_dir = work / name / f"{task_id}-s{seed}"
     report = run_dir / "tasks" / f"{task_id}.json"
     if report.exists():
         return report
-    cmd = [sys.executable, "-m", "solver", "dry-run", "--task-ids", task_id,
+    cmd = [sys.executable, "-m", "solver", "dry-run", "--tasks", str(challenges),
+           "--task-ids", task_id,
            "--no-repair", "--no-enumerate", "--after-exact", "0",
            # the budget keeps the run's margin out of the task's share
            "--max-task-time", task_time,
@@ -126,8 +150,15 @@ def table(rows: list[dict]) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", type=Path, default=Path("runs/ablate"))
-    ap.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS),
-                    help="demo task id prefixes")
+    ap.add_argument("--challenges", type=Path, default=DEMO_DIR / "challenges.json",
+                    help="tasks file (default: the demo set; e.g. generated drawing tasks)")
+    ap.add_argument("--generate", nargs="+", default=None, metavar="FAMILY:N,N",
+                    help="run on generated drawing tasks instead (one per object count, "
+                         "written to WORK/generated-challenges.json); --tasks then defaults "
+                         "to all of them")
+    ap.add_argument("--generate-seed", type=int, default=7)
+    ap.add_argument("--tasks", nargs="+", default=None,
+                    help="task id prefixes")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--task-time", default="15m")
     ap.add_argument("--setting", action="append", default=[],
@@ -136,14 +167,21 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="CPU threads per run")
     args = ap.parse_args(argv)
     settings = [parse_setting(s) for s in (args.setting or ["base="])]
-    ids = full_ids(args.tasks)
+    if args.generate:
+        args.challenges = generate(args.generate, args.generate_seed,
+                                   args.work / "generated-challenges.json")
+        ids = full_ids(args.tasks or sorted(grids.load_tasks(args.challenges).tasks),
+                       args.challenges)
+    else:
+        ids = full_ids(args.tasks or DEFAULT_TASKS, args.challenges)
     plan = [(name, flags, tid, seed) for seed in args.seeds for tid in ids
             for name, flags in settings]
     t0 = time.time()
 
     def go(item):
         name, flags, tid, seed = item
-        rep = run_one(args.work, name, flags, tid, seed, args.task_time, args.threads)
+        rep = run_one(args.work, name, flags, tid, seed, args.task_time, args.threads,
+                      args.challenges)
         row = {"setting": name, "flags": " ".join(flags), "task": tid, "seed": seed,
                **summarize(rep)}
         state = "missing" if row.get("missing") else (
