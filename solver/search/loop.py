@@ -98,7 +98,7 @@ class RoundWork:
     groups: dict[tuple, list[tuple]] = field(default_factory=dict)
     keys: list[tuple] = field(default_factory=list)  # this round's outputs (sampled, repaired)
     new_keys: list[tuple] = field(default_factory=list)  # those no earlier round produced
-    continued: set[str] = field(default_factory=set)  # codes written continuing a near miss
+    continued: set[str] = field(default_factory=set)  # codes only a near miss's continuation wrote
 
 
 # ---------------------------------------------------------------- the steps
@@ -120,7 +120,8 @@ def sample(state: TaskState, model, rnd: int) -> RoundWork:
     temps = round_temperatures(state.heat, cfg)
     t0 = time.time()
     prompts = round_prompts(state, model, rnd)
-    samples, frames, continued = [], [], set()
+    samples, frames, n_continued = [], [], 0
+    continued, plain = set(), set()  # codes written continuing a near miss / from scratch
     for i, (frame, prompt, start) in enumerate(prompts):
         n = cfg.samples // len(prompts) + (1 if i < cfg.samples % len(prompts) else 0)
         seed = mix_seed(cfg.seed, state.task.id, rnd, *([i] if i else []))
@@ -137,6 +138,9 @@ def sample(state: TaskState, model, rnd: int) -> RoundWork:
             got = [dataclasses.replace(s, text=start + s.text, code=extract(start + s.text))
                    for s in got]
             continued.update(s.code for s in got)
+            n_continued += len(got)
+        else:
+            plain.update(s.code for s in got)
         samples += got
         frames += [frame] * len(got)
     state.sample_s = time.time() - t0
@@ -146,8 +150,8 @@ def sample(state: TaskState, model, rnd: int) -> RoundWork:
     if any(frame is not None for frame, _, _ in prompts):
         rec.augmented = sum(1 for f in frames if f is not None)
     if any(start for _, _, start in prompts):
-        rec.continued = sum(1 for s in samples if s.code in continued)
-    return RoundWork(rec, t0, samples, frames, continued=continued)
+        rec.continued = n_continued
+    return RoundWork(rec, t0, samples, frames, continued=continued - plain)
 
 
 def round_prompts(state: TaskState, model, rnd: int) -> list[tuple]:
