@@ -81,9 +81,9 @@ class HerConfig:
     recolor: int = setting(
         2, "colour-permuted copies trained after each relabeled example (DSL-form programs); 0: off")
     mutate: int = setting(
-        0, "copies with one draw moved, reshaped or recoloured trained after each relabeled "
-           "example (DSL-form programs; before the recoloured copies, which then recolour "
-           "them too); 0: off")
+        0, "copies with one draw moved, reshaped, recoloured or cut in two trained after "
+           "each relabeled example (DSL-form programs; before the recoloured copies, which "
+           "then recolour them too); 0: off")
     repair: bool | None = setting(
         None, "each round, hill-climb from the best programs by editing in lines the model "
               "wrote (solver.search.repair); None: on for the dsl dialect (the line pool is "

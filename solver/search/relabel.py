@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 from solver import dsl
 from solver.arc.grids import Pair, Task
@@ -142,24 +142,32 @@ def _mutant(d: program.Draw, rng: random.Random) -> list[program.Draw] | None:
     return [program.Draw(d.fn, tuple(args))]
 
 
-def mutate(examples: list[Relabeled], copies: int, rng: random.Random) -> list[Relabeled]:
-    """Each example followed by up to ``copies`` versions of it with one draw changed (moved
-    or reshaped by one cell, recoloured, or cut in two by a one-cell gap) and the outputs
-    drawn again: true examples of
-    scenes next to the one the model drew, that differ from it in the few cells where a
-    model misreads a dense drawing. A copy whose outputs equal the original's or its
-    inputs is not kept. Only programs in the DSL's literal form are mutated; nothing the
-    model wrote runs here."""
-    if copies <= 0:
-        return list(examples)
+def _with_copies(examples: list[Relabeled],
+                 copies_of: Callable[[Relabeled, list], list[Relabeled]]) -> list[Relabeled]:
+    """Each example followed by ``copies_of(example, draws)``; only programs in the DSL's
+    literal form (:func:`solver.dsl.program.parse_program`) get copies."""
     out: list[Relabeled] = []
     for ex in examples:
         out.append(ex)
         draws = program.parse_program(ex.code)
-        if not draws:
-            continue
-        inputs = tuple(p.input for p in ex.task.train)
-        seen = {tuple(p.output for p in ex.task.train), inputs}
+        if draws:
+            out += copies_of(ex, draws)
+    return out
+
+
+def mutate(examples: list[Relabeled], copies: int, rng: random.Random) -> list[Relabeled]:
+    """Each example followed by up to ``copies`` versions of it with one draw changed (moved
+    or reshaped by one cell, recoloured, or cut in two by a one-cell gap) and the outputs
+    drawn again: true examples of scenes next to the one the model drew, that differ from
+    it in the few cells where a model misreads a dense drawing. A copy whose outputs equal
+    the original's or its inputs is not kept. Only programs in the DSL's literal form are
+    mutated; nothing the model wrote runs here."""
+    if copies <= 0:
+        return list(examples)
+
+    def mutants(ex: Relabeled, draws: list) -> list[Relabeled]:
+        seen = {tuple(p.output for p in ex.task.train), tuple(p.input for p in ex.task.train)}
+        out = []
         for k in range(copies):
             i = rng.randrange(len(draws))
             changed = _mutant(draws[i], rng)
@@ -170,7 +178,9 @@ def mutate(examples: list[Relabeled], copies: int, rng: random.Random) -> list[R
             if outputs not in seen:
                 seen.add(outputs)
                 out.append(copy)
-    return out
+        return out
+
+    return _with_copies(examples, mutants)
 
 
 def recolor(examples: list[Relabeled], copies: int, rng: random.Random) -> list[Relabeled]:
@@ -183,15 +193,14 @@ def recolor(examples: list[Relabeled], copies: int, rng: random.Random) -> list[
     in other colours to read."""
     if copies <= 0:
         return list(examples)
-    out: list[Relabeled] = []
-    for ex in examples:
-        out.append(ex)
-        draws = program.parse_program(ex.code)
-        if not draws:
-            continue
+
+    def recoloured(ex: Relabeled, draws: list) -> list[Relabeled]:
+        out = []
         for k in range(copies):
             perm = list(range(10))
             rng.shuffle(perm)
             moved = [program.Draw(d.fn, (*d.args[:-1], perm[d.args[-1]])) for d in draws]
             out.append(_redraw(ex, moved, perm, f"recolor{k}"))
-    return out
+        return out
+
+    return _with_copies(examples, recoloured)
