@@ -276,6 +276,22 @@ def test_augmented_prompts_are_run_mapped_back_and_taught_in_their_frame(monkeyp
         HerConfig(augment=1, repair=True).for_dialect(DSL)
 
 
+def test_learning_without_repair_trains_mutated_copies_by_default():
+    """recolor and mutate follow repair unless set: 2 recoloured copies with repair, 2
+    mutated ones without (the learning alone gains from them); what the user sets wins."""
+    def copies(**kw):
+        cfg = HerConfig(**kw).for_dialect(DSL)
+        return cfg.recolor, cfg.mutate
+
+    assert copies() == (2, 0)
+    assert copies(repair=False) == (0, 2)
+    assert copies(augment=1) == (0, 2)  # augment turns repair off
+    assert copies(repair=False, recolor=1) == (1, 2)
+    assert copies(repair=True, mutate=3) == (2, 3)
+    with pytest.raises(ValueError, match="mutate"):
+        HerConfig(mutate=-1)
+
+
 def test_sampling_only(monkeypatch, executor):
     fake_prompt(monkeypatch)
     model, trainer = ScriptedModel([[HALF]]), Trainer()
@@ -328,7 +344,7 @@ def test_first_pass_measures_the_speed_on_its_first_step(monkeypatch, executor):
     trainer = Trainer(clock, seconds=400.0)
     rate = TrainRate()
     rep = solve_task(TASK, ScriptedModel([one_pixel_programs(6)]), executor,
-                     HerConfig(samples=8, epochs=1, recolor=0, repair=False),
+                     HerConfig(samples=8, epochs=1, recolor=0, mutate=0, repair=False),
                      deadline=time.time() + 1000, trainer=trainer, rate=rate)
     r0 = rep.rounds[0]
     assert [len(c) for c in trainer.calls] == [2, 2]
@@ -339,7 +355,7 @@ def test_first_pass_measures_the_speed_on_its_first_step(monkeypatch, executor):
     # a known speed: one call, fitted before it starts
     trainer = Trainer(clock, seconds=400.0)
     solve_task(TASK, ScriptedModel([one_pixel_programs(6)]), executor,
-               HerConfig(samples=8, epochs=1, recolor=0, repair=False),
+               HerConfig(samples=8, epochs=1, recolor=0, mutate=0, repair=False),
                deadline=clock.time() + 1000, trainer=trainer, rate=rate)
     assert [len(c) for c in trainer.calls] == [4]
 

@@ -14,6 +14,9 @@ DIALECT_FIELDS = {"temperatures": "temperatures", "top_p": "top_p", "lr": "lr",
                   "lora_rslora": "lora_rslora", "gradient_checkpointing": "gradient_checkpointing"}
 # fields that default to None, meaning "on for programs in the drawing DSL" (dsl_constraints)
 DSL_ONLY = ("prune", "repair", "simplify")
+# fields that default to None, meaning "this many with repair, that many without": the
+# learning alone gains from mutated copies (docs/RESULTS.md, "Learning alone")
+COPIES = {"recolor": (2, 0), "mutate": (0, 2)}
 RANKINGS = ("description", "votes")
 TUNINGS = ("lora", "full")
 
@@ -78,12 +81,13 @@ class HerConfig:
     prune: bool | None = setting(
         None, "delete lines that change no output before relabeling; None: on for the dsl "
               "dialect (other dialects' answers keep their comments and helpers)")
-    recolor: int = setting(
-        2, "colour-permuted copies trained after each relabeled example (DSL-form programs); 0: off")
-    mutate: int = setting(
-        0, "copies with one draw moved, reshaped, recoloured or cut in two trained after "
-           "each relabeled example (DSL-form programs; before the recoloured copies, which "
-           "then recolour them too); 0: off")
+    recolor: int | None = setting(
+        None, "colour-permuted copies trained after each relabeled example (DSL-form "
+              "programs); 0: off; None: 2 with repair, 0 without (mutated copies instead)")
+    mutate: int | None = setting(
+        None, "copies with one draw moved, reshaped, recoloured or cut in two trained after "
+              "each relabeled example (DSL-form programs; before the recoloured copies, "
+              "which then recolour them too); 0: off; None: 0 with repair, 2 without")
     repair: bool | None = setting(
         None, "each round, hill-climb from the best programs by editing in lines the model "
               "wrote (solver.search.repair); None: on for the dsl dialect (the line pool is "
@@ -129,9 +133,9 @@ class HerConfig:
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
-        if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 or self.recolor < 0 \
-                or self.mutate < 0 or self.reset_after < 0 or self.augment < 0 \
-                or self.continue_near_misses < 0:
+        if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 \
+                or (self.recolor or 0) < 0 or (self.mutate or 0) < 0 or self.reset_after < 0 \
+                or self.augment < 0 or self.continue_near_misses < 0:
             raise ValueError("samples and max_examples must be >= 1, epochs, recolor, "
                              "mutate, reset_after, augment and continue_near_misses >= 0")
         if self.temperatures is not None:
@@ -152,12 +156,16 @@ class HerConfig:
     def for_dialect(self, dialect) -> "HerConfig":
         """A copy with every field left None that a dialect decides filled from ``dialect``
         (a :class:`solver.lm.dialects.Dialect`; prune and repair: on where its programs
-        are the drawing DSL's): what the user set wins."""
+        are the drawing DSL's; recolor and mutate: by repair): what the user set wins."""
         changes = {name: getattr(dialect, DIALECT_FIELDS[name]) for name in DIALECT_FIELDS
                    if getattr(self, name) is None}
         for name in DSL_ONLY:
             if getattr(self, name) is None:
                 changes[name] = bool(dialect.dsl_constraints) and not self.augment
+        repair = changes.get("repair", self.repair)
+        for name, (with_repair, without) in COPIES.items():
+            if getattr(self, name) is None:
+                changes[name] = with_repair if repair else without
         out = dataclasses.replace(self, **changes) if changes else self
         if out.augment and (out.prune or out.repair or out.simplify):
             raise ValueError("augment needs prune, repair and simplify off (they edit "
