@@ -65,9 +65,8 @@ def run_way(way: str, chal: Path, sol: Path, n: int, a) -> Path:
     return rd
 
 
-def solved(rd: Path, sol: Path) -> set[str]:
+def solved(rd: Path, solutions: dict) -> set[str]:
     """Task ids whose submission in ``rd`` is right on every test output."""
-    solutions, _ = grids.load_solutions(sol)
     _, rows = submission.score(submission.load(rd / "submission.json"), solutions)
     return {r.task_id for r in rows if r.correct == r.total}
 
@@ -80,7 +79,8 @@ def after_learning(rd: Path, tasks: set[str]) -> set[str]:
 
 
 def table(ids: list[str], runs: dict[str, Path], sol: Path) -> str:
-    got = {way: solved(rd, sol) for way, rd in runs.items()}
+    solutions, _ = grids.load_solutions(sol)
+    got = {way: solved(rd, solutions) for way, rd in runs.items()}
     lines = ["| way | solved | tasks |", "|---|---|---|"]
     for way, s in got.items():
         lines.append(f"| {way} | {len(s)}/{len(ids)} | {' '.join(sorted(s)) or '-'} |")
