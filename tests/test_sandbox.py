@@ -408,11 +408,12 @@ def test_oversized_program_is_refused_without_running(executor):
 
 def test_manager_death_is_survived():
     progs = healthy_programs(40, seed=11)
-    slow = [f"import time\ndef task(img):\n    time.sleep(0.05)\n    return img\n# {i}\n"
-            for i in range(6)]  # 0.15 s each on the 3 inputs
+    slow = [f"import time\ndef task(img):\n    time.sleep(0.2)\n    return img\n# {i}\n"
+            for i in range(6)]  # 0.6 s each on the 3 inputs: the run lasts >= 1.8 s
     with Executor(workers=2, timeout_s=5.0, chunk=2) as ex:
         assert [r.outputs for r in ex.run(progs[:5], INPUTS)] == [expected(p) for p in progs[:5]]
         os.kill(ex.manager_pid, signal.SIGKILL)  # between runs
+        ex._proc.wait(timeout=10)  # surely gone (and its workers with it) before the next run
         res = ex.run(progs[5:20], INPUTS)
         assert [r.outputs for r in res] == [expected(p) for p in progs[5:20]]
         timer = threading.Timer(0.2, lambda: os.kill(ex.manager_pid, signal.SIGKILL))
