@@ -93,6 +93,22 @@ def test_mutate_changes_one_draw_and_draws_the_outputs_again():
     assert mutate(examples, 0, random.Random(0)) == examples
 
 
+def test_mutate_top_copies_only_the_most_accurate_examples():
+    from solver.dsl import synth
+
+    made, _ = synth.generate("random", 8, seed=5, draws=5)
+    accs = [0.3, 0.9, 0.5, 0.9, 0.1, 0.7, 0.2, 0.8]
+    examples = [Relabeled(m.task, m.program, a, (i,)) for i, (m, a) in enumerate(zip(made, accs))]
+    out = mutate(examples, 3, random.Random(1), top=0.25)  # 2 of 8: the two at 0.9
+    assert [e.key for e in out if e.key] == [e.key for e in examples]  # all kept, in order
+    parents = {e.task.id.rsplit("/", 1)[0] for e in out if not e.key}
+    assert parents == {examples[1].task.id, examples[3].task.id}
+    # top=1 is every example, as without it
+    assert mutate(examples, 2, random.Random(3), top=1.0) == mutate(examples, 2, random.Random(3))
+    one = mutate(examples, 2, random.Random(3), top=0.01)  # at least one example
+    assert {e.task.id.rsplit("/", 1)[0] for e in one if not e.key} == {examples[1].task.id}
+
+
 def test_split_cuts_a_rectangle_by_a_one_cell_gap():
     from solver.dsl import program
     from solver.search.relabel import _split

@@ -88,6 +88,9 @@ class HerConfig:
         None, "copies with one draw moved, reshaped, recoloured or cut in two trained after "
               "each relabeled example (DSL-form programs; before the recoloured copies, "
               "which then recolour them too); 0: off; None: 0 with repair, 2 without")
+    mutate_top: float = setting(
+        1.0, "share of each epoch's examples, the most accurate first, that get mutated copies "
+             "(1: every example)")
     repair: bool | None = setting(
         None, "each round, hill-climb from the best programs by editing in lines the model "
               "wrote (solver.search.repair); None: on for the dsl dialect (the line pool is "
@@ -150,6 +153,8 @@ class HerConfig:
             raise ValueError(f"rank_by must be one of {', '.join(RANKINGS)}, got {self.rank_by!r}")
         if not 0 <= self.after_exact < 1 or not 0 < self.enumerate_share <= 1:
             raise ValueError("after_exact must be in [0, 1) and enumerate_share in (0, 1]")
+        if not 0 < self.mutate_top <= 1:
+            raise ValueError(f"mutate_top must be in (0, 1], got {self.mutate_top}")
         if not 0 <= self.heat_below < 1 or self.heat_factor < 1:
             raise ValueError("heat_below must be in [0, 1) and heat_factor >= 1")
 

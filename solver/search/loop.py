@@ -375,7 +375,8 @@ def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | N
     if enumerated:
         rec.enumerated_examples = sum(1 for e in examples if e.source == "enumerator")
     chosen = order_examples(examples, cfg.order, cfg.max_examples, state.rng)
-    chosen = recolor(mutate(chosen, cfg.mutate, state.rng), cfg.recolor, state.rng)
+    chosen = recolor(mutate(chosen, cfg.mutate, state.rng, cfg.mutate_top), cfg.recolor,
+                     state.rng)
     rec.new_examples = len(examples)
     items = encode_examples(model, chosen)
     until = None if state.deadline is None else state.deadline - state.sample_s

@@ -143,25 +143,35 @@ def _mutant(d: program.Draw, rng: random.Random) -> list[program.Draw] | None:
 
 
 def _with_copies(examples: list[Relabeled],
-                 copies_of: Callable[[Relabeled, list], list[Relabeled]]) -> list[Relabeled]:
+                 copies_of: Callable[[Relabeled, list], list[Relabeled]],
+                 top: float = 1.0) -> list[Relabeled]:
     """Each example followed by ``copies_of(example, draws)``; only programs in the DSL's
-    literal form (:func:`solver.dsl.program.parse_program`) get copies."""
+    literal form (:func:`solver.dsl.program.parse_program`) get copies, and of those only
+    the ``top`` share with the highest train accuracy (ties: the earlier example)."""
+    keep = len(examples) if top >= 1 else max(1, round(top * len(examples)))
+    ranked = sorted(range(len(examples)), key=lambda i: (-examples[i].train_acc, i))
+    chosen = set(ranked[:keep])
     out: list[Relabeled] = []
-    for ex in examples:
+    for i, ex in enumerate(examples):
         out.append(ex)
+        if i not in chosen:
+            continue
         draws = program.parse_program(ex.code)
         if draws:
             out += copies_of(ex, draws)
     return out
 
 
-def mutate(examples: list[Relabeled], copies: int, rng: random.Random) -> list[Relabeled]:
+def mutate(examples: list[Relabeled], copies: int, rng: random.Random,
+           top: float = 1.0) -> list[Relabeled]:
     """Each example followed by up to ``copies`` versions of it with one draw changed (moved
     or reshaped by one cell, recoloured, or cut in two by a one-cell gap) and the outputs
     drawn again: true examples of scenes next to the one the model drew, that differ from
     it in the few cells where a model misreads a dense drawing. A copy whose outputs equal
-    the original's or its inputs is not kept. Only programs in the DSL's literal form are
-    mutated; nothing the model wrote runs here."""
+    the original's or its inputs is not kept. ``top``: only that share of the examples,
+    the most accurate on the train pairs, get copies (their scenes are the nearest to
+    the task's). Only programs in the DSL's literal form are mutated; nothing the model
+    wrote runs here."""
     if copies <= 0:
         return list(examples)
 
@@ -180,7 +190,7 @@ def mutate(examples: list[Relabeled], copies: int, rng: random.Random) -> list[R
                 out.append(copy)
         return out
 
-    return _with_copies(examples, mutants)
+    return _with_copies(examples, mutants, top)
 
 
 def recolor(examples: list[Relabeled], copies: int, rng: random.Random) -> list[Relabeled]:
