@@ -575,6 +575,21 @@ def test_mutated_copies_follow_each_example(monkeypatch, executor):
     assert 1 <= half < len(targets)
 
 
+def test_split_copies_of_the_best_are_trained_last(monkeypatch, executor):
+    fake_prompt(monkeypatch)
+    trainer = Trainer()
+    line = prog("draw_line(img, (0, 0), (0, 2), 3)")  # 3 cells: one way to cut it
+    worse = prog("draw_rectangle(img, (0, 0), (2, 2), 5)")  # no cell right
+    solve_task(TASK, ScriptedModel([[line, worse]]), executor,
+               HerConfig(samples=4, epochs=1, recolor=0, mutate=0, split_best=1, repair=False,
+                         enumerate=False), trainer=trainer)
+    targets = [target_of(item) for item in trainer.calls[0]]
+    assert targets == ["    draw_rectangle(img, (0, 0), (2, 2), 5)\n    return img\n",
+                       "    draw_line(img, (0, 0), (0, 2), 3)\n    return img\n",
+                       "    draw_line(img, (0, 0), (0, 0), 3)\n"
+                       "    draw_line(img, (0, 2), (0, 2), 3)\n    return img\n"]
+
+
 def test_the_model_continues_the_enumerators_best_near_miss(monkeypatch, executor):
     from solver.search import enumerate as enum_mod
 

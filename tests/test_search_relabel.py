@@ -7,7 +7,8 @@ from search_helpers import EMPTY, HALF, RIGHT, TARGET, TASK, WRONG, grid_with, p
 from solver import dsl
 from solver.arc.grids import Pair, train_score
 from solver.search.candidates import Candidate
-from solver.search.relabel import Relabeled, mutate, order_examples, recolor, relabel
+from solver.search.relabel import (Relabeled, mutate, order_examples, recolor, relabel,
+                                   split_copies)
 
 
 def cand(out, code):
@@ -144,3 +145,26 @@ def test_order_examples():
     shuffles = {tuple(e.code for e in order_examples(ex, "shuffle", 10, random.Random(k)))
                 for k in range(20)}
     assert len(shuffles) > 1
+
+
+def test_split_copies_cut_every_draw_of_the_best_in_every_way():
+    from solver.arc.grids import Task
+    from solver.dsl import program
+
+    blank = tuple((0,) * 8 for _ in range(8))
+    task = Task("big", (Pair(blank, blank),), (Pair(blank, None),))
+    code = prog("draw_rectangle(img, (0, 0), (3, 2), 4)", "draw_line(img, (5, 0), (5, 3), 2)",
+                "draw_pixel(img, (6, 6), 1)")
+    best = Relabeled(task, code, 0.9, ("best",))
+    worse = Relabeled(task, prog("draw_rectangle(img, (0, 0), (4, 4), 3)"), 0.5, ("worse",))
+    copies = split_copies([worse, best], 1)
+    # the rectangle: its rows cut at 1 and 2, its columns at 1; the line at columns 1 and 2
+    assert len(copies) == 5 and all(c.task.id.startswith("big/split") for c in copies)
+    for c in copies:
+        draws = program.parse_program(c.code)
+        assert len(draws) == 4 and draws[-1] == program.Draw("draw_pixel", ((6, 6), 1))
+        for pair in c.task.train:
+            assert dsl.run_trusted(c.code, pair.input) == pair.output
+    assert len({tuple(p.output for p in c.task.train) for c in copies}) == 5
+    assert len(split_copies([worse, best], 2)) == 5 + 6  # 5x5: 3 row cuts, 3 column cuts
+    assert split_copies([worse, best], 0) == []

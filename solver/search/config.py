@@ -88,6 +88,10 @@ class HerConfig:
         None, "copies with one draw moved, reshaped, recoloured or cut in two trained after "
               "each relabeled example (DSL-form programs; before the recoloured copies, "
               "which then recolour them too); 0: off; None: 0 with repair, 2 without")
+    split_best: int = setting(
+        0, "each epoch, the this-many most accurate examples are also copied with one draw cut "
+           "in two by a one-cell gap in every way it can be (DSL-form programs), trained last; "
+           "0: off")
     mutate_top: float = setting(
         1.0, "share of each epoch's examples, the most accurate first, that get mutated copies "
              "(1: every example)")
@@ -138,9 +142,10 @@ class HerConfig:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
         if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 \
                 or (self.recolor or 0) < 0 or (self.mutate or 0) < 0 or self.reset_after < 0 \
+                or self.split_best < 0 \
                 or self.augment < 0 or self.continue_near_misses < 0:
             raise ValueError("samples and max_examples must be >= 1, epochs, recolor, "
-                             "mutate, reset_after, augment and continue_near_misses >= 0")
+                             "mutate, split_best, reset_after, augment and continue_near_misses >= 0")
         if self.temperatures is not None:
             self.temperatures = tuple(float(t) for t in self.temperatures)
             if not self.temperatures or any(t < 0 for t in self.temperatures):

@@ -36,7 +36,7 @@ from solver.search.config import HerConfig, dialect_of, for_model
 from solver.search.execute import Ran, outputs_of, run_in_frames, status_counts
 from solver.search.heat import collapsed, next_heat, round_temperatures
 from solver.search.prune import prune_batch
-from solver.search.relabel import mutate, order_examples, recolor, relabel
+from solver.search.relabel import mutate, order_examples, recolor, relabel, split_copies
 from solver.sandbox.executor import SandboxConfig
 from solver.search.report import RoundRecord, TaskReport
 from solver.search.training import (Encoded, PassStats, TrainRate, encode_examples,
@@ -375,7 +375,8 @@ def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | N
     if enumerated:
         rec.enumerated_examples = sum(1 for e in examples if e.source == "enumerator")
     chosen = order_examples(examples, cfg.order, cfg.max_examples, state.rng)
-    chosen = recolor(mutate(chosen, cfg.mutate, state.rng, cfg.mutate_top), cfg.recolor,
+    near = split_copies(chosen, cfg.split_best)  # trained last, after the best
+    chosen = recolor(mutate(chosen, cfg.mutate, state.rng, cfg.mutate_top) + near, cfg.recolor,
                      state.rng)
     rec.new_examples = len(examples)
     items = encode_examples(model, chosen)
