@@ -276,20 +276,25 @@ def test_augmented_prompts_are_run_mapped_back_and_taught_in_their_frame(monkeyp
         HerConfig(augment=1, repair=True).for_dialect(DSL)
 
 
-def test_learning_without_repair_trains_mutated_copies_by_default():
-    """recolor and mutate follow repair unless set: 2 recoloured copies with repair, 2
-    mutated ones without (the learning alone gains from them); what the user sets wins."""
+def test_learning_without_repair_trains_mutated_and_split_copies_by_default():
+    """recolor, mutate and split_best follow repair unless set: 2 recoloured copies with
+    repair; 2 mutated ones and the split copies of the 4 best without (the learning alone
+    gains from them); what the user sets wins."""
     def copies(**kw):
         cfg = HerConfig(**kw).for_dialect(DSL)
-        return cfg.recolor, cfg.mutate
+        return cfg.recolor, cfg.mutate, cfg.split_best
 
-    assert copies() == (2, 0)
-    assert copies(repair=False) == (0, 2)
-    assert copies(augment=1) == (0, 2)  # augment turns repair off
-    assert copies(repair=False, recolor=1) == (1, 2)
-    assert copies(repair=True, mutate=3) == (2, 3)
+    assert copies() == (2, 0, 0)
+    assert copies(repair=False) == (0, 2, 4)
+    assert copies(augment=1) == (0, 2, 4)  # augment turns repair off
+    assert copies(repair=False, recolor=1, split_best=0) == (1, 2, 0)
+    assert copies(repair=True, mutate=3, split_best=2) == (2, 3, 2)
     with pytest.raises(ValueError, match="mutate"):
         HerConfig(mutate=-1)
+    with pytest.raises(ValueError, match="split_best"):
+        HerConfig(split_best=-1)
+    with pytest.raises(ValueError, match="mutate_top"):
+        HerConfig(mutate_top=0)
 
 
 def test_sampling_only(monkeypatch, executor):

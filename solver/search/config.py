@@ -16,7 +16,7 @@ DIALECT_FIELDS = {"temperatures": "temperatures", "top_p": "top_p", "lr": "lr",
 DSL_ONLY = ("prune", "repair", "simplify")
 # fields that default to None, meaning "this many with repair, that many without": the
 # learning alone gains from mutated copies (docs/RESULTS.md, "Learning alone")
-COPIES = {"recolor": (2, 0), "mutate": (0, 2)}
+COPIES = {"recolor": (2, 0), "mutate": (0, 2), "split_best": (0, 4)}
 RANKINGS = ("description", "votes")
 TUNINGS = ("lora", "full")
 
@@ -88,10 +88,10 @@ class HerConfig:
         None, "copies with one draw moved, reshaped, recoloured or cut in two trained after "
               "each relabeled example (DSL-form programs; before the recoloured copies, "
               "which then recolour them too); 0: off; None: 0 with repair, 2 without")
-    split_best: int = setting(
-        0, "each epoch, the this-many most accurate examples are also copied with one draw cut "
-           "in two by a one-cell gap in every way it can be (DSL-form programs), trained last; "
-           "0: off")
+    split_best: int | None = setting(
+        None, "each epoch, the this-many most accurate examples are also copied with one draw "
+              "cut in two by a one-cell gap in every way it can be (DSL-form programs), trained "
+              "last; 0: off; None: 0 with repair, 4 without")
     mutate_top: float = setting(
         1.0, "share of each epoch's examples, the most accurate first, that get mutated copies "
              "(1: every example)")
@@ -142,7 +142,7 @@ class HerConfig:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
         if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 \
                 or (self.recolor or 0) < 0 or (self.mutate or 0) < 0 or self.reset_after < 0 \
-                or self.split_best < 0 \
+                or (self.split_best or 0) < 0 \
                 or self.augment < 0 or self.continue_near_misses < 0:
             raise ValueError("samples and max_examples must be >= 1, epochs, recolor, "
                              "mutate, split_best, reset_after, augment and continue_near_misses >= 0")
@@ -166,7 +166,8 @@ class HerConfig:
     def for_dialect(self, dialect) -> "HerConfig":
         """A copy with every field left None that a dialect decides filled from ``dialect``
         (a :class:`solver.lm.dialects.Dialect`; prune and repair: on where its programs
-        are the drawing DSL's; recolor and mutate: by repair): what the user set wins."""
+        are the drawing DSL's; recolor, mutate and split_best: by repair): what the user set
+        wins."""
         changes = {name: getattr(dialect, DIALECT_FIELDS[name]) for name in DIALECT_FIELDS
                    if getattr(self, name) is None}
         for name in DSL_ONLY:
