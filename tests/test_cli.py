@@ -66,8 +66,8 @@ def other_value(f: dataclasses.Field, kind) -> tuple[list[str], object]:
         return [flag, "1,2"], value
     if kind is int:
         value = (f.default or 0) + 3
-    elif kind is float:
-        value = f.default * 2 if f.default else 0.5
+    elif kind is float:  # shares in (0, 1] stay shares
+        value = (f.default / 2 if 0 < f.default <= 1 else f.default * 2) if f.default else 0.5
     else:
         value = "cuda:1" if f.name == "device" else "something"
     return [flag, str(value)], value
