@@ -145,7 +145,8 @@ class HerConfig:
                 or (self.split_best or 0) < 0 \
                 or self.augment < 0 or self.continue_near_misses < 0:
             raise ValueError("samples and max_examples must be >= 1, epochs, recolor, "
-                             "mutate, split_best, reset_after, augment and continue_near_misses >= 0")
+                             "mutate, split_best, reset_after, augment and "
+                             "continue_near_misses >= 0")
         if self.temperatures is not None:
             self.temperatures = tuple(float(t) for t in self.temperatures)
             if not self.temperatures or any(t < 0 for t in self.temperatures):

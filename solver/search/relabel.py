@@ -93,40 +93,34 @@ def _redraw(ex: Relabeled, draws: list, perm: list[int] | None, name: str) -> Re
                      program.program_code(draws), ex.train_acc, (), ex.source)
 
 
-def _splits(d: program.Draw) -> list[list[program.Draw]]:
+def _splits(d: program.Draw) -> tuple[list[list[program.Draw]], list[list[program.Draw]]]:
     """Every way to cut a rectangle, or a horizontal or vertical line, in two by a one-cell
-    gap (a row or column of it left undrawn, a cell kept on each side); [] for other draws."""
+    gap (a row or column of it left undrawn, a cell kept on each side): (the cuts across
+    rows, the cuts across columns); both empty for other draws."""
     if d.fn not in ("draw_rectangle", "draw_line"):
-        return []
+        return [], []
     (r0, c0), (r1, c1), color = d.args
     r0, r1 = sorted((r0, r1))
     c0, c1 = sorted((c0, c1))
     if d.fn == "draw_line" and r0 != r1 and c0 != c1:
-        return []  # a diagonal
-    out = []
-    for cut in range(r0 + 1, r1):
-        out.append([program.Draw(d.fn, (a, b, color))
-                    for a, b in (((r0, c0), (cut - 1, c1)), ((cut + 1, c0), (r1, c1)))])
-    for cut in range(c0 + 1, c1):
-        out.append([program.Draw(d.fn, (a, b, color))
-                    for a, b in (((r0, c0), (r1, cut - 1)), ((r0, cut + 1), (r1, c1)))])
-    return out
+        return [], []  # a diagonal
+    rows = [[program.Draw(d.fn, (a, b, color))
+             for a, b in (((r0, c0), (cut - 1, c1)), ((cut + 1, c0), (r1, c1)))]
+            for cut in range(r0 + 1, r1)]
+    cols = [[program.Draw(d.fn, (a, b, color))
+             for a, b in (((r0, c0), (r1, cut - 1)), ((r0, cut + 1), (r1, c1)))]
+            for cut in range(c0 + 1, c1)]
+    return rows, cols
 
 
 def _split(d: program.Draw, rng: random.Random) -> list[program.Draw] | None:
     """One of :func:`_splits` at random (None when there is none): an axis that can be
     cut, then a place on it."""
-    options = _splits(d)
-    if not options:
+    axes = [cuts for cuts in _splits(d) if cuts]
+    if not axes:
         return None
-    (r0, c0), (r1, c1), _ = d.args
-    r0, r1 = sorted((r0, r1))
-    c0, c1 = sorted((c0, c1))
-    rows = max(0, r1 - r0 - 1)  # the first ``rows`` options cut across rows
-    axes = [a for a, n in enumerate((rows, len(options) - rows)) if n > 0]
-    axis = rng.choice(axes)
-    lo, hi = ((r0, r1), (c0, c1))[axis]
-    return options[rng.randint(lo + 1, hi - 1) - lo - 1 + (rows if axis else 0)]
+    cuts = rng.choice(axes)
+    return cuts[rng.randint(0, len(cuts) - 1)]
 
 
 def _mutant(d: program.Draw, rng: random.Random) -> list[program.Draw] | None:
@@ -156,6 +150,25 @@ def _mutant(d: program.Draw, rng: random.Random) -> list[program.Draw] | None:
     return [program.Draw(d.fn, tuple(args))]
 
 
+def _most_accurate(examples: list[Relabeled], n: int) -> list[int]:
+    """Indices of the ``n`` examples with the highest train accuracy (ties: the earlier)."""
+    return sorted(range(len(examples)), key=lambda i: (-examples[i].train_acc, i))[:n]
+
+
+def _new_copies(ex: Relabeled, variants: Iterable[tuple[list, str]]) -> list[Relabeled]:
+    """``ex`` redrawn with each (draws, name) of ``variants``, in order, keeping only copies
+    whose outputs differ from the original's, its inputs' and every kept copy's."""
+    seen = {tuple(p.output for p in ex.task.train), tuple(p.input for p in ex.task.train)}
+    out = []
+    for draws, name in variants:
+        copy = _redraw(ex, draws, None, name)
+        outputs = tuple(p.output for p in copy.task.train)
+        if outputs not in seen:
+            seen.add(outputs)
+            out.append(copy)
+    return out
+
+
 def _with_copies(examples: list[Relabeled],
                  copies_of: Callable[[Relabeled, list], list[Relabeled]],
                  top: float = 1.0) -> list[Relabeled]:
@@ -163,8 +176,7 @@ def _with_copies(examples: list[Relabeled],
     literal form (:func:`solver.dsl.program.parse_program`) get copies, and of those only
     the ``top`` share with the highest train accuracy (ties: the earlier example)."""
     keep = len(examples) if top >= 1 else max(1, round(top * len(examples)))
-    ranked = sorted(range(len(examples)), key=lambda i: (-examples[i].train_acc, i))
-    chosen = set(ranked[:keep])
+    chosen = set(_most_accurate(examples, keep))
     out: list[Relabeled] = []
     for i, ex in enumerate(examples):
         out.append(ex)
@@ -190,19 +202,14 @@ def mutate(examples: list[Relabeled], copies: int, rng: random.Random,
         return list(examples)
 
     def mutants(ex: Relabeled, draws: list) -> list[Relabeled]:
-        seen = {tuple(p.output for p in ex.task.train), tuple(p.input for p in ex.task.train)}
-        out = []
-        for k in range(copies):
-            i = rng.randrange(len(draws))
-            changed = _mutant(draws[i], rng)
-            if changed is None:
-                continue
-            copy = _redraw(ex, [*draws[:i], *changed, *draws[i + 1:]], None, f"mutant{k}")
-            outputs = tuple(p.output for p in copy.task.train)
-            if outputs not in seen:
-                seen.add(outputs)
-                out.append(copy)
-        return out
+        def variants():
+            for k in range(copies):
+                i = rng.randrange(len(draws))
+                changed = _mutant(draws[i], rng)
+                if changed is not None:
+                    yield [*draws[:i], *changed, *draws[i + 1:]], f"mutant{k}"
+
+        return _new_copies(ex, variants())
 
     return _with_copies(examples, mutants, top)
 
@@ -216,21 +223,14 @@ def split_copies(examples: list[Relabeled], best: int) -> list[Relabeled]:
     copied; nothing the model wrote runs here."""
     if best <= 0:
         return []
-    ranked = sorted(range(len(examples)), key=lambda i: (-examples[i].train_acc, i))
     out: list[Relabeled] = []
-    for i in ranked[:best]:
-        ex = examples[i]
-        draws = program.parse_program(ex.code)
-        if not draws:
-            continue
-        seen = {tuple(p.output for p in ex.task.train), tuple(p.input for p in ex.task.train)}
-        for k, d in enumerate(draws):
-            for j, parts in enumerate(_splits(d)):
-                copy = _redraw(ex, [*draws[:k], *parts, *draws[k + 1:]], None, f"split{k}.{j}")
-                outputs = tuple(p.output for p in copy.task.train)
-                if outputs not in seen:
-                    seen.add(outputs)
-                    out.append(copy)
+    for i in _most_accurate(examples, best):
+        draws = program.parse_program(examples[i].code)
+        if draws:
+            out += _new_copies(examples[i], (
+                ([*draws[:k], *parts, *draws[k + 1:]], f"split{k}.{j}")
+                for k, d in enumerate(draws)
+                for j, parts in enumerate(part for axis in _splits(d) for part in axis)))
     return out
 
 
