@@ -1,4 +1,5 @@
-"""search.relabel: hindsight examples, their order for a pass, recoloured and mutated copies."""
+"""search.relabel: hindsight examples, their order for a pass, recoloured, mutated, split and
+crossed copies."""
 
 import random
 
@@ -7,8 +8,8 @@ from search_helpers import EMPTY, HALF, RIGHT, TARGET, TASK, WRONG, grid_with, p
 from solver import dsl
 from solver.arc.grids import Pair, train_score
 from solver.search.candidates import Candidate
-from solver.search.relabel import (Relabeled, mutate, order_examples, recolor, relabel,
-                                   split_copies)
+from solver.search.relabel import (Relabeled, cross_copies, mutate, order_examples, recolor,
+                                   relabel, split_copies)
 
 
 def cand(out, code):
@@ -168,3 +169,36 @@ def test_split_copies_cut_every_draw_of_the_best_in_every_way():
     assert len({tuple(p.output for p in c.task.train) for c in copies}) == 5
     assert len(split_copies([worse, best], 2)) == 5 + 6  # 5x5: 3 row cuts, 3 column cuts
     assert split_copies([worse, best], 0) == []
+
+
+def test_cross_copies_paint_each_cell_where_two_of_the_best_differ():
+    from solver.arc.grids import Task
+    from solver.dsl import program
+
+    def example(code, acc, inputs=(EMPTY,)):
+        task = Task("t", tuple(Pair(i, dsl.run_trusted(code, i)) for i in inputs),
+                    (Pair(EMPTY, None),))
+        return Relabeled(task, code, acc, ())
+
+    a = example(prog("draw_pixel(img, (0, 0), 3)", "draw_pixel(img, (1, 1), 1)"), 0.9)
+    b = example(prog("draw_line(img, (0, 0), (0, 1), 3)", "draw_pixel(img, (1, 1), 4)"), 0.8)
+    worst = example(prog("draw_pixel(img, (2, 2), 7)"), 0.1)
+    other = example(prog("draw_pixel(img, (2, 0), 6)"), 0.85,
+                    inputs=(grid_with(((2, 2), 1)),))  # other inputs: never crossed
+    copies = cross_copies([worst, b, a], 2)
+    # a takes b's (0, 1) and (1, 1); b takes a's (0, 1) (background) and (1, 1): a draw_pixel
+    # added last to the program, the outputs drawn again by our code
+    assert [c.task.id for c in copies] == ["t/cross0.1.3", "t/cross1.1.4",
+                                           "t/cross0.1.0", "t/cross1.1.1"]
+    assert program.parse_program(copies[0].code)[-1] == program.Draw("draw_pixel", ((0, 1), 3))
+    for c in copies:
+        for pair in c.task.train:
+            assert dsl.run_trusted(c.code, pair.input) == pair.output
+    assert copies[1].task.train[0].output == grid_with(((0, 0), 3), ((1, 1), 4))
+    # an example on other inputs has no partner: the best two are then a and it
+    assert cross_copies([worst, b, other, a], 2) == [] and cross_copies([a, b], 0) == []
+    # the best three: each crossed with both others, a cell taken once per colour; worst's
+    # copy that paints (2, 2) back to the background draws nothing and is not kept
+    ids = [c.task.id for c in cross_copies([worst, b, a], 3)]
+    assert len(ids) == 5 + 5 + 4 and ids[-4:] == ["t/cross0.0.3", "t/cross1.1.1",
+                                                  "t/cross0.1.3", "t/cross1.1.4"]

@@ -23,7 +23,8 @@ SAMPLING = ("samples", "temperatures", "top_p", "heat_below", "heat_factor", "ma
             "augment", "reset_after", "max_new_tokens")
 TRAINING = ("order", "max_examples", "dedupe", "tune", "lr", "lora_r", "lora_alpha",
             "lora_targets", "lora_rslora", "gradient_checkpointing", "batch_tokens", "max_rows",
-            "prune", "recolor", "mutate", "mutate_top", "split_best", "teach_enumerated")
+            "prune", "recolor", "mutate", "mutate_top", "split_best", "cross_best",
+            "teach_enumerated")
 REPAIR = ("repair", "repair_starts", "repair_variants", "repair_seconds", "repair_kicks")
 ENUMERATOR = ("enumerate", "enumerate_share", "enumerate_seconds", "enumerate_depth",
               "continue_near_misses")

@@ -16,7 +16,7 @@ DIALECT_FIELDS = {"temperatures": "temperatures", "top_p": "top_p", "lr": "lr",
 DSL_ONLY = ("prune", "repair", "simplify")
 # fields that default to None, meaning "this many with repair, that many without": the
 # learning alone gains from mutated copies (docs/RESULTS.md, "Learning alone")
-COPIES = {"recolor": (2, 0), "mutate": (0, 2), "split_best": (0, 4)}
+COPIES = {"recolor": (2, 0), "mutate": (0, 2), "split_best": (0, 4), "cross_best": (0, 0)}
 RANKINGS = ("description", "votes")
 TUNINGS = ("lora", "full")
 
@@ -92,6 +92,10 @@ class HerConfig:
         None, "each epoch, the this-many most accurate examples are also copied with one draw "
               "cut in two by a one-cell gap in every way it can be (DSL-form programs), trained "
               "last; 0: off; None: 0 with repair, 4 without")
+    cross_best: int | None = setting(
+        None, "each epoch, the this-many most accurate programs found so far are also copied "
+              "with one cell painted as another of them paints it, in every way they differ "
+              "(DSL-form programs), trained last; 0: off; None: 0")
     mutate_top: float = setting(
         1.0, "share of each epoch's examples, the most accurate first, that get mutated copies "
              "(1: every example)")
@@ -142,10 +146,10 @@ class HerConfig:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {self.order!r}")
         if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 \
                 or (self.recolor or 0) < 0 or (self.mutate or 0) < 0 or self.reset_after < 0 \
-                or (self.split_best or 0) < 0 \
+                or (self.split_best or 0) < 0 or (self.cross_best or 0) < 0 \
                 or self.augment < 0 or self.continue_near_misses < 0:
             raise ValueError("samples and max_examples must be >= 1, epochs, recolor, "
-                             "mutate, split_best, reset_after, augment and "
+                             "mutate, split_best, cross_best, reset_after, augment and "
                              "continue_near_misses >= 0")
         if self.temperatures is not None:
             self.temperatures = tuple(float(t) for t in self.temperatures)

@@ -36,7 +36,8 @@ from solver.search.config import HerConfig, dialect_of, for_model
 from solver.search.execute import Ran, outputs_of, run_in_frames, status_counts
 from solver.search.heat import collapsed, next_heat, round_temperatures
 from solver.search.prune import prune_batch
-from solver.search.relabel import mutate, order_examples, recolor, relabel, split_copies
+from solver.search.relabel import (Relabeled, cross_copies, mutate, order_examples, recolor,
+                                   relabel, split_copies)
 from solver.sandbox.executor import SandboxConfig
 from solver.search.report import RoundRecord, TaskReport
 from solver.search.training import (Encoded, PassStats, TrainRate, encode_examples,
@@ -352,6 +353,15 @@ def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | N
     return None
 
 
+def best_found(state: TaskState, n: int) -> list[Relabeled]:
+    """The ``n`` most accurate distinct train outputs found so far, in any round, as
+    hindsight examples (none when ``n`` is 0)."""
+    if n <= 0:
+        return []
+    ranked = sorted(state.pool.values(), key=lambda c: -c.train_acc)  # ties: found first
+    return relabel(state.task, ranked[:4 * n], set())[:n]
+
+
 def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | None:
     """Hindsight: this round's programs (at round 0 also the enumerator's that the model
     can write) as correct examples of what they drew, selected and ordered, with
@@ -376,6 +386,7 @@ def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | N
         rec.enumerated_examples = sum(1 for e in examples if e.source == "enumerator")
     chosen = order_examples(examples, cfg.order, cfg.max_examples, state.rng)
     near = split_copies(chosen, cfg.split_best)  # trained last, after the best
+    near += cross_copies(best_found(state, cfg.cross_best), cfg.cross_best)
     chosen = recolor(mutate(chosen, cfg.mutate, state.rng, cfg.mutate_top) + near, cfg.recolor,
                      state.rng)
     rec.new_examples = len(examples)

@@ -1,7 +1,7 @@
 """Hindsight relabeling: every program becomes a correct example of what it actually drew
 on the task's train inputs; the examples of one round are selected and ordered for one
 training pass, and DSL-form ones get colour-permuted copies and, if asked, copies with one
-draw changed."""
+draw changed, cut or crossed with another of the best."""
 
 from __future__ import annotations
 
@@ -231,6 +231,42 @@ def split_copies(examples: list[Relabeled], best: int) -> list[Relabeled]:
                 ([*draws[:k], *parts, *draws[k + 1:]], f"split{k}.{j}")
                 for k, d in enumerate(draws)
                 for j, parts in enumerate(part for axis in _splits(d) for part in axis)))
+    return out
+
+
+def cross_copies(examples: list[Relabeled], best: int) -> list[Relabeled]:
+    """Copies of the ``best`` most accurate examples (on the train pairs; ties: the
+    earlier), each with one cell painted the colour another of them paints there (a
+    ``draw_pixel`` added last), in every way two of them differ: the model's own nearest
+    readings crossed one cell at a time. Examples are crossed only with those on the same
+    inputs (an augmented one with its own frame). A copy whose outputs repeat another's
+    from the same example, the original's or the inputs is not kept. Nothing is compared
+    with the task's outputs; only programs in the DSL's literal form are copied and
+    nothing the model wrote runs here."""
+    if best <= 0:
+        return []
+    top = [examples[i] for i in _most_accurate(examples, best)]
+    out: list[Relabeled] = []
+    for ex in top:
+        draws = program.parse_program(ex.code)
+        if not draws:
+            continue
+        inputs = [p.input for p in ex.task.train]
+        cells: dict[tuple[int, int, int], None] = {}  # (row, column, colour), in order
+        for other in top:
+            if other is ex or [p.input for p in other.task.train] != inputs:
+                continue
+            for mine, theirs in zip(ex.task.train, other.task.train):
+                if len(mine.output) != len(theirs.output) \
+                        or len(mine.output[0]) != len(theirs.output[0]):
+                    continue
+                for r, (row, their_row) in enumerate(zip(mine.output, theirs.output)):
+                    for c, (v, w) in enumerate(zip(row, their_row)):
+                        if v != w:
+                            cells[(r, c, w)] = None
+        out += _new_copies(ex, (
+            ([*draws, program.Draw("draw_pixel", ((r, c), w))], f"cross{r}.{c}.{w}")
+            for r, c, w in cells))
     return out
 
 
