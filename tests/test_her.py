@@ -601,15 +601,19 @@ def test_crossed_copies_of_the_best_found_so_far_are_trained_last(monkeypatch, e
     fake_prompt(monkeypatch)
     trainer = Trainer()
     other = prog("draw_pixel(img, (1, 1), 4)")  # right where HALF is wrong, and the reverse
-    solve_task(TASK, ScriptedModel([[HALF, other], [WRONG]]), executor,
-               HerConfig(samples=2, epochs=2, recolor=0, mutate=0, split_best=0, cross_best=2,
-                         repair=False, enumerate=False), trainer=trainer)
+    rep = solve_task(TASK, ScriptedModel([[HALF, other], [WRONG]]), executor,
+                     HerConfig(samples=2, epochs=2, recolor=0, mutate=0, split_best=0,
+                               cross_best=2, repair=False, enumerate=False), trainer=trainer)
     crossed = ["    draw_pixel(img, (0, 0), 3)\n    draw_pixel(img, (1, 1), 4)\n    return img\n",
                "    draw_pixel(img, (1, 1), 4)\n    draw_pixel(img, (0, 0), 3)\n    return img\n"]
     assert [target_of(item) for item in trainer.calls[0]][2:] == crossed
     # round 1 wrote nothing new but WRONG: the best found so far are still round 0's
     assert [target_of(item) for item in trainer.calls[1]] == [
         "    draw_pixel(img, (2, 2), 5)\n    return img\n", *crossed]
+    # both crossed copies draw the task's own outputs: the report says so (and the model,
+    # scripted here, still never writes them)
+    assert [(r.copies, r.copies_exact) for r in rep.rounds] == [(2, 2), (2, 2), (None, None)]
+    assert rep.status != "exact"
 
 
 def test_the_model_continues_the_enumerators_best_near_miss(monkeypatch, executor):

@@ -390,6 +390,11 @@ def learn(state: TaskState, model, trainer: Trainer, work: RoundWork) -> str | N
     chosen = recolor(mutate(chosen, cfg.mutate, state.rng, cfg.mutate_top) + near, cfg.recolor,
                      state.rng)
     rec.new_examples = len(examples)
+    copies = [e for e in chosen if not e.key]  # a copy has no key of its own
+    if copies:
+        rec.copies = len(copies)
+        own = tuple(p.output for p in state.task.train)
+        rec.copies_exact = sum(tuple(p.output for p in e.task.train) == own for e in copies)
     items = encode_examples(model, chosen)
     until = None if state.deadline is None else state.deadline - state.sample_s
     if state.exact_until is not None:  # after the first exact program: only the bounded look

@@ -22,7 +22,7 @@ class Relabeled:
     task: Task
     code: str
     train_acc: float
-    key: tuple  # the train outputs (dedupe across rounds)
+    key: tuple  # the train outputs (dedupe across rounds); () for a copy
     source: str = "sample"  # what found the program (Candidate.source)
 
 

@@ -78,6 +78,10 @@ class RoundRecord:
     new_examples: int | None = None
     enumerated_examples: int | None = None  # of them, the enumerator's programs (round 0)
     cut_for_time: int | None = None  # examples left out to fit the time left
+    copies: int | None = None  # of the examples, copies (recoloured, mutated, split, crossed)
+    # of the copies, those whose train outputs are the task's own: reported only (nothing
+    # the search does reads it), so a run shows whether the answer was among its examples
+    copies_exact: int | None = None
     reset: bool | None = None  # the training started again from the base model (reset_after)
     # rounds that trained only
     first_loss: float | None = None
@@ -88,6 +92,7 @@ class RoundRecord:
     OPTIONAL: ClassVar[tuple[str, ...]] = (
         "augmented", "continued", "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
         "simplified", "simplify_s", "new_examples", "enumerated_examples", "cut_for_time",
+        "copies", "copies_exact",
         "reset", "first_loss", "last_loss", "train_steps", "train_tokens")
     ROUNDING: ClassVar[dict[str, int]] = {"heat": 4, "sample_s": 3, "exec_s": 3,
                                           "train_s": 3, "seconds": 3, "repair_s": 3,
