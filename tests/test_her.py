@@ -276,19 +276,19 @@ def test_augmented_prompts_are_run_mapped_back_and_taught_in_their_frame(monkeyp
         HerConfig(augment=1, repair=True).for_dialect(DSL)
 
 
-def test_learning_without_repair_trains_mutated_and_split_copies_by_default():
-    """recolor, mutate and split_best follow repair unless set: 2 recoloured copies with
-    repair; 2 mutated ones and the split copies of the 4 best without (the learning alone
-    gains from them); what the user sets wins."""
+def test_learning_without_repair_trains_mutated_split_and_crossed_copies_by_default():
+    """recolor, mutate, split_best and cross_best follow repair unless set: 2 recoloured
+    copies with repair; 2 mutated ones and the split and crossed copies of the 4 best
+    without (the learning alone gains from them); what the user sets wins."""
     def copies(**kw):
         cfg = HerConfig(**kw).for_dialect(DSL)
-        return cfg.recolor, cfg.mutate, cfg.split_best
+        return cfg.recolor, cfg.mutate, cfg.split_best, cfg.cross_best
 
-    assert copies() == (2, 0, 0)
-    assert copies(repair=False) == (0, 2, 4)
-    assert copies(augment=1) == (0, 2, 4)  # augment turns repair off
-    assert copies(repair=False, recolor=1, split_best=0) == (1, 2, 0)
-    assert copies(repair=True, mutate=3, split_best=2) == (2, 3, 2)
+    assert copies() == (2, 0, 0, 0)
+    assert copies(repair=False) == (0, 2, 4, 4)
+    assert copies(augment=1) == (0, 2, 4, 4)  # augment turns repair off
+    assert copies(repair=False, recolor=1, split_best=0, cross_best=2) == (1, 2, 0, 2)
+    assert copies(repair=True, mutate=3, split_best=2, cross_best=1) == (2, 3, 2, 1)
     with pytest.raises(ValueError, match="mutate"):
         HerConfig(mutate=-1)
     with pytest.raises(ValueError, match="split_best"):
@@ -351,7 +351,8 @@ def test_first_pass_measures_the_speed_on_its_first_step(monkeypatch, executor):
     trainer = Trainer(clock, seconds=400.0)
     rate = TrainRate()
     rep = solve_task(TASK, ScriptedModel([one_pixel_programs(6)]), executor,
-                     HerConfig(samples=8, epochs=1, recolor=0, mutate=0, repair=False),
+                     HerConfig(samples=8, epochs=1, recolor=0, mutate=0, cross_best=0,
+                               repair=False),
                      deadline=time.time() + 1000, trainer=trainer, rate=rate)
     r0 = rep.rounds[0]
     assert [len(c) for c in trainer.calls] == [2, 2]
@@ -484,9 +485,9 @@ def test_her_tiny_model_end_to_end(tmp_path, executor):
     assert rep.status == "inexact" and rep.stopped == "epochs", rep.error
     r0 = rep.rounds[0]
     assert r0.samples == 16 and r0.valid > 0 and r0.distinct >= 2
-    # each relabeled example and up to two recoloured copies (DSL-form programs only)
+    # each relabeled example and its copies (mutated, split, crossed: repair is off)
     assert r0.new_examples >= 2 and math.isfinite(r0.loss)
-    assert r0.new_examples <= r0.examples_trained <= 3 * r0.new_examples
+    assert r0.examples_trained + (r0.cut_for_time or 0) == r0.new_examples + (r0.copies or 0)
     assert changed and all(changed)  # the LoRA really learned
     assert len(rep.rounds) == 3 and rep.epochs_run >= 1
     # one-pixel programs reach at most 8/9 on a two-pixel target; attempts are real outputs
@@ -546,7 +547,7 @@ def test_round_0_also_teaches_the_enumerators_programs_the_model_can_write(monke
         model, trainer = ScriptedModel([[HALF], [HALF]]), Trainer()
         model.grammar = grammar
         rep = solve_task(TASK, model, executor,
-                         HerConfig(samples=4, epochs=2, recolor=0, repair=False),
+                         HerConfig(samples=4, epochs=2, recolor=0, cross_best=0, repair=False),
                          trainer=trainer)
         assert rep.enumerated == 1 and rep.solved_by is None
         r0 = rep.rounds[0]
@@ -588,8 +589,8 @@ def test_split_copies_of_the_best_are_trained_last(monkeypatch, executor):
     line = prog("draw_line(img, (0, 0), (0, 2), 3)")  # 3 cells: one way to cut it
     worse = prog("draw_rectangle(img, (0, 0), (2, 2), 5)")  # no cell right
     solve_task(TASK, ScriptedModel([[line, worse]]), executor,
-               HerConfig(samples=4, epochs=1, recolor=0, mutate=0, split_best=1, repair=False,
-                         enumerate=False), trainer=trainer)
+               HerConfig(samples=4, epochs=1, recolor=0, mutate=0, split_best=1, cross_best=0,
+                         repair=False, enumerate=False), trainer=trainer)
     targets = [target_of(item) for item in trainer.calls[0]]
     assert targets == ["    draw_rectangle(img, (0, 0), (2, 2), 5)\n    return img\n",
                        "    draw_line(img, (0, 0), (0, 2), 3)\n    return img\n",

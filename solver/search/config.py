@@ -15,8 +15,9 @@ DIALECT_FIELDS = {"temperatures": "temperatures", "top_p": "top_p", "lr": "lr",
 # fields that default to None, meaning "on for programs in the drawing DSL" (dsl_constraints)
 DSL_ONLY = ("prune", "repair", "simplify")
 # fields that default to None, meaning "this many with repair, that many without": the
-# learning alone gains from mutated copies (docs/RESULTS.md, "Learning alone")
-COPIES = {"recolor": (2, 0), "mutate": (0, 2), "split_best": (0, 4), "cross_best": (0, 0)}
+# learning alone gains from mutated, split and crossed copies (docs/RESULTS.md, "Learning
+# alone")
+COPIES = {"recolor": (2, 0), "mutate": (0, 2), "split_best": (0, 4), "cross_best": (0, 4)}
 RANKINGS = ("description", "votes")
 TUNINGS = ("lora", "full")
 
@@ -95,7 +96,7 @@ class HerConfig:
     cross_best: int | None = setting(
         None, "each epoch, the this-many most accurate programs found so far are also copied "
               "with one cell painted as another of them paints it, in every way they differ "
-              "(DSL-form programs), trained last; 0: off; None: 0")
+              "(DSL-form programs), trained last; 0: off; None: 0 with repair, 4 without")
     mutate_top: float = setting(
         1.0, "share of each epoch's examples, the most accurate first, that get mutated copies "
              "(1: every example)")
@@ -171,8 +172,8 @@ class HerConfig:
     def for_dialect(self, dialect) -> "HerConfig":
         """A copy with every field left None that a dialect decides filled from ``dialect``
         (a :class:`solver.lm.dialects.Dialect`; prune and repair: on where its programs
-        are the drawing DSL's; recolor, mutate and split_best: by repair): what the user set
-        wins."""
+        are the drawing DSL's; recolor, mutate, split_best and cross_best: by repair): what
+        the user set wins."""
         changes = {name: getattr(dialect, DIALECT_FIELDS[name]) for name in DIALECT_FIELDS
                    if getattr(self, name) is None}
         for name in DSL_ONLY:
