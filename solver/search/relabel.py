@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from solver import dsl
-from solver.arc.grids import Pair, Task
+from solver.arc.grids import Grid, Pair, Task
 from solver.dsl import program
 from solver.search.candidates import Candidate
 
@@ -234,6 +234,17 @@ def split_copies(examples: list[Relabeled], best: int) -> list[Relabeled]:
     return out
 
 
+def _differing_cells(mine: Grid, theirs: Grid) -> Iterator[tuple[int, int, int]]:
+    """(row, column, colour in ``theirs``) of every cell where two grids differ, row by
+    row; none when their shapes differ."""
+    if len(mine) != len(theirs) or len(mine[0]) != len(theirs[0]):
+        return
+    for r, (row, their_row) in enumerate(zip(mine, theirs)):
+        for c, (v, w) in enumerate(zip(row, their_row)):
+            if v != w:
+                yield r, c, w
+
+
 def cross_copies(examples: list[Relabeled], best: int) -> list[Relabeled]:
     """Copies of the ``best`` most accurate examples (on the train pairs; ties: the
     earlier), each with one cell painted the colour another of them paints there (a
@@ -257,13 +268,7 @@ def cross_copies(examples: list[Relabeled], best: int) -> list[Relabeled]:
             if other is ex or [p.input for p in other.task.train] != inputs:
                 continue
             for mine, theirs in zip(ex.task.train, other.task.train):
-                if len(mine.output) != len(theirs.output) \
-                        or len(mine.output[0]) != len(theirs.output[0]):
-                    continue
-                for r, (row, their_row) in enumerate(zip(mine.output, theirs.output)):
-                    for c, (v, w) in enumerate(zip(row, their_row)):
-                        if v != w:
-                            cells[(r, c, w)] = None
+                cells.update(dict.fromkeys(_differing_cells(mine.output, theirs.output)))
         out += _new_copies(ex, (
             ([*draws, program.Draw("draw_pixel", ((r, c), w))], f"cross{r}.{c}.{w}")
             for r, c, w in cells))
