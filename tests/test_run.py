@@ -404,11 +404,18 @@ def test_cli_solve_with_a_model_the_loader_refuses_says_it_in_one_line(tmp_path,
 
 
 def _alive(pid: int) -> bool:
+    """Running, not a zombie: an orphan that exited stays a zombie until its new parent
+    reaps it, and in a container whose init does not reap, that is never."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
