@@ -7,6 +7,8 @@ import json
 import math
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -229,8 +231,13 @@ def test_resume_continues_the_step_count_and_matches_an_uninterrupted_run(tmp_pa
     torch.set_num_threads(2)
 
 
-def test_cli_train_base_and_resume(tmp_path, capsys):
+def test_cli_train_base_and_resume(tmp_path, capsys, monkeypatch):
     from solver.cli import main
+    from solver.lm import quiet
+
+    routed = []  # routing is process-wide: keep pytest's own process as it is
+    monkeypatch.setattr(quiet, "route_library_noise", routed.append)
+    monkeypatch.setattr(quiet, "route_transformers", lambda: None)
 
     args = ["train-base", "--out", str(tmp_path), "--no-progress", "--hidden", "32", "--layers",
             "1", "--heads", "2", "--intermediate", "32", "--batch-tokens", "1024",
@@ -239,6 +246,7 @@ def test_cli_train_base_and_resume(tmp_path, capsys):
     assert main(args + ["--steps", "4", "--stop-at", "2"]) == 0
     assert "step 2: pass@1" in capsys.readouterr().out
     assert main(["train-base", "--out", str(tmp_path), "--resume", "--no-progress"]) == 0
+    assert routed == [tmp_path / "library.log"] * 2
     state = json.loads((tmp_path / "ckpt" / "state.json").read_text())
     assert state["step"] == 4 and state["config"]["hidden"] == 32
     solver_json = json.loads((tmp_path / "ckpt" / "solver.json").read_text())
@@ -293,3 +301,16 @@ def test_export_makes_a_model_folder_and_init_continues_its_run(tmp_path):
     assert any("fresh optimizer" in m for m in logs)
     with pytest.raises(ValueError):  # never over an existing run
         base.train_base(tmp_path / "next", progress=False, log=logs.append, init=dest)
+
+
+def test_cli_train_base_keeps_library_chatter_off_the_console(tmp_path):
+    """Each checkpoint save would print transformers' "Writing model shards" bar."""
+    args = [sys.executable, "-m", "solver", "train-base", "--out", str(tmp_path), "--no-progress",
+            "--hidden", "32", "--layers", "1", "--heads", "2", "--intermediate", "32",
+            "--batch-tokens", "1024", "--eval-tasks", "1", "--eval-samples", "1",
+            "--max-new-tokens", "4", "--curriculum-steps", "0", "--warmup-steps", "0",
+            "--steps", "2", "--save-every", "1", "--threads", "1"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Writing model shards" not in done.stderr + done.stdout
+    assert "step 2: pass@1" in done.stdout

@@ -68,6 +68,14 @@ def cmd_train_base(args) -> int:
         dest = base.export(Path(args.out) / "ckpt", args.export)
         print(f"exported {Path(args.out) / 'ckpt'} to {dest}")
         return 0
+    # what transformers says on every save (a "Writing model shards" bar) and on long
+    # prompts (counted by the run itself) goes to OUT/library.log, not the console
+    from solver.lm import quiet
+
+    quiet.route_library_noise(Path(args.out) / "library.log")
+    import transformers  # noqa: F401  (imported now, so its handler and bars are routed too)
+
+    quiet.route_transformers()
     state = base.train_base(args.out, resume=args.resume, progress=not args.no_progress,
                             stop_at=args.stop_at, overrides=given(BaseConfig, args),
                             init=args.init)
