@@ -255,6 +255,27 @@ def test_cli_train_base_and_resume(tmp_path, capsys, monkeypatch):
                            "grammar": "dsl"}
 
 
+def test_stop_after_ends_the_call_between_steps_checkpointed(tmp_path):
+    import time
+
+    logs = []
+    c = tiny_config(steps=100_000, save_every=10**6, keep_steps=())
+    t0 = time.time()
+    base.train_base(tmp_path, c, progress=False, log=logs.append, stop_at=1)
+    setup_s = time.time() - t0  # building, one step, a checkpoint and an evaluation
+    t0 = time.time()
+    state = base.train_base(tmp_path, resume=True, progress=False, log=logs.append,
+                            stop_after=setup_s + 3.0)
+    took = time.time() - t0
+    assert 1 < state["step"] < 100_000  # steps ran, and the deadline (not the schedule) ended them
+    assert took < 2 * setup_s + 3.0 + 30  # a step, a checkpoint and an evaluation past it at most
+    saved = json.loads((tmp_path / "ckpt" / "state.json").read_text())
+    assert saved["step"] == state["step"] and saved["curve"][-1]["step"] == state["step"]
+    more = base.train_base(tmp_path, resume=True, progress=False, log=logs.append,
+                           stop_at=state["step"] + 2)
+    assert more["step"] == state["step"] + 2  # the resume goes on from the deadline's step
+
+
 def test_stream_resumes_at_the_same_batch(tok):
     c = tiny_config(pool_steps=3)
     pos = {}
@@ -309,8 +330,9 @@ def test_cli_train_base_keeps_library_chatter_off_the_console(tmp_path):
             "--hidden", "32", "--layers", "1", "--heads", "2", "--intermediate", "32",
             "--batch-tokens", "1024", "--eval-tasks", "1", "--eval-samples", "1",
             "--max-new-tokens", "4", "--curriculum-steps", "0", "--warmup-steps", "0",
-            "--steps", "2", "--save-every", "1", "--threads", "1"]
+            "--steps", "100000", "--stop-after", "3s", "--save-every", "1", "--threads", "1"]
     done = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "Writing model shards" not in done.stderr + done.stdout
-    assert "step 2: pass@1" in done.stdout
+    step = json.loads((tmp_path / "ckpt" / "state.json").read_text())["step"]
+    assert step < 100_000 and f"step {step}: pass@1" in done.stdout  # --stop-after ended it

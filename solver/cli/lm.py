@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from solver.arc import grids
+from solver.arc.budget import parse_duration
 from solver.cli.settings import add_settings, build, given
 from solver.lm.base import BaseConfig
 from solver.lm.config import ModelConfig, SampleConfig
@@ -68,6 +69,7 @@ def cmd_train_base(args) -> int:
         dest = base.export(Path(args.out) / "ckpt", args.export)
         print(f"exported {Path(args.out) / 'ckpt'} to {dest}")
         return 0
+    stop_after = parse_duration(args.stop_after) if args.stop_after else None
     # what transformers says on every save (a "Writing model shards" bar) and on long
     # prompts (counted by the run itself) goes to OUT/library.log, not the console
     from solver.lm import quiet
@@ -78,7 +80,7 @@ def cmd_train_base(args) -> int:
     quiet.route_transformers()
     state = base.train_base(args.out, resume=args.resume, progress=not args.no_progress,
                             stop_at=args.stop_at, overrides=given(BaseConfig, args),
-                            init=args.init)
+                            init=args.init, stop_after=stop_after)
     config = base.BaseConfig.from_dict(state["config"])
     last = state["curve"][-1] if state["curve"] else {}
     print(f"step {state['step']}: pass@{config.eval_samples} {last.get('pass_at_k', 0):.1%}, "
@@ -111,6 +113,9 @@ def register(verbs) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--stop-at", type=int, default=None,
                    help="end this call at that step (checkpointed; resume continues the schedule)")
+    p.add_argument("--stop-after", default=None, metavar="DURATION",
+                   help="end this call after that long (e.g. 8m, 2h; checked between steps, "
+                        "then checkpointed and evaluated; resume continues the schedule)")
     p.add_argument("--export", default=None, metavar="DIR",
                    help="only copy OUT's checkpoint to DIR as a model folder (no optimizer state)")
     p.add_argument("--init", default=None, metavar="DIR",

@@ -732,17 +732,30 @@ def resolve_device(name: str) -> str:
     return name
 
 
+def _until(batches: Iterator, deadline: float) -> Iterator:
+    """``batches`` until the clock passes ``deadline`` (checked before each batch)."""
+    for batch in batches:
+        if time.time() >= deadline:
+            return
+        yield batch
+
+
 def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume: bool = False,
                progress: bool = True, log=print, stop_at: int | None = None,
-               overrides: dict | None = None, init: str | os.PathLike | None = None) -> dict:
+               overrides: dict | None = None, init: str | os.PathLike | None = None,
+               stop_after: float | None = None) -> dict:
     """Train (or resume) the embedded model in ``out/ckpt``; returns the final state.
 
     A new run uses ``config``. ``resume`` continues the run saved in ``out`` with its own
     settings, changed only by ``overrides`` (those in RESUME_SETTINGS: e.g. more ``steps``;
     the cosine schedule then stretches to the new length). ``stop_at``: end this call at
     that step (checkpointed; the schedule still spans ``steps``, so a later resume
-    continues exactly as if never stopped). ``init``: an exported model folder (e.g. the
-    shipped default) whose run to continue in ``out``, with a fresh optimizer state."""
+    continues exactly as if never stopped). ``stop_after``: end this call like ``stop_at``
+    once that many seconds have passed since it started (checked between steps; the final
+    checkpoint and evaluation come after, so leave them time on a lent machine).
+    ``init``: an exported model folder (e.g. the shipped default) whose run to continue in
+    ``out``, with a fresh optimizer state."""
+    call_start = time.time()
     config = config or BaseConfig()
     overrides = dict(overrides or {})
     import torch
@@ -829,6 +842,8 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
     batches = stream
     if stop_at is not None:
         batches = itertools.islice(stream, max(0, stop_at - state["step"]))
+    if stop_after is not None:
+        batches = _until(batches, call_start + stop_after)
     wall0 = time.time() - state.get("wall_seconds", 0.0)
     (out / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
 
