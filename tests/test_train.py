@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -336,3 +337,35 @@ def test_cli_train_base_keeps_library_chatter_off_the_console(tmp_path):
     assert "Writing model shards" not in done.stderr + done.stdout
     step = json.loads((tmp_path / "ckpt" / "state.json").read_text())["step"]
     assert step < 100_000 and f"step {step}: pass@1" in done.stdout  # --stop-after ended it
+
+
+def test_train_window_script_resumes_the_run_it_packed(tmp_path):
+    """tools/train_window.sh: a new run, packed into parts; the next window resumes it."""
+    script = Path(__file__).parents[1] / "tools" / "train_window.sh"
+    env = {**os.environ, "WINDOW_RUN": str(tmp_path / "run"), "PYTHON": sys.executable}
+    tiny = ["--hidden", "32", "--layers", "1", "--heads", "2", "--intermediate", "32",
+            "--batch-tokens", "1024", "--eval-tasks", "1", "--eval-samples", "1",
+            "--max-new-tokens", "4", "--curriculum-steps", "0", "--warmup-steps", "0",
+            "--threads", "1", "--steps", "100000"]
+    carry, out = tmp_path / "carry", tmp_path / "out"
+
+    def window() -> tuple[int, str]:
+        done = subprocess.run(["bash", str(script), str(carry), str(out), "3s", *tiny],
+                              capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert (out / "train.log").read_text() in done.stdout
+        parts = sorted(out.glob("ckpt.tar.part-*"))
+        assert parts and all(p.stat().st_size <= 15 * 2**20 for p in parts)
+        step = json.loads((tmp_path / "run" / "ckpt" / "state.json").read_text())["step"]
+        return step, done.stdout
+
+    first, said = window()
+    assert "window: new run" in said
+    carry.mkdir()
+    for p in out.glob("ckpt.tar.part-*"):
+        p.rename(carry / p.name)
+    second, said = window()
+    assert f"window: resuming the carried run at step {first}" in said
+    assert second >= first  # from the carried step on, not from scratch (steps: a machine's speed)
+    state = json.loads((tmp_path / "run" / "ckpt" / "state.json").read_text())
+    assert state["config"]["hidden"] == 32 and state["curve"][0]["step"] == first
