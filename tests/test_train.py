@@ -256,6 +256,22 @@ def test_cli_train_base_and_resume(tmp_path, capsys, monkeypatch):
                            "grammar": "dsl"}
 
 
+def test_until_never_pulls_a_batch_it_will_not_train():
+    pulled, now = [], [0.0]
+
+    def stream():
+        for i in range(10):
+            pulled.append(i)  # the stream's position moves when a batch is pulled
+            yield i
+
+    got = []
+    for batch in base._until(stream(), deadline=3.0, clock=lambda: now[0]):
+        got.append(batch)
+        now[0] += 1.0  # each step takes a second
+    assert got == [0, 1, 2] and pulled == [0, 1, 2]
+    assert list(base._until(iter([1, 2]), deadline=9.0, clock=lambda: 0.0)) == [1, 2]
+
+
 def test_stop_after_ends_the_call_between_steps_checkpointed(tmp_path):
     import time
 

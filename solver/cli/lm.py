@@ -75,9 +75,7 @@ def cmd_train_base(args) -> int:
     from solver.lm import quiet
 
     quiet.route_library_noise(Path(args.out) / "library.log")
-    import transformers  # noqa: F401  (imported now, so its handler and bars are routed too)
-
-    quiet.route_transformers()
+    quiet.route_transformers()  # imports transformers now: its handler and bars routed too
     state = base.train_base(args.out, resume=args.resume, progress=not args.no_progress,
                             stop_at=args.stop_at, overrides=given(BaseConfig, args),
                             init=args.init, stop_after=stop_after)

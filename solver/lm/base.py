@@ -732,10 +732,15 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def _until(batches: Iterator, deadline: float) -> Iterator:
-    """``batches`` until the clock passes ``deadline`` (checked before each batch)."""
-    for batch in batches:
-        if time.time() >= deadline:
+def _until(batches: Iterator, deadline: float, clock=time.time) -> Iterator:
+    """``batches`` until the clock passes ``deadline``, checked before each batch is pulled:
+    the stream's position (what a resume starts from) never moves past a batch that was
+    not trained."""
+    batches = iter(batches)
+    while clock() < deadline:
+        try:
+            batch = next(batches)
+        except StopIteration:
             return
         yield batch
 
