@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,12 @@ torch.set_num_threads(2)
 @pytest.fixture(scope="module")
 def tok():
     return base.build_tokenizer()
+
+
+# A tiny model and a short, quick run: the flags the CLI tests share.
+TINY_CLI = ["--hidden", "32", "--layers", "1", "--heads", "2", "--intermediate", "32",
+            "--batch-tokens", "1024", "--eval-samples", "1", "--max-new-tokens", "4",
+            "--curriculum-steps", "0", "--warmup-steps", "0"]
 
 
 def tiny_config(**kw) -> base.BaseConfig:
@@ -240,10 +247,7 @@ def test_cli_train_base_and_resume(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(quiet, "route_library_noise", routed.append)
     monkeypatch.setattr(quiet, "route_transformers", lambda: None)
 
-    args = ["train-base", "--out", str(tmp_path), "--no-progress", "--hidden", "32", "--layers",
-            "1", "--heads", "2", "--intermediate", "32", "--batch-tokens", "1024",
-            "--eval-tasks", "2", "--eval-samples", "1", "--max-new-tokens", "4",
-            "--curriculum-steps", "0", "--warmup-steps", "0"]
+    args = ["train-base", "--out", str(tmp_path), "--no-progress", *TINY_CLI, "--eval-tasks", "2"]
     assert main(args + ["--steps", "4", "--stop-at", "2"]) == 0
     assert "step 2: pass@1" in capsys.readouterr().out
     assert main(["train-base", "--out", str(tmp_path), "--resume", "--no-progress"]) == 0
@@ -273,8 +277,6 @@ def test_until_never_pulls_a_batch_it_will_not_train():
 
 
 def test_stop_after_ends_the_call_between_steps_checkpointed(tmp_path):
-    import time
-
     logs = []
     c = tiny_config(steps=100_000, save_every=10**6, keep_steps=())
     t0 = time.time()
@@ -344,10 +346,8 @@ def test_export_makes_a_model_folder_and_init_continues_its_run(tmp_path):
 def test_cli_train_base_keeps_library_chatter_off_the_console(tmp_path):
     """Each checkpoint save would print transformers' "Writing model shards" bar."""
     args = [sys.executable, "-m", "solver", "train-base", "--out", str(tmp_path), "--no-progress",
-            "--hidden", "32", "--layers", "1", "--heads", "2", "--intermediate", "32",
-            "--batch-tokens", "1024", "--eval-tasks", "1", "--eval-samples", "1",
-            "--max-new-tokens", "4", "--curriculum-steps", "0", "--warmup-steps", "0",
-            "--steps", "100000", "--stop-after", "3s", "--save-every", "1", "--threads", "1"]
+            *TINY_CLI, "--eval-tasks", "1", "--steps", "100000", "--stop-after", "3s",
+            "--save-every", "1", "--threads", "1"]
     done = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "Writing model shards" not in done.stderr + done.stdout
@@ -359,10 +359,7 @@ def test_train_window_script_resumes_the_run_it_packed(tmp_path):
     """tools/train_window.sh: a new run, packed into parts; the next window resumes it."""
     script = Path(__file__).parents[1] / "tools" / "train_window.sh"
     env = {**os.environ, "WINDOW_RUN": str(tmp_path / "run"), "PYTHON": sys.executable}
-    tiny = ["--hidden", "32", "--layers", "1", "--heads", "2", "--intermediate", "32",
-            "--batch-tokens", "1024", "--eval-tasks", "1", "--eval-samples", "1",
-            "--max-new-tokens", "4", "--curriculum-steps", "0", "--warmup-steps", "0",
-            "--threads", "1", "--steps", "100000"]
+    tiny = [*TINY_CLI, "--eval-tasks", "1", "--threads", "1", "--steps", "100000"]
     carry, out = tmp_path / "carry", tmp_path / "out"
 
     def window() -> tuple[int, str]:
