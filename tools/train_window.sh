@@ -41,13 +41,15 @@ mkdir -p "$out"
 rm -rf "$run" && mkdir -p "$run"
 if compgen -G "$carry/ckpt.tar.part-*" >/dev/null; then
     cat "$carry"/ckpt.tar.part-* | tar -x -C "$run"
-    rm -f "$out"/ckpt.tar.part-*  # CARRY and OUT may be one folder
     set -- --resume
     echo "window: resuming the carried run at step $("$py" -c "import json,sys; \
 print(json.load(open(sys.argv[1]))['step'])" "$run/ckpt/state.json")"
 else
     echo "window: new run: $*"
 fi
+# parts left in OUT by an earlier window (CARRY and OUT may be one folder, read above)
+# would otherwise mix with this window's
+rm -f "$out"/ckpt.tar.part-*
 status=0
 "$py" -m solver train-base --out "$run" --stop-after "$duration" --no-progress "$@" \
     2>&1 | tee "$out/train.log" || status=$?
