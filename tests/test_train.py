@@ -269,11 +269,11 @@ def test_until_never_pulls_a_batch_it_will_not_train():
             yield i
 
     got = []
-    for batch in base._until(stream(), deadline=3.0, clock=lambda: now[0]):
+    for batch in base._until(stream(), lambda: now[0] >= 3.0):
         got.append(batch)
         now[0] += 1.0  # each step takes a second
     assert got == [0, 1, 2] and pulled == [0, 1, 2]
-    assert list(base._until(iter([1, 2]), deadline=9.0, clock=lambda: 0.0)) == [1, 2]
+    assert list(base._until(iter([1, 2]), lambda: False)) == [1, 2]
 
 
 def test_stop_after_ends_the_call_between_steps_checkpointed(tmp_path):
@@ -293,6 +293,44 @@ def test_stop_after_ends_the_call_between_steps_checkpointed(tmp_path):
     more = base.train_base(tmp_path, resume=True, progress=False, log=logs.append,
                            stop_at=state["step"] + 2)
     assert more["step"] == state["step"] + 2  # the resume goes on from the deadline's step
+
+
+def test_a_stop_request_ends_the_call_between_steps_checkpointed(tmp_path):
+    asks = []
+
+    def stop_requested() -> bool:  # asked before each step: yes before the fourth
+        asks.append(1)
+        return len(asks) > 3
+
+    state = base.train_base(tmp_path, tiny_config(steps=100), progress=False, log=lambda m: None,
+                            stop_requested=stop_requested)
+    assert state["step"] == 3
+    saved = json.loads((tmp_path / "ckpt" / "state.json").read_text())
+    assert saved["step"] == 3 and saved["curve"][-1]["step"] == 3
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_cli_train_base_stops_at_a_checkpoint_on_sigterm_or_ctrl_c(tmp_path, signum):
+    """A machine going away sends SIGTERM, a user presses Ctrl-C: the run ends at the next
+    step, checkpointed and evaluated, not killed mid-way with everything since the last save
+    lost."""
+    args = [sys.executable, "-m", "solver", "train-base", "--out", str(tmp_path), "--no-progress",
+            *TINY_CLI, "--eval-tasks", "1", "--steps", "100000", "--save-every", "100000",
+            "--threads", "1"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not (tmp_path / "config.json").exists() and time.time() < deadline:
+            time.sleep(0.2)  # the run writes its config.json as its first step begins
+        time.sleep(2.0)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert f"{signal.Signals(signum).name}: stopping after this step" in err
+    step = json.loads((tmp_path / "ckpt" / "state.json").read_text())["step"]
+    assert 0 < step < 100_000 and f"step {step}: pass@1" in out  # saved though no save was due
 
 
 def test_stream_resumes_at_the_same_batch(tok):

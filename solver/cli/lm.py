@@ -3,9 +3,13 @@ and ``train-base`` (the embedded model from scratch)."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable, Iterator
 
 from solver.arc import grids
 from solver.arc.budget import parse_duration
@@ -62,6 +66,33 @@ def cmd_sample(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[Callable[[], bool]]:
+    """While training: SIGTERM (a machine going away, ``kill``) or a first Ctrl-C asks for
+    a stop at the next step, which the run checkpoints and evaluates like ``--stop-after``
+    (``--resume`` goes on from there); a second Ctrl-C interrupts at once. Yields whether a
+    stop was asked."""
+    asked: list[int] = []
+
+    def on_signal(signum, frame):
+        if asked and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        asked.append(signum)
+        print(f"{signal.Signals(signum).name}: stopping after this step, then a checkpoint "
+              f"and an evaluation (Ctrl-C again to interrupt at once)", file=sys.stderr,
+              flush=True)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False  # signal handlers belong to the main thread
+        return
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield lambda: bool(asked)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def cmd_train_base(args) -> int:
     from solver.lm import base
 
@@ -76,9 +107,11 @@ def cmd_train_base(args) -> int:
 
     quiet.route_library_noise(Path(args.out) / "library.log")
     quiet.route_transformers()  # imports transformers now: its handler and bars routed too
-    state = base.train_base(args.out, resume=args.resume, progress=not args.no_progress,
-                            stop_at=args.stop_at, overrides=given(BaseConfig, args),
-                            init=args.init, stop_after=stop_after)
+    with stop_on_signals() as stop_requested:
+        state = base.train_base(args.out, resume=args.resume, progress=not args.no_progress,
+                                stop_at=args.stop_at, overrides=given(BaseConfig, args),
+                                init=args.init, stop_after=stop_after,
+                                stop_requested=stop_requested)
     config = base.BaseConfig.from_dict(state["config"])
     last = state["curve"][-1] if state["curve"] else {}
     print(f"step {state['step']}: pass@{config.eval_samples} {last.get('pass_at_k', 0):.1%}, "

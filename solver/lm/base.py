@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import random
 import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -367,6 +368,11 @@ _WORKER_TOKENIZER = None
 
 
 def _worker_init(tokenizer_text: str) -> None:
+    import signal
+
+    # a Ctrl-C reaches the whole process group: the trainer decides what it means (a
+    # checkpointed stop), so a stream worker must not die of it mid-pool
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _WORKER_TOKENIZER
     _WORKER_TOKENIZER = tokenizer_from_json(tokenizer_text)
 
@@ -732,12 +738,12 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def _until(batches: Iterator, deadline: float, clock=time.time) -> Iterator:
-    """``batches`` until the clock passes ``deadline``, checked before each batch is pulled:
-    the stream's position (what a resume starts from) never moves past a batch that was
-    not trained."""
+def _until(batches: Iterator, stop: Callable[[], bool]) -> Iterator:
+    """``batches`` until ``stop()`` says so, asked before each batch is pulled: the
+    stream's position (what a resume starts from) never moves past a batch that was not
+    trained."""
     batches = iter(batches)
-    while clock() < deadline:
+    while not stop():
         try:
             batch = next(batches)
         except StopIteration:
@@ -748,7 +754,8 @@ def _until(batches: Iterator, deadline: float, clock=time.time) -> Iterator:
 def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume: bool = False,
                progress: bool = True, log=print, stop_at: int | None = None,
                overrides: dict | None = None, init: str | os.PathLike | None = None,
-               stop_after: float | None = None) -> dict:
+               stop_after: float | None = None,
+               stop_requested: Callable[[], bool] | None = None) -> dict:
     """Train (or resume) the embedded model in ``out/ckpt``; returns the final state.
 
     A new run uses ``config``. ``resume`` continues the run saved in ``out`` with its own
@@ -758,6 +765,8 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
     continues exactly as if never stopped). ``stop_after``: end this call like ``stop_at``
     once that many seconds have passed since it started (checked between steps; the final
     checkpoint and evaluation come after, so leave them time on a lent machine).
+    ``stop_requested``: asked between steps; once it returns True the call ends the same
+    way (the CLI sets it on SIGTERM or a first Ctrl-C).
     ``init``: an exported model folder (e.g. the shipped default) whose run to continue in
     ``out``, with a fresh optimizer state."""
     call_start = time.time()
@@ -847,8 +856,9 @@ def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume:
     batches = stream
     if stop_at is not None:
         batches = itertools.islice(stream, max(0, stop_at - state["step"]))
-    if stop_after is not None:
-        batches = _until(batches, call_start + stop_after)
+    asked = stop_requested or (lambda: False)
+    deadline = math.inf if stop_after is None else call_start + stop_after
+    batches = _until(batches, lambda: asked() or time.time() >= deadline)
     wall0 = time.time() - state.get("wall_seconds", 0.0)
     (out / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
 
