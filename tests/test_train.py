@@ -309,6 +309,15 @@ def test_a_stop_request_ends_the_call_between_steps_checkpointed(tmp_path):
     assert saved["step"] == 3 and saved["curve"][-1]["step"] == 3
 
 
+def test_one_trainer_at_a_time_on_a_run_folder(tmp_path):
+    with base.run_lock(tmp_path):  # as if another process were training in tmp_path
+        with pytest.raises(ValueError, match=f"{tmp_path} is being trained by pid {os.getpid()}"):
+            base.train_base(tmp_path, tiny_config(steps=1), progress=False, log=lambda m: None)
+        assert not (tmp_path / "ckpt").exists()  # nothing of the run was written
+    state = base.train_base(tmp_path, tiny_config(steps=1), progress=False, log=lambda m: None)
+    assert state["step"] == 1  # the lock went with its holder
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_cli_train_base_stops_at_a_checkpoint_on_sigterm_or_ctrl_c(tmp_path, signum):
     """A machine going away sends SIGTERM, a user presses Ctrl-C: the run ends at the next

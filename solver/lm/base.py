@@ -24,6 +24,8 @@ settings), ``model.safetensors`` + ``config.json`` + tokenizer files + ``solver.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import json
 import math
@@ -751,6 +753,38 @@ def _until(batches: Iterator, stop: Callable[[], bool]) -> Iterator:
         yield batch
 
 
+@contextlib.contextmanager
+def run_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/train.lock`` while training: two trainers on one run folder would overwrite
+    each other's checkpoints (each from its own step), so the second one stops at once with
+    the first one's pid in its error."""
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "train.lock", "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "a process"
+            raise ValueError(f"{out} is being trained by {holder}: stop it first (SIGTERM "
+                             f"checkpoints it), or give another --out") from None
+        f.truncate(0)
+        f.write(f"pid {os.getpid()}\n")
+        f.flush()
+        yield  # closing the file releases the lock, as does the process's end
+
+
+def _one_trainer(train: Callable) -> Callable:
+    """``train(out, ...)`` under :func:`run_lock`."""
+    @functools.wraps(train)
+    def locked(out, *args, **kwargs):
+        with run_lock(Path(out)):
+            return train(out, *args, **kwargs)
+    return locked
+
+
+@_one_trainer
 def train_base(out: str | os.PathLike, config: BaseConfig | None = None, resume: bool = False,
                progress: bool = True, log=print, stop_at: int | None = None,
                overrides: dict | None = None, init: str | os.PathLike | None = None,
