@@ -129,16 +129,20 @@ def test_run_local_end_to_end(tmp_path, capfd):
 
 @pytest.fixture(scope="module")
 def outer_venv(tmp_path_factory):
-    """A venv standing for a user's: it reuses this interpreter's packages (made with
-    ``--system-site-packages``, nothing installed) and holds one module of its own, which a
-    venv made from it with ``--system-site-packages`` would not see (that flag exposes the
-    base interpreter's packages, not the venv's)."""
+    """A venv standing for a user's: a plain venv (no ``--system-site-packages``, so nothing
+    of the base interpreter leaks in) whose own site-packages holds what this test process
+    imports (torch, nbformat, ipykernel, the solver: a ``.pth`` there adds this
+    interpreter's package folders) and one module of its own. A venv made from it with
+    ``--system-site-packages`` would see neither: that flag exposes the base interpreter's
+    packages, not the venv's. The same holds whether pytest runs from a venv (a user's
+    install, and CI's) or from a system Python."""
     root = tmp_path_factory.mktemp("outer")
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
-                    str(root / "venv")], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
     python = root / "venv" / "bin" / "python"
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
+    adds = "; ".join(f"site.addsitedir({d!r})" for d in kernel_build._site_dirs())
+    (Path(purelib) / "solver_test_packages.pth").write_text(f"import site; {adds}\n")
     (Path(purelib) / "solver_outer_marker.py").write_text("WHERE = 'outer venv'\n")
     return python
 
