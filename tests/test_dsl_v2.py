@@ -495,6 +495,60 @@ def test_smallest_object_color():
     assert ob.smallest_object_color(OBJS) == 2
 
 
+# ---------------------------------------------------------------- two images (layers)
+
+
+BASE = g([[1, 1, 0], [0, 2, 0], [0, 0, 0]])
+TOP = g([[0, 3, 3], [0, 0, 0], [4, 0, 0]])
+
+
+def test_layer():
+    from solver.dsl import layers as ly
+
+    assert L(check_pure(ly.layer, BASE, TOP)) == [[1, 3, 3], [0, 2, 0], [4, 0, 0]]
+    with pytest.raises(ValueError, match="shapes"):
+        ly.layer(BASE, g([[1, 2]]))
+    # a top without 0 has its most common colour as background: only the rest is laid
+    assert L(ly.layer(BASE, g([[5, 5, 5], [5, 6, 5], [5, 5, 5]])))[1] == [0, 6, 0]
+
+
+def test_underlay():
+    from solver.dsl import layers as ly
+
+    assert L(check_pure(ly.underlay, BASE, TOP)) == [[1, 1, 3], [0, 2, 0], [4, 0, 0]]
+    with pytest.raises(ValueError, match="shapes"):
+        ly.underlay(BASE, g([[1]]))
+
+
+def test_mask_by():
+    from solver.dsl import layers as ly
+
+    assert L(check_pure(ly.mask_by, BASE, TOP)) == [[0, 1, 0], [0, 0, 0], [0, 0, 0]]
+    with pytest.raises(ValueError, match="shapes"):
+        ly.mask_by(BASE, g([[1]]))
+
+
+def test_mask_out():
+    from solver.dsl import layers as ly
+
+    assert L(check_pure(ly.mask_out, BASE, TOP)) == [[1, 0, 0], [0, 2, 0], [0, 0, 0]]
+    with pytest.raises(ValueError, match="shapes"):
+        ly.mask_out(BASE, g([[1]]))
+
+
+def test_programs_over_two_images_run_and_fail_detectably():
+    two = ("def task(img):\n"
+           "    p1 = flip_lr(img)\n"
+           "    img = layer(img, p1)\n"
+           "    return img\n")
+    assert dsl.run_trusted(two, L(BASE)) == ((1, 1, 1), (0, 2, 0), (0, 0, 0))
+    without_p1 = two.replace("    p1 = flip_lr(img)\n", "")
+    with pytest.raises(NameError):  # deleting a definition is detectable
+        dsl.run_trusted(without_p1, L(BASE))
+    assert dsl.run_trusted(two.replace("    img = layer(img, p1)\n", ""), L(BASE)) == \
+        tuple(map(tuple, L(BASE)))  # deleting the use leaves a valid program
+
+
 # ---------------------------------------------------------------- the set as a whole
 
 

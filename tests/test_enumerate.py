@@ -220,3 +220,54 @@ def test_a_table_that_misses_a_test_value_ranks_last_and_does_not_stop_the_searc
     covered = make_task(code, [bars(1, 2), bars(3, 2), bars(2, 3)], [bars(2, 1)], "bars2")
     found = enumerate_programs(covered, seconds=20, max_depth=2)
     assert found[0].exact and not found[0].misses
+
+
+# ---------------------------------------------------------------- stacking
+
+
+TWO_EDITS = ("def task(img):\n"
+             "    img = ray(img, 2, 'down')\n"
+             "    img = halo(img, 3, 'cross', 4)\n"
+             "    return img\n")
+
+
+def test_stacking_completes_a_base_with_pieces_beyond_the_depth():
+    """Two independent edits, each one line: at depth 1 no chain makes the outputs, but the
+    input with both laid over it does; the stacked program runs unchanged in the sandbox."""
+    from solver.sandbox.executor import Executor
+
+    rng = np.random.default_rng(3)
+
+    def one(h, w):  # 2s on the left, 3s well apart on the right: the two edits never meet
+        a = np.zeros((h, w), dtype=int)
+        a[rng.integers(0, h - 1), rng.integers(0, 3)] = 2
+        a[rng.integers(1, h - 1), 5] = 3
+        a[rng.integers(1, h - 1), 8] = 3
+        return grid(a.tolist())
+
+    task = make_task(TWO_EDITS, [one(8, 10), one(9, 10), one(7, 11)], [one(9, 10)])
+    found = enumerate_programs(task, seconds=20, max_depth=1)
+    exact = [f for f in found if f.exact]
+    assert exact and "layers" in exact[0].families
+    best = exact[0]
+    assert "= layer(img, p1)" in best.code and best.depth >= 3
+    assert best.test_outputs == [p.output for p in task.test]
+    with Executor(workers=1, timeout_s=5.0) as ex:
+        res = ex.run([best.code], [p.input for p in task.test])
+    assert res[0].status == "ok" and res[0].outputs == best.test_outputs
+
+
+def test_find_stacks_covers_the_wrong_cells_greedily():
+    from solver.search.stack import find_stacks, make_value
+
+    out = (np.array([[1, 2], [3, 0]]),)
+    base = make_value(("b",), (np.array([[1, 0], [0, 0]]),), out)  # wrong at 2 cells
+    p2 = make_value(("x",), (np.array([[0, 2], [0, 0]]),), out)  # consistent, covers (0, 1)
+    p3 = make_value(("y", "z"), (np.array([[0, 0], [3, 0]]),), out)  # covers (1, 0)
+    bad = make_value(("w",), (np.array([[0, 2], [5, 0]]),), out)  # paints a wrong colour
+    assert p2.consistent and p3.consistent and not bad.consistent
+    stacks = find_stacks([base, p2, p3, bad], max_pieces=2)
+    assert [(s.base.steps, sorted(p.steps for p in s.pieces)) for s in stacks][0] == \
+        (("b",), [("x",), ("y", "z")])
+    assert stacks[0].cost == 1 + 2 + 3
+    assert find_stacks([base, p2, p3], max_pieces=1) == []  # one piece cannot cover both

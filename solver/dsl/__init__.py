@@ -4,7 +4,8 @@ task generators and the bundled demo set.
 ``from solver import dsl`` gives the drawing primitives (:mod:`solver.dsl.draw`), the v2
 primitives that read their input (:mod:`solver.dsl.ops`: whole-grid operations;
 :mod:`solver.dsl.parts`: split and combine; :mod:`solver.dsl.symmetry`: symmetry and
-repetition; :mod:`solver.dsl.objects`: objects, selectors and colour readers) and :data:`PRIMITIVES` /
+repetition; :mod:`solver.dsl.objects`: objects, selectors and colour readers;
+:mod:`solver.dsl.layers`: primitives over two images) and :data:`PRIMITIVES` /
 :func:`namespace`, the names a program runs with in the sandbox.
 """
 
@@ -14,12 +15,14 @@ from solver.dsl import draw as draw  # noqa: F401
 from solver.dsl.draw import (DTYPE, Img, Point, create_img, draw_horizontal_line,  # noqa: F401
                              draw_line, draw_pixel, draw_rectangle, draw_vertical_line, flood_fill,
                              to_img)
+from solver.dsl.layers import LAYER_OPS
 from solver.dsl.objects import OBJECT_OPS, READERS
 from solver.dsl.ops import OPS
 from solver.dsl.parts import PART_OPS
 from solver.dsl.symmetry import SYMMETRY_OPS
 
-V2_PRIMITIVES = {f.__name__: f for f in (*OPS, *PART_OPS, *SYMMETRY_OPS, *OBJECT_OPS, *READERS)}
+V2_PRIMITIVES = {f.__name__: f for f in (*OPS, *PART_OPS, *SYMMETRY_OPS, *OBJECT_OPS, *LAYER_OPS,
+                                           *READERS)}
 PRIMITIVES = {**draw.PRIMITIVES, **V2_PRIMITIVES}
 
 

@@ -33,8 +33,11 @@ from solver import dsl
 from solver.arc.grids import Grid, Task
 from solver.search.candidates import unchanged_is_no_answer
 from solver.search.enumerate_args import Context, Reader, candidates
+from solver.search.stack import Stack, Value, find_stacks, make_value
 
 MAX_SIDE = 30
+MAX_VALUES = 20000  # same-shape images kept for stacking (the first, cheapest ones)
+STACK_SHARE = 0.15  # of the time, kept for stacking after the straight-line passes
 
 
 @dataclass(frozen=True)
@@ -44,21 +47,23 @@ class Step:
     name: str
     args: tuple = ()
 
-    def code(self) -> str:
-        return f"img = {self.name}({', '.join(['img', *map(_fmt, self.args)])})"
+    def code(self, var: str = "img", src: str | None = None) -> str:
+        """The line ``var = name(src, *args)`` (``src`` defaults to ``var``)."""
+        args = ", ".join([src or var, *(_fmt(a, src or var) for a in self.args)])
+        return f"{var} = {self.name}({args})"
 
     def apply(self, img: np.ndarray) -> np.ndarray:
         args = [dsl.PRIMITIVES[a.name](img) if isinstance(a, Reader) else a for a in self.args]
         return dsl.PRIMITIVES[self.name](img, *args)
 
 
-def _fmt(a) -> str:
+def _fmt(a, var: str = "img") -> str:
     if isinstance(a, Reader):
-        return a.code()
+        return a.code(var)
     if isinstance(a, str):
         return repr(a)
     if isinstance(a, tuple):
-        inner = ", ".join(_fmt(x) for x in a)
+        inner = ", ".join(_fmt(x, var) for x in a)
         return f"({inner},)" if len(a) == 1 else f"({inner})"
     return repr(a if isinstance(a, bool) else int(a))
 
@@ -66,6 +71,22 @@ def _fmt(a) -> str:
 def program_code(steps: tuple[Step, ...] | list[Step]) -> str:
     """The program text of ``steps`` in the DSL's one-call-a-line form."""
     return "def task(img):\n" + "".join(f"    {s.code()}\n" for s in steps) + "    return img\n"
+
+
+def stack_code(stack: Stack) -> str:
+    """The program text of a stack: each piece's chain into its own variable (``p1``, ...),
+    the base's chain on ``img``, then one ``img = layer(img, pK)`` a piece."""
+    lines = []
+    for i, piece in enumerate(stack.pieces, 1):
+        src = "img"
+        if not piece.steps:
+            lines.append(f"p{i} = img")
+        for step in piece.steps:
+            lines.append(step.code(f"p{i}", src))
+            src = f"p{i}"
+    lines += [step.code() for step in stack.base.steps]
+    lines += [f"img = layer(img, p{i})" for i in range(1, len(stack.pieces) + 1)]
+    return "def task(img):\n" + "".join(f"    {line}\n" for line in lines) + "    return img\n"
 
 
 FAMILIES = {
@@ -86,6 +107,7 @@ FAMILIES = {
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
                 "stamp_template"),
     "recolor_by": ("recolor_by",),
+    "layers": ("layer", "underlay", "mask_by", "mask_out"),
 }
 FAMILY_OF = {name: fam for fam, names in FAMILIES.items() for name in names}
 
@@ -206,6 +228,7 @@ class _Search:
     deadline: float
     max_depth: int
     max_found: int = 64
+    stack_deadline: float = 0.0  # stacking may run until then (after the straight-line passes)
     found: list[Found] = field(default_factory=list)
     stats: EnumStats = field(default_factory=EnumStats)
 
@@ -219,33 +242,58 @@ class _Search:
         # Outputs of a few cells each are matched by chance by long programs: those are
         # not kept beyond two lines.
         self.tiny = all(o.size <= 4 for o in self.outs)
+        self.values: dict[bytes, Value] = {}  # images of the outputs' shapes, for stacking
+        self.stacked: set[bytes] = set()
+        self.add_value((), self.ins)
+
+    def add_value(self, steps: tuple[Step, ...], grids) -> None:
+        """Keep an image of the outputs' shapes (the first, cheapest chain that makes it)."""
+        if len(self.values) >= MAX_VALUES or not all(g.shape == o.shape for g, o in zip(grids, self.outs)):
+            return
+        key = _key(grids)
+        if key not in self.values:
+            self.values[key] = make_value(steps, grids, self.outs)
 
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
 
-    def record(self, steps: tuple[Step, ...], grids) -> None:
-        key = _key(grids) + program_code(steps).encode()
+    def record(self, steps: tuple[Step, ...], grids, stack: Stack | None = None) -> None:
+        """Keep a program (a chain of ``steps``, or a ``stack``) and its test outputs."""
+        code = program_code(steps) if stack is None else stack_code(stack)
+        key = _key(grids) + code.encode()
         if key in self.found_keys:
             return
         self.found_keys.add(key)
         tests: list[Grid | None] = []
         misses = False
         for t in self.tests:
-            cur = t
-            for s in steps:
-                misses = misses or _table_misses(s, cur)
-                r = _apply(s, (cur,))
-                if r is None:
-                    cur = None
-                    break
-                cur = r[0]
+            if stack is None:
+                cur, miss = _run_chain(steps, t)
+            else:
+                cur, miss = _run_stack(stack, t)
+            misses = misses or miss
             tests.append(None if cur is None else _to_grid(cur))
         acc = _accuracy(grids, self.outs)
         exact = all(g.shape == o.shape and (g == o).all() for g, o in zip(grids, self.outs))
-        fams = tuple(dict.fromkeys(FAMILY_OF.get(s.name, s.name) for s in steps))
-        self.found.append(Found(program_code(steps), steps, [_to_grid(g) for g in grids], tests,
-                                len(steps), fams, exact, acc, misses))
+        names = [s.name for s in steps] if stack is None else _stack_names(stack)
+        fams = tuple(dict.fromkeys(FAMILY_OF.get(n, n) for n in names))
+        depth = len(steps) if stack is None else stack.cost
+        self.found.append(Found(code, steps, [_to_grid(g) for g in grids], tests,
+                                depth, fams, exact, acc, misses))
         self.has_exact = self.has_exact or (exact and not misses)
+
+    def stack(self) -> None:
+        """Exact stacks of the images met so far (:mod:`solver.search.stack`), recorded."""
+        fresh = [k for k in self.values if k not in self.stacked]
+        if not fresh:
+            return
+        self.stacked.update(fresh)
+        late = lambda: time.perf_counter() > self.stack_deadline  # noqa: E731
+        for st in find_stacks(self.values.values(), out_of_time=late):
+            grids = st.base.grids
+            for piece in st.pieces:
+                grids = tuple(dsl.PRIMITIVES["layer"](g, p) for g, p in zip(grids, piece.grids))
+            self.record((), grids, stack=st)
 
     def consider(self, steps, grids) -> None:
         """Record a program when exact, or a near miss; try a fitted colour map."""
@@ -268,7 +316,8 @@ class _Search:
             self.record(steps, grids)
 
     def run(self) -> None:
-        """Iterative deepening: a depth-first, best-first pass for each depth limit."""
+        """Iterative deepening: a depth-first, best-first pass for each depth limit, each
+        followed by stacking the images it met."""
         self.consider((), self.ins)
         if self.has_exact:
             return
@@ -279,8 +328,11 @@ class _Search:
                 self.expand(_Node((), self.ins), 0)
             except _OutOfTime:
                 self.stats.timed_out = True
+                self.stack()
                 return
             self.stats.depth_done = limit
+            if not self.has_exact:
+                self.stack()
             if self.has_exact:
                 return  # every shorter program has been tried: stop at the first exact depth
 
@@ -303,6 +355,7 @@ class _Search:
                 continue
             self.seen[k] = depth + 1
             steps = node.steps + (step,)
+            self.add_value(steps, grids)
             if final:
                 self.consider(steps, grids)
                 if self.limit > 2 and self.has_exact:
@@ -317,6 +370,36 @@ class _Search:
                 return
 
 
+def _run_chain(steps, grid: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """``steps`` applied to one grid (None when one fails), and whether a fitted table
+    missed a value of it."""
+    cur, misses = grid, False
+    for s in steps:
+        misses = misses or _table_misses(s, cur)
+        r = _apply(s, (cur,))
+        if r is None:
+            return None, misses
+        cur = r[0]
+    return cur, misses
+
+
+def _run_stack(stack: Stack, grid: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """A stack's program on one grid: its base, then each piece laid over it."""
+    cur, misses = _run_chain(stack.base.steps, grid)
+    for piece in stack.pieces:
+        top, miss = _run_chain(piece.steps, grid)
+        misses = misses or miss
+        if cur is None or top is None or top.shape != cur.shape:
+            return None, misses
+        cur = dsl.PRIMITIVES["layer"](cur, top)
+    return cur, misses
+
+
+def _stack_names(stack: Stack) -> list[str]:
+    names = [s.name for p in stack.pieces for s in p.steps] + [s.name for s in stack.base.steps]
+    return names + ["layer"]
+
+
 class _OutOfTime(Exception):
     """The search's deadline passed."""
 
@@ -326,7 +409,8 @@ def enumerate_programs(task: Task, seconds: float, max_depth: int = 3,
     """Programs for ``task`` found within ``seconds``, best first (train-exact first, then
     mean pixel accuracy, then shorter). Near misses (pixel accuracy >= 0.8) are included."""
     start = time.perf_counter()
-    search = _Search(task, start + seconds, max_depth)
+    search = _Search(task, start + seconds * (1 - STACK_SHARE), max_depth,
+                     stack_deadline=start + seconds)
     search.run()
     if stats is not None:
         s = search.stats

@@ -32,8 +32,8 @@ class Reader:
 
     name: str
 
-    def code(self) -> str:
-        return f"{self.name}(img)"
+    def code(self, var: str = "img") -> str:
+        return f"{self.name}({var})"
 
 
 def _colors(a: np.ndarray) -> set[int]:
