@@ -8,8 +8,8 @@
 
     python bench/model_card.py [--model DIR] [--tasks 100] [--seed 2026] [--ood-samples 256]
 
-Sampling goes through solver.model (shared-prefix KV cache), temperature 0.5, top_p 0.95;
-samples are scored in-process only after solver.synth.parse_program accepted them.
+Sampling goes through solver.lm.model (shared-prefix KV cache), temperature 0.5, top_p 0.95;
+samples are scored in-process only after solver.dsl.program.parse_program accepted them.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     ap.add_argument("--temperature", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--unconstrained", action="store_true",
-                    help="sample freely: no line-angle mask, no DSL grammar (solver.constrain)")
+                    help="sample freely: no line-angle mask, no DSL grammar (solver.lm.constrain)")
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)

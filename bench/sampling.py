@@ -1,4 +1,4 @@
-"""Sampling speed: plain ``generate`` vs :meth:`solver.model.Model.sample` on one model.
+"""Sampling speed: plain ``generate`` vs :meth:`solver.lm.model.Model.sample` on one model.
 
 A randomly initialised Llama of the embedded model's size (hidden 256, 4 layers, about
 4.2 M parameters, word-level tokenizer) continues one ~600-token dense prompt for a fixed

@@ -1,4 +1,4 @@
-"""Training speed of the embedded model's shape on this CPU: tokens/s of solver.train's loop
+"""Training speed of the embedded model's shape on this CPU: tokens/s of solver.lm.train's loop
 (bf16 autocast and fp32) and the fraction of the measured matmul ceiling it reaches.
 
     python bench/train_speed.py [--steps 12] [--threads 2] [--layers 4 --hidden 256 ...]

@@ -1,4 +1,4 @@
-"""solver.model: offline loading, shared-prefix sampling, stopping, OOM back-off, adapters.
+"""solver.lm.model: offline loading, shared-prefix sampling, stopping, OOM back-off, adapters.
 
 Every test uses tiny random Llamas written to a temporary folder (tests/tiny.py).
 """

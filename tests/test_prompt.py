@@ -1,4 +1,5 @@
-"""solver.prompt: grid encoders (round trips), prompts, targets, code extraction, digit tokens."""
+"""solver.lm.prompt: grid encoders (round trips), prompts, targets, code extraction, digit
+tokens."""
 
 from __future__ import annotations
 

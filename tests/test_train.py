@@ -1,4 +1,4 @@
-"""The training loop (solver.train) and the base-model driver (solver.base): loss falls,
+"""The training loop (solver.lm.train) and the base-model driver (solver.lm.base): loss falls,
 prompt tokens are masked, schedules, adapters, resume, tokenizer and program legality."""
 
 from __future__ import annotations

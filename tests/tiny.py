@@ -1,7 +1,7 @@
 """Tiny random models and word-level tokenizers for tests and benchmarks.
 
 ``make_tiny_model(folder)`` writes a normal Hugging Face model folder (config, safetensors
-weights, tokenizer files) that ``solver.model.load`` reads like any real checkpoint. The
+weights, tokenizer files) that ``solver.lm.model.load`` reads like any real checkpoint. The
 tokenizer is word level: each digit, each run of spaces, each newline, each punctuation
 mark and each identifier is one token, and decoding concatenates the pieces, so prompts and
 programs round-trip exactly.

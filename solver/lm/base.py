@@ -351,7 +351,7 @@ def make_pool(pool: int, step: int, config: BaseConfig, tokenizer, encode: bool 
               counts: dict | None = None) -> list[list]:
     """The batches of pool number ``pool`` (first used at ``step``): random tasks from the
     training seed, length-bucketed, in a seeded order; (prompt, target) examples, or with
-    ``encode`` their (ids, prompt length) from :func:`solver.train.encode_example`.
+    ``encode`` their (ids, prompt length) from :func:`solver.lm.train.encode_example`.
     Deterministic in (seed, pool) and the stream settings (tasks, sides, draws or v2
     families and operations, weights, order, batch_tokens, max_positions). ``counts`` (see
     :func:`new_counts`) is increased by what was made and dropped."""
@@ -391,7 +391,7 @@ def _pool_job(pool: int, config: BaseConfig) -> tuple[list[list[tuple[list[int],
 def _pools(config: BaseConfig, tokenizer, first: int) -> Iterator[tuple[list[list], dict]]:
     """Pools ``first``, ``first + 1``, ... in order, each with its counts: made here, or,
     with ``config.workers``, by worker processes that stay at most ``2 * workers`` pools
-    ahead (their batches come encoded; :func:`solver.train.run_steps` takes either form)."""
+    ahead (their batches come encoded; :func:`solver.lm.train.run_steps` takes either form)."""
     if config.workers <= 0:
         for pool in itertools.count(first):
             # the curriculum follows the pool's nominal step, so a pool is the same on resume
@@ -445,7 +445,7 @@ def run_draws(draws: list[program.Draw], grid) -> tuple[tuple[int, ...], ...]:
 
 
 def score_program(code: str, task: Task) -> dict:
-    """Legality (see :func:`solver.program.parse_program`), pixel accuracy on the train pairs
+    """Legality (see :func:`solver.dsl.program.parse_program`), pixel accuracy on the train pairs
     and whether every train and test pair is exact; legal programs run in-process (they are
     only draw calls with literal arguments)."""
     draws = program.parse_program(code)
@@ -459,7 +459,7 @@ def score_program(code: str, task: Task) -> dict:
 
 def sample_programs(model, tokenizer, task: Task, encoder: str, n: int, temperature: float,
                     max_new_tokens: int, seed: int) -> list[str]:
-    """``n`` programs for ``task``: through :mod:`solver.model`'s shared-prefix sampler when
+    """``n`` programs for ``task``: through :mod:`solver.lm.model`'s shared-prefix sampler when
     it is there, else plain ``generate``."""
     import torch
 
@@ -691,7 +691,7 @@ MODEL_FILES = ("model.safetensors", "config.json", "generation_config.json", "to
 
 def export(checkpoint: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """Copy a checkpoint's model (no optimizer state) to ``dest`` as a model folder that
-    :func:`solver.model.load` reads; ``training.json`` keeps the run's settings, step, stream
+    :func:`solver.lm.model.load` reads; ``training.json`` keeps the run's settings, step, stream
     position and pass@k curve, so ``train-base --init dest`` can continue the run."""
     src, dest = Path(checkpoint), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ in the folder sets the prompt format and sampling defaults::
     {"prompt": {"encoder": "sparse", "chat": false}, "max_new_tokens": 160, "grammar": "dsl"}
 
 (``grammar``: the model writes only DSL programs, so sampling keeps every row inside the
-DSL's grammar, :class:`solver.constrain.DslGrammar`; leave it out for general models.)
+DSL's grammar, :class:`solver.lm.constrain.DslGrammar`; leave it out for general models.)
 ``"dialect"`` (and ``"preset"``) pick the prompt and program conventions of the checkpoint
 (:mod:`solver.lm.dialects`; docs/CHECKPOINTS.md lists every key). The tokenizer must keep
 digits as single tokens only when the dialect's grid encoder writes digits side by side.

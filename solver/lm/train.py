@@ -1,9 +1,9 @@
 """One training loop for both uses: base training of the embedded model from scratch on
-synthetic tasks (a stream of batches, :mod:`solver.base`) and test-time fine-tuning of a
+synthetic tasks (a stream of batches, :mod:`solver.lm.base`) and test-time fine-tuning of a
 LoRA adapter on hindsight examples (:func:`train`, a few dozen examples, one pass).
 
-An example is ``(prompt, target)``: the prompt from :func:`solver.prompt.build_prompt`, the
-target from :func:`solver.prompt.build_target`. The loss is the mean cross-entropy over the
+An example is ``(prompt, target)``: the prompt from :func:`solver.lm.prompt.build_prompt`, the
+target from :func:`solver.lm.prompt.build_target`. The loss is the mean cross-entropy over the
 target tokens plus the end-of-sequence token; prompt and padding tokens are masked out.
 Examples are grouped by length into batches of at most ``batch_tokens`` padded tokens; a
 batch may also hold examples already encoded by :func:`encode_example` (the embedded model's

@@ -1,6 +1,6 @@
 """Line-pool repair: assemble better programs from the lines the model has written.
 
-Every sampled program in the DSL's literal form (:func:`solver.program.parse_program`) is a
+Every sampled program in the DSL's literal form (:func:`solver.dsl.program.parse_program`) is a
 list of draws. Over a task's rounds the model writes thousands of them, and a program
 that is nearly right is often one line off: a rectangle one row too tall, a pixel
 missing, a square in the wrong colour. The right line is frequently in *another* sample.
