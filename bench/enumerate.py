@@ -2,11 +2,14 @@
 
     python bench/enumerate.py --set arc1-train --seconds 10 --workers 2 --out runs/enum-train.json
     python bench/enumerate.py --set arc1-train --limit 100 --seconds 3     # a quick subset
+    python bench/enumerate.py --set arc1-eval --every 4 --seconds 30       # the fixed 100-task subset
 
 A task counts as solved when one of the first two distinct test predictions of train-exact
 programs is exactly right on every test output (the competition's two attempts). Prints a
 progress bar, then a table: solved, by depth and family of the solving program, time a task
-(median, max), how often the first pick was wrong; writes one JSON record a task to --out.
+(median, max), how often the first pick was wrong, how many train-exact programs were wrong
+on test, and the speed a core (programs tried, distinct intermediates a second); writes one
+JSON record a task to --out.
 Each worker process runs one task at a time on one core.
 """
 
@@ -50,7 +53,8 @@ def run_task(job: tuple[Task, float, int]) -> dict:
         "families": list(solver_prog.families) if solver_prog else [],
         "code": solver_prog.code if solver_prog else (best.code if best else None),
         "best_accuracy": round(best.accuracy, 4) if best else 0.0,
-        "expanded": stats.expanded, "applied": stats.applied, "depth_done": stats.depth_done,
+        "expanded": stats.expanded, "applied": stats.applied, "distinct": stats.distinct,
+        "stacks": stats.stacks, "depth_done": stats.depth_done,
         "timed_out": stats.timed_out,
     }
 
@@ -61,11 +65,20 @@ def summarize(records: list[dict], name: str, seconds: float) -> str:
     times = [r["seconds"] for r in records] or [0.0]
     lines = [f"set {name}: {n} tasks, cap {seconds:g} s a task",
              f"  solved (2 attempts, all test outputs): {len(solved)}/{n} ({100 * len(solved) / max(n, 1):.1f} %)",
-             f"  train-exact program found: {sum(r['train_exact'] for r in records)}",
+             f"  train-exact program found: {sum(r['train_exact'] for r in records)}"
+             f" (right on test: {len(solved)}; train-exact but wrong on test:"
+             f" {sum(r['train_exact'] and not r['solved'] for r in records)})",
              f"  first pick wrong: {sum(r['first_pick_wrong'] for r in records)}"
              f" (of which solved by the second: {sum(r['first_pick_wrong'] and r['solved'] for r in records)})",
              f"  time a task: median {statistics.median(times):.2f} s, max {max(times):.2f} s;"
              f" hit the cap: {sum(r['timed_out'] for r in records)}"]
+    busy = [r for r in records if r["seconds"] > 0]
+    if busy and "distinct" in busy[0]:
+        applied = statistics.median(r["applied"] / r["seconds"] for r in busy)
+        distinct = statistics.median(r["distinct"] / r["seconds"] for r in busy)
+        lines.append(f"  speed a core (median over tasks): {applied:,.0f} programs tried/s,"
+                     f" {distinct:,.0f} distinct intermediates/s; depth completed: median"
+                     f" {statistics.median(r['depth_done'] for r in records):g}")
     depth = Counter(r["depth"] for r in solved)
     lines.append("  solved by depth: " + ", ".join(f"{d}: {depth[d]}" for d in sorted(depth)))
     fam = Counter(f for r in solved for f in r["families"])
@@ -84,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N tasks (sorted ids)")
     ap.add_argument("--offset", type=int, default=0, help="skip the first N tasks")
     ap.add_argument("--only", default="", help="comma-separated task ids")
+    ap.add_argument("--every", type=int, default=1,
+                    help="every Nth task of the sorted ids (4: the fixed 100-task subset)")
     ap.add_argument("--out", default="", help="JSON results file")
     args = ap.parse_args(argv)
 
@@ -91,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         keep = set(args.only.split(","))
         tasks = [t for t in tasks if t.id in keep]
-    tasks = tasks[args.offset:]
+    tasks = tasks[args.offset::args.every]
     if args.limit:
         tasks = tasks[:args.limit]
     jobs = [(t, args.seconds, args.depth) for t in tasks]

@@ -45,24 +45,36 @@ class Obj:
     @property
     def bbox(self) -> tuple[int, int, int, int]:
         """(top, left, bottom, right), inclusive."""
-        return int(self.rows.min()), int(self.cols.min()), int(self.rows.max()), int(self.cols.max())
+        box = self._cache.get("bbox")
+        if box is None:
+            box = self._cache["bbox"] = (int(self.rows.min()), int(self.cols.min()),
+                                         int(self.rows.max()), int(self.cols.max()))
+        return box
 
     @property
     def height(self) -> int:
-        return int(self.rows.max() - self.rows.min() + 1)
+        t, _, b, _ = self.bbox
+        return b - t + 1
 
     @property
     def width(self) -> int:
-        return int(self.cols.max() - self.cols.min() + 1)
+        _, l, _, r = self.bbox
+        return r - l + 1
 
     @property
     def color(self) -> int:
         """The most common colour of the object (smallest on a tie)."""
-        return int(np.bincount(self.colors.astype(np.int64), minlength=10).argmax())
+        c = self._cache.get("color")
+        if c is None:
+            c = self._cache["color"] = int(np.bincount(self.colors.astype(np.int64), minlength=10).argmax())
+        return c
 
     @property
     def n_colors(self) -> int:
-        return len(set(self.colors.tolist()))
+        n = self._cache.get("n_colors")
+        if n is None:
+            n = self._cache["n_colors"] = len(set(self.colors.tolist()))
+        return n
 
     def mask(self) -> np.ndarray:
         """Bounding-box-sized boolean mask of the object's cells."""

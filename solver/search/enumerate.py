@@ -135,8 +135,10 @@ class EnumStats:
     """What one search did."""
 
     expanded: int = 0
-    applied: int = 0
+    applied: int = 0  # primitive calls tried (each on every train grid)
+    distinct: int = 0  # of those, new tuples of train grids (distinct intermediates)
     kept: int = 0
+    stacks: int = 0  # exact stacks found
     depth_done: int = 0
     seconds: float = 0.0
     timed_out: bool = False
@@ -294,6 +296,7 @@ class _Search:
             for piece in st.pieces:
                 grids = tuple(dsl.PRIMITIVES["layer"](g, p) for g, p in zip(grids, piece.grids))
             self.record((), grids, stack=st)
+            self.stats.stacks += 1
 
     def consider(self, steps, grids) -> None:
         """Record a program when exact, or a near miss; try a fitted colour map."""
@@ -354,6 +357,7 @@ class _Search:
             if self.seen.get(k, MAX_SIDE) <= depth + 1:
                 continue
             self.seen[k] = depth + 1
+            self.stats.distinct += 1
             steps = node.steps + (step,)
             self.add_value(steps, grids)
             if final:
@@ -415,6 +419,7 @@ def enumerate_programs(task: Task, seconds: float, max_depth: int = 3,
     if stats is not None:
         s = search.stats
         stats.expanded, stats.applied, stats.kept = s.expanded, s.applied, s.kept
+        stats.distinct, stats.stacks = s.distinct, s.stacks
         stats.depth_done, stats.timed_out = s.depth_done, s.timed_out
         stats.seconds = time.perf_counter() - start
     return sorted(search.found, key=Found.rank_key)
