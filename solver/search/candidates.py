@@ -44,6 +44,7 @@ class Candidate:
     source: str = "sample"  # what found it: sample | repair | enumerator | simplify
     hidden: int = 0  # painted cells that change nothing visible (drawing programs; exact ones)
     misses_test: bool = False  # a table fitted on the train pairs lacks a value of a test input
+    loo_failed: bool = False  # fails leave-one-out on the train pairs (solver.search.loo)
     # the augmentation (solver.arc.augment) the code was written under: it runs on inputs
     # augmented so and its outputs are mapped back; None: the task as it is
     frame: Augmentation | None = None
@@ -95,7 +96,8 @@ def rank(pool: Pool | Iterable[Candidate], by: str = "description") -> list[Cand
 
     def key(c: Candidate) -> tuple:
         if c.exact and by == "description":
-            return (0, c.misses_test, c.length, c.hidden, 0.0, -c.votes, len(c.code), c.code)
+            return (0, c.misses_test, c.loo_failed, c.length, c.hidden, 0.0, -c.votes, len(c.code),
+                    c.code)
         return (0 if c.exact else 1, Length(0, 0), 0, -c.train_acc, -c.votes, len(c.code), c.code)
     return sorted(cands, key=key)
 

@@ -33,6 +33,7 @@ from solver import dsl
 from solver.arc.grids import Grid, Task
 from solver.search.candidates import unchanged_is_no_answer
 from solver.search.enumerate_args import Context, Reader, candidates
+from solver.search.loo import survives
 from solver.search.stack import Stack, Value, find_stacks, make_value
 
 MAX_SIDE = 30
@@ -125,9 +126,11 @@ class Found:
     exact: bool
     accuracy: float  # mean pixel accuracy on the train pairs (0 for a wrong shape)
     misses: bool = False  # a table fitted on the train pairs lacks a value of a test input
+    loo: bool | None = None  # survives leave-one-out on the train pairs (None: not checked)
 
     def rank_key(self) -> tuple:
-        return (not self.exact, self.misses, -self.accuracy, self.depth, len(self.code))
+        return (not self.exact, self.misses, self.loo is False, -self.accuracy, self.depth,
+                len(self.code))
 
 
 @dataclass
@@ -280,8 +283,9 @@ class _Search:
         names = [s.name for s in steps] if stack is None else _stack_names(stack)
         fams = tuple(dict.fromkeys(FAMILY_OF.get(n, n) for n in names))
         depth = len(steps) if stack is None else stack.cost
+        loo = survives(steps, self.ins, stack, self.outs) if exact else None
         self.found.append(Found(code, steps, [_to_grid(g) for g in grids], tests,
-                                depth, fams, exact, acc, misses))
+                                depth, fams, exact, acc, misses, loo))
         self.has_exact = self.has_exact or (exact and not misses)
 
     def stack(self) -> None:

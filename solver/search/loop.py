@@ -292,9 +292,13 @@ def enumerate_step(state: TaskState, alone: bool) -> None:
     rows = [(f.code, (*f.train_outputs, *f.test_outputs), 0) for f in found]
     new = merge_candidates(state.pool, rows, state.task, 0, source="enumerator")
     fresh = set(new)
-    for f, (_, key, _) in sorted(zip(found, rows), key=lambda fr: not fr[0].misses):
-        if key in fresh:  # an outputs tuple misses only if every program behind it does
-            state.pool[key].misses_test = f.misses
+    behind: dict[tuple, list] = {}
+    for f, (_, key, _) in zip(found, rows):
+        if key in fresh:
+            behind.setdefault(key, []).append(f)
+    for key, fs in behind.items():  # an outputs tuple misses (fails leave-one-out) only if
+        state.pool[key].misses_test = all(f.misses for f in fs)  # every program behind it does
+        state.pool[key].loo_failed = all(f.loo is False for f in fs)
     rep.enumerated, rep.enumerate_s, rep.enumerate_depth = len(found), stats.seconds, stats.depth_done
     if any(state.pool[k].exact and not state.pool[k].misses_test for k in new) \
             and rep.solved_round is None:

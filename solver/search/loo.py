@@ -1,0 +1,97 @@
+"""Leave-one-out on the train pairs: would an enumerated program have been found without
+one of them?
+
+A program exact on every train pair can still be fitted to them: a colour table with an
+entry that only one pair uses, a stacked piece that fixes cells of only one pair. Fitted on
+the other pairs, such a program lacks that entry (or that piece) and gets the held-out pair
+wrong, so it is no better than a guess on a test input that needs something new. With at
+least three train pairs, :func:`survives` checks every pair this way; a program that fails
+ranks after the exact programs that survive, so it outranks a simpler one only when that
+one fails too.
+
+What is refitted: the tables of ``recolor_by`` (object property to colour), ``map_colors``
+and ``stamp_around`` (per-colour patterns), and the pieces of a stack. Literal arguments
+(colours, factors, selectors) are read off every pair alike and are not refitted.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from solver import dsl
+from solver.dsl import objects as ob
+from solver.search.enumerate_args import Reader
+
+MIN_PAIRS = 3  # below this, leaving a pair out leaves too little to fit on
+
+
+def table_keys(name: str, args: tuple, grid: np.ndarray) -> set:
+    """The entries of a fitted table that a step uses on ``grid`` (the grid it is applied
+    to) to change something; empty for a step without a table."""
+    if name == "recolor_by":
+        prop_name, mapping, conn = args
+        table = dict(mapping)
+        objs = ob.find_objects(grid, conn, False)
+        keys = set()
+        for o in objs:
+            value = ob.prop(o, prop_name, objs)
+            if value in table and table[value] != o.color:
+                keys.add(value)
+        return keys
+    if name == "map_colors":
+        present = set(np.unique(grid).tolist())
+        return {src for src, dst in args[0] if src in present and src != dst}
+    if name == "stamp_around":
+        present = set(np.unique(grid).tolist())
+        return {color for color, _ in args[0] if color in present}
+    return set()
+
+
+def chain_keys(steps: Sequence, grid: np.ndarray) -> list[set]:
+    """For each step of a chain run on ``grid``, the table entries it uses (see
+    :func:`table_keys`); shorter when a step fails."""
+    out, cur = [], grid
+    for step in steps:
+        args = [dsl.PRIMITIVES[a.name](cur) if isinstance(a, Reader) else a for a in step.args]
+        out.append(table_keys(step.name, tuple(args), cur))
+        try:
+            cur = np.asarray(dsl.PRIMITIVES[step.name](cur, *args))
+        except Exception:  # noqa: BLE001 - a step that fails here uses nothing further
+            break
+    return out
+
+
+def _each_used_twice(per_pair: list[list[set]]) -> bool:
+    """Whether every entry any pair uses is also used by another pair (step by step)."""
+    n_steps = max((len(k) for k in per_pair), default=0)
+    for s in range(n_steps):
+        sets = [k[s] if s < len(k) else set() for k in per_pair]
+        for j, used in enumerate(sets):
+            others = set().union(*(x for i, x in enumerate(sets) if i != j))
+            if used - others:
+                return False
+    return True
+
+
+def survives(steps: Sequence, inputs: Sequence[np.ndarray], stack=None,
+             outputs: Sequence[np.ndarray] | None = None) -> bool | None:
+    """Whether the program (a chain of ``steps``, or a ``stack`` of
+    :mod:`solver.search.stack`) survives leave-one-out on train ``inputs``; None with fewer
+    than :data:`MIN_PAIRS` pairs (not checked). A stack also needs ``outputs``: each piece
+    must fix cells of the base on at least two pairs."""
+    if len(inputs) < MIN_PAIRS:
+        return None
+    chains = [steps] if stack is None else [stack.base.steps, *(p.steps for p in stack.pieces)]
+    for chain in chains:
+        if not _each_used_twice([chain_keys(chain, g) for g in inputs]):
+            return False
+    if stack is not None:
+        for piece in stack.pieces:
+            fixes = 0
+            for base, top, out in zip(stack.base.grids, piece.grids, outputs):
+                fixes += bool(((base != out) & (top == out) & (top != dsl.ops.bg_of(top))).any())
+            if fixes < 2:
+                return False
+    return True
