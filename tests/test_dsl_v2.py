@@ -536,6 +536,15 @@ def test_mask_out():
         ly.mask_out(BASE, g([[1]]))
 
 
+def test_changes():
+    from solver.dsl import layers as ly
+
+    after = g([[1, 5, 0], [0, 2, 7], [0, 0, 0]])
+    assert L(check_pure(ly.changes, after, BASE)) == [[0, 5, 0], [0, 0, 7], [0, 0, 0]]
+    with pytest.raises(ValueError, match="shapes"):
+        ly.changes(after, g([[1]]))
+
+
 def test_programs_over_two_images_run_and_fail_detectably():
     two = ("def task(img):\n"
            "    p1 = flip_lr(img)\n"

@@ -271,3 +271,49 @@ def test_find_stacks_covers_the_wrong_cells_greedily():
         (("b",), [("x",), ("y", "z")])
     assert stacks[0].cost == 1 + 2 + 3
     assert find_stacks([base, p2, p3], max_pieces=1) == []  # one piece cannot cover both
+
+
+def test_delta_pieces_lay_only_what_their_chain_changed():
+    """The largest object becomes 1 and the smallest 2: recolouring one leaves the other
+    in its input colour (a whole image is wrong there), but what each chain changed is
+    right, so the input with both changes laid over it is exact."""
+    from solver.search.stack import find_stacks, make_value, pieces_of
+
+    ins = [np.array(r) for r in ([[5, 5, 5, 0, 5]], [[5, 0, 5, 5, 0]], [[5, 5, 0, 5, 0]])]
+    outs = [np.array(r) for r in ([[1, 1, 1, 0, 2]], [[2, 0, 1, 1, 0]], [[1, 1, 0, 2, 0]])]
+    big = [np.where(np.isin(np.arange(5), idx), 1, i) for i, idx in zip(ins, ([0, 1, 2], [2, 3], [0, 1]))]
+    small = [np.where(np.isin(np.arange(5), idx), 2, i) for i, idx in zip(ins, ([4], [0], [3]))]
+    base = make_value((), ins, outs, ins)
+    vb = make_value((Step("flip_lr"),), big, outs, ins)  # stand-in steps: only masks matter
+    vs = make_value((Step("flip_ud"),), small, outs, ins)
+    assert not vb.consistent and vb.delta_consistent
+    assert [p.delta for p in pieces_of([base, vb, vs])] == [True, True]
+    stacks = find_stacks([base, vb, vs])
+    # cheapest: one recolouring as the base, the other's changes laid over it (1 + 3 lines)
+    assert stacks[0].cost == 4 and stacks[0].base in (vb, vs) and stacks[0].pieces[0].delta
+    from_input = [st for st in stacks if st.base is base]
+    assert from_input and sorted(p.value.steps[0].name for p in from_input[0].pieces) == \
+        ["flip_lr", "flip_ud"]
+
+
+RECOLOR_TWO = ("def task(img):\n"
+               "    img = recolor_by(img, 'size_rank', ((1, 1), (2, 2)), 8)\n"
+               "    return img\n")
+
+
+def test_stacked_delta_program_runs_in_the_sandbox():
+    from solver.sandbox.executor import Executor
+
+    code = ("def task(img):\n"
+            "    p1 = keep_objects(img, 'largest', 8, False)\n"
+            "    p1 = recolor(p1, 5, 1)\n"
+            "    p1 = changes(p1, img)\n"
+            "    img = recolor_objects(img, 'smallest', 2, 8, False)\n"
+            "    img = layer(img, p1)\n"
+            "    return img\n")
+    grid_in = ((5, 5, 5, 0, 5), (0, 0, 0, 0, 0))
+    want = ((1, 1, 1, 0, 2), (0, 0, 0, 0, 0))
+    assert dsl.run_trusted(code, grid_in) == want
+    with Executor(workers=1, timeout_s=5.0) as ex:
+        res = ex.run([code], [grid_in])
+    assert res[0].status == "ok" and res[0].outputs == [want]

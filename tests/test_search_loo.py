@@ -7,7 +7,7 @@ import numpy as np
 
 from solver.search.enumerate import Found, Step
 from solver.search.loo import chain_keys, survives, table_keys
-from solver.search.stack import Stack, make_value
+from solver.search.stack import Piece, Stack, make_value
 
 
 def a(rows) -> np.ndarray:
@@ -39,11 +39,11 @@ def test_a_piece_that_fixes_one_pair_only_fails():
     outs = [a([[1, 2, 0]]), a([[0, 1, 2]]), a([[0, 0, 1]])]
     base = make_value((), ins, outs)
     wide = make_value((Step("flip_lr"),), [a([[0, 2, 0]]), a([[0, 0, 2]]), a([[0, 0, 0]])], outs)
-    assert survives((), ins, Stack(base, (wide,)), outs) is True  # fixes pairs 1 and 2
+    assert survives((), ins, Stack(base, (Piece(wide),)), outs) is True  # fixes pairs 1 and 2
     outs2 = [a([[1, 2, 0]]), a([[0, 1, 0]]), a([[0, 0, 1]])]
     base2 = make_value((), ins, outs2)
     one = make_value((Step("rot180"),), [a([[0, 2, 0]]), a([[0, 0, 0]]), a([[0, 0, 0]])], outs2)
-    assert survives((), ins, Stack(base2, (one,)), outs2) is False
+    assert survives((), ins, Stack(base2, (Piece(one),)), outs2) is False
 
 
 def test_failing_programs_rank_after_surviving_ones():

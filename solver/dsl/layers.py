@@ -11,6 +11,16 @@ mirrored copy laid over the input::
 Deleting the line that defines ``top`` leaves a program that fails with ``NameError``
 (detectable: the sandbox reports an ``error`` status); deleting the ``layer`` line leaves a
 valid program. Both images must have the same shape, else ``ValueError``.
+
+``changes(after, before)`` keeps only what a chain changed, so that several edits of the
+input can be laid over one another::
+
+    def task(img):
+        p1 = recolor_objects(img, 'largest', 1, 8, False)
+        p1 = changes(p1, img)
+        img = recolor_objects(img, 'smallest', 2, 8, False)
+        img = layer(img, p1)
+        return img
 """
 
 from __future__ import annotations
@@ -53,4 +63,11 @@ def mask_out(img: Img, mask: Img) -> Img:
     return np.where(m == bg_of(m), a, bg_of(a)).astype(a.dtype)
 
 
-LAYER_OPS = (layer, underlay, mask_by, mask_out)
+def changes(after: Img, before: Img) -> Img:
+    """``after``'s cells that differ from ``before``; background elsewhere (what a chain changed)."""
+    a, b = _arr(after), _arr(before)
+    _same_shape(a, b, "changes")
+    return np.where(a != b, a, bg_of(a)).astype(a.dtype)
+
+
+LAYER_OPS = (layer, underlay, mask_by, mask_out, changes)

@@ -34,7 +34,7 @@ from solver.arc.grids import Grid, Task
 from solver.search.candidates import unchanged_is_no_answer
 from solver.search.enumerate_args import Context, Reader, candidates
 from solver.search.loo import survives
-from solver.search.stack import Stack, Value, find_stacks, make_value
+from solver.search.stack import Piece, Stack, Value, find_stacks, make_value
 
 MAX_SIDE = 30
 MAX_VALUES = 20000  # same-shape images kept for stacking (the first, cheapest ones)
@@ -85,6 +85,8 @@ def stack_code(stack: Stack) -> str:
         for step in piece.steps:
             lines.append(step.code(f"p{i}", src))
             src = f"p{i}"
+        if piece.delta:
+            lines.append(f"p{i} = changes(p{i}, img)")
     lines += [step.code() for step in stack.base.steps]
     lines += [f"img = layer(img, p{i})" for i in range(1, len(stack.pieces) + 1)]
     return "def task(img):\n" + "".join(f"    {line}\n" for line in lines) + "    return img\n"
@@ -108,7 +110,7 @@ FAMILIES = {
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
                 "stamp_template"),
     "recolor_by": ("recolor_by",),
-    "layers": ("layer", "underlay", "mask_by", "mask_out"),
+    "layers": ("layer", "underlay", "mask_by", "mask_out", "changes"),
 }
 FAMILY_OF = {name: fam for fam, names in FAMILIES.items() for name in names}
 
@@ -257,7 +259,7 @@ class _Search:
             return
         key = _key(grids)
         if key not in self.values:
-            self.values[key] = make_value(steps, grids, self.outs)
+            self.values[key] = make_value(steps, grids, self.outs, self.ins)
 
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
@@ -298,7 +300,8 @@ class _Search:
         for st in find_stacks(self.values.values(), out_of_time=late):
             grids = st.base.grids
             for piece in st.pieces:
-                grids = tuple(dsl.PRIMITIVES["layer"](g, p) for g, p in zip(grids, piece.grids))
+                tops = [_piece_image(piece, g, i) for g, i in zip(piece.grids, self.ins)]
+                grids = tuple(dsl.PRIMITIVES["layer"](g, t) for g, t in zip(grids, tops))
             self.record((), grids, stack=st)
             self.stats.stacks += 1
 
@@ -397,15 +400,21 @@ def _run_stack(stack: Stack, grid: np.ndarray) -> tuple[np.ndarray | None, bool]
     for piece in stack.pieces:
         top, miss = _run_chain(piece.steps, grid)
         misses = misses or miss
-        if cur is None or top is None or top.shape != cur.shape:
+        if cur is None or top is None or top.shape != cur.shape or (piece.delta and top.shape != grid.shape):
             return None, misses
-        cur = dsl.PRIMITIVES["layer"](cur, top)
+        cur = dsl.PRIMITIVES["layer"](cur, _piece_image(piece, top, grid))
     return cur, misses
+
+
+def _piece_image(piece: Piece, image: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """What a piece lays: its chain's ``image`` whole, or only what the chain changed from
+    the input ``grid`` (a delta piece)."""
+    return dsl.PRIMITIVES["changes"](image, grid) if piece.delta else image
 
 
 def _stack_names(stack: Stack) -> list[str]:
     names = [s.name for p in stack.pieces for s in p.steps] + [s.name for s in stack.base.steps]
-    return names + ["layer"]
+    return names + ["layer"] + (["changes"] if any(p.delta for p in stack.pieces) else [])
 
 
 class _OutOfTime(Exception):

@@ -90,8 +90,11 @@ def survives(steps: Sequence, inputs: Sequence[np.ndarray], stack=None,
     if stack is not None:
         for piece in stack.pieces:
             fixes = 0
-            for base, top, out in zip(stack.base.grids, piece.grids, outputs):
-                fixes += bool(((base != out) & (top == out) & (top != dsl.ops.bg_of(top))).any())
+            for base, top, out, grid in zip(stack.base.grids, piece.grids, outputs, inputs):
+                lays = top != dsl.ops.bg_of(top)
+                if piece.delta:
+                    lays &= top != grid
+                fixes += bool(((base != out) & (top == out) & lays).any())
             if fixes < 2:
                 return False
     return True
