@@ -441,6 +441,25 @@ def test_recolor_by():
     assert int((out == 5).sum()) == 2 and int((out == 6).sum()) == 8 and int((out == 1).sum()) == 4
 
 
+def test_map_objects():
+    a = g([[1, 1, 0, 0, 0],
+           [1, 0, 0, 2, 2],
+           [0, 0, 0, 2, 0],
+           [0, 0, 0, 0, 0]])
+    assert L(check_pure(ob.map_objects, a, "flip_lr", 8, False)) == [[1, 1, 0, 0, 0],
+                                                                      [0, 1, 0, 2, 2],
+                                                                      [0, 0, 0, 0, 2],
+                                                                      [0, 0, 0, 0, 0]]
+    ring = g([[3, 3, 3, 0], [3, 0, 3, 0], [3, 3, 3, 0]])
+    assert L(ob.map_objects(ring, "fill_holes", 8, False))[1] == [3, 3, 3, 0]
+    block = g([[4, 4, 4, 0], [4, 4, 4, 0], [4, 4, 4, 0]])
+    assert L(ob.map_objects(block, "hollow", 4, False))[1] == [4, 0, 4, 0]
+    tall = g([[5, 0, 0], [5, 0, 0], [5, 0, 0]])  # transposed, clipped at the border
+    assert L(ob.map_objects(tall, "transpose", 8, False)) == [[5, 5, 5], [0, 0, 0], [0, 0, 0]]
+    with pytest.raises(ValueError, match="op must be"):
+        ob.map_objects(a, "spin", 8, False)
+
+
 def test_fill_bbox():
     a = g([[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]])
     assert L(check_pure(ob.fill_bbox, a, 2))[2] == [0, 1, 2, 0]

@@ -322,6 +322,56 @@ def outline_objects(img: Img, which: str, color: int, conn: int, multicolor: boo
     return out
 
 
+def _fill_holes(patch: np.ndarray, bg: int) -> np.ndarray:
+    """Background cells of a patch not 4-connected to its edge take the patch's main colour."""
+    free = patch == bg
+    labels, n = _label(free.astype(np.int64), free, 4)
+    edge = set(labels[0].tolist()) | set(labels[-1].tolist()) | set(labels[:, 0].tolist()) \
+        | set(labels[:, -1].tolist())
+    inside = np.isin(labels, [k for k in range(1, n + 1) if k not in edge])
+    fg = patch[~free]
+    out = patch.copy()
+    if fg.size:
+        out[inside] = np.bincount(fg.astype(np.int64), minlength=10).argmax()
+    return out
+
+
+def _hollow(patch: np.ndarray, bg: int) -> np.ndarray:
+    """Object cells whose 4 neighbours are all object cells become background."""
+    m = np.pad(patch != bg, 1)
+    inner = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
+    out = patch.copy()
+    out[inner] = bg
+    return out
+
+
+OBJECT_MAPS = {
+    "flip_lr": lambda p, bg: p[:, ::-1], "flip_ud": lambda p, bg: p[::-1],
+    "rot180": lambda p, bg: p[::-1, ::-1], "transpose": lambda p, bg: p.T,
+    "hollow": _hollow, "fill_holes": _fill_holes,
+}
+
+
+def map_objects(img: Img, op: str, conn: int, multicolor: bool) -> Img:
+    """Each object, cut out with its bounding box, transformed by ``op`` (flip_lr, flip_ud, rot180, transpose, hollow, fill_holes) and put back at its top-left corner (clipped at the border)."""
+    a = _arr(img)
+    if op not in OBJECT_MAPS:
+        raise ValueError(f"map_objects: op must be one of {tuple(OBJECT_MAPS)}, got {op!r}")
+    bg = bg_of(a)
+    objs = find_objects(a, conn, multicolor)
+    out = a.copy()
+    _paint(out, objs, bg)
+    h, w = a.shape
+    for o in objs:
+        new = OBJECT_MAPS[op](o.patch(bg), bg)
+        t, l, _, _ = o.bbox
+        ph, pw = min(new.shape[0], h - t), min(new.shape[1], w - l)
+        window = out[t:t + ph, l:l + pw]
+        part = new[:ph, :pw]
+        window[part != bg] = part[part != bg]
+    return out
+
+
 def recolor_by(img: Img, name: str, mapping: tuple[tuple[int, int], ...], conn: int) -> Img:
     """Recolour each single-colour object by its property ``name``: ``((value, colour), ...)``; other objects stay."""
     a = _arr(img)
@@ -467,7 +517,7 @@ def smallest_object_color(img: Img) -> int:
 
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
-              recolor_by,
+              recolor_by, map_objects,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

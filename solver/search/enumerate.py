@@ -108,7 +108,7 @@ FAMILIES = {
     "lines": ("connect", "connect_with", "ray", "halo", "stamp_around", "lines_through"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
-                "stamp_template"),
+                "stamp_template", "map_objects"),
     "recolor_by": ("recolor_by",),
     "layers": ("layer", "underlay", "mask_by", "mask_out", "changes"),
 }
