@@ -15,7 +15,7 @@ library :mod:`solver.dsl.common`; extra modules to preload (``SandboxConfig.prel
 A result's ``status`` is one of ok, syntax_error, no_task, error, timeout, memory, crash,
 invalid_output, with a detail after a colon where useful (``error:ZeroDivisionError``,
 ``crash:SIGSEGV``, ``invalid_output:value 10 outside 0..9``); ``outputs`` holds one grid per
-input (tuple of row tuples, like :data:`solver.grids.Grid`) when ok, else None.
+input (tuple of row tuples, like :data:`solver.arc.grids.Grid`) when ok, else None.
 
 How it works. The executor starts a *manager*: a fresh interpreter (``subprocess``, so the
 caller may hold torch threads) that imports numpy, the DSL and the modules programs may use,
@@ -45,8 +45,8 @@ What it guarantees:
   user switch itself fails, the executor refuses to start (SandboxError).
 - The caller never unpickles or evaluates worker bytes: results are a fixed binary record,
   checked field by field (status code, lengths, every grid side 1..30 before its cells are
-  read, cells 0..9: :func:`solver.grids.grid_problem`'s checks in its order) before rows are
-  built; inputs are checked with ``grid_problem`` itself.
+  read, cells 0..9: :func:`solver.arc.grids.grid_problem`'s checks in its order) before rows
+  are built; inputs are checked with ``grid_problem`` itself.
   The worker validates first (2-D, rectangular, exact list/tuple/int/ndarray types so
   hostile subclasses are refused without calling them, no bools/floats/strings).
 - Poisoning: after every program the worker compares a snapshot of the state that could
@@ -751,8 +751,8 @@ _ROWS = [None] + [struct.Struct(f"{w}B") for w in range(1, MAX_SIDE + 1)]
 
 def _decode_outputs(body: bytes, pos: int, n_inputs: int, cache: dict
                     ) -> tuple[list[Grid] | None, str | None]:
-    """Untrusted bytes -> grids. The same checks as :func:`solver.grids.grid_problem`, in
-    the same order, on the wire format: the count, then each grid's sides (1..30) before
+    """Untrusted bytes -> grids. The same checks as :func:`solver.arc.grids.grid_problem`,
+    in the same order, on the wire format: the count, then each grid's sides (1..30) before
     any cell is read, then the exact length, then every cell in 0..9; only then are rows
     built. (Running grid_problem again on the tuples built here would re-check what their
     construction guarantees, at 8 us a grid, most of the caller's cost per program.)"""
