@@ -533,17 +533,36 @@ def _probe(cfg: dict) -> str | None:
 
 def manager_main(ctl_fd: int, cfg_json: str) -> None:
     """Preload, then fork workers on request; report every worker's exit status."""
+    import gc
     import json
-    import select
     import signal
     import socket
-    import tempfile
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cfg = json.loads(cfg_json)
+    _preload(cfg)
+    ctl = socket.socket(fileno=ctl_fd)
+    ctl.setblocking(True)
+    info, chroot_dir = _isolation(cfg)
+    manager = _Manager(ctl, cfg, chroot_dir)
+    gc.collect()
+    gc.freeze()
+    manager.send("ready", **info, pid=os.getpid(), chroot_dir=chroot_dir)
+    try:
+        manager.serve()
+    except (EOFError, OSError, ValueError):
+        pass
+    finally:
+        manager.shutdown()
+    os._exit(0)
+
+
+def _preload(cfg: dict) -> None:
+    """Import what programs may use: PRELOAD, the caller's extras (missing ones skipped),
+    the DSL, and :mod:`solver.dsl.common` as ``common``."""
     import importlib
 
-    cfg = json.loads(cfg_json)
     for name in (*PRELOAD, *cfg.get("preload", ())):
         try:
             importlib.import_module(name)
@@ -555,8 +574,13 @@ def manager_main(ctl_fd: int, cfg_json: str) -> None:
 
     sys.modules[COMMON] = solver.dsl.common  # `import common` / `from common import *`
 
-    ctl = socket.socket(fileno=ctl_fd)
-    ctl.setblocking(True)
+
+def _isolation(cfg: dict) -> tuple[dict, str | None]:
+    """Set up what the workers' lock-down needs (libc, and as root a network namespace and
+    an empty root folder), then probe it, dropping the chroot if only that fails.
+    Returns the ``ready`` report's fields and the empty root folder (None if none)."""
+    import tempfile
+
     info = {"root": os.geteuid() == 0, "netns": False, "chroot": False}
     try:
         import ctypes
@@ -584,92 +608,115 @@ def manager_main(ctl_fd: int, cfg_json: str) -> None:
         problem = _probe(cfg)
     if problem:
         info["error"] = f"a worker cannot lock itself down: {problem}"
-    rfd, wfd = os.pipe()
-    os.set_blocking(wfd, False)
-    signal.set_wakeup_fd(wfd)
-    signal.signal(signal.SIGCHLD, lambda *a: None)
-    children: dict[int, bool] = {}  # pid -> killed by request
-    import gc
+    return info, chroot_dir
 
-    gc.collect()
-    gc.freeze()
 
-    def send(obj) -> None:
-        ctl.send(json.dumps(obj).encode())
+def _sigkill(pid: int) -> None:
+    """SIGKILL to a worker's process group (its own session) and to the worker itself."""
+    import signal
 
-    send({"op": "ready", **info, "pid": os.getpid(), "chroot_dir": chroot_dir})
+    for fn in (os.killpg, os.kill):
+        try:
+            fn(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
-    def reap() -> None:
-        while children:
+
+class _Manager:
+    """The manager's loop: spawn and kill requests from the caller, exit reports back."""
+
+    def __init__(self, ctl, cfg: dict, chroot_dir: str | None):
+        import signal
+
+        self.ctl = ctl
+        self.cfg = cfg
+        self.chroot_dir = chroot_dir
+        self.children: dict[int, bool] = {}  # pid -> killed by request
+        # SIGCHLD wakes the select below through this pipe.
+        self.rfd, self.wfd = os.pipe()
+        os.set_blocking(self.wfd, False)
+        signal.set_wakeup_fd(self.wfd)
+        signal.signal(signal.SIGCHLD, lambda *a: None)
+
+    def send(self, op: str, **fields) -> None:
+        import json
+
+        self.ctl.send(json.dumps({"op": op, **fields}).encode())
+
+    def serve(self) -> None:
+        """Until ``quit`` or the caller's end closes; reports exits as children end."""
+        import json
+        import select
+        import socket
+
+        while True:
+            ready, _, _ = select.select([self.ctl, self.rfd], [], [], 1.0)
+            if self.rfd in ready:
+                try:
+                    os.read(self.rfd, 4096)
+                except BlockingIOError:
+                    pass
+            self.reap()
+            if self.ctl not in ready:
+                continue
+            data, fds, _flags, _addr = socket.recv_fds(self.ctl, 65536, 1)
+            if not data:
+                return
+            req = json.loads(data)
+            op = req.get("op")
+            if op == "spawn":
+                if not fds:
+                    self.send("spawn_failed", token=req["token"], error="no socket")
+                    continue
+                self.spawn(req["token"], fds[0])
+            elif op == "kill":
+                self.kill(int(req["pid"]))
+            elif op == "quit":
+                return
+            for fd in fds[1:]:
+                os.close(fd)
+
+    def spawn(self, token, fd: int) -> None:
+        """Fork a worker on the socket ``fd`` (closed here once the child has it)."""
+        pid = os.fork()
+        if pid == 0:
+            os.close(self.rfd)
+            os.close(self.wfd)
+            _worker_main(fd, self.cfg)
+        os.close(fd)
+        self.children[pid] = False
+        self.send("spawned", token=token, pid=pid)
+
+    def kill(self, pid: int) -> None:
+        if pid in self.children:
+            self.children[pid] = True
+            _sigkill(pid)
+
+    def reap(self) -> None:
+        """Collect every ended child and report how it ended."""
+        while self.children:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
-            killed = children.pop(pid, False)
+            killed = self.children.pop(pid, False)
             sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-            send({"op": "exit", "pid": pid, "signal": sig, "code": code, "killed": killed})
+            self.send("exit", pid=pid, signal=sig, code=code, killed=killed)
 
-    try:
-        while True:
-            ready, _, _ = select.select([ctl, rfd], [], [], 1.0)
-            if rfd in ready:
-                try:
-                    os.read(rfd, 4096)
-                except BlockingIOError:
-                    pass
-            reap()
-            if ctl not in ready:
-                continue
-            data, fds, _flags, _addr = socket.recv_fds(ctl, 65536, 1)
-            if not data:
-                break
-            req = json.loads(data)
-            op = req.get("op")
-            if op == "spawn":
-                if not fds:
-                    send({"op": "spawn_failed", "token": req["token"], "error": "no socket"})
-                    continue
-                pid = os.fork()
-                if pid == 0:
-                    os.close(rfd)
-                    os.close(wfd)
-                    _worker_main(fds[0], cfg)
-                os.close(fds[0])
-                children[pid] = False
-                send({"op": "spawned", "token": req["token"], "pid": pid})
-            elif op == "kill":
-                pid = int(req["pid"])
-                if pid in children:
-                    children[pid] = True
-                    for fn, target in ((os.killpg, pid), (os.kill, pid)):
-                        try:
-                            fn(target, signal.SIGKILL)
-                        except OSError:
-                            pass
-            elif op == "quit":
-                break
-            for fd in fds[1:]:
-                os.close(fd)
-    except (EOFError, OSError, ValueError):
-        pass
-    finally:
-        for pid in list(children):
-            for fn in (os.killpg, os.kill):
-                try:
-                    fn(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        for pid in list(children):
+    def shutdown(self) -> None:
+        """Kill and wait for every worker; remove the empty root folder."""
+        for pid in list(self.children):
+            _sigkill(pid)
+        for pid in list(self.children):
             try:
                 os.waitpid(pid, 0)
             except OSError:
                 pass
-        if chroot_dir:
+        if self.chroot_dir:
             try:
-                os.rmdir(chroot_dir)
+                os.rmdir(self.chroot_dir)
             except OSError:
                 pass
-    os._exit(0)
