@@ -23,6 +23,7 @@ then forks workers on request and reports each worker's exit status. Each worker
 the caller on its own socket. The caller sends each worker the inputs once per ``run`` and
 programs in chunks; the worker answers one small binary record per program, so the caller
 always knows which program is running. The pool starts once and serves many ``run`` calls.
+The messages, their order and their formats: :mod:`solver.sandbox.protocol`.
 
 What it guarantees:
 - Programs never run in the caller. An in-worker interval timer (SIGALRM) stops a Python
@@ -51,15 +52,15 @@ What it guarantees:
   hostile subclasses are refused without calling them, no bools/floats/strings).
 - Poisoning: after every program the worker compares a snapshot of the state that could
   change a later program's result: the namespaces of builtins, numpy, numpy.random,
-  numpy.linalg, the DSL, the worker itself, math, itertools, functools, collections, copy,
-  random, re, operator, heapq and ``common`` (every name, by identity; ``common.Color``'s
-  names and the contents of its colour lists by value); the DSL functions' code and
-  defaults; sys.modules; recursion limit; trace/profile hooks; the alarm handler, signal
-  mask and CPU timers; thread count; gc; numpy's error state; warning filters. On any
-  change it reports and exits; the rest of its chunk goes to a fresh worker. Isolation per
-  program (a fork each) was measured at 2 ms or more a program, several times the whole
-  per-program budget, so detection it is (docs/BENCHMARKS.md); workers are also retired
-  between runs after ``recycle_after`` programs.
+  numpy.linalg, the DSL, the worker itself and its protocol module, math, itertools,
+  functools, collections, copy, random, re, operator, heapq and ``common`` (every name, by
+  identity; ``common.Color``'s names and the contents of its colour lists by value); the DSL
+  functions' code and defaults; sys.modules; recursion limit; trace/profile hooks; the
+  alarm handler, signal mask and CPU timers; thread count; gc; numpy's error state; warning
+  filters. On any change it reports and exits; the rest of its chunk goes to a fresh
+  worker. Isolation per program (a fork each) was measured at 2 ms or more a program,
+  several times the whole per-program budget, so detection it is (docs/BENCHMARKS.md);
+  workers are also retired between runs after ``recycle_after`` programs.
 - The manager dying (it never runs programs) costs a restart: outstanding programs are
   requeued, nobody is blamed; a run gives up (SandboxError) after 3 restarts.
 - Identical sources are executed once. Inputs are validated once per ``run``.
@@ -82,12 +83,10 @@ What it does NOT protect against:
 
 from __future__ import annotations
 
-import json
 import os
 import selectors
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -99,8 +98,12 @@ from typing import Sequence
 
 from solver.arc.grids import Grid, grid_problem
 from solver.arc.settings import setting
-from solver.sandbox.worker import (CHUNK_ITEM, FRAME, INPUT_TYPES, MAX_DETAIL, MAX_SIDE, OK,
-                                   RESULT_HEAD, STATUS_NAMES)
+from solver.sandbox.protocol import (INPUT_TYPES, MAX_INPUTS, MSG_HELLO, MSG_POISONED,
+                                     MSG_RESULT, OP_EXIT, OP_KILL, OP_QUIT, OP_READY, OP_SPAWN,
+                                     OP_SPAWNED, QUIT, STATUS_NAMES, ProtocolError,
+                                     decode_control, decode_result, encode_chunk, encode_config,
+                                     encode_control, encode_inputs, max_message, next_frame,
+                                     status_text)
 
 STATUSES = STATUS_NAMES
 
@@ -140,7 +143,7 @@ class SandboxConfig:
     entry: str = setting("task", "the function a program defines and the sandbox calls "
                                  "(the model's dialect: task or transform)")
     input_type: str = setting("int8", "how a program gets each grid: int8, int64, int64_xy "
-                                      "(indexed [x, y]) or list (worker.INPUT_TYPES)",
+                                      "(indexed [x, y]) or list (protocol.INPUT_TYPES)",
                               INPUT_TYPES)
     preload: tuple[str, ...] = setting((), "extra modules programs may import (e.g. "
                                            "scipy.ndimage); missing ones are skipped")
@@ -241,7 +244,7 @@ class Executor:
         self._workers = []
         if self._ctl is not None:
             try:
-                self._ctl.send(b'{"op": "quit"}')
+                self._ctl.send(encode_control(OP_QUIT))
             except OSError:
                 pass
             self._close_ctl()
@@ -276,12 +279,12 @@ class Executor:
             env[var] = "1"
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", code, root, str(child.fileno()), json.dumps(cfg)],
+            [sys.executable, "-c", code, root, str(child.fileno()), encode_config(cfg)],
             pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             env=env, start_new_session=True, close_fds=True)
         child.close()
         self._ctl = parent
-        msg = self._ctl_wait(lambda m: m.get("op") == "ready", 60.0)
+        msg = self._ctl_wait(lambda m: m.get("op") == OP_READY, 60.0)
         if msg is None:
             self.close()
             raise SandboxError("sandbox manager did not start")
@@ -313,8 +316,8 @@ class Executor:
             data = b""
         if not data:
             raise _ManagerGone("sandbox manager exited")
-        msg = json.loads(data)
-        if msg.get("op") == "exit":
+        msg = decode_control(data)
+        if msg.get("op") == OP_EXIT:
             if len(self._exits) > 1000:
                 self._exits.clear()
             self._exits[msg["pid"]] = msg
@@ -368,11 +371,10 @@ class Executor:
                     pass
         self._token += 1
         token = self._token
-        socket.send_fds(self._ctl, [json.dumps({"op": "spawn", "token": token}).encode()],
-                        [theirs.fileno()])
+        socket.send_fds(self._ctl, [encode_control(OP_SPAWN, token=token)], [theirs.fileno()])
         theirs.close()
         msg = self._ctl_wait(lambda m: m.get("token") == token, 30.0)
-        if msg is None or msg.get("op") != "spawned":
+        if msg is None or msg.get("op") != OP_SPAWNED:
             mine.close()
             raise SandboxError(f"cannot start a sandbox worker: {msg}")
         mine.setblocking(False)
@@ -384,7 +386,7 @@ class Executor:
 
     def _kill(self, w: _WorkerHandle) -> None:
         try:
-            self._ctl.send(json.dumps({"op": "kill", "pid": w.pid}).encode())
+            self._ctl.send(encode_control(OP_KILL, pid=w.pid))
         except OSError:
             pass
 
@@ -409,15 +411,13 @@ class Executor:
         entry = self.cfg.entry if entry is None else entry
         input_type = self.cfg.input_type if input_type is None else input_type
         check_entry(entry, input_type)
-        if len(inputs) > 0xFFFF:
-            raise ValueError(f"{len(inputs)} inputs, at most 65535 per run")
+        if len(inputs) > MAX_INPUTS:
+            raise ValueError(f"{len(inputs)} inputs, at most {MAX_INPUTS} per run")
         for i, g in enumerate(inputs):
             problem = grid_problem(g)
             if problem:
                 raise ValueError(f"inputs[{i}]: {problem}")
-        inputs_msg = b"I" + bytes((INPUT_TYPES.index(input_type), len(entry))) + entry.encode(
-            "ascii") + struct.pack("<H", len(inputs)) + b"".join(
-            bytes((len(g), len(g[0]))) + bytes(v for row in g for v in row) for g in inputs)
+        inputs_msg = encode_inputs(input_type, entry, inputs)
         unique: dict[str, int] = {}
         for p in programs:
             if type(p) is not str:
@@ -496,7 +496,7 @@ class Executor:
             if w.done >= self.cfg.recycle_after and not w.busy:
                 try:
                     w.sock.setblocking(True)
-                    w.sock.sendall(FRAME.pack(1) + b"Q")
+                    w.sock.sendall(QUIT)
                 except OSError:
                     pass
                 self.stats["retired"] += 1
@@ -543,13 +543,9 @@ class Executor:
             while len(w.chunks) < 2 and ctx.queue:
                 chunk = ctx.queue.popleft()
                 if w.inputs_id != self._inputs_id:
-                    w.out += FRAME.pack(len(ctx.inputs_msg)) + ctx.inputs_msg
+                    w.out += ctx.inputs_msg
                     w.inputs_id = self._inputs_id
-                body = bytearray(b"C" + struct.pack("<I", len(chunk)))
-                for idx in chunk:
-                    src = ctx.encoded[idx]
-                    body += CHUNK_ITEM.pack(idx, len(src)) + src
-                w.out += FRAME.pack(len(body)) + body
+                w.out += encode_chunk([(idx, ctx.encoded[idx]) for idx in chunk])
                 if not w.chunks:
                     w.mark = time.monotonic()
                 w.chunks.append(chunk)
@@ -606,27 +602,26 @@ class Executor:
             w.buf += data
             if len(data) < (1 << 20):
                 break
-        buf, pos = w.buf, 0
-        while len(buf) - pos >= 4:
-            (n,) = FRAME.unpack_from(buf, pos)
-            if n == 0 or n > 64 + n_max_result(ctx.n_inputs):
-                return got + self._violation(w, ctx, "oversized message")
-            if len(buf) - pos - 4 < n:
+        buf, pos, limit = w.buf, 0, max_message(ctx.n_inputs)
+        while True:
+            try:
+                body, pos = next_frame(buf, pos, limit)
+            except ProtocolError as e:
+                return got + self._violation(w, ctx, str(e))
+            if body is None:
                 break
-            body = bytes(buf[pos + 4:pos + 4 + n])
-            pos += 4 + n
             kind = body[:1]
-            if kind == b"R":
+            if kind == MSG_RESULT:
                 problem = self._apply_result(w, ctx, body)
                 if problem:
                     del buf[:pos]
                     return got + self._violation(w, ctx, problem)
                 got += 1
                 w.mark = time.monotonic()
-            elif kind == b"H":
+            elif kind == MSG_HELLO:
                 w.hello = True
                 self._startup_failures = 0
-            elif kind == b"P":
+            elif kind == MSG_POISONED:
                 self.stats["poisoned"] += 1
                 del buf[:pos]
                 self._requeue(w, ctx, skip_first=False)
@@ -643,30 +638,13 @@ class Executor:
     def _apply_result(self, w: _WorkerHandle, ctx: "_RunCtx", body: bytes) -> str | None:
         if not w.chunks:
             return "result without a program"
-        if len(body) < 1 + RESULT_HEAD.size:
-            return "short result"
-        idx, code, seconds, dlen = RESULT_HEAD.unpack_from(body, 1)
         chunk = w.chunks[0]
-        if idx != chunk[0]:
-            return "result out of order"
-        if code >= len(STATUS_NAMES) or STATUS_NAMES[code] == "crash" or dlen > MAX_DETAIL:
-            return "bad status"
-        pos = 1 + RESULT_HEAD.size
-        detail = body[pos:pos + dlen].decode("ascii", "replace")
-        if len(detail) != dlen:
-            return "short detail"
-        pos += dlen
-        outputs = None
-        if code == OK:
-            outputs, problem = _decode_outputs(body, pos, ctx.n_inputs, ctx.cache)
-            if problem:
-                return problem
-        elif pos != len(body):
-            return "trailing bytes"
-        status = STATUS_NAMES[code] + (f":{detail}" if detail else "")
-        if not (seconds == seconds) or seconds < 0:  # NaN or negative
-            seconds = 0.0
-        ctx.results[idx] = Result(status, outputs, float(seconds))
+        try:
+            idx, status, seconds, detail, outputs = decode_result(body, chunk[0], ctx.n_inputs,
+                                                                  ctx.cache)
+        except ProtocolError as e:
+            return str(e)
+        ctx.results[idx] = Result(status_text(status, detail), outputs, seconds)
         self.stats["executed"] += 1
         chunk.pop(0)
         if not chunk:
@@ -739,49 +717,3 @@ class _RunCtx:
     queue: deque
     retried: set
     cache: dict = field(default_factory=dict)
-
-
-def n_max_result(n_inputs: int) -> int:
-    return RESULT_HEAD.size + MAX_DETAIL + 2 + n_inputs * (2 + MAX_SIDE * MAX_SIDE)
-
-
-_CELLS_OK = bytes(range(10))
-_ROWS = [None] + [struct.Struct(f"{w}B") for w in range(1, MAX_SIDE + 1)]
-
-
-def _decode_outputs(body: bytes, pos: int, n_inputs: int, cache: dict
-                    ) -> tuple[list[Grid] | None, str | None]:
-    """Untrusted bytes -> grids. The same checks as :func:`solver.arc.grids.grid_problem`,
-    in the same order, on the wire format: the count, then each grid's sides (1..30) before
-    any cell is read, then the exact length, then every cell in 0..9; only then are rows
-    built. (Running grid_problem again on the tuples built here would re-check what their
-    construction guarantees, at 8 us a grid, most of the caller's cost per program.)"""
-    if len(body) < pos + 2:
-        return None, "short outputs"
-    (n,) = struct.unpack_from("<H", body, pos)
-    pos += 2
-    if n != n_inputs:
-        return None, f"{n} outputs for {n_inputs} inputs"
-    grids = []
-    for _ in range(n):
-        if len(body) < pos + 2:
-            return None, "short grid"
-        h, w = body[pos], body[pos + 1]
-        if not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
-            return None, f"grid side {h}x{w}"
-        end = pos + 2 + h * w
-        if end > len(body):
-            return None, "short grid"
-        raw = body[pos:end]
-        grid = cache.get(raw)
-        if grid is None:
-            cells = raw[2:]
-            if cells.translate(None, _CELLS_OK):
-                return None, "cell outside 0..9"
-            grid = tuple(_ROWS[w].iter_unpack(cells))
-            cache[raw] = grid
-        grids.append(grid)
-        pos = end
-    if pos != len(body):
-        return None, "trailing bytes"
-    return grids, None

@@ -4,27 +4,14 @@ The manager is a fresh interpreter started by the executor (never a fork of the 
 which may hold torch threads). It imports numpy, the DSL and the modules programs may use,
 then forks workers on request. A worker locks itself down (own session, limits, empty root,
 no network, unprivileged user when root), then runs chunks of programs and writes one
-binary result per program back on its own socket. Nothing here is imported by the caller
-except the wire-format constants and the output encoder.
-
-Wire formats (all little-endian, each message framed as u32 length + body):
-  parent -> worker  b"I" inputs:  u8 input type (index in INPUT_TYPES), u8 k, k bytes of the
-                                  entry point's name (ascii), u16 n, then n x (u8 h, u8 w,
-                                  h*w cell bytes)
-                    b"C" chunk:   u32 n, then n x (u32 index, u32 len, utf-8 source)
-                    b"Q" quit
-  worker -> parent  b"H" hello (ready)
-                    b"R" result:  u32 index, u8 status, f64 seconds, u16 len, detail bytes,
-                                  then when ok: u16 n, n x (u8 h, u8 w, h*w cell bytes)
-                    b"P" poisoned: detail bytes (the worker exits after sending it)
-  parent <-> manager: JSON objects on a SOCK_SEQPACKET socket, one per packet; a spawn
-                    request carries the worker's socket as SCM_RIGHTS.
+binary result per program back on its own socket. The caller imports nothing from here
+(it names :func:`manager_main` in the manager's command line); what crosses between the
+processes, and in which order, is :mod:`solver.sandbox.protocol`.
 """
 
 from __future__ import annotations
 
 import os
-import struct
 import sys
 # Bound here so that a program replacing a builtin cannot break the worker's own code
 # (module globals are looked up before builtins).
@@ -33,24 +20,15 @@ from builtins import (BaseException, Exception, MemoryError, OverflowError,  # n
                       callable, enumerate, float, int, len, list, min, range, str, tuple, type,
                       zip)
 
-# Status codes on the wire (the parent maps them back to names).
-OK, SYNTAX_ERROR, NO_TASK, ERROR, TIMEOUT, MEMORY, CRASH, INVALID_OUTPUT = range(8)
-STATUS_NAMES = ("ok", "syntax_error", "no_task", "error", "timeout", "memory", "crash",
-                "invalid_output")
+from solver.sandbox import protocol
+from solver.sandbox.protocol import (ERROR, HELLO, INPUT_TYPES, INVALID_OUTPUT,
+                                     MAX_DETAIL, MAX_SIDE, MEMORY, MSG_CHUNK, MSG_INPUTS,
+                                     NO_TASK, OK, OP_EXIT, OP_KILL, OP_QUIT, OP_READY,
+                                     OP_SPAWN, OP_SPAWN_FAILED, OP_SPAWNED, SYNTAX_ERROR,
+                                     TIMEOUT, decode_chunk, decode_config, decode_control,
+                                     decode_inputs, encode_control, encode_poisoned,
+                                     encode_result, pack_grid, read_frame)
 
-MAX_SIDE = 30
-MAX_DETAIL = 200
-FRAME = struct.Struct("<I")
-RESULT_HEAD = struct.Struct("<IBdH")
-CHUNK_ITEM = struct.Struct("<II")
-
-# How a program receives each input grid (the dialect's input type):
-#   int8      a fresh int8 array indexed [row, col] (the drawing DSL's images)
-#   int64     a fresh int64 array indexed [row, col]
-#   int64_xy  a fresh int64 array indexed [x, y] = [col, row] (the transpose); the
-#             program's output is read the same way and transposed back
-#   list      a fresh list of row lists of ints
-INPUT_TYPES = ("int8", "int64", "int64_xy", "list")
 # The helper library BARC-trained programs import as ``common`` (solver.dsl.common).
 COMMON = "common"
 
@@ -60,9 +38,9 @@ PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "math", "cmath"
            "functools", "collections", "copy", "random", "re", "operator", "heapq",
            "bisect", "string", "typing", "statistics", "fractions", "decimal", "dataclasses",
            "enum", "array", "threading", "ctypes")
-# Modules whose namespaces are compared after every program (with builtins, numpy, the DSL
-# and this module): the ones generated programs use. Poisoning another preloaded module
-# goes unnoticed until the worker retires.
+# Modules whose namespaces are compared after every program (with builtins, numpy, the DSL,
+# this module and the protocol's): the ones generated programs use. Poisoning another
+# preloaded module goes unnoticed until the worker retires.
 WATCH = ("numpy.random", "numpy.linalg", "math", "itertools", "functools", "collections",
          "copy", "random", "re", "operator", "heapq", COMMON)
 
@@ -79,8 +57,8 @@ class _Invalid(Exception):
 # ---------------------------------------------------------------- output encoding
 
 
-def encode_grid(out, np) -> bytes:
-    """Validate a program's return value and encode it as ``h, w, cells``.
+def encode_output(out, np) -> bytes:
+    """Validate a program's return value and encode it as a grid on the wire (h, w, cells).
 
     Accepts a 2-D integer numpy array or a list/tuple of rows (list, tuple or 1-D integer
     array) of ints; exact types only, so a subclass with a hostile ``__len__`` or
@@ -96,13 +74,13 @@ def encode_grid(out, np) -> bytes:
         if out.dtype.itemsize == 1 and out.dtype.kind in "iu":  # the DSL's int8: one pass
             cells = out.tobytes()
             if not cells.translate(None, _CELLS_OK):
-                return bytes((h, w)) + cells
+                return pack_grid(h, w, cells)
         elif out.dtype.kind not in "iu":
             raise _Invalid(f"array of {out.dtype} (grids hold ints)")
         lo, hi = int(out.min()), int(out.max())
         if lo < 0 or hi > 9:
             raise _Invalid(f"value {lo if lo < 0 else hi} outside 0..9")
-        return bytes((h, w)) + out.astype(np.uint8).tobytes()
+        return pack_grid(h, w, out.astype(np.uint8).tobytes())
     if t is not list and t is not tuple:
         raise _Invalid(f"expected a grid, got {_kind(out)}")
     h = len(out)
@@ -111,7 +89,7 @@ def encode_grid(out, np) -> bytes:
     if h > MAX_SIDE:
         raise _Invalid(f"{h} rows, at most {MAX_SIDE} allowed")
     w = None
-    cells = bytearray((h, 0))
+    cells = bytearray()
     for r, row in enumerate(out):
         rt = type(row)
         if rt is np.ndarray:
@@ -128,7 +106,6 @@ def encode_grid(out, np) -> bytes:
             raise _Invalid(f"row {r}: {n} columns, at most {MAX_SIDE} allowed")
         if w is None:
             w = n
-            cells[1] = n
         elif n != w:
             raise _Invalid(f"row {r}: {n} columns, row 0 has {w} (ragged grid)")
         for c, v in enumerate(row if rt is not np.ndarray else row.tolist()):
@@ -141,7 +118,7 @@ def encode_grid(out, np) -> bytes:
             if v < 0 or v > 9:
                 raise _Invalid(f"value {v} outside 0..9")
             cells.append(v)
-    return bytes(cells)
+    return pack_grid(h, w, bytes(cells))
 
 
 _NP_INTS: frozenset = frozenset()
@@ -159,29 +136,6 @@ def _kind(v) -> str:
         return "None"
     name = type(v).__name__
     return name if name.isidentifier() and len(name) <= 40 else "object"
-
-
-# ---------------------------------------------------------------- framing helpers
-
-
-def _send(sock, kind: bytes, body: bytes = b"") -> None:
-    sock.sendall(FRAME.pack(len(body) + 1) + kind + body)
-
-
-def _recv_exact(sock, n: int) -> bytes:
-    parts, got = [], 0
-    while got < n:
-        b = sock.recv(min(n - got, 1 << 20))
-        if not b:
-            raise EOFError
-        parts.append(b)
-        got += len(b)
-    return b"".join(parts)
-
-
-def _recv(sock) -> bytes:
-    (n,) = FRAME.unpack(_recv_exact(sock, 4))
-    return _recv_exact(sock, n)
 
 
 # ---------------------------------------------------------------- the worker
@@ -228,7 +182,8 @@ class _Worker:
         # The DSL package and every module that defines a primitive (the primitives'
         # globals live there, not in the package).
         homes = sorted({f.__module__ for f in self.dsl.PRIMITIVES.values()})
-        mods = [builtins, np, self.dsl, *(sys.modules[h] for h in homes), sys.modules[__name__]]
+        mods = [builtins, np, self.dsl, *(sys.modules[h] for h in homes), sys.modules[__name__],
+                protocol]
         mods += [sys.modules[n] for n in WATCH if n in sys.modules]
         self.modules = [(getattr(m, "__name__", "?"), m.__dict__) for m in mods]
         common = sys.modules.get(COMMON)
@@ -303,45 +258,31 @@ class _Worker:
             raise _Timeout
 
     def serve(self) -> None:
-        _send(self.sock, b"H")
+        """Hello, then inputs and chunks until told to quit (or poisoned)."""
+        self.sock.sendall(HELLO)
         while True:
-            msg = _recv(self.sock)
+            msg = read_frame(self.sock)
             kind = msg[:1]
-            if kind == b"I":
+            if kind == MSG_INPUTS:
                 self._set_inputs(msg)
-            elif kind == b"C":
+            elif kind == MSG_CHUNK:
                 if not self._run_chunk(msg):
                     return
             else:
                 return
 
     def _set_inputs(self, msg: bytes) -> None:
-        self.input_type, k = msg[1], msg[2]
-        self.entry = msg[3:3 + k].decode("ascii", "replace")
-        (n,) = struct.unpack_from("<H", msg, 3 + k)
-        pos, inputs = 5 + k, []
-        for _ in range(n):
-            h, w = msg[pos], msg[pos + 1]
-            inputs.append((h, w, msg[pos + 2:pos + 2 + h * w]))
-            pos += 2 + h * w
-        self.inputs = inputs
+        input_type, self.entry, self.inputs = decode_inputs(msg)
+        self.input_type = INPUT_TYPES.index(input_type)
 
     def _run_chunk(self, msg: bytes) -> bool:
-        (n,) = struct.unpack_from("<I", msg, 1)
-        pos = 5
-        for _ in range(n):
-            idx, ln = CHUNK_ITEM.unpack_from(msg, pos)
-            pos += CHUNK_ITEM.size
-            src = msg[pos:pos + ln].decode("utf-8", "replace")
-            pos += ln
+        """Run a chunk, one result message per program; False once poisoned (reported)."""
+        for idx, src in decode_chunk(msg):
             status, detail, outs, seconds = self._run_one(src)
-            body = RESULT_HEAD.pack(idx, status, seconds, len(detail)) + detail
-            if status == OK:
-                body += struct.pack("<H", len(outs)) + b"".join(outs)
-            _send(self.sock, b"R", body)
+            self.sock.sendall(encode_result(idx, status, seconds, detail, outs))
             bad = self._poisoned()
             if bad is not None:
-                _send(self.sock, b"P", bad.encode("ascii", "replace")[:MAX_DETAIL])
+                self.sock.sendall(encode_poisoned(bad))
                 return False
         return True
 
@@ -387,7 +328,7 @@ class _Worker:
             for h, w, cells in self.inputs:
                 out = fn(self._input(kind, h, w, cells))
                 try:
-                    enc = encode_grid(out, np)
+                    enc = encode_output(out, np)
                 except _Invalid as e:
                     return INVALID_OUTPUT, _detail(str(e)), None
                 outs.append(_transposed(enc, np) if kind == 2 else enc)
@@ -406,7 +347,7 @@ def _transposed(enc: bytes, np) -> bytes:
     """An encoded grid (h, w, cells) with rows and columns swapped."""
     h, w = enc[0], enc[1]
     cells = np.frombuffer(enc, dtype=np.uint8, offset=2).reshape(h, w).T
-    return bytes((w, h)) + cells.tobytes()
+    return pack_grid(w, h, cells.tobytes())
 
 
 def _detail(text: str) -> bytes:
@@ -534,13 +475,12 @@ def _probe(cfg: dict) -> str | None:
 def manager_main(ctl_fd: int, cfg_json: str) -> None:
     """Preload, then fork workers on request; report every worker's exit status."""
     import gc
-    import json
     import signal
     import socket
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    cfg = json.loads(cfg_json)
+    cfg = decode_config(cfg_json)
     _preload(cfg)
     ctl = socket.socket(fileno=ctl_fd)
     ctl.setblocking(True)
@@ -548,7 +488,7 @@ def manager_main(ctl_fd: int, cfg_json: str) -> None:
     manager = _Manager(ctl, cfg, chroot_dir)
     gc.collect()
     gc.freeze()
-    manager.send("ready", **info, pid=os.getpid(), chroot_dir=chroot_dir)
+    manager.send(OP_READY, **info, pid=os.getpid(), chroot_dir=chroot_dir)
     try:
         manager.serve()
     except (EOFError, OSError, ValueError):
@@ -639,13 +579,10 @@ class _Manager:
         signal.signal(signal.SIGCHLD, lambda *a: None)
 
     def send(self, op: str, **fields) -> None:
-        import json
-
-        self.ctl.send(json.dumps({"op": op, **fields}).encode())
+        self.ctl.send(encode_control(op, **fields))
 
     def serve(self) -> None:
         """Until ``quit`` or the caller's end closes; reports exits as children end."""
-        import json
         import select
         import socket
 
@@ -662,16 +599,16 @@ class _Manager:
             data, fds, _flags, _addr = socket.recv_fds(self.ctl, 65536, 1)
             if not data:
                 return
-            req = json.loads(data)
+            req = decode_control(data)
             op = req.get("op")
-            if op == "spawn":
+            if op == OP_SPAWN:
                 if not fds:
-                    self.send("spawn_failed", token=req["token"], error="no socket")
+                    self.send(OP_SPAWN_FAILED, token=req["token"], error="no socket")
                     continue
                 self.spawn(req["token"], fds[0])
-            elif op == "kill":
+            elif op == OP_KILL:
                 self.kill(int(req["pid"]))
-            elif op == "quit":
+            elif op == OP_QUIT:
                 return
             for fd in fds[1:]:
                 os.close(fd)
@@ -685,7 +622,7 @@ class _Manager:
             _worker_main(fd, self.cfg)
         os.close(fd)
         self.children[pid] = False
-        self.send("spawned", token=token, pid=pid)
+        self.send(OP_SPAWNED, token=token, pid=pid)
 
     def kill(self, pid: int) -> None:
         if pid in self.children:
@@ -704,7 +641,7 @@ class _Manager:
             killed = self.children.pop(pid, False)
             sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-            self.send("exit", pid=pid, signal=sig, code=code, killed=killed)
+            self.send(OP_EXIT, pid=pid, signal=sig, code=code, killed=killed)
 
     def shutdown(self) -> None:
         """Kill and wait for every worker; remove the empty root folder."""
