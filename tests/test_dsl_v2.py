@@ -577,6 +577,30 @@ def test_programs_over_two_images_run_and_fail_detectably():
         tuple(map(tuple, L(BASE)))  # deleting the use leaves a valid program
 
 
+# ---------------------------------------------------------------- colour normalisation
+
+
+def test_norm_colors():
+    from solver.dsl import palette as pl
+
+    a = g([[0, 0, 3], [5, 5, 5], [0, 0, 0]])  # background 0; 5 more common than 3
+    assert L(check_pure(pl.norm_colors, a)) == [[0, 0, 2], [1, 1, 1], [0, 0, 0]]
+    no_zero = g([[4, 4, 4], [4, 9, 4]])  # no 0: the most common colour is the background
+    assert L(pl.norm_colors(no_zero)) == [[0, 0, 0], [0, 1, 0]]
+    assert pl.color_order(a).tolist() == [0, 5, 3, 1, 2, 4, 6, 7, 8, 9]
+
+
+def test_unnorm_colors():
+    from solver.dsl import palette as pl
+
+    a = g([[0, 0, 3], [5, 5, 5], [0, 0, 0]])
+    assert L(check_pure(pl.unnorm_colors, pl.norm_colors(a), a)) == L(a)
+    painted = g([[2, 1, 3]])  # 3 is absent from a: it maps back to the first absent colour
+    assert L(pl.unnorm_colors(painted, a)) == [[3, 5, 1]]
+    with pytest.raises(ValueError, match="0..9"):
+        pl.unnorm_colors(g([[10]]), a)
+
+
 # ---------------------------------------------------------------- the set as a whole
 
 

@@ -317,3 +317,49 @@ def test_stacked_delta_program_runs_in_the_sandbox():
     with Executor(workers=1, timeout_s=5.0) as ex:
         res = ex.run([code], [grid_in])
     assert res[0].status == "ok" and res[0].outputs == [want]
+
+
+# ---------------------------------------------------------------- colour normalisation
+
+
+def _swap_roles(a_color: int, b_color: int, seed: int) -> tuple:
+    """A grid with a big shape of ``a_color`` and a small one of ``b_color``, and the same
+    with the two colours exchanged."""
+    r = np.random.default_rng(seed)
+    g = np.zeros((6, 6), dtype=int)
+    g[r.integers(0, 2), :] = a_color  # a full row: 6 cells
+    g[4 + r.integers(0, 2), r.integers(0, 5)] = b_color  # one cell
+    out = np.where(g == a_color, b_color, np.where(g == b_color, a_color, g))
+    return grid(g.tolist()), grid(out.tolist())
+
+
+def test_normalised_search_finds_a_rule_in_other_colours_on_every_pair():
+    from solver.sandbox.executor import Executor
+    from solver.search import normalize
+
+    pairs = [_swap_roles(a, b, k) for k, (a, b) in enumerate([(1, 2), (3, 4), (5, 6)])]
+    test_in, test_out = _swap_roles(7, 8, 9)
+    task = Task("swap", tuple(Pair(i, o) for i, o in pairs), (Pair(test_in, test_out),))
+    assert normalize.worth_it(task)
+    found = enumerate_programs(task, seconds=20, max_depth=2)
+    right = [f for f in found if f.exact and f.test_outputs == [test_out]]
+    assert right and "normalize" in right[0].families
+    code = right[0].code
+    assert code.startswith("def task(img):\n    x = norm_colors(img)\n")
+    assert code.endswith("    img = unnorm_colors(x, img)\n    return img\n")
+    assert predictions(found, 2, task)[0] == [test_out]
+    with Executor(workers=1, timeout_s=5.0) as ex:
+        res = ex.run([code], [test_in])
+    assert res[0].status == "ok" and res[0].outputs == [test_out]
+
+
+def test_normalisation_is_skipped_when_every_input_is_coloured_alike():
+    from solver.search import normalize
+
+    task = make_task(FLIP_RECOLOR, [sparse(4, 5), sparse(5, 4)], [sparse(4, 4)])
+    same = Task("same", tuple(Pair(grid([[0, 1, 2], [0, 1, 1]]), p.output) for p in task.train),
+                (Pair(grid([[0, 2, 1], [1, 1, 0]])),))
+    assert not normalize.worth_it(same)
+    assert normalize.wrap_code("def task(img):\n    img = rot90(img)\n    return img\n") == (
+        "def task(img):\n    x = norm_colors(img)\n    x = rot90(x)\n"
+        "    img = unnorm_colors(x, img)\n    return img\n")

@@ -31,6 +31,7 @@ import numpy as np
 
 from solver import dsl
 from solver.arc.grids import Grid, Task
+from solver.search import normalize
 from solver.search.candidates import unchanged_is_no_answer
 from solver.search.enumerate_args import Context, Reader, candidates
 from solver.search.loo import survives
@@ -39,6 +40,7 @@ from solver.search.stack import Piece, Stack, Value, find_stacks, make_value
 MAX_SIDE = 30
 MAX_VALUES = 20000  # same-shape images kept for stacking (the first, cheapest ones)
 STACK_SHARE = 0.15  # of the time, kept for stacking after the straight-line passes
+NORM_SHARE = 0.4  # of the time, for the search on the colour-normalised task (when it differs)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ FAMILIES = {
                 "stamp_template", "map_objects"),
     "recolor_by": ("recolor_by",),
     "layers": ("layer", "underlay", "mask_by", "mask_out", "changes"),
+    "normalize": ("norm_colors", "unnorm_colors"),
 }
 FAMILY_OF = {name: fam for fam, names in FAMILIES.items() for name in names}
 
@@ -424,18 +427,50 @@ class _OutOfTime(Exception):
 def enumerate_programs(task: Task, seconds: float, max_depth: int = 3,
                        stats: EnumStats | None = None) -> list[Found]:
     """Programs for ``task`` found within ``seconds``, best first (train-exact first, then
-    mean pixel accuracy, then shorter). Near misses (pixel accuracy >= 0.8) are included."""
+    mean pixel accuracy, then shorter). Near misses (pixel accuracy >= 0.8) are included.
+
+    When the task's inputs are coloured differently (:func:`normalize.worth_it`), the
+    search on the task as it is gets ``1 - NORM_SHARE`` of the time, and a second search on
+    the task with its colours renamed by role (:mod:`solver.search.normalize`) the rest,
+    unless the first found an exact program that covers every test input and survives
+    leave-one-out."""
     start = time.perf_counter()
-    search = _Search(task, start + seconds * (1 - STACK_SHARE), max_depth,
-                     stack_deadline=start + seconds)
-    search.run()
+    end = start + seconds
+    second = normalize.worth_it(task)
+    first_end = start + seconds * (1 - NORM_SHARE) if second else end
+    search = _search(task, start, first_end, max_depth)
+    found = list(search.found)
+    parts = [search.stats]
+    if second and not any(f.exact and not f.misses and f.loo is not False for f in found):
+        now = time.perf_counter()
+        if end - now > 0.05 * seconds:
+            normal = _search(normalize.normalized_task(task), now, end, max_depth)
+            found += [_denormalized(f, task) for f in normal.found]
+            parts.append(normal.stats)
     if stats is not None:
-        s = search.stats
-        stats.expanded, stats.applied, stats.kept = s.expanded, s.applied, s.kept
-        stats.distinct, stats.stacks = s.distinct, s.stacks
-        stats.depth_done, stats.timed_out = s.depth_done, s.timed_out
+        for name in ("expanded", "applied", "kept", "distinct", "stacks"):
+            setattr(stats, name, sum(getattr(p, name) for p in parts))
+        stats.depth_done = min(p.depth_done for p in parts)
+        stats.timed_out = any(p.timed_out for p in parts)
         stats.seconds = time.perf_counter() - start
-    return sorted(search.found, key=Found.rank_key)
+    return sorted(found, key=Found.rank_key)
+
+
+def _search(task: Task, start: float, end: float, max_depth: int) -> _Search:
+    """One search from ``start`` to ``end``: straight-line passes, then stacking."""
+    search = _Search(task, start + (end - start) * (1 - STACK_SHARE), max_depth,
+                     stack_deadline=end)
+    search.run()
+    return search
+
+
+def _denormalized(f: Found, task: Task) -> Found:
+    """A program found on the normalised task, as a program for ``task``: wrapped in
+    ``norm_colors`` / ``unnorm_colors``, its outputs renamed back (two lines more)."""
+    train = [normalize.back(g, p.input) for g, p in zip(f.train_outputs, task.train)]
+    tests = [normalize.back(g, p.input) for g, p in zip(f.test_outputs, task.test)]
+    return Found(normalize.wrap_code(f.code), f.steps, train, tests, f.depth + 2,
+                 (*f.families, "normalize"), f.exact, f.accuracy, f.misses, f.loo)
 
 
 def predictions(found: list[Found], n: int = 2, task: Task | None = None) -> list[list[Grid]]:
