@@ -303,10 +303,10 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
             if paint:
                 yield from (("recolor_objects", a) for a in _with_paint(
                 ctx, "recolor_objects", (which, PAINT, conn, multi)))
-        if same or not final:  # each object transformed in place
+        if same:  # each object transformed in place (shape-keeping tasks only)
             for op in ob.OBJECT_MAPS:
-                for conn, multi in ((8, False), (8, True), (4, False)):
-                    yield "map_objects", (op, conn, multi)
+                for multi in (False, True):
+                    yield "map_objects", (op, 8, multi)
         if same and final and ctx.allowed("recolor_by"):
             for name in ob.PROPERTIES:
                 for conn in (8, 4):
