@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from solver.dsl.gen import inputs as gi
@@ -248,111 +250,7 @@ def crop(rng: np.random.Generator, ctx: Ctx) -> Draft:
     st = gi.make_style(rng, ctx.lo(6), hi, n_colors=(2, 4), noise=0.06 if kind != "bbox" else 0.0,
                        n_obj=(2, 5), obj_side=int(rng.integers(2, 6)))
     colors_all = list(range(10))
-    if kind == "bbox":
-        st.n_obj = (1, 3)
-
-        def new_input(rng):
-            h, w = st.shape(rng)
-            s = gi.new_scene(h, w, st.bg)
-            n = int(rng.integers(*st.n_obj)) + 1
-            # a cluster: objects may touch, all within a window
-            wh, ww = int(rng.integers(2, min(h, 8) + 1)), int(rng.integers(2, min(w, 8) + 1))
-            top, left = int(rng.integers(0, h - wh + 1)), int(rng.integers(0, w - ww + 1))
-            sub = gi.new_scene(wh, ww, st.bg)
-            gi.scatter(sub, rng, n, st.colors, max(2, min(wh, ww)), st.kinds, 0.3, margin=0)
-            s.grid[top:top + wh, left:left + ww] = sub.grid
-            return s.grid if (s.grid != st.bg).any() and gi.well_formed(s.grid, st.bg) else None
-
-        prog = (Step("crop_bbox"),)
-    elif kind == "color":
-        target = st.colors[0]
-        use_reader = rng.random() < 0.3
-        st.noise_colors = [c for c in (st.noise_colors or []) if c != target]
-        if not st.noise_colors:
-            st.noise = 0.0
-
-        def new_input(rng):
-            s = gi.object_scene(rng, gi.Style(**{**st.__dict__, "colors": st.colors[1:] or [target]}))
-            if s is None:
-                return None
-            m = gi.random_sprite(rng, st.obj_side + 1, st.obj_side + 1, st.kinds, min_side=2)
-            c = int(_choice(rng, [c for c in gi.colors_for(st.bg)])) if use_reader else target
-            if use_reader and (s.grid == c).any():
-                return None
-            if gi.put(s, rng, m, c) is None:
-                return None
-            if use_reader and least_common_color(s.grid) != c:
-                return "reader misses the colour"
-            return s.grid if gi.well_formed(s.grid, st.bg) else None
-
-        arg = Reader("least_common_color") if use_reader else target
-        prog = (Step("crop_to_color", (arg,)),)
-    elif kind == "inside":
-        frame_c = st.colors[0]
-        inner = st.colors[1:] or gi.palette(rng, st.bg, 1, avoid=[frame_c])
-        st.noise_colors = [c for c in (st.noise_colors or inner) if c != frame_c]
-
-        def new_input(rng):
-            h, w = st.shape(rng)
-            fh, fw = int(rng.integers(4, max(5, h) + 1)), int(rng.integers(4, max(5, w) + 1))
-            if fh > h or fw > w:
-                return None
-            s = gi.new_scene(h, w, st.bg)
-            t, l = int(rng.integers(0, h - fh + 1)), int(rng.integers(0, w - fw + 1))
-            s.grid[t:t + fh, l:l + fw][gi.sprite(rng, "frame", fh, fw)] = frame_c
-            content = gi.pattern(rng, fh - 2, fw - 2, st.bg, inner, rng.uniform(0.2, 0.6))
-            if content is None:
-                content = np.full((fh - 2, fw - 2), st.bg, dtype=gi.DTYPE)
-            s.grid[t + 1:t + fh - 1, l + 1:l + fw - 1] = content
-            s.taken[max(t - 1, 0):t + fh + 1, max(l - 1, 0):l + fw + 1] = True
-            gi.scatter(s, rng, int(rng.integers(0, 4)), inner, st.obj_side, st.kinds)
-            if st.noise:
-                gi.noise(s, rng, st.noise, st.noise_colors or inner)
-            return s.grid if gi.well_formed(s.grid, st.bg) else None
-
-        prog = (Step("crop_inside_color", (frame_c,)),)
-    elif kind == "fg_row":  # a few scattered pixels, read out in reading order
-        most = int(rng.integers(2, 9))
-
-        def new_input(rng):
-            h, w = st.shape(rng)
-            s = gi.new_scene(h, w, st.bg)
-            for _ in range(int(rng.integers(2, most + 1))):
-                gi.put(s, rng, np.ones((1, 1), dtype=bool), int(_choice(rng, st.colors)))
-            return s.grid if gi.well_formed(s.grid, st.bg) else None
-
-        prog = (Step("fg_row"),)
-    elif kind == "window":  # a fixed window (often a corner) of inputs of varying sizes
-        wh, ww = int(rng.integers(1, 5)), int(rng.integers(1, 5))
-        corner = rng.random() < 0.6
-        top, left = (0, 0) if corner else (int(rng.integers(0, 4)), int(rng.integers(0, 4)))
-        st.sides = (max(st.sides[0], top + wh + 1, left + ww + 1), max(st.sides[1], top + wh + 1, left + ww + 1))
-        st.fixed = None
-        density = rng.uniform(0.2, 0.6)
-
-        def new_input(rng):
-            h, w = st.shape(rng)
-            return gi.with_min_colors(gi.pattern(rng, h, w, st.bg, st.colors, density), 2)
-
-        prog = (Step("crop", (top, left, wh, ww)),)
-        if max(st.sides) > ctx.cfg.max_side:
-            raise Drop("grid too small for the window")
-    else:
-        which = str(_choice(rng, CROP_SELECTORS))
-        conn = 8 if rng.random() < 0.7 else 4
-        multicolor = which == "most_colors" or rng.random() < 0.15
-        st.multicolor = 0.3 if multicolor else 0.0
-        st.noise = 0.0 if which in ("smallest", "unique_shape", "unique_color", "symmetric",
-                                    "top", "bottom", "left", "right") else st.noise
-
-        def new_input(rng):
-            s = selector_scene(rng, st, which)
-            if s is None:
-                return None
-            picked, total = _picks(s.grid, which, conn, multicolor)
-            return s.grid if picked == 1 and total >= 2 else "selector does not pick one object"
-
-        prog = (Step("crop_to_object", (which, conn, multicolor)),)
+    prog, new_input = CROP_KINDS[str(kind)](rng, ctx, st)
     inputs = ctx.collect(rng, prog, new_input)
 
     def alternatives(all_inputs, train_outputs):
@@ -360,6 +258,143 @@ def crop(rng: np.random.Generator, ctx: Ctx) -> Draft:
         yield from window_alternatives(all_inputs, train_outputs)
 
     return ctx.draft(prog, inputs, alternatives)
+
+
+# Each crop kind: (program, new_input) for the style ``st`` (which it may adjust), drawing
+# from ``rng`` after :func:`crop` has drawn the kind and the style.
+CropKind = tuple[tuple[Step, ...], Callable]
+
+
+def _crop_bbox(rng: np.random.Generator, ctx: Ctx, st: gi.Style) -> CropKind:
+    """A cluster of objects (they may touch) within a window: crop to its bounding box."""
+    st.n_obj = (1, 3)
+
+    def new_input(rng):
+        h, w = st.shape(rng)
+        s = gi.new_scene(h, w, st.bg)
+        n = int(rng.integers(*st.n_obj)) + 1
+        # a cluster: objects may touch, all within a window
+        wh, ww = int(rng.integers(2, min(h, 8) + 1)), int(rng.integers(2, min(w, 8) + 1))
+        top, left = int(rng.integers(0, h - wh + 1)), int(rng.integers(0, w - ww + 1))
+        sub = gi.new_scene(wh, ww, st.bg)
+        gi.scatter(sub, rng, n, st.colors, max(2, min(wh, ww)), st.kinds, 0.3, margin=0)
+        s.grid[top:top + wh, left:left + ww] = sub.grid
+        return s.grid if (s.grid != st.bg).any() and gi.well_formed(s.grid, st.bg) else None
+
+    return (Step("crop_bbox"),), new_input
+
+
+def _crop_color(rng: np.random.Generator, ctx: Ctx, st: gi.Style) -> CropKind:
+    """One sprite of a colour no other object has (a fixed one, or read as the least
+    common colour): crop to that colour's bounding box."""
+    target = st.colors[0]
+    use_reader = rng.random() < 0.3
+    st.noise_colors = [c for c in (st.noise_colors or []) if c != target]
+    if not st.noise_colors:
+        st.noise = 0.0
+
+    def new_input(rng):
+        s = gi.object_scene(rng, gi.Style(**{**st.__dict__, "colors": st.colors[1:] or [target]}))
+        if s is None:
+            return None
+        m = gi.random_sprite(rng, st.obj_side + 1, st.obj_side + 1, st.kinds, min_side=2)
+        c = int(_choice(rng, [c for c in gi.colors_for(st.bg)])) if use_reader else target
+        if use_reader and (s.grid == c).any():
+            return None
+        if gi.put(s, rng, m, c) is None:
+            return None
+        if use_reader and least_common_color(s.grid) != c:
+            return "reader misses the colour"
+        return s.grid if gi.well_formed(s.grid, st.bg) else None
+
+    arg = Reader("least_common_color") if use_reader else target
+    return (Step("crop_to_color", (arg,)),), new_input
+
+
+def _crop_inside(rng: np.random.Generator, ctx: Ctx, st: gi.Style) -> CropKind:
+    """A frame of one colour around a pattern, objects and noise outside: crop to the
+    inside of the frame."""
+    frame_c = st.colors[0]
+    inner = st.colors[1:] or gi.palette(rng, st.bg, 1, avoid=[frame_c])
+    st.noise_colors = [c for c in (st.noise_colors or inner) if c != frame_c]
+
+    def new_input(rng):
+        h, w = st.shape(rng)
+        fh, fw = int(rng.integers(4, max(5, h) + 1)), int(rng.integers(4, max(5, w) + 1))
+        if fh > h or fw > w:
+            return None
+        s = gi.new_scene(h, w, st.bg)
+        t, l = int(rng.integers(0, h - fh + 1)), int(rng.integers(0, w - fw + 1))
+        s.grid[t:t + fh, l:l + fw][gi.sprite(rng, "frame", fh, fw)] = frame_c
+        content = gi.pattern(rng, fh - 2, fw - 2, st.bg, inner, rng.uniform(0.2, 0.6))
+        if content is None:
+            content = np.full((fh - 2, fw - 2), st.bg, dtype=gi.DTYPE)
+        s.grid[t + 1:t + fh - 1, l + 1:l + fw - 1] = content
+        s.taken[max(t - 1, 0):t + fh + 1, max(l - 1, 0):l + fw + 1] = True
+        gi.scatter(s, rng, int(rng.integers(0, 4)), inner, st.obj_side, st.kinds)
+        if st.noise:
+            gi.noise(s, rng, st.noise, st.noise_colors or inner)
+        return s.grid if gi.well_formed(s.grid, st.bg) else None
+
+    return (Step("crop_inside_color", (frame_c,)),), new_input
+
+
+def _crop_fg_row(rng: np.random.Generator, ctx: Ctx, st: gi.Style) -> CropKind:
+    """A few scattered pixels, read out in reading order."""
+    most = int(rng.integers(2, 9))
+
+    def new_input(rng):
+        h, w = st.shape(rng)
+        s = gi.new_scene(h, w, st.bg)
+        for _ in range(int(rng.integers(2, most + 1))):
+            gi.put(s, rng, np.ones((1, 1), dtype=bool), int(_choice(rng, st.colors)))
+        return s.grid if gi.well_formed(s.grid, st.bg) else None
+
+    return (Step("fg_row"),), new_input
+
+
+def _crop_window(rng: np.random.Generator, ctx: Ctx, st: gi.Style) -> CropKind:
+    """A fixed window (often a corner) of inputs of varying sizes."""
+    wh, ww = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    corner = rng.random() < 0.6
+    top, left = (0, 0) if corner else (int(rng.integers(0, 4)), int(rng.integers(0, 4)))
+    st.sides = (max(st.sides[0], top + wh + 1, left + ww + 1), max(st.sides[1], top + wh + 1, left + ww + 1))
+    st.fixed = None
+    density = rng.uniform(0.2, 0.6)
+
+    def new_input(rng):
+        h, w = st.shape(rng)
+        return gi.with_min_colors(gi.pattern(rng, h, w, st.bg, st.colors, density), 2)
+
+    prog = (Step("crop", (top, left, wh, ww)),)
+    if max(st.sides) > ctx.cfg.max_side:
+        raise Drop("grid too small for the window")
+    return prog, new_input
+
+
+def _crop_object(rng: np.random.Generator, ctx: Ctx, st: gi.Style) -> CropKind:
+    """A scene where a selector (largest, has a hole, unique colour, ...) picks exactly one
+    object of at least two: crop to it."""
+    which = str(_choice(rng, CROP_SELECTORS))
+    conn = 8 if rng.random() < 0.7 else 4
+    multicolor = which == "most_colors" or rng.random() < 0.15
+    st.multicolor = 0.3 if multicolor else 0.0
+    st.noise = 0.0 if which in ("smallest", "unique_shape", "unique_color", "symmetric",
+                                "top", "bottom", "left", "right") else st.noise
+
+    def new_input(rng):
+        s = selector_scene(rng, st, which)
+        if s is None:
+            return None
+        picked, total = _picks(s.grid, which, conn, multicolor)
+        return s.grid if picked == 1 and total >= 2 else "selector does not pick one object"
+
+    return (Step("crop_to_object", (which, conn, multicolor)),), new_input
+
+
+CROP_KINDS: dict[str, Callable[[np.random.Generator, Ctx, gi.Style], CropKind]] = {
+    "bbox": _crop_bbox, "color": _crop_color, "inside": _crop_inside, "object": _crop_object,
+    "window": _crop_window, "fg_row": _crop_fg_row}
 
 
 def window_alternatives(all_inputs, train_outputs):
