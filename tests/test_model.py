@@ -10,6 +10,7 @@ import json
 import shutil
 import time
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -410,13 +411,17 @@ def test_cache_argument_follows_the_forward_signature(m):
 # ---------------------------------------------------------------- the sample verb
 
 
-def test_cli_sample_scores_programs_on_the_train_pairs(tmp_path, capsys):
+def test_cli_sample_scores_programs_on_the_train_pairs(tmp_path, capsys, monkeypatch):
     """``solver sample`` on two tasks with a tiny model first taught the first task's
     program: that task is solved (accuracy 1), the other is not, and a too-long prompt is
     a skip line, not a crash."""
     from solver.arc import grids
     from solver.cli import main
+    from solver.lm import quiet
     from solver.lm.prompt import build_target
+
+    routed = []  # routing is process-wide: keep pytest's own process as it is
+    monkeypatch.setattr(quiet, "route_library_noise", routed.append)
 
     made, _ = synth.generate("random", 3, 5, 2, 3, 4)
     a, b = made[0], made[1]
@@ -447,6 +452,8 @@ def test_cli_sample_scores_programs_on_the_train_pairs(tmp_path, capsys):
     out = capsys.readouterr().out.strip().splitlines()
     assert rc == 0 and len(out) == 2 and out[-1] == "solved: 0/1"
     assert main(["sample", "--tasks", str(tmp_path / "c.json"), "--model", str(tmp_path / "no")]) == 2
+    assert len(routed) == 3 and all(p.parent == Path("runs") and p.name.startswith("sample-")
+                                    for p in routed)
 
 
 def test_samplable_rows_never_dead():

