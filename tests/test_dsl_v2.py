@@ -333,6 +333,34 @@ def test_ray():
     assert L(check_pure(ops.ray, a, 4, "right")) == [[0, 0, 0, 0], [0, 4, 4, 1], [0, 0, 0, 0]]
     assert L(ops.ray(a, 4, "v")) == [[0, 4, 0, 0], [0, 4, 0, 1], [0, 4, 0, 0]]
     assert L(ops.ray(a, 4, "diag"))[0] == [4, 0, 4, 0]
+    assert L(ops.ray(a, 4, "ul"))[0] == [4, 0, 0, 0]  # one diagonal only
+    assert L(ops.ray(a, 4, "dr"))[2] == [0, 0, 4, 0]
+
+
+def test_ray_to():
+    from solver.dsl import lines as ln
+
+    a = g([[0, 0, 0, 0, 0],
+           [0, 4, 0, 0, 1],
+           [0, 0, 0, 0, 0],
+           [0, 1, 0, 0, 0]])
+    # right: hits the 1 (drawn); down: hits the 1 below (drawn); up and left: the border
+    assert L(check_pure(ln.ray_to, a, 4, 6)) == [[0, 0, 0, 0, 0],
+                                                 [0, 4, 6, 6, 1],
+                                                 [0, 6, 0, 0, 0],
+                                                 [0, 1, 0, 0, 0]]
+
+
+def test_path_l():
+    from solver.dsl import lines as ln
+
+    a = g([[2, 0, 0], [0, 0, 0], [0, 0, 3]])
+    assert L(check_pure(ln.path_l, a, 2, 3, 8, "hv")) == [[2, 8, 8], [0, 0, 8], [0, 0, 3]]
+    assert L(ln.path_l(a, 2, 3, 8, "vh")) == [[2, 0, 0], [8, 0, 0], [8, 8, 3]]
+    with pytest.raises(ValueError, match="order"):
+        ln.path_l(a, 2, 3, 8, "diag")
+    with pytest.raises(ValueError, match="no cell"):
+        ln.path_l(a, 2, 7, 8, "hv")
 
 
 def test_connect_with():

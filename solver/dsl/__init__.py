@@ -6,7 +6,7 @@ primitives that read their input (:mod:`solver.dsl.ops`: whole-grid operations;
 :mod:`solver.dsl.parts`: split and combine; :mod:`solver.dsl.symmetry`: symmetry and
 repetition; :mod:`solver.dsl.objects`: objects, selectors and colour readers;
 :mod:`solver.dsl.layers`: primitives over two images; :mod:`solver.dsl.palette`: colour
-normalisation) and :data:`PRIMITIVES` /
+normalisation; :mod:`solver.dsl.lines`: rays that hit, elbow paths) and :data:`PRIMITIVES` /
 :func:`namespace`, the names a program runs with in the sandbox.
 """
 
@@ -17,6 +17,7 @@ from solver.dsl.draw import (DTYPE, Img, Point, create_img, draw_horizontal_line
                              draw_line, draw_pixel, draw_rectangle, draw_vertical_line, flood_fill,
                              to_img)
 from solver.dsl.layers import LAYER_OPS
+from solver.dsl.lines import LINE_OPS
 from solver.dsl.objects import OBJECT_OPS, READERS
 from solver.dsl.ops import OPS
 from solver.dsl.palette import PALETTE_OPS
@@ -24,7 +25,7 @@ from solver.dsl.parts import PART_OPS
 from solver.dsl.symmetry import SYMMETRY_OPS
 
 V2_PRIMITIVES = {f.__name__: f for f in (*OPS, *PART_OPS, *SYMMETRY_OPS, *OBJECT_OPS, *LAYER_OPS,
-                                           *PALETTE_OPS,
+                                           *LINE_OPS, *PALETTE_OPS,
                                            *READERS)}
 PRIMITIVES = {**draw.PRIMITIVES, **V2_PRIMITIVES}
 

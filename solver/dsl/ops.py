@@ -19,6 +19,7 @@ Img = np.ndarray
 DIRECTIONS = ("up", "down", "left", "right")
 RAY_DIRECTIONS = {
     "up": ((-1, 0),), "down": ((1, 0),), "left": ((0, -1),), "right": ((0, 1),),
+    "ul": ((-1, -1),), "ur": ((-1, 1),), "dl": ((1, -1),), "dr": ((1, 1),),
     "h": ((0, -1), (0, 1)), "v": ((-1, 0), (1, 0)),
     "hv": ((-1, 0), (1, 0), (0, -1), (0, 1)),
     "diag": ((-1, -1), (-1, 1), (1, -1), (1, 1)),
@@ -439,7 +440,7 @@ def connect(img: Img, direction: str) -> Img:
 
 
 def ray(img: Img, color: int, direction: str) -> Img:
-    """From every cell of ``color``, extend lines of it over background in ``direction`` (up, down, left, right, h, v, hv, diag, all) until a non-background cell or the border."""
+    """From every cell of ``color``, extend lines of it over background in ``direction`` (up, down, left, right, ul, ur, dl, dr, h, v, hv, diag, all) until a non-background cell or the border."""
     a = _arr(img)
     if direction not in RAY_DIRECTIONS:
         raise ValueError(f"ray: direction must be one of {tuple(RAY_DIRECTIONS)}, got {direction!r}")

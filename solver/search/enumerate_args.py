@@ -149,7 +149,7 @@ def _diff_kinds(grids, outs, bgs) -> frozenset[str]:
 CAN_CHANGE = {
     "outline": {"paint"}, "fill_enclosed": {"paint"}, "fill_bbox": {"paint"},
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
-    "connect": {"paint"}, "ray": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
+    "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -283,6 +283,13 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
         for c in fg if ctx.allowed("ray") else ():
             for d in ops.RAY_DIRECTIONS:
                 yield "ray", (c, d)
+        for c in fg if ctx.allowed("ray_to") else ():
+            yield from (("ray_to", a) for a in _with_paint(ctx, "ray_to", (c, PAINT)))
+        if ctx.allowed("path_l"):
+            for c1 in fg:
+                for c2 in fg:
+                    for order in ("hv", "vh") if c1 != c2 else ():
+                        yield from (("path_l", a) for a in _with_paint(ctx, "path_l", (c1, c2, PAINT, order)))
         # gravity and moves
         for d in ops.DIRECTIONS if ctx.allowed("gravity") else ():
             yield "gravity", (d,)

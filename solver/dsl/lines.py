@@ -1,0 +1,63 @@
+"""DSL v2, lines that depend on what they meet: rays that are drawn only when they hit
+something, and elbow paths from one colour to another.
+
+Both paint only background cells, in a colour of their own (a literal or a reader), so the
+cells they start from keep their colour::
+
+    def task(img):
+        img = ray_to(img, 4, 4)          # from each 4, towards the shape it is aligned with
+        img = path_l(img, 2, 3, 8, 'hv')  # from each 2 to the nearest 3: across, then down/up
+        return img
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from solver.dsl.ops import Img, _arr, bg_of
+
+AXES = ((-1, 0), (1, 0), (0, -1), (0, 1))
+
+
+def ray_to(img: Img, color: int, paint: int) -> Img:
+    """From every cell of ``color``, in each of the four axis directions, a line of ``paint`` over background that is drawn only when it ends on a non-background cell (not the border)."""
+    a = _arr(img)
+    bg = bg_of(a)
+    h, w = a.shape
+    out = a.copy()
+    for r, c in zip(*np.nonzero(a == color)):
+        for dy, dx in AXES:
+            y, x, cells = r + dy, c + dx, []
+            while 0 <= y < h and 0 <= x < w and a[y, x] == bg:
+                cells.append((y, x))
+                y, x = y + dy, x + dx
+            if cells and 0 <= y < h and 0 <= x < w:
+                ys, xs = zip(*cells)
+                out[list(ys), list(xs)] = paint
+    return out
+
+
+def path_l(img: Img, start: int, end: int, paint: int, order: str) -> Img:
+    """From every cell of ``start`` to the nearest cell of ``end`` (city-block distance), an elbow path of ``paint`` over background: along the row first, then the column ('hv'), or the column first ('vh')."""
+    a = _arr(img)
+    if order not in ("hv", "vh"):
+        raise ValueError(f"path_l: order must be 'hv' or 'vh', got {order!r}")
+    ends = np.argwhere(a == end)
+    if not len(ends):
+        raise ValueError(f"path_l: no cell of colour {end}")
+    bg = bg_of(a)
+    out = a.copy()
+    for r, c in np.argwhere(a == start):
+        ey, ex = min(ends.tolist(), key=lambda e: (abs(e[0] - r) + abs(e[1] - c), e[0], e[1]))
+        corner = (r, ex) if order == "hv" else (ey, c)
+        for (y0, x0), (y1, x1) in (((r, c), corner), (corner, (ey, ex))):
+            ys = range(min(y0, y1), max(y0, y1) + 1)
+            xs = range(min(x0, x1), max(x0, x1) + 1)
+            for y in ys:
+                for x in xs:
+                    if a[y, x] == bg:
+                        out[y, x] = paint
+    return out
+
+
+LINE_OPS = (ray_to, path_l)
