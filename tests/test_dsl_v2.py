@@ -249,6 +249,17 @@ def test_summarize_parts():
     a = g([[3, 3, 7, 3, 3, 1], [7, 7, 7, 7, 7, 7], [3, 3, 7, 3, 3, 3]])  # no 0: background 3
     assert L(check_pure(pt.summarize_parts, a, "majority")) == [[3, 3], [3, 3]]
     assert L(pt.summarize_parts(a, "fg")) == [[3, 1], [3, 3]]
+    assert L(pt.summarize_parts(a, "count")) == [[0, 1], [0, 0]]
+
+
+def test_fill_parts():
+    a = g([[0, 2, 5, 0, 0], [0, 0, 5, 0, 1], [5, 5, 5, 5, 5], [0, 0, 5, 0, 0]])
+    assert L(check_pure(pt.fill_parts, a, g([[2, 0], [0, 4]]))) == [[2, 2, 5, 0, 0],
+                                                                    [2, 2, 5, 0, 0],
+                                                                    [5, 5, 5, 5, 5],
+                                                                    [0, 0, 5, 4, 4]]
+    with pytest.raises(ValueError, match="parts"):
+        pt.fill_parts(a, g([[1, 2, 3]]))
 
 
 def test_fg_row():

@@ -363,3 +363,55 @@ def test_normalisation_is_skipped_when_every_input_is_coloured_alike():
     assert normalize.wrap_code("def task(img):\n    img = rot90(img)\n    return img\n") == (
         "def task(img):\n    x = norm_colors(img)\n    x = rot90(x)\n"
         "    img = unnorm_colors(x, img)\n    return img\n")
+
+
+# ---------------------------------------------------------------- cells as pixels
+
+
+def _cells(small: np.ndarray, size: int = 2, sep: int = 8) -> tuple:
+    """A grid of size x size cells, each filled with ``small``'s colour, between lines of ``sep``."""
+    h, w = small.shape
+    g = np.full((h * (size + 1) - 1, w * (size + 1) - 1), sep, dtype=int)
+    for i in range(h):
+        for j in range(w):
+            g[i * (size + 1):i * (size + 1) + size, j * (size + 1):j * (size + 1) + size] = small[i, j]
+    return grid(g.tolist())
+
+
+def test_cell_lift_finds_a_rule_on_the_grid_of_cells():
+    """Same-colour cells in a row or column of the cell grid are joined (connect on the
+    small grid): out of reach of one line over the full grid, one line over the cells."""
+    from solver.search import lift
+
+    rng = np.random.default_rng(5)
+
+    def pair(n):
+        small = np.zeros((n, n), dtype=int)
+        r, c = rng.integers(0, n, 2)
+        small[r, 0], small[r, n - 1] = 3, 3
+        small[0, c], small[n - 1, c] = 4, 4
+        joined = dsl.PRIMITIVES["connect"](small, "hv")
+        return _cells(small), _cells(joined)
+
+    pairs = [pair(5), pair(6), pair(5)]
+    test_in, test_out = pair(6)
+    task = Task("cells", tuple(Pair(i, o) for i, o in pairs), (Pair(test_in, test_out),))
+    lifted = lift.lifted_task(task)
+    assert lifted is not None and len(lifted.train[0].input) == 5
+    found = enumerate_programs(task, seconds=20, max_depth=1)
+    right = [f for f in found if f.exact and f.test_outputs == [test_out]]
+    assert right and "cells" in right[0].families
+    assert right[0].code.startswith("def task(img):\n    x = summarize_parts(img, 'fg')\n")
+    assert dsl.run_trusted(right[0].code, test_in) == test_out
+
+
+def test_cell_lift_does_not_apply_without_whole_cells():
+    from solver.search import lift
+
+    task = make_task(FLIP_RECOLOR, [sparse(4, 5), sparse(5, 4)], [sparse(4, 4)])
+    assert lift.lifted_task(task) is None  # no separator lines
+    a = np.array(_cells(np.array([[1, 0], [0, 2]])))
+    half = a.copy()
+    half[0, 0] = 0  # a cell no longer filled by one colour
+    task2 = Task("half", (Pair(grid(a.tolist()), grid(half.tolist())),), (Pair(grid(a.tolist())),))
+    assert lift.lifted_task(task2) is None

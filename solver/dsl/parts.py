@@ -157,16 +157,19 @@ def select_part(img: Img, split: str, which: str) -> Img:
 
 
 def summarize_parts(img: Img, mode: str) -> Img:
-    """One cell per part between separator lines, kept in their arrangement: the part's most common colour ('majority') or most common foreground colour ('fg', background when none)."""
+    """One cell per part between separator lines, kept in their arrangement: the part's most common colour ('majority'), most common foreground colour ('fg', background when none) or number of foreground cells ('count', at most 9)."""
     a = _arr(img)
     rows, cols, _ = _separator_spans(a)
     bg = bg_of(a)
-    if mode not in ("majority", "fg"):
-        raise ValueError(f"summarize_parts: mode must be majority or fg, got {mode!r}")
+    if mode not in ("majority", "fg", "count"):
+        raise ValueError(f"summarize_parts: mode must be majority, fg or count, got {mode!r}")
     out = np.full((len(rows), len(cols)), bg, dtype=a.dtype)
     for i, (r0, r1) in enumerate(rows):
         for j, (c0, c1) in enumerate(cols):
             counts = np.bincount(a[r0:r1, c0:c1].ravel().astype(np.int64), minlength=10)
+            if mode == "count":
+                out[i, j] = min(9, int(counts.sum() - counts[bg]))
+                continue
             if mode == "fg":
                 counts[bg] = 0
                 if counts.max() == 0:
@@ -175,4 +178,17 @@ def summarize_parts(img: Img, mode: str) -> Img:
     return out
 
 
-PART_OPS = (combine_parts, overlay_parts, select_part, summarize_parts)
+def fill_parts(img: Img, colors: Img) -> Img:
+    """Each part between separator lines filled with the colour ``colors`` has at its place (one cell per part, as ``summarize_parts`` arranges them); the separators stay."""
+    a, c = _arr(img), _arr(colors)
+    rows, cols, _ = _separator_spans(a)
+    if c.shape != (len(rows), len(cols)):
+        raise ValueError(f"fill_parts: {len(rows)}x{len(cols)} parts, colours of shape {c.shape}")
+    out = a.copy()
+    for i, (r0, r1) in enumerate(rows):
+        for j, (c0, c1) in enumerate(cols):
+            out[r0:r1, c0:c1] = c[i, j]
+    return out
+
+
+PART_OPS = (combine_parts, overlay_parts, select_part, summarize_parts, fill_parts)

@@ -31,7 +31,7 @@ import numpy as np
 
 from solver import dsl
 from solver.arc.grids import Grid, Task
-from solver.search import normalize
+from solver.search import lift, normalize
 from solver.search.candidates import unchanged_is_no_answer
 from solver.search.enumerate_args import Context, Reader, candidates
 from solver.search.loo import survives
@@ -40,7 +40,7 @@ from solver.search.stack import Piece, Stack, Value, find_stacks, make_value
 MAX_SIDE = 30
 MAX_VALUES = 20000  # same-shape images kept for stacking (the first, cheapest ones)
 STACK_SHARE = 0.15  # of the time, kept for stacking after the straight-line passes
-NORM_SHARE = 0.4  # of the time, for the search on the colour-normalised task (when it differs)
+VIEW_SHARE = 0.4  # of the time, for searches on other views of the task (when there are any)
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,7 @@ FAMILIES = {
     "recolor_by": ("recolor_by",),
     "layers": ("layer", "underlay", "mask_by", "mask_out", "changes"),
     "normalize": ("norm_colors", "unnorm_colors"),
+    "cells": ("fill_parts",),
 }
 FAMILY_OF = {name: fam for fam, names in FAMILIES.items() for name in names}
 
@@ -425,29 +426,56 @@ class _OutOfTime(Exception):
     """The search's deadline passed."""
 
 
+@dataclass(frozen=True)
+class _View:
+    """Another way to see a task: the task transformed, how an output comes back, and how a
+    program found on it is wrapped (colour roles, cells as pixels)."""
+
+    name: str
+    task: Task
+    back: object  # (output, the original input) -> output
+    wrap: object  # code -> code
+
+
+def _views(task: Task) -> list[_View]:
+    """The transformed tasks worth a search of their own (cells first: a structural signal)."""
+    out = []
+    lifted = lift.lifted_task(task)
+    if lifted is not None:
+        out.append(_View("cells", lifted, lift.back, lift.wrap_code))
+    if normalize.worth_it(task):
+        out.append(_View("normalize", normalize.normalized_task(task), normalize.back,
+                         normalize.wrap_code))
+    return out
+
+
 def enumerate_programs(task: Task, seconds: float, max_depth: int = 3,
                        stats: EnumStats | None = None) -> list[Found]:
     """Programs for ``task`` found within ``seconds``, best first (train-exact first, then
     mean pixel accuracy, then shorter). Near misses (pixel accuracy >= 0.8) are included.
 
-    When the task's inputs are coloured differently (:func:`normalize.worth_it`), the
-    search on the task as it is gets ``1 - NORM_SHARE`` of the time, and a second search on
-    the task with its colours renamed by role (:mod:`solver.search.normalize`) the rest,
-    unless the first found an exact program that covers every test input and survives
-    leave-one-out."""
+    When the task can be seen another way (:func:`_views`: its cells as pixels,
+    :mod:`solver.search.lift`; its colours renamed by role, :mod:`solver.search.normalize`),
+    the search on the task as it is gets ``1 - VIEW_SHARE`` of the time and the views
+    share the rest, each searched unless an exact program that covers every test input and
+    survives leave-one-out was already found."""
     start = time.perf_counter()
     end = start + seconds
-    second = normalize.worth_it(task)
-    first_end = start + seconds * (1 - NORM_SHARE) if second else end
+    views = _views(task)
+    first_end = start + seconds * (1 - VIEW_SHARE) if views else end
     search = _search(task, start, first_end, max_depth)
     found = list(search.found)
     parts = [search.stats]
-    if second and not any(f.exact and not f.misses and f.loo is not False for f in found):
+    for k, view in enumerate(views):
+        if any(f.exact and not f.misses and f.loo is not False for f in found):
+            break
         now = time.perf_counter()
-        if end - now > 0.05 * seconds:
-            normal = _search(normalize.normalized_task(task), now, end, max_depth)
-            found += [_denormalized(f, task) for f in normal.found]
-            parts.append(normal.stats)
+        share = (end - now) / (len(views) - k)
+        if share <= 0.05 * seconds / len(views):
+            break
+        other = _search(view.task, now, now + share, max_depth)
+        found += [_seen_back(f, task, view) for f in other.found]
+        parts.append(other.stats)
     if stats is not None:
         for name in ("expanded", "applied", "kept", "distinct", "stacks"):
             setattr(stats, name, sum(getattr(p, name) for p in parts))
@@ -465,13 +493,16 @@ def _search(task: Task, start: float, end: float, max_depth: int) -> _Search:
     return search
 
 
-def _denormalized(f: Found, task: Task) -> Found:
-    """A program found on the normalised task, as a program for ``task``: wrapped in
-    ``norm_colors`` / ``unnorm_colors``, its outputs renamed back (two lines more)."""
-    train = [normalize.back(g, p.input) for g, p in zip(f.train_outputs, task.train)]
-    tests = [normalize.back(g, p.input) for g, p in zip(f.test_outputs, task.test)]
-    return Found(normalize.wrap_code(f.code), f.steps, train, tests, f.depth + 2,
-                 (*f.families, "normalize"), f.exact, f.accuracy, f.misses, f.loo)
+def _seen_back(f: Found, task: Task, view: _View) -> Found:
+    """A program found on a view of ``task``, as a program for ``task``: wrapped, its
+    outputs brought back (two lines more)."""
+    train = [view.back(g, p.input) for g, p in zip(f.train_outputs, task.train)]
+    tests = [view.back(g, p.input) for g, p in zip(f.test_outputs, task.test)]
+    grids = [np.array(g if g is not None else ((-1,),)) for g in train]
+    outs = [np.array(p.output) for p in task.train]
+    exact = all(g.shape == o.shape and (g == o).all() for g, o in zip(grids, outs))
+    return Found(view.wrap(f.code), f.steps, train, tests, f.depth + 2, (*f.families, view.name),
+                 exact, _accuracy(grids, outs), f.misses, f.loo if exact else None)
 
 
 def predictions(found: list[Found], n: int = 2, task: Task | None = None) -> list[list[Grid]]:

@@ -242,7 +242,7 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
         for c in sorted(ctx.common):
             if not final or all(_bbox_shape(g == c) == o.shape for g, o in zip(grids, outs)):
                 yield "symmetry_patch", (c,)
-        for mode in ("majority", "fg"):
+        for mode in ("majority", "fg", "count"):
             yield "summarize_parts", (mode,)
         if not final or all(o.shape[0] == 1 for o in outs):
             yield "fg_row", ()
