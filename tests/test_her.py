@@ -648,3 +648,85 @@ def test_the_model_continues_the_enumerators_best_near_miss(monkeypatch, executo
                      HerConfig(samples=5, epochs=0, repair=False, continue_near_misses=0),
                      trainer=Trainer())
     assert model.seen == [("PROMPT", 5)] and rep.rounds[0].continued is None
+
+
+class FrozenClock:
+    """The loop's ``time`` module, stopped: only the time bounds set in a test pass."""
+
+    def __init__(self, now=1_000_000.0):
+        self.now = now
+
+    def time(self):
+        return self.now
+
+
+LONGER = prog("draw_line(img, (0, 0), (0, 0), 3)", "draw_pixel(img, (1, 1), 4)")  # = RIGHT's outputs
+
+
+def look_config(**kw):
+    return HerConfig(samples=2, epochs=12, recolor=0, repair=False, simplify=False,
+                     enumerate=False, after_exact=0.2, **kw)
+
+
+@pytest.mark.parametrize("rounds_without", [1, 2, 3])
+def test_the_look_after_exact_ends_after_rounds_without_a_simpler_program(
+        monkeypatch, executor, rounds_without):
+    """Exact at round 0 (a longer program), nothing simpler at round 1, the simpler one at
+    round 2: the look goes on until ``after_exact_rounds`` rounds in a row found nothing
+    simpler (the clock stands still, so its time bound never ends it)."""
+    fake_prompt(monkeypatch)
+    clock = FrozenClock()
+    monkeypatch.setattr(loop, "time", clock)
+    model = ScriptedModel([[LONGER], [LONGER], [RIGHT]])  # then RIGHT every round
+    updates = []
+    rep = solve_task(TASK, model, executor, look_config(after_exact_rounds=rounds_without),
+                     deadline=clock.now + 1000, trainer=Trainer(), progress=updates.append)
+    assert rep.status == "exact" and rep.stopped == "exact" and rep.solved_round == 0
+    looks = [r.look for r in rep.rounds]
+    if rounds_without == 1:  # round 1 found nothing simpler: the look ended there
+        assert looks == [None, 1] and rep.best_code == LONGER
+    else:  # round 2's simpler program started the count again
+        assert looks == [None, 1, 0, *range(1, rounds_without + 1)] and rep.best_code == RIGHT
+    assert updates[-1]["line"].endswith(f" | {rounds_without} without simpler | 0.0s")
+    looks = [u["line"] for u in updates if "round" not in u]
+    assert looks == [f"exact at round 0; looking for a simpler program until +200s "
+                     f"(or {rounds_without} round{'s' * (rounds_without > 1)} without one)"]
+    assert updates[1]["line"] == looks[0]  # right after round 0's line
+
+
+def test_without_the_rounds_rule_the_look_ends_by_its_time_or_the_epochs(monkeypatch, executor):
+    fake_prompt(monkeypatch)
+    clock = FrozenClock()
+    monkeypatch.setattr(loop, "time", clock)
+    cfg = look_config(after_exact_rounds=0)
+    rep = solve_task(TASK, ScriptedModel([[RIGHT]]), executor, cfg, deadline=clock.now + 1000,
+                     trainer=Trainer())
+    assert rep.stopped == "epochs" and len(rep.rounds) == cfg.epochs + 1  # the clock stood still
+    # each round's sampling takes 30 s: exact at 30 s, the look gets 0.2 of the 970 s left
+    # and ends when another round would not fit (at 210 s, the 7th round)
+    clock, updates = FrozenClock(), []
+    monkeypatch.setattr(loop, "time", clock)
+
+    class Ticking(ScriptedModel):
+        def sample(self, prompt, cfg, deadline=None):
+            clock.now += 30.0
+            return super().sample(prompt, cfg)
+
+    rep = solve_task(TASK, Ticking([[RIGHT]]), executor, cfg, deadline=clock.now + 1000,
+                     trainer=Trainer(), progress=updates.append)
+    assert rep.stopped == "exact" and len(rep.rounds) == 7
+    assert [u["line"] for u in updates if "round" not in u] == [
+        "exact at round 0; looking for a simpler program until +194s"]
+
+
+def test_no_look_no_announcement(monkeypatch, executor):
+    """Stopping at the first exact program (no time share to look in, or the last epoch)
+    says nothing more than the round's line."""
+    fake_prompt(monkeypatch)
+    for cfg, deadline in ((look_config(), None), (HerConfig(samples=2, epochs=0, enumerate=False,
+                                                            repair=False), time.time() + 1000)):
+        updates = []
+        rep = solve_task(TASK, ScriptedModel([[RIGHT]]), executor, cfg, deadline=deadline,
+                         trainer=Trainer(), progress=updates.append)
+        assert rep.status == "exact" and len(rep.rounds) == 1
+        assert all("round" in u for u in updates)

@@ -4,7 +4,8 @@ import pytest
 from search_helpers import EMPTY, HALF, RIGHT, TARGET, TASK, WRONG, grid_with
 
 from solver.arc.grids import Pair, Task, train_score
-from solver.search.candidates import Candidate, attempts, merge_candidates, rank
+from solver.search.candidates import (Candidate, attempts, merge_candidates, rank,
+                                      simplest_exact)
 
 
 def test_train_score():
@@ -30,6 +31,21 @@ def test_rank_order_exact_then_accuracy_then_votes_then_shorter():
     c = cand(grid_with(((0, 0), 4)), "x" * 40, votes=3, acc=0.9, exact=False)
     d = cand(grid_with(((0, 0), 5)), "x" * 30, votes=3, acc=0.9, exact=False)
     assert [x.code for x in rank([a, b, c, d])] == [b.code, a.code, d.code, c.code]
+
+
+def test_simplest_exact_goes_down_only_for_a_simpler_exact_program():
+    one = "def task(img):\n    draw_pixel(img, (0, 0), 3)\n    return img\n"
+    longer = "def task(img):\n    draw_line(img, (0, 0), (0, 0), 3)\n    return img\n"
+    pool = {}
+    assert simplest_exact(pool) is None
+    merge_candidates(pool, [(longer, (TARGET, EMPTY), 1)], TASK, 0)
+    before = simplest_exact(pool)
+    assert before is not None
+    merge_candidates(pool, [(one, (grid_with(((0, 0), 3)), EMPTY), 1)], TASK, 1)  # not exact
+    assert simplest_exact(pool) == before
+    merge_candidates(pool, [(one, (TARGET, EMPTY), 1)], TASK, 1)  # same outputs, said simpler
+    assert simplest_exact(pool) < before
+    assert rank(pool)[0].code == one
 
 
 def test_attempts_two_distinct_and_fallback():

@@ -52,3 +52,11 @@ def test_line_shows_failures_and_the_temperatures_used():
                        statuses={"ok": 4}, examples_trained=6, loss=0.25)
     assert "temps" not in cool.line() and "(" not in cool.line().split("distinct")[0]
     assert "| trained 6 loss 0.250" in cool.line()
+
+
+def test_line_shows_the_look_for_a_simpler_program():
+    rec = RoundRecord(round=3, samples=4, valid=4, best_train_acc=1.0, look=2, seconds=1.0)
+    assert rec.line().endswith("| 2 without simpler | 1.0s") and rec.to_json()["look"] == 2
+    rec.look = 0
+    assert "| simpler found |" in rec.line()
+    assert "simpler" not in RoundRecord(round=0).line()  # not in the look

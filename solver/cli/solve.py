@@ -28,7 +28,7 @@ TRAINING = ("order", "max_examples", "dedupe", "tune", "lr", "lora_r", "lora_alp
 REPAIR = ("repair", "repair_starts", "repair_variants", "repair_seconds", "repair_kicks")
 ENUMERATOR = ("enumerate", "enumerate_share", "enumerate_seconds", "enumerate_depth",
               "continue_near_misses")
-ATTEMPTS = ("simplify", "simplify_seconds", "rank_by", "after_exact")
+ATTEMPTS = ("simplify", "simplify_seconds", "rank_by", "after_exact", "after_exact_rounds")
 SANDBOX = ("timeout_s", "memory_mb", "workers")  # what the search's solver passes on
 DRY_RUN_DEFAULTS = {"time_budget": "1h"}
 

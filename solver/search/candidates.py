@@ -89,6 +89,19 @@ def merge_candidates(pool: Pool, found: Iterable[tuple], task: Task, round_: int
     return new
 
 
+def simplicity(c: Candidate) -> tuple:
+    """What ranks an exact program before votes: a table that covers the test inputs,
+    leave-one-out passed, description length, then paint that shows (smaller is simpler)."""
+    return (c.misses_test, c.loo_failed, c.length, c.hidden)
+
+
+def simplest_exact(pool: Pool) -> tuple | None:
+    """The :func:`simplicity` of the simplest exact program in ``pool``; None: none is exact.
+    A round that lowers it found a simpler program (it may also have shortened the code of
+    a behaviour found before)."""
+    return min((simplicity(c) for c in pool.values() if c.exact), default=None)
+
+
 def rank(pool: Pool | Iterable[Candidate], by: str = "description") -> list[Candidate]:
     """Best first (see the module docstring); ties end on the code text, so the order is
     deterministic."""
@@ -96,8 +109,7 @@ def rank(pool: Pool | Iterable[Candidate], by: str = "description") -> list[Cand
 
     def key(c: Candidate) -> tuple:
         if c.exact and by == "description":
-            return (0, c.misses_test, c.loo_failed, c.length, c.hidden, 0.0, -c.votes, len(c.code),
-                    c.code)
+            return (0, *simplicity(c), 0.0, -c.votes, len(c.code), c.code)
         return (0 if c.exact else 1, Length(0, 0), 0, -c.train_acc, -c.votes, len(c.code), c.code)
     return sorted(cands, key=key)
 

@@ -140,6 +140,9 @@ class HerConfig:
     after_exact: float = setting(
         0.2, "share of the time left, once a program is exact, spent looking for a simpler "
              "one before stopping (0: stop at once)")
+    after_exact_rounds: int = setting(
+        2, "the look for a simpler program also ends after this many rounds in a row that "
+           "found no simpler exact one (smaller description length); 0: only after_exact's time")
     seed: int = setting(0, "sampling and ordering seed (mixed with the task id and round)")
 
     def __post_init__(self) -> None:
@@ -148,10 +151,11 @@ class HerConfig:
         if self.samples < 1 or self.epochs < 0 or self.max_examples < 1 \
                 or (self.recolor or 0) < 0 or (self.mutate or 0) < 0 or self.reset_after < 0 \
                 or (self.split_best or 0) < 0 or (self.cross_best or 0) < 0 \
-                or self.augment < 0 or self.continue_near_misses < 0:
+                or self.augment < 0 or self.continue_near_misses < 0 \
+                or self.after_exact_rounds < 0:
             raise ValueError("samples and max_examples must be >= 1, epochs, recolor, "
-                             "mutate, split_best, cross_best, reset_after, augment and "
-                             "continue_near_misses >= 0")
+                             "mutate, split_best, cross_best, reset_after, augment, "
+                             "continue_near_misses and after_exact_rounds >= 0")
         if self.temperatures is not None:
             self.temperatures = tuple(float(t) for t in self.temperatures)
             if not self.temperatures or any(t < 0 for t in self.temperatures):

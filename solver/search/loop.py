@@ -10,6 +10,9 @@ task's LoRA on the round's relabeled examples and the next round samples from th
 model. So ``epochs=E`` means at most E trainings and E + 1 rounds; ``epochs=0`` samples
 once and learns nothing. The task ends when a program is exact on every train pair, after
 ``epochs`` trainings, or at the deadline; an error at any point still returns attempts.
+Once a program is exact, the rounds go on for a bounded look for a simpler one (announced
+by a progress line): ``after_exact`` of the time then left at most, and no longer than
+``after_exact_rounds`` rounds in a row that find no simpler exact program.
 With the enumerator on, its programs join the pool before round 0; round 0's training
 relabels them too, and its best near misses are prompts that the model continues each
 round (the model writes the lines that follow the near miss's).
@@ -31,7 +34,8 @@ from typing import Callable
 from solver.arc.grids import Grid, Task
 from solver.lm.seeds import mix_seed
 from solver.search import repair as repair_mod
-from solver.search.candidates import Candidate, Pool, attempts, merge_candidates, rank
+from solver.search.candidates import (Candidate, Pool, attempts, merge_candidates, rank,
+                                      simplest_exact)
 from solver.search.config import HerConfig, dialect_of, for_model
 from solver.search.execute import Ran, outputs_of, run_in_frames, status_counts
 from solver.search.heat import collapsed, next_heat, round_temperatures
@@ -69,6 +73,8 @@ class TaskState:
     adapter: bool = False  # a LoRA is attached to the model
     sample_s: float | None = None  # the last round's sampling time
     exact_until: float | None = None  # once exact: look for a simpler program until then
+    simplest: tuple | None = None  # during that look: the simplest exact program's simplicity
+    stale: int = 0  # during that look: rounds in a row that found no simpler exact program
     train_s: float | None = None  # the last training's time
 
     @classmethod
@@ -339,7 +345,8 @@ def record(state: TaskState, work: RoundWork) -> list[Candidate]:
 
 def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | None:
     """The next round's heat, and why the task stops now (exact | epochs | deadline), or
-    None to learn and go on."""
+    None to learn and go on. "exact": a program is exact and the look for a simpler one
+    (started by the first exact round) is over, by its time or by its stale rounds."""
     cfg = state.config
     state.heat = next_heat(state.heat, len(work.groups), len(work.samples), cfg)
     state.collapsed = (state.collapsed + 1
@@ -348,6 +355,12 @@ def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | N
         if state.exact_until is None:  # a bounded look for a simpler program first
             extra = cfg.after_exact * state.left() if state.deadline is not None else 0.0
             state.exact_until = time.time() + extra
+            state.simplest, state.stale = simplest_exact(state.pool), 0
+        else:
+            stale = look_goes_stale(state)
+            work.record.look = state.stale
+            if stale:
+                return "exact"
         if time.time() + (state.sample_s or 0.0) >= state.exact_until:
             return "exact"
     if work.record.round == cfg.epochs:
@@ -355,6 +368,31 @@ def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | N
     if state.left() <= (state.train_s or 0.0) + state.sample_s:
         return "deadline"
     return None
+
+
+def look_goes_stale(state: TaskState) -> bool:
+    """A round of the look after the first exact program: whether it makes
+    ``after_exact_rounds`` rounds in a row that found no simpler exact program
+    (:func:`solver.search.candidates.simplest_exact` did not go down)."""
+    now = simplest_exact(state.pool)
+    if now is not None and (state.simplest is None or now < state.simplest):
+        state.simplest, state.stale = now, 0
+    else:
+        state.stale += 1
+    rounds = state.config.after_exact_rounds
+    return bool(rounds) and state.stale >= rounds
+
+
+def announce_look(state: TaskState, progress: Progress | None, rnd: int) -> None:
+    """Once, at the round whose program was the first exact one when the task goes on:
+    that the rounds that follow look for a simpler program, and for how long at most."""
+    if progress is None:
+        return
+    rounds = state.config.after_exact_rounds
+    progress({"line": f"exact at round {rnd}; looking for a simpler program until "
+                      f"+{max(state.exact_until - time.time(), 0.0):.0f}s"
+                      + (f" (or {rounds} round{'s' * (rounds > 1)} without one)" if rounds
+                         else "")})
 
 
 def best_found(state: TaskState, n: int) -> list[Relabeled]:
@@ -511,12 +549,15 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
             if state.config.simplify:
                 simplify(state, executor, work)
             exact = record(state, work)
+            looking = state.exact_until is not None
             stop = decide(state, work, exact)
             if stop is None:
                 stop = learn(state, model, trainer, work)
             work.record.seconds = time.time() - work.started
             rep.rounds.append(work.record)
             emit(state, progress, work.record)
+            if not looking and state.exact_until is not None and not stop:
+                announce_look(state, progress, rnd)
             if stop:
                 rep.stopped = stop
                 break

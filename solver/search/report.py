@@ -14,7 +14,9 @@ input, two grids), ``rounds``, ``stopped`` (why the loop ended: exact | epochs |
 ``solved_by`` (``enumerator``, ``sample``, ``continued``: a sample that continued one of
 the enumerator's near misses, or ``repair``) when a program became exact on every
 train pair; ``enumerated``, ``enumerate_s`` and ``enumerate_depth`` when the enumerator ran.
-Rounds that simplified exact programs add ``simplified`` and ``simplify_s``.
+Rounds that simplified exact programs add ``simplified`` and ``simplify_s``. Rounds of the
+look for a simpler program after the first exact one add ``look``: the rounds in a row,
+that one included, that found no simpler exact program (0: it found one).
 """
 
 from __future__ import annotations
@@ -83,6 +85,9 @@ class RoundRecord:
     # the search does reads it), so a run shows whether the answer was among its examples
     copies_exact: int | None = None
     reset: bool | None = None  # the training started again from the base model (reset_after)
+    # rounds of the look for a simpler program after the first exact one only: rounds in a
+    # row, this one included, that found no simpler exact program (0: this one found one)
+    look: int | None = None
     # rounds that trained only
     first_loss: float | None = None
     last_loss: float | None = None
@@ -93,7 +98,7 @@ class RoundRecord:
         "augmented", "continued", "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
         "simplified", "simplify_s", "new_examples", "enumerated_examples", "cut_for_time",
         "copies", "copies_exact",
-        "reset", "first_loss", "last_loss", "train_steps", "train_tokens")
+        "reset", "look", "first_loss", "last_loss", "train_steps", "train_tokens")
     ROUNDING: ClassVar[dict[str, int]] = {"heat": 4, "sample_s": 3, "exec_s": 3,
                                           "train_s": 3, "seconds": 3, "repair_s": 3,
                                           "simplify_s": 3}
@@ -122,6 +127,8 @@ class RoundRecord:
             line += f" | simplified {self.simplified}"
         if self.reset:
             line += " | reset"
+        if self.look is not None:
+            line += " | simpler found" if self.look == 0 else f" | {self.look} without simpler"
         if self.examples_trained:
             line += f" | trained {self.examples_trained} loss {self.loss:.3f}"
             if self.enumerated_examples:
