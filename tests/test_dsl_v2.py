@@ -499,6 +499,39 @@ def test_map_objects():
         ob.map_objects(a, "spin", 8, False)
 
 
+def test_recolor_regions_by():
+    from solver.dsl import regions as rg
+
+    a = g([[0, 5, 0, 0, 5],
+           [5, 5, 5, 5, 5],
+           [0, 0, 5, 0, 5],
+           [5, 5, 5, 5, 5]])
+    # enclosed background regions: sizes 1 (row 2 col 3); the others touch the border
+    out = check_pure(rg.recolor_regions_by, a, "size", ((1, 3), (2, 4)), True)
+    assert L(out)[2] == [0, 0, 5, 3, 5] and L(out)[0] == [0, 5, 0, 0, 5]
+    every = rg.recolor_regions_by(a, "size", ((1, 3), (2, 4)), False)
+    assert L(every)[0] == [3, 5, 4, 4, 5] and L(every)[2] == [4, 4, 5, 3, 5]
+    with pytest.raises(ValueError, match="property"):
+        rg.recolor_regions_by(a, "weight", (), True)
+
+
+def test_paint_roles():
+    from solver.dsl import regions as rg
+
+    a = g([[0, 0, 0, 0, 0],
+           [0, 5, 5, 5, 5],
+           [0, 5, 5, 5, 5],
+           [0, 5, 5, 5, 5]])
+    out = check_pure(rg.paint_roles, a, 1, 4, 2)
+    assert L(out) == [[0, 0, 0, 0, 0],
+                      [0, 1, 4, 4, 1],
+                      [0, 4, 2, 2, 4],
+                      [0, 1, 4, 4, 1]]
+    assert L(rg.paint_roles(a, 1, -1, -1))[2] == [0, 5, 5, 5, 5]
+    with pytest.raises(ValueError, match="-1..9"):
+        rg.paint_roles(a, 12, 0, 0)
+
+
 def test_fill_bbox():
     a = g([[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]])
     assert L(check_pure(ob.fill_bbox, a, 2))[2] == [0, 1, 2, 0]

@@ -6,7 +6,8 @@ primitives that read their input (:mod:`solver.dsl.ops`: whole-grid operations;
 :mod:`solver.dsl.parts`: split and combine; :mod:`solver.dsl.symmetry`: symmetry and
 repetition; :mod:`solver.dsl.objects`: objects, selectors and colour readers;
 :mod:`solver.dsl.layers`: primitives over two images; :mod:`solver.dsl.palette`: colour
-normalisation; :mod:`solver.dsl.lines`: rays that hit, elbow paths) and :data:`PRIMITIVES` /
+normalisation; :mod:`solver.dsl.lines`: rays that hit, elbow paths;
+:mod:`solver.dsl.regions`: background regions and the roles of object cells) and :data:`PRIMITIVES` /
 :func:`namespace`, the names a program runs with in the sandbox.
 """
 
@@ -22,10 +23,11 @@ from solver.dsl.objects import OBJECT_OPS, READERS
 from solver.dsl.ops import OPS
 from solver.dsl.palette import PALETTE_OPS
 from solver.dsl.parts import PART_OPS
+from solver.dsl.regions import REGION_OPS
 from solver.dsl.symmetry import SYMMETRY_OPS
 
 V2_PRIMITIVES = {f.__name__: f for f in (*OPS, *PART_OPS, *SYMMETRY_OPS, *OBJECT_OPS, *LAYER_OPS,
-                                           *LINE_OPS, *PALETTE_OPS,
+                                           *LINE_OPS, *PALETTE_OPS, *REGION_OPS,
                                            *READERS)}
 PRIMITIVES = {**draw.PRIMITIVES, **V2_PRIMITIVES}
 

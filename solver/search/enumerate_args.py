@@ -21,6 +21,7 @@ from solver import dsl
 from solver.dsl import objects as ob
 from solver.dsl import ops
 from solver.dsl import parts as pt
+from solver.dsl import regions as rg
 from solver.dsl import symmetry as sy
 
 SENTINEL = 10  # an out-of-range colour painted to find where a paint colour lands
@@ -320,6 +321,16 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
                     m = _fit_recolor_by(grids, outs, name, conn)
                     if m:
                         yield "recolor_by", (name, m, conn)
+        if same and final and ctx.allowed("recolor_regions_by"):
+            for name in ob.PROPERTIES:
+                for enclosed in (True, False):
+                    m = _fit_regions_by(grids, outs, name, enclosed)
+                    if m:
+                        yield "recolor_regions_by", (name, m, enclosed)
+        if same and final:
+            roles = _fit_roles(grids, outs)
+            if roles:
+                yield "paint_roles", roles
         if ctx.allowed("outline_objects"):
             for which, conn, multi in _distinct_selections(ctx, "cells"):
                 yield from (("outline_objects", a) for a in _with_paint(
@@ -415,6 +426,51 @@ def _fit_recolor_by(grids, outs, name: str, conn: int) -> tuple | None:
     if not mapping or len(mapping) > 12:
         return None
     return mapping
+
+
+def _fit_regions_by(grids, outs, name: str, enclosed: bool) -> tuple | None:
+    """The (value, colour) table for ``recolor_regions_by`` that explains every changed
+    cell, or None."""
+    table: dict[int, int] = {}
+    for g, o in zip(grids, outs):
+        changed = g != o
+        if not changed.any():
+            continue
+        regions = rg.background_regions(g, enclosed)
+        covered = np.zeros(g.shape, dtype=bool)
+        for r in regions:
+            vals = np.unique(o[r.rows, r.cols])
+            if len(vals) != 1:
+                return None
+            v = ob.prop(r, name, regions)
+            if table.setdefault(v, int(vals[0])) != int(vals[0]):
+                return None
+            covered[r.rows, r.cols] = True
+        if (changed & ~covered).any():
+            return None
+    mapping = tuple(sorted((k, v) for k, v in table.items()))
+    if not mapping or len(mapping) > 12 or all(v == ops.bg_of(grids[0]) for _, v in mapping):
+        return None
+    return mapping
+
+
+def _fit_roles(grids, outs) -> tuple | None:
+    """The (corner, edge, inside) colours for ``paint_roles`` (-1 keeps) that explain every
+    changed cell, or None."""
+    found: list[int] = []
+    for role in (1, 2, 3):
+        new, keeps = set(), True
+        for g, o in zip(grids, outs):
+            at = rg.cell_roles(g) == role
+            new |= set(np.unique(o[at]).tolist())
+            keeps = keeps and bool((o[at] == g[at]).all())
+        found.append(rg.KEEP if keeps else next(iter(new)) if len(new) == 1 else None)
+    if None in found or found == [rg.KEEP] * 3:
+        return None
+    for g, o in zip(grids, outs):
+        if not (rg.paint_roles(g, *found) == o).all():
+            return None
+    return tuple(found)
 
 
 def _fit_stamps(grids, outs, bgs) -> tuple | None:

@@ -9,7 +9,8 @@ least three train pairs, :func:`survives` checks every pair this way; a program 
 ranks after the exact programs that survive, so it outranks a simpler one only when that
 one fails too.
 
-What is refitted: the tables of ``recolor_by`` (object property to colour), ``map_colors``
+What is refitted: the tables of ``recolor_by`` and ``recolor_regions_by`` (property to
+colour), ``map_colors``
 and ``stamp_around`` (per-colour patterns), and the pieces of a stack. Literal arguments
 (colours, factors, selectors) are read off every pair alike and are not refitted.
 """
@@ -22,6 +23,7 @@ import numpy as np
 
 from solver import dsl
 from solver.dsl import objects as ob
+from solver.dsl import regions as rg
 from solver.search.enumerate_args import Reader
 
 MIN_PAIRS = 3  # below this, leaving a pair out leaves too little to fit on
@@ -40,6 +42,12 @@ def table_keys(name: str, args: tuple, grid: np.ndarray) -> set:
             if value in table and table[value] != o.color:
                 keys.add(value)
         return keys
+    if name == "recolor_regions_by":
+        prop_name, mapping, enclosed = args
+        table = dict(mapping)
+        regions = rg.background_regions(grid, enclosed)
+        return {v for r in regions if (v := ob.prop(r, prop_name, regions)) in table
+                and table[v] != r.color}
     if name == "map_colors":
         present = set(np.unique(grid).tolist())
         return {src for src, dst in args[0] if src in present and src != dst}

@@ -1,0 +1,77 @@
+"""DSL v2, the parts of objects and of the background: recolour background regions by a
+property (holes by their size, rooms by their rank) and paint each object's cells by their
+role (corner, edge, inside)::
+
+    def task(img):
+        img = recolor_regions_by(img, 'size', ((1, 3), (2, 2), (3, 1)), True)
+        img = paint_roles(img, 1, 4, 2)
+        return img
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from solver.dsl.objects import PROPERTIES, Obj, _label, prop
+from solver.dsl.ops import Img, _arr, bg_of
+
+KEEP = -1  # a role painted -1 keeps its colour
+
+
+def background_regions(img: Img, enclosed: bool) -> list[Obj]:
+    """The 4-connected regions of background cells (only those not touching the border when ``enclosed``)."""
+    a = _arr(img)
+    free = a == bg_of(a)
+    labels, n = _label(free.astype(np.int64), free, 4)
+    out = []
+    for k in range(1, n + 1):
+        rows, cols = np.nonzero(labels == k)
+        o = Obj(rows, cols, a[rows, cols], a.shape)
+        if not (enclosed and o.touches_border()):
+            out.append(o)
+    return out
+
+
+def recolor_regions_by(img: Img, name: str, mapping: tuple[tuple[int, int], ...], enclosed: bool) -> Img:
+    """Recolour each background region (4-connected; only enclosed ones when ``enclosed``) by its property ``name``: ``((value, colour), ...)``; other regions stay."""
+    if name not in PROPERTIES:
+        raise ValueError(f"property must be one of {PROPERTIES}, got {name!r}")
+    a = _arr(img)
+    out = a.copy()
+    table = {int(k): int(v) for k, v in mapping}
+    regions = background_regions(a, enclosed)
+    for r in regions:
+        v = prop(r, name, regions)
+        if v in table:
+            out[r.rows, r.cols] = table[v]
+    return out
+
+
+def cell_roles(img: Img) -> np.ndarray:
+    """For each cell: 0 background, 1 corner, 2 edge, 3 inside of its single-colour object
+    (by how many of its 4 neighbours share its colour: 4 inside, 3 edge, fewer corner)."""
+    a = _arr(img)
+    bg = bg_of(a)
+    p = np.pad(a.astype(np.int64), 1, constant_values=-1)
+    same = sum((p[1 + dy:1 + dy + a.shape[0], 1 + dx:1 + dx + a.shape[1]] == a).astype(int)
+               for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)))
+    roles = np.where(same == 4, 3, np.where(same == 3, 2, 1))
+    return np.where(a == bg, 0, roles)
+
+
+def paint_roles(img: Img, corner: int, edge: int, inside: int) -> Img:
+    """Paint each foreground cell by its role in its single-colour shape: ``corner`` (two or fewer of its 4 neighbours alike), ``edge`` (three), ``inside`` (four); -1 keeps a role's colour."""
+    a = _arr(img)
+    for c in (corner, edge, inside):
+        if not KEEP <= c <= 9:
+            raise ValueError(f"paint_roles: colours must be -1..9, got {c}")
+    roles = cell_roles(a)
+    out = a.copy()
+    for role, color in ((1, corner), (2, edge), (3, inside)):
+        if color != KEEP:
+            out[roles == role] = color
+    return out
+
+
+REGION_OPS = (recolor_regions_by, paint_roles)
+
