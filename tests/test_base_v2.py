@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -110,7 +111,7 @@ def test_v2_tokenizer_roundtrips_programs_and_prompts_byte_for_byte(tok):
 def test_drawings_tokenizer_is_unchanged():
     from transformers import AutoTokenizer
 
-    shipped = AutoTokenizer.from_pretrained(str(base.Path(dsl.__file__).parents[1] / "models"
+    shipped = AutoTokenizer.from_pretrained(str(Path(dsl.__file__).parents[1] / "models"
                                                 / "default"))
     assert base.build_tokenizer().get_vocab() == shipped.get_vocab()
     assert base.build_tokenizer(tasks="drawings").get_vocab() == shipped.get_vocab()
@@ -180,7 +181,7 @@ def test_cli_flags_for_v2():
 
 
 def test_drawings_runs_keep_their_settings_and_model_shape():
-    shipped = json.loads((base.Path(dsl.__file__).parents[1] / "models" / "default"
+    shipped = json.loads((Path(dsl.__file__).parents[1] / "models" / "default"
                           / "training.json").read_text())
     c = base.BaseConfig.from_dict(shipped["config"])
     assert c.tasks == "drawings" and c.max_positions == 2048
