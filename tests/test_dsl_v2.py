@@ -532,6 +532,28 @@ def test_paint_roles():
         rg.paint_roles(a, 12, 0, 0)
 
 
+def test_replace_shapes():
+    from solver.dsl import shapes as sh
+
+    ring = ((1, 1, 1), (1, 0, 1), (1, 1, 1))
+    plus = ((-1, 2, -1), (2, 2, 2), (-1, 2, -1))
+    a = g([[3, 3, 3, 0, 0, 0, 0],
+           [3, 0, 3, 0, 5, 5, 5],
+           [3, 3, 3, 0, 5, 0, 5],
+           [0, 0, 0, 0, 5, 5, 5],
+           [1, 1, 0, 0, 0, 0, 0]])
+    out = check_pure(sh.replace_shapes, a, ((ring, plus),), 8)
+    assert L(out)[:4] == [[3, 2, 3, 0, 0, 0, 0],
+                          [2, 2, 2, 0, 5, 2, 5],
+                          [3, 2, 3, 0, 2, 2, 2],
+                          [0, 0, 0, 0, 5, 2, 5]]
+    assert L(out)[4] == [1, 1, 0, 0, 0, 0, 0]  # not in the table: unchanged
+    own = ((-2, -2, -2), (-2, -2, -2), (-2, -2, -2))  # the ring filled in its own colour
+    assert L(sh.replace_shapes(a, ((ring, own),), 8))[2][4:] == [5, 5, 5]
+    with pytest.raises(ValueError, match="mask's shape"):
+        sh.replace_shapes(a, ((ring, ((1,),)),), 8)
+
+
 def test_fill_bbox():
     a = g([[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]])
     assert L(check_pure(ob.fill_bbox, a, 2))[2] == [0, 1, 2, 0]

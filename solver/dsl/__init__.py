@@ -7,7 +7,8 @@ primitives that read their input (:mod:`solver.dsl.ops`: whole-grid operations;
 repetition; :mod:`solver.dsl.objects`: objects, selectors and colour readers;
 :mod:`solver.dsl.layers`: primitives over two images; :mod:`solver.dsl.palette`: colour
 normalisation; :mod:`solver.dsl.lines`: rays that hit, elbow paths;
-:mod:`solver.dsl.regions`: background regions and the roles of object cells) and :data:`PRIMITIVES` /
+:mod:`solver.dsl.regions`: background regions and the roles of object cells;
+:mod:`solver.dsl.shapes`: shapes replaced by fitted patches) and :data:`PRIMITIVES` /
 :func:`namespace`, the names a program runs with in the sandbox.
 """
 
@@ -24,10 +25,12 @@ from solver.dsl.ops import OPS
 from solver.dsl.palette import PALETTE_OPS
 from solver.dsl.parts import PART_OPS
 from solver.dsl.regions import REGION_OPS
+from solver.dsl.shapes import SHAPE_OPS
 from solver.dsl.symmetry import SYMMETRY_OPS
 
 V2_PRIMITIVES = {f.__name__: f for f in (*OPS, *PART_OPS, *SYMMETRY_OPS, *OBJECT_OPS, *LAYER_OPS,
                                            *LINE_OPS, *PALETTE_OPS, *REGION_OPS,
+                                           *SHAPE_OPS,
                                            *READERS)}
 PRIMITIVES = {**draw.PRIMITIVES, **V2_PRIMITIVES}
 

@@ -112,7 +112,7 @@ FAMILIES = {
     "gravity": ("gravity", "gravity_objects", "move_until_contact"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
                 "stamp_template", "map_objects"),
-    "recolor_by": ("recolor_by", "recolor_regions_by", "paint_roles"),
+    "recolor_by": ("recolor_by", "recolor_regions_by", "paint_roles", "replace_shapes"),
     "layers": ("layer", "underlay", "mask_by", "mask_out", "changes"),
     "normalize": ("norm_colors", "unnorm_colors"),
     "cells": ("fill_parts",),

@@ -22,6 +22,7 @@ from solver.dsl import objects as ob
 from solver.dsl import ops
 from solver.dsl import parts as pt
 from solver.dsl import regions as rg
+from solver.dsl import shapes as sh
 from solver.dsl import symmetry as sy
 
 SENTINEL = 10  # an out-of-range colour painted to find where a paint colour lands
@@ -331,6 +332,10 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
             roles = _fit_roles(grids, outs)
             if roles:
                 yield "paint_roles", roles
+            for conn in (8, 4):
+                table = _fit_shapes(grids, outs, conn)
+                if table:
+                    yield "replace_shapes", (table, conn)
         if ctx.allowed("outline_objects"):
             for which, conn, multi in _distinct_selections(ctx, "cells"):
                 yield from (("outline_objects", a) for a in _with_paint(
@@ -471,6 +476,47 @@ def _fit_roles(grids, outs) -> tuple | None:
         if not (rg.paint_roles(g, *found) == o).all():
             return None
     return tuple(found)
+
+
+def _fit_shapes(grids, outs, conn: int) -> tuple | None:
+    """The ``replace_shapes`` table that explains every changed cell, or None: for each
+    shape (bounding-box mask) of a changed object, its patch cell by cell — -1 where every
+    occurrence keeps the cell, -2 where every one takes its object's colour, else the one
+    colour all occurrences get."""
+    seen: dict[tuple, list[tuple[np.ndarray, np.ndarray, int]]] = {}
+    for g, o in zip(grids, outs):
+        changed = g != o
+        covered = np.zeros(g.shape, dtype=bool)
+        for obj in ob.find_objects(g, conn, False):
+            t, l, b, r = obj.bbox
+            covered[t:b + 1, l:r + 1] = True
+            seen.setdefault(sh.shape_mask(obj), []).append(
+                (g[t:b + 1, l:r + 1], o[t:b + 1, l:r + 1], obj.color))
+        if (changed & ~covered).any():
+            return None
+    table = []
+    for mask, occ in seen.items():
+        if all((before == after).all() for before, after, _ in occ):
+            continue
+        patch = np.full(np.asarray(mask).shape, sh.KEEP, dtype=np.int64)
+        for idx in np.ndindex(patch.shape):
+            afters = {int(after[idx]) for _, after, _ in occ}
+            if all(before[idx] == after[idx] for before, after, _ in occ):
+                continue
+            if all(after[idx] == color for _, after, color in occ):
+                patch[idx] = sh.OWN
+            elif len(afters) == 1:
+                patch[idx] = afters.pop()
+            else:
+                return None
+        table.append((mask, tuple(map(tuple, patch.tolist()))))
+    if not table or len(table) > 6:
+        return None
+    table = tuple(sorted(table))
+    for g, o in zip(grids, outs):  # objects' bounding boxes may overlap: check the whole
+        if not (sh.replace_shapes(g, table, conn) == o).all():
+            return None
+    return table
 
 
 def _fit_stamps(grids, outs, bgs) -> tuple | None:
