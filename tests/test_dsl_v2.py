@@ -554,6 +554,29 @@ def test_replace_shapes():
         sh.replace_shapes(a, ((ring, ((1,),)),), 8)
 
 
+def test_stripes():
+    from solver.dsl import denoise as dn
+
+    a = g([[1, 1, 2], [3, 1, 1], [0, 2, 2]])
+    assert L(check_pure(dn.stripes, a, "rows")) == [[1, 1, 1], [1, 1, 1], [2, 2, 2]]
+    assert L(dn.stripes(a, "cols")) == [[0, 1, 2], [0, 1, 2], [0, 1, 2]]  # ties: the smaller
+    with pytest.raises(ValueError, match="axis"):
+        dn.stripes(a, "diag")
+
+
+def test_heal():
+    from solver.dsl import denoise as dn
+
+    a = g([[3, 3, 3, 0, 0],
+           [3, 8, 3, 0, 8],
+           [3, 3, 3, 0, 0]])
+    assert L(check_pure(dn.heal, a, 8)) == [[3, 3, 3, 0, 0],
+                                            [3, 3, 3, 0, 0],
+                                            [3, 3, 3, 0, 0]]
+    with pytest.raises(ValueError, match="no cell"):
+        dn.heal(a, 7)
+
+
 def test_fill_bbox():
     a = g([[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]])
     assert L(check_pure(ob.fill_bbox, a, 2))[2] == [0, 1, 2, 0]

@@ -8,13 +8,15 @@ repetition; :mod:`solver.dsl.objects`: objects, selectors and colour readers;
 :mod:`solver.dsl.layers`: primitives over two images; :mod:`solver.dsl.palette`: colour
 normalisation; :mod:`solver.dsl.lines`: rays that hit, elbow paths;
 :mod:`solver.dsl.regions`: background regions and the roles of object cells;
-:mod:`solver.dsl.shapes`: shapes replaced by fitted patches) and :data:`PRIMITIVES` /
+:mod:`solver.dsl.shapes`: shapes replaced by fitted patches; :mod:`solver.dsl.denoise`: stripes and
+healed noise) and :data:`PRIMITIVES` /
 :func:`namespace`, the names a program runs with in the sandbox.
 """
 
 import numpy as np
 
 from solver.dsl import draw as draw  # noqa: F401
+from solver.dsl.denoise import DENOISE_OPS
 from solver.dsl.draw import (DTYPE, Img, Point, create_img, draw_horizontal_line,  # noqa: F401
                              draw_line, draw_pixel, draw_rectangle, draw_vertical_line, flood_fill,
                              to_img)
@@ -30,7 +32,7 @@ from solver.dsl.symmetry import SYMMETRY_OPS
 
 V2_PRIMITIVES = {f.__name__: f for f in (*OPS, *PART_OPS, *SYMMETRY_OPS, *OBJECT_OPS, *LAYER_OPS,
                                            *LINE_OPS, *PALETTE_OPS, *REGION_OPS,
-                                           *SHAPE_OPS,
+                                           *SHAPE_OPS, *DENOISE_OPS,
                                            *READERS)}
 PRIMITIVES = {**draw.PRIMITIVES, **V2_PRIMITIVES}
 

@@ -116,6 +116,7 @@ FAMILIES = {
     "layers": ("layer", "underlay", "mask_by", "mask_out", "changes"),
     "normalize": ("norm_colors", "unnorm_colors"),
     "cells": ("fill_parts",),
+    "denoise": ("stripes", "heal"),
 }
 FAMILY_OF = {name: fam for fam, names in FAMILIES.items() for name in names}
 
@@ -293,7 +294,8 @@ class _Search:
         loo = survives(steps, self.ins, stack, self.outs) if exact else None
         self.found.append(Found(code, steps, [_to_grid(g) for g in grids], tests,
                                 depth, fams, exact, acc, misses, loo))
-        self.has_exact = self.has_exact or (exact and not misses)
+        # a program that fails leave-one-out does not end the search: a sounder one may follow
+        self.has_exact = self.has_exact or (exact and not misses and loo is not False)
 
     def stack(self) -> None:
         """Exact stacks of the images met so far (:mod:`solver.search.stack`), recorded."""

@@ -312,6 +312,11 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
             if paint:
                 yield from (("recolor_objects", a) for a in _with_paint(
                 ctx, "recolor_objects", (which, PAINT, conn, multi)))
+        if same:  # noise removed
+            for axis in ("rows", "cols"):
+                yield "stripes", (axis,)
+            for c in sorted(ctx.common):
+                yield "heal", (c,)
         if same:  # each object transformed in place (shape-keeping tasks only)
             for op in ob.OBJECT_MAPS:
                 for multi in (False, True):
@@ -482,22 +487,26 @@ def _fit_shapes(grids, outs, conn: int) -> tuple | None:
     """The ``replace_shapes`` table that explains every changed cell, or None: for each
     shape (bounding-box mask) of a changed object, its patch cell by cell — -1 where every
     occurrence keeps the cell, -2 where every one takes its object's colour, else the one
-    colour all occurrences get."""
+    colour all occurrences get. Every changed shape must occur on two pairs or more."""
     seen: dict[tuple, list[tuple[np.ndarray, np.ndarray, int]]] = {}
-    for g, o in zip(grids, outs):
+    pairs: dict[tuple, set[int]] = {}
+    for k, (g, o) in enumerate(zip(grids, outs)):
         changed = g != o
         covered = np.zeros(g.shape, dtype=bool)
         for obj in ob.find_objects(g, conn, False):
             t, l, b, r = obj.bbox
             covered[t:b + 1, l:r + 1] = True
-            seen.setdefault(sh.shape_mask(obj), []).append(
-                (g[t:b + 1, l:r + 1], o[t:b + 1, l:r + 1], obj.color))
+            mask = sh.shape_mask(obj)
+            seen.setdefault(mask, []).append((g[t:b + 1, l:r + 1], o[t:b + 1, l:r + 1], obj.color))
+            pairs.setdefault(mask, set()).add(k)
         if (changed & ~covered).any():
             return None
     table = []
     for mask, occ in seen.items():
         if all((before == after).all() for before, after, _ in occ):
             continue
+        if len(pairs[mask]) < min(2, len(grids)):
+            return None  # a shape that one pair alone shows is memorised, not learned
         patch = np.full(np.asarray(mask).shape, sh.KEEP, dtype=np.int64)
         for idx in np.ndindex(patch.shape):
             afters = {int(after[idx]) for _, after, _ in occ}
