@@ -243,6 +243,9 @@ def test_select_part():
     assert L(pt.select_part(a, "sep", "last")) == [[1, 1], [1, 1]]
     with pytest.raises(ValueError):
         pt.select_part(a, "sep", "most_fg")  # a tie
+    assert L(pt.select_part(a, "sep", "asymmetric")) == [[2, 0], [0, 0]]
+    with pytest.raises(ValueError, match="symmetric"):
+        pt.select_part(a, "sep", "symmetric")  # two parts are
 
 
 def test_summarize_parts():
@@ -444,6 +447,8 @@ def test_select():
     assert [o.color for o in ob.select(objs, "inner")] == [2]
     with pytest.raises(ValueError):
         ob.select(objs, "nonsense")
+    speckled = ob.find_objects(g([[1, 1, 0, 1, 1], [1, 2, 0, 2, 2], [0, 0, 0, 0, 0]]), 8, True)
+    assert [o.size for o in ob.select(speckled, "most_minor")] == [4]  # two 2s beat one
 
 
 def test_crop_to_object():

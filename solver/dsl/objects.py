@@ -23,7 +23,7 @@ Img = np.ndarray
 SELECTORS = ("largest", "smallest", "single", "not_single", "unique_color", "touches_border",
              "inner", "has_hole", "no_hole", "rectangle", "not_rectangle", "unique_shape",
              "common_shape", "most_colors", "tallest", "widest", "symmetric", "asymmetric",
-             "top", "bottom", "left", "right")
+             "top", "bottom", "left", "right", "most_minor")
 PROPERTIES = ("size_rank", "size_rank_asc", "size", "height", "width", "holes", "border",
               "rectangle", "shape_count", "symmetric")
 
@@ -212,6 +212,8 @@ def select(objs: list[Obj], which: str) -> list[Obj]:
         return extreme(lambda o: o.width)
     if which == "most_colors":
         return extreme(lambda o: o.n_colors)
+    if which == "most_minor":  # the most cells not of the object's own main colour
+        return extreme(lambda o: int((o.colors != o.color).sum()))
     if which == "unique_color":
         counts = Counter(o.color for o in objs)
         return [o for o in objs if counts[o.color] == 1]

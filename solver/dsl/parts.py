@@ -13,7 +13,8 @@ from solver.dsl.ops import Img, _arr, bg_of
 
 SPLITS = ("sep", "lr", "tb", "quad", "squares")
 COMBINE_OPS = ("and", "or", "xor", "nor", "diff", "rdiff")
-SELECT_PARTS = ("most_fg", "least_fg", "most_colors", "least_colors", "unique", "first", "last")
+SELECT_PARTS = ("most_fg", "least_fg", "most_colors", "least_colors", "unique", "first", "last",
+                "symmetric", "asymmetric")
 
 
 
@@ -125,7 +126,7 @@ def overlay_parts(img: Img, split: str, order: str) -> Img:
 
 
 def select_part(img: Img, split: str, which: str) -> Img:
-    """One part: most/least foreground cells, most/least colours, the unique one (differs from all others), first or last."""
+    """One part: most/least foreground cells, most/least colours, the unique one (differs from all others), first, last, or the only (a)symmetric one (under a left-right or up-down mirror)."""
     a = _arr(img)
     parts = grid_parts(a, split)
     bg = bg_of(a)
@@ -142,6 +143,12 @@ def select_part(img: Img, split: str, which: str) -> Img:
         if len(once) != 1:
             raise ValueError("select_part: no unique part")
         return once[0].copy()
+    if which in ("symmetric", "asymmetric"):
+        sym = [bool((p == p[:, ::-1]).all() or (p == p[::-1]).all()) for p in parts]
+        picked = [p for p, s in zip(parts, sym) if s == (which == "symmetric")]
+        if len(picked) != 1:
+            raise ValueError(f"select_part: {len(picked)} parts are {which}")
+        return picked[0].copy()
     scores = {
         "most_fg": lambda p: int((p != bg).sum()), "least_fg": lambda p: -int((p != bg).sum()),
         "most_colors": lambda p: len(set(np.unique(p).tolist()) - {bg}),

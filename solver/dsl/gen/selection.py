@@ -18,6 +18,7 @@ OBJECT_WEIGHTS = {  # how often each selector is the task's; ARC favours size, c
     "unique_shape": 1, "common_shape": 1, "touches_border": 2, "inner": 2, "has_hole": 2,
     "no_hole": 1, "rectangle": 2, "not_rectangle": 1, "single": 3, "not_single": 2,
     "symmetric": 1, "asymmetric": 1, "top": 1, "bottom": 1, "left": 1, "right": 1,
+    "most_minor": 1,
 }
 
 
@@ -40,7 +41,7 @@ def objects(rng: np.random.Generator, ctx: Ctx) -> Draft:
     which = str(SELECTORS[int(rng.choice(len(SELECTORS), p=ws / ws.sum()))])
     op = str(rng.choice(["keep_objects", "remove_objects", "recolor_objects"], p=[0.35, 0.3, 0.35]))
     conn = 8 if rng.random() < 0.75 else 4
-    mc = which == "most_colors" or rng.random() < 0.1
+    mc = which in ("most_colors", "most_minor") or rng.random() < 0.1
     hi = ctx.hi(int(rng.choice([10, 15, 22, 30], p=[0.3, 0.35, 0.2, 0.15])))
     st = gi.make_style(rng, ctx.lo(6), hi, n_colors=(1, 4), n_obj=(2, 6),
                        obj_side=int(rng.integers(2, 6)), multicolor=0.3 if mc else 0.0)
