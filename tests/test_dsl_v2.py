@@ -582,6 +582,22 @@ def test_heal():
         dn.heal(a, 7)
 
 
+def test_classify():
+    from solver.dsl import classify as cl
+
+    one, two = ((5, 5, 5),), ((5, 0, 5),)
+    table = ((1, one), (2, two))
+    a = g([[0, 3, 3], [0, 0, 0]])  # one object
+    b = g([[3, 0, 3], [0, 0, 0]])  # two
+    assert L(check_pure(cl.classify, a, "n_objects", table)) == [[5, 5, 5]]
+    assert L(cl.classify(b, "n_objects", table)) == [[5, 0, 5]]
+    assert [cl.class_key(b, p) for p in cl.CLASS_PROPS] == [2, 2, 3, 2]
+    with pytest.raises(ValueError, match="no answer"):
+        cl.classify(g([[3, 0, 3, 0, 3]]), "n_objects", table)
+    with pytest.raises(ValueError, match="prop"):
+        cl.class_key(a, "weight")
+
+
 def test_fill_bbox():
     a = g([[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]])
     assert L(check_pure(ob.fill_bbox, a, 2))[2] == [0, 1, 2, 0]

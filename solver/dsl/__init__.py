@@ -9,13 +9,14 @@ repetition; :mod:`solver.dsl.objects`: objects, selectors and colour readers;
 normalisation; :mod:`solver.dsl.lines`: rays that hit, elbow paths;
 :mod:`solver.dsl.regions`: background regions and the roles of object cells;
 :mod:`solver.dsl.shapes`: shapes replaced by fitted patches; :mod:`solver.dsl.denoise`: stripes and
-healed noise) and :data:`PRIMITIVES` /
+healed noise; :mod:`solver.dsl.classify`: answers looked up by a property of the input) and :data:`PRIMITIVES` /
 :func:`namespace`, the names a program runs with in the sandbox.
 """
 
 import numpy as np
 
 from solver.dsl import draw as draw  # noqa: F401
+from solver.dsl.classify import CLASSIFY_OPS
 from solver.dsl.denoise import DENOISE_OPS
 from solver.dsl.draw import (DTYPE, Img, Point, create_img, draw_horizontal_line,  # noqa: F401
                              draw_line, draw_pixel, draw_rectangle, draw_vertical_line, flood_fill,
@@ -32,7 +33,7 @@ from solver.dsl.symmetry import SYMMETRY_OPS
 
 V2_PRIMITIVES = {f.__name__: f for f in (*OPS, *PART_OPS, *SYMMETRY_OPS, *OBJECT_OPS, *LAYER_OPS,
                                            *LINE_OPS, *PALETTE_OPS, *REGION_OPS,
-                                           *SHAPE_OPS, *DENOISE_OPS,
+                                           *SHAPE_OPS, *DENOISE_OPS, *CLASSIFY_OPS,
                                            *READERS)}
 PRIMITIVES = {**draw.PRIMITIVES, **V2_PRIMITIVES}
 

@@ -117,6 +117,7 @@ FAMILIES = {
     "normalize": ("norm_colors", "unnorm_colors"),
     "cells": ("fill_parts",),
     "denoise": ("stripes", "heal"),
+    "classify": ("classify",),
 }
 FAMILY_OF = {name: fam for fam, names in FAMILIES.items() for name in names}
 

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from solver import dsl
+from solver.dsl import classify as cl
 from solver.dsl import objects as ob
 from solver.dsl import ops
 from solver.dsl import parts as pt
@@ -217,6 +218,13 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
     down = ctx.ratio(up=False)
     if down and down != (1, 1):
         yield "downscale", down
+
+    # one of a few fixed answers, looked up by a property of the input
+    if final and len(outs) >= 3 and len({o.tobytes() + bytes(o.shape) for o in outs}) < len(outs):
+        for prop in cl.CLASS_PROPS:
+            table = _fit_classes(grids, outs, prop)
+            if table:
+                yield "classify", (prop, table)
 
     # a new grid of one colour (outputs of one shape and one colour each)
     if len(set(shapes_out)) == 1 and all(len(np.unique(o)) == 1 for o in outs):
@@ -526,6 +534,24 @@ def _fit_shapes(grids, outs, conn: int) -> tuple | None:
         if not (sh.replace_shapes(g, table, conn) == o).all():
             return None
     return table
+
+
+def _fit_classes(grids, outs, prop: str) -> tuple | None:
+    """The ``classify`` table (property value -> output) the train pairs show, or None: one
+    output per value, and every value seen on two pairs or more (else it is memorised)."""
+    table: dict[int, bytes] = {}
+    grids_of: dict[int, tuple] = {}
+    count: dict[int, int] = {}
+    for g, o in zip(grids, outs):
+        key = cl.class_key(g, prop)
+        code = o.tobytes() + bytes(o.shape)
+        if table.setdefault(key, code) != code:
+            return None
+        grids_of[key] = tuple(map(tuple, o.tolist()))
+        count[key] = count.get(key, 0) + 1
+    if len(table) < 2 or min(count.values()) < 2:
+        return None
+    return tuple(sorted(grids_of.items()))
 
 
 def _fit_stamps(grids, outs, bgs) -> tuple | None:

@@ -10,7 +10,7 @@ ranks after the exact programs that survive, so it outranks a simpler one only w
 one fails too.
 
 What is refitted: the tables of ``recolor_by`` and ``recolor_regions_by`` (property to
-colour), ``replace_shapes`` (shape to patch), ``map_colors``
+colour), ``replace_shapes`` (shape to patch), ``classify`` (property to answer), ``map_colors``
 and ``stamp_around`` (per-colour patterns), and the pieces of a stack. Literal arguments
 (colours, factors, selectors) are read off every pair alike and are not refitted.
 """
@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from solver import dsl
+from solver.dsl import classify as cl
 from solver.dsl import objects as ob
 from solver.dsl import regions as rg
 from solver.dsl import shapes as sh
@@ -53,6 +54,8 @@ def table_keys(name: str, args: tuple, grid: np.ndarray) -> set:
         table, conn = args
         keys = {mask for mask, _ in table}
         return {m for o in ob.find_objects(grid, conn, False) if (m := sh.shape_mask(o)) in keys}
+    if name == "classify":
+        return {cl.class_key(grid, args[0])}
     if name == "map_colors":
         present = set(np.unique(grid).tolist())
         return {src for src, dst in args[0] if src in present and src != dst}
