@@ -161,23 +161,37 @@ def new_counts() -> dict[str, int]:
 
 def _pool_examples(pool: int, step: int, config: BaseConfig, tokenizer,
                    counts: dict) -> tuple[list[tuple[str, str]], list[int]]:
+    """(prompt, target) examples of pool ``pool`` and their lengths in tokens, enough to
+    fill ``pool_steps`` batches."""
     budget = config.batch_tokens * config.pool_steps
-    examples, lengths = [], []
     if config.tasks == "drawings":
-        side, draws = curriculum(step, config)
-        rng = np.random.default_rng([config.seed, 7, pool])
-        i = 0
-        while sum(lengths) < budget * 0.85:  # leave room for padding
-            st = synth.make_task("random", rng, f"train-{pool}-{i}", draws, config.min_side, side,
-                                 order=config.order, draw_weights=config.draw_weights)
-            i += 1
-            if st is None:
-                continue
-            p, t = example(st, config.encoder)
-            examples.append((p, t))
-            lengths.append(len(tokenizer.encode(p + t, add_special_tokens=False)) + 1)
-        counts["examples"] += len(examples)
-        return examples, lengths
+        return _drawing_examples(pool, step, config, tokenizer, counts, budget)
+    return _v2_examples(pool, step, config, tokenizer, counts, budget)
+
+
+def _drawing_examples(pool: int, step: int, config: BaseConfig, tokenizer, counts: dict,
+                      budget: int) -> tuple[list[tuple[str, str]], list[int]]:
+    examples, lengths = [], []
+    side, draws = curriculum(step, config)
+    rng = np.random.default_rng([config.seed, 7, pool])
+    i = 0
+    while sum(lengths) < budget * 0.85:  # leave room for padding
+        st = synth.make_task("random", rng, f"train-{pool}-{i}", draws, config.min_side, side,
+                             order=config.order, draw_weights=config.draw_weights)
+        i += 1
+        if st is None:
+            continue
+        p, t = example(st, config.encoder)
+        examples.append((p, t))
+        lengths.append(len(tokenizer.encode(p + t, add_special_tokens=False)) + 1)
+    counts["examples"] += len(examples)
+    return examples, lengths
+
+
+def _v2_examples(pool: int, step: int, config: BaseConfig, tokenizer, counts: dict,
+                 budget: int) -> tuple[list[tuple[str, str]], list[int]]:
+    """The v2 examples that fit the context (those over it are counted in ``too_long``)."""
+    examples, lengths = [], []
     tasks = v2_stream(pool, step, config, counts)
     made = 0
     while sum(lengths) < budget * 0.85:  # leave room for padding
