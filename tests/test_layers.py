@@ -11,6 +11,7 @@ import solver
 PACKAGE = Path(solver.__file__).parent
 LAYERS = ("arc", "dsl", "sandbox", "lm", "search", "run", "cli")  # lowest first
 HEAVY = ("torch", "transformers", "peft", "bitsandbytes")
+RAY_BACKEND = "solver.run.ray_backend"  # the one module that imports ray (an optional extra)
 
 
 def layer_of(module: str) -> int | None:
@@ -52,6 +53,8 @@ def violations(source: str, module: str, is_package: bool = False) -> list[str]:
         top = name.split(".")[0]
         if top in HEAVY and (own is None or own != LAYERS.index("lm")):
             problems.append(f"{module}:{line} imports {name} outside the lm layer")
+        if top == "ray" and module != RAY_BACKEND:
+            problems.append(f"{module}:{line} imports {name} outside {RAY_BACKEND}")
         target = layer_of(name)
         if target is not None and own is not None and target > own:
             problems.append(f"{module}:{line} imports {name}, a higher layer")
@@ -92,6 +95,12 @@ def test_a_planted_wrong_way_import_is_caught():
         "solver.arc.grids:1 imports torch outside the lm layer"]
     assert violations("from solver import lm\n", "solver.dsl", is_package=True) == [
         "solver.dsl:1 imports solver.lm, a higher layer"]
+    # ray only in the run layer's Ray backend.
+    assert violations("import ray\n", "solver.run.coordinator") == [
+        "solver.run.coordinator:1 imports ray outside solver.run.ray_backend"]
+    assert violations("def f():\n    from ray.util import state\n", "solver.lm.model") == [
+        "solver.lm.model:2 imports ray.util outside solver.run.ray_backend"]
+    assert violations("def f():\n    import ray\n", "solver.run.ray_backend") == []
     # Downward and sideways imports are fine.
     assert violations("from solver.arc.grids import Task\nimport torch\n", "solver.lm.model") == []
     assert violations("from . import program\n", "solver.dsl.synth") == []

@@ -64,7 +64,7 @@ def _solve(args, out: Path, run_dir: Path, budget: Budget, run_cfg: RunConfig, l
     """Load the tasks, solve them into ``out``; (exit code, tasks, summary)."""
     from solver.arc.grids import load_tasks
     from solver.run import malformed_entries, run_tasks
-    from solver.run.devices import default_workers
+    from solver.run.pool import backend_for
 
     loaded = load_tasks(args.tasks)
     extra = malformed_entries(args.tasks, loaded.tasks)
@@ -87,10 +87,29 @@ def _solve(args, out: Path, run_dir: Path, budget: Budget, run_cfg: RunConfig, l
     if not timeout_given:
         settings["sandbox"]["timeout_s"] = None
     solver = her_solver(model, her, sandbox, timeout_given)
-    summary = run_tasks(loaded.tasks, solver, out=out, run_dir=run_dir,
-                        budget=budget, workers=run_cfg.workers or default_workers(),
-                        settings=settings, extra_entries=extra, log=log, threads=run_cfg.threads)
+    backend = backend_for(run_cfg.backend, run_cfg.ray_address, run_cfg.threads)
+    try:
+        workers = _workers(backend, run_cfg, log)
+        summary = run_tasks(loaded.tasks, solver, out=out, run_dir=run_dir, budget=budget,
+                            workers=workers, settings=settings, extra_entries=extra, log=log,
+                            threads=run_cfg.threads, backend=backend)
+    finally:
+        backend.close()
     return (1 if summary.problems else 0), loaded.tasks, summary
+
+
+def _workers(backend, run_cfg: RunConfig, log) -> int:
+    """``--workers``, else the backend's default (local: one per visible GPU, one on CPU;
+    ray: one per slot of the cluster). A backend that cannot say (the cluster is out of
+    reach) gets 1: the run then says why and writes fallbacks."""
+    try:
+        slots = backend.default_workers()
+    except Exception:  # the run says why (once), and writes fallbacks
+        return run_cfg.workers or 1
+    if run_cfg.workers and backend.name != "local" and run_cfg.workers > slots:
+        log(f"warning: {run_cfg.workers} workers asked, the cluster has room for {slots}: "
+            "the others wait for room")
+    return run_cfg.workers or slots
 
 
 def _budget(run_cfg: RunConfig) -> Budget:

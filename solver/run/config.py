@@ -18,3 +18,9 @@ class RunConfig:
     task_ids: tuple[str, ...] | None = setting(None, "solve only these task ids (comma list); None: all")
     threads: int | None = setting(
         None, "CPU threads per worker; None: the cores shared among the workers (on GPUs: torch's)")
+    backend: str = setting(
+        "local", "where the workers run: local (processes on this machine) or ray (actors on "
+        "a Ray cluster; the ray extra; see docs/CLUSTER.md)", choices=("local", "ray"))
+    ray_address: str = setting(
+        "auto", "with --backend ray: the cluster (HOST:PORT of its head); auto: the cluster "
+        "this machine belongs to, else a Ray instance started here")

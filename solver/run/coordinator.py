@@ -21,6 +21,14 @@ keeps the queue, gives every task its deadline from the shared
 saved flows to later tasks) and kills the workers at the budget's hard stop. A worker that
 dies mid-task costs that task only.
 
+Where the workers run is the *backend*'s business: :class:`~solver.run.pool.LocalBackend`
+(the default: processes on this machine) or :class:`~solver.run.ray_backend.RayBackend`
+(Ray actors on a cluster). A backend only carries tasks to workers and results back, as
+:class:`~solver.run.pool.Event` values; everything above (the order, the shares, the hard
+stop, the journal, the submission) is this module's, the same for every backend. A backend
+whose workers are lost with their machine (``retries`` > 0) gets the lost task tried again
+on another worker, within what is left of the task's own share.
+
 The solver is a parameter: ``factory`` is a picklable callable, called once in each worker,
 that returns ``solve(task, deadline, progress) -> report``. ``report`` is a JSON-able dict
 with ``attempts`` (per test input, a list of candidate grids, best first) and ``status``;
@@ -44,12 +52,14 @@ import orjson
 from solver.arc import submission as subm
 from solver.arc.budget import Budget, format_duration
 from solver.arc.grids import Grid, Task
-from solver.run.devices import threads_per_worker
 from solver.run.journal import append_journal, clean_attempts, resume
-from solver.run.pool import Event, WorkerPool
+from solver.run.pool import Event, LocalBackend
+from solver.run.worker import error_line
 from solver.run.reports import report_summary, write_json, write_report
 
 POLL_S = 0.5
+RETRY_MIN_SHARE = 0.25  # a lost task is tried again only with this part of its share left
+RETRY_MIN_S = 1.0  # ... and at least this many seconds
 
 
 @dataclass
@@ -83,8 +93,10 @@ class Coordinator:
 
     def __init__(self, tasks: Mapping[str, Task], factory: Callable, out, run_dir,
                  budget: Budget, workers: int, settings: Mapping, extra: Mapping,
-                 log: Callable[[str], None] | None, threads: int | None = None):
+                 log: Callable[[str], None] | None, threads: int | None = None,
+                 backend=None):
         self.tasks: dict[str, Task] = dict(tasks)
+        self.backend = backend if backend is not None else LocalBackend()
         self.factory = factory
         self.out = Path(out)
         self.run_dir = Path(run_dir)
@@ -102,8 +114,12 @@ class Coordinator:
         self.share_among = 1  # workers the budget's per-task share assumes
         self.fatal = 0  # workers that could not build their solver, or died before saying so
         self.errors_said: set[str] = set()
-        self.pool: WorkerPool | None = None
+        self.pool = None  # the backend's pool (solver.run.pool.WorkerPool or alike)
         self.bar = None
+        self.deadlines: dict[str, float] = {}  # task id -> the deadline it was given
+        self.shares: dict[str, float] = {}  # task id -> its share in seconds
+        self.tries: dict[str, int] = {}  # task id -> times it was sent to a worker
+        self.retry: dict[str, float] = {}  # lost task id -> its deadline, to try again
         (self.run_dir / "tasks").mkdir(parents=True, exist_ok=True)
         self.log_file = open(self.run_dir / "run.log", "a", encoding="utf-8")
 
@@ -136,6 +152,7 @@ class Coordinator:
         ids = sorted(self.tasks)
         write_json(path, {
             **self.settings, "budget": self.budget.to_json(), "workers": self.n_workers,
+            "backend": self.backend.name,
             "n_tasks": len(ids), "n_malformed": len(self.extra),
             "tasks_digest": hashlib.sha1("\n".join(ids).encode()).hexdigest(),
             "submission": str(self.out), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -183,7 +200,9 @@ class Coordinator:
         retried = (f", {start.retried} of them retried after an error" if start.retried else "")
         self.log(f"run {self.run_dir}: {len(self.tasks)} tasks ({len(start.done)} already "
                  f"finished, {len(pending)} to do{retried}), {len(self.extra)} malformed, "
-                 f"{self.n_workers} worker(s), budget {format_duration(self.budget.total_s)} "
+                 f"{self.n_workers} worker(s)"
+                 + ("" if self.backend.name == "local" else f" on {self.backend.describe()}")
+                 + f", budget {format_duration(self.budget.total_s)} "
                  f"({format_duration(self.budget.time_left())} of work time left)")
         if pending and not self.budget.expired():
             self._work(pending)
@@ -201,14 +220,20 @@ class Coordinator:
         """Hand ``pending`` to the workers until done, out of workers or out of time."""
         self.pending = list(pending)
         self.share_among = min(self.n_workers, len(pending))
-        self.bar = _progress_bar(len(pending))
-        self.pool = pool = WorkerPool(self.factory,
-                                      threads_per_worker(self.share_among, self.threads),
-                                      log_file=str(self.run_dir / "run.log"))
-        for _ in range(self.share_among):
-            pool.spawn()
         try:
-            while (self.pending or pool.holding) and pool.procs:
+            self.pool = pool = self.backend.pool(self.factory, self.share_among, self.threads,
+                                                 str(self.run_dir / "run.log"))
+        except Exception as e:  # the cluster cannot be reached, Ray is not installed...
+            problem = f"the {self.backend.name} backend could not start: {error_line(e)}"
+            self.summary.problems.append(problem)
+            self.log(f"error: {problem}")
+            self.log(f"{len(self.pending)} task(s) not started: fallback entries")
+            return
+        self.bar = _progress_bar(len(pending))
+        try:
+            for _ in range(self.share_among):
+                pool.spawn()
+            while (self.pending or self.retry or pool.holding) and pool.procs:
                 if self.budget.expired():
                     self.summary.stopped_by_budget = True
                     break
@@ -218,6 +243,8 @@ class Coordinator:
             if self.bar:
                 self.bar.close()
             none_left = not pool.procs
+            for tid in list(self.retry):  # lost, and no worker took it again in time
+                self._lost_for_good(tid, "no worker took it again before the end")
             held = pool.close(stop_now=self.budget.expired(), grace_until=self.budget.deadline - 1.0)
             for tid in held.values():  # unfinished: keep their partial attempts, no journal
                 self.summary.statuses[tid] = "stopped"
@@ -229,15 +256,45 @@ class Coordinator:
                 self.log("no worker could start: every task not finished gets fallbacks")
 
     def _dispatch(self, wid: int) -> None:
-        """The next task to worker ``wid``, or tell it to stop."""
+        """The next task to worker ``wid`` (a lost task to try again first, within what is
+        left of its own share), or tell it to stop."""
+        while self.retry and not self.budget.expired():
+            tid, deadline = next(iter(self.retry.items()))
+            del self.retry[tid]
+            if not self._retry_fits(tid, deadline):
+                self._lost_for_good(tid, "too little of its share was left to try again")
+                continue
+            self.tries[tid] = self.tries.get(tid, 0) + 1
+            self.log(f"[{tid}] start again (worker {wid}, "
+                     f"{format_duration(deadline - time.time())} of its share left)")
+            self.pool.assign(wid, self.tasks[tid], deadline)
+            return
         if self.pending and not self.budget.expired():
             tid = self.pending.pop(0)
             deadline = self.budget.task_deadline(len(self.pending) + 1, self.share_among)
+            self.deadlines[tid], self.shares[tid] = deadline, deadline - time.time()
+            self.tries[tid] = self.tries.get(tid, 0) + 1
             self.log(f"[{tid}] start (worker {wid}, share "
                      f"{format_duration(deadline - time.time())})")
             self.pool.assign(wid, self.tasks[tid], deadline)
+        elif self.backend.retries and self.pool.holding and not self.budget.expired():
+            pass  # kept idle while others work: a task they lose goes to it, no new start
         else:
             self.pool.release(wid)
+
+    def _retry_fits(self, tid: str, deadline: float) -> bool:
+        """Whether enough of a lost task's share is left to try it again."""
+        left = deadline - time.time()
+        return left >= max(RETRY_MIN_S, RETRY_MIN_SHARE * self.shares.get(tid, 0.0))
+
+    def _lost_for_good(self, tid: str, why: str) -> None:
+        """A lost task that is not tried (again): status ``crashed``, partial attempts kept
+        (fallbacks for the rest), journaled so that a rerun tries it again."""
+        self.retry.pop(tid, None)
+        self.finish_task(tid, {"status": "crashed", "attempts": self.attempts.get(tid, []),
+                               "error": f"its worker was lost; {why}"})
+        self.log(f"[{tid}] crashed: {why} (partial attempts kept)")
+        self._task_done()
 
     def _task_done(self) -> None:
         if self.bar:
@@ -273,19 +330,40 @@ class Coordinator:
 
     def _died(self, ev: Event) -> None:
         """A worker's process ended: count it if it never started, record its task as
-        crashed, and start another if there is work and no worker failed to start."""
+        crashed (or, with a backend that retries, try it again on another worker if its
+        share allows), and start another worker if there is work and none failed to start."""
         code = ev.payload["exitcode"]
-        if not ev.payload["reported"] and code is not None:
+        lost = ev.payload.get("lost")  # what the backend lost, in words (Ray: process, node)
+        what = lost or f"exit code {code}"
+        if not ev.payload["reported"] and (code is not None or lost):
             self.fatal += 1
-            self.summary.problems.append(f"worker {ev.worker} died while starting (exit code {code})")
-            self.log(f"worker {ev.worker} died while starting (exit code {code})")
-        if ev.task_id is not None:
-            report = {"status": "crashed", "attempts": self.attempts.get(ev.task_id, []),
+            self.summary.problems.append(f"worker {ev.worker} died while starting ({what})")
+            self.log(f"worker {ev.worker} died while starting ({what})")
+        tid = ev.task_id
+        if tid is not None and self.tries.get(tid, 0) <= self.backend.retries:
+            deadline = self.deadlines.get(tid, 0.0)
+            if self._retry_fits(tid, deadline) and not self.budget.expired():
+                self.retry[tid] = deadline
+                self.log(f"[{tid}] lost with worker {ev.worker} ({what}): trying it again on "
+                         f"another worker ({format_duration(deadline - time.time())} of its "
+                         "share left)")
+            else:
+                self._lost_for_good(tid, f"lost with worker {ev.worker} ({what}); too little "
+                                         "of its share left to try again")
+        elif tid is not None and lost:
+            self._lost_for_good(tid, f"lost with worker {ev.worker} ({what}), "
+                                     + ("again" if self.backend.retries else "not retried"))
+        elif tid is not None:
+            report = {"status": "crashed", "attempts": self.attempts.get(tid, []),
                       "error": f"worker process died (exit code {code})"}
-            self.finish_task(ev.task_id, report)
-            self.log(f"[{ev.task_id}] crashed: worker died with exit code {code}")
+            self.finish_task(tid, report)
+            self.log(f"[{tid}] crashed: worker died with exit code {code}")
             self._task_done()
-        if self.pending and not self.budget.expired() and not self.fatal:
+        for wid in self.pool.idle() if self.retry else ():  # an idle worker takes it now
+            self._dispatch(wid)
+            if not self.retry:
+                break
+        if (self.pending or self.retry) and not self.budget.expired() and not self.fatal:
             self.pool.spawn()
 
 
@@ -293,13 +371,15 @@ def run_tasks(tasks: Mapping[str, Task], factory: Callable, *, out: str | os.Pat
               run_dir: str | os.PathLike, budget: Budget | None = None, workers: int = 1,
               settings: Mapping | None = None, extra_entries: Mapping[str, list] | None = None,
               log: Callable[[str], None] | None = print,
-              threads: int | None = None) -> RunSummary:
+              threads: int | None = None, backend=None) -> RunSummary:
     """Solve ``tasks`` with ``workers`` processes built by ``factory`` within ``budget``,
     keeping the journal and reports in ``run_dir`` and the submission at ``out`` complete
     at every moment. ``extra_entries`` are fixed submission entries (malformed tasks).
-    ``threads``: CPU threads per worker (default: the cores shared out; on GPUs, torch's)."""
+    ``threads``: CPU threads per worker (default: the cores shared out; on GPUs, torch's).
+    ``backend``: where the workers run (default :class:`~solver.run.pool.LocalBackend`,
+    processes on this machine; :class:`~solver.run.ray_backend.RayBackend`: a Ray cluster)."""
     run = Coordinator(tasks, factory, out, run_dir, budget or Budget(), workers,
-                      settings or {}, extra_entries or {}, log, threads)
+                      settings or {}, extra_entries or {}, log, threads, backend)
     previous = None
     if threading.current_thread() is threading.main_thread():
         def on_term(signum, frame):  # SIGTERM: stop the workers like Ctrl-C does

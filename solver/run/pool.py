@@ -1,5 +1,6 @@
-"""The worker pool: processes (``spawn`` context) that each build the solver once and then
-take tasks one at a time, the pipes to them, and which task each one holds.
+"""The local backend and its worker pool: processes (``spawn`` context) on this machine that
+each build the solver once and then take tasks one at a time, the pipes to them, and which
+task each one holds.
 
 The pool decides nothing: the coordinator says which worker gets which task, and reads
 what happened as :class:`Event` values. Each worker has two pipes of its own (tasks in,
@@ -15,7 +16,7 @@ from multiprocessing.connection import wait
 from typing import Any, Callable
 
 from solver.arc.grids import Task
-from solver.run.devices import gpu_of
+from solver.run.devices import default_workers, gpu_of, threads_per_worker
 from solver.run.worker import worker_main
 
 
@@ -30,6 +31,42 @@ class Event:
     worker: int
     task_id: str | None = None
     payload: Any = None
+
+
+def backend_for(name: str, ray_address: str = "auto", threads: int | None = None):
+    """The backend called ``name``: ``local`` (:class:`LocalBackend`) or ``ray``
+    (:class:`solver.run.ray_backend.RayBackend`, which imports Ray when it connects)."""
+    if name == "local":
+        return LocalBackend()
+    if name == "ray":
+        from solver.run.ray_backend import RayBackend
+
+        return RayBackend(ray_address, threads)
+    raise ValueError(f"unknown backend {name!r}: local or ray")
+
+
+class LocalBackend:
+    """Workers as processes on this machine (the default backend): one per visible GPU, one
+    on CPU; the CPU cores shared out among them. A worker that dies costs its task (status
+    ``crashed``; a rerun tries it again): on one machine a death is the task's doing (a
+    crash, the memory), so trying it at once again would only repeat it."""
+
+    name = "local"
+    retries = 0  # times a task whose worker was lost is tried again in the same run
+
+    def default_workers(self) -> int:
+        return default_workers()
+
+    def pool(self, factory: Callable, workers: int, threads: int | None,
+             log_file: str | None) -> "WorkerPool":
+        """A pool for ``workers`` workers (spawned by the coordinator)."""
+        return WorkerPool(factory, threads_per_worker(workers, threads), log_file=log_file)
+
+    def describe(self) -> str:
+        return "local processes"
+
+    def close(self) -> None:
+        pass
 
 
 class WorkerPool:
@@ -47,6 +84,7 @@ class WorkerPool:
         self._inboxes: dict[int, Any] = {}  # worker id -> our end of its task pipe
         self._outboxes: dict[Any, int] = {}  # our end of its message pipe -> worker id
         self._reported: set[int] = set()  # workers that said ready or fatal
+        self._released: set[int] = set()  # workers told to stop
         self._next_id = 0
 
     def spawn(self) -> int:
@@ -74,7 +112,13 @@ class WorkerPool:
 
     def release(self, wid: int) -> None:
         """Tell worker ``wid`` there is no more work: it exits."""
+        self._released.add(wid)
         self._send(wid, None)
+
+    def idle(self) -> list[int]:
+        """Workers started and ready that hold no task and were not told to stop."""
+        return [w for w in self.procs
+                if w in self._reported and w not in self.holding and w not in self._released]
 
     def _send(self, wid: int, item) -> None:
         try:

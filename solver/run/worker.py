@@ -65,11 +65,9 @@ def worker_main(wid: int, factory: Callable, inbox, outbox, gpu: int | None,
         except (OSError, EOFError):
             raise SystemExit("coordinator gone") from None
 
-    try:
-        solve = factory()
-    except BaseException as e:
-        send(("fatal", wid, None, {"error": error_line(e),
-                                   "traceback": traceback.format_exc(limit=8)}))
+    solve, problem = build_solver(factory)
+    if problem is not None:
+        send(("fatal", wid, None, problem))
         return
     send(("ready", wid, None, None))
     while True:
@@ -90,15 +88,36 @@ def worker_main(wid: int, factory: Callable, inbox, outbox, gpu: int | None,
                 raise SystemExit("coordinator gone")
             send(("progress", wid, _tid, update))
 
-        t0 = time.time()
         try:
-            report = solve(task, deadline, progress)
-            if not isinstance(report, dict):
-                raise TypeError(f"solve returned {type(report).__name__}, expected a dict")
+            report = solve_task(solve, task, deadline, progress)
         except SystemExit:
             return
-        except BaseException as e:
-            report = {"status": "error", "error": f"{type(e).__name__}: {e}",
-                      "traceback": traceback.format_exc(limit=8), "attempts": []}
-        report.setdefault("seconds", time.time() - t0)
         send(("done", wid, task.id, report))
+
+
+def build_solver(factory: Callable) -> tuple[Callable | None, dict | None]:
+    """``(solve, None)`` from ``factory()``, or ``(None, problem)`` when it raised:
+    ``problem`` is the ``fatal`` payload (``error``: one line, ``traceback``). Every
+    backend's worker builds its solver this way."""
+    try:
+        return factory(), None
+    except BaseException as e:
+        return None, {"error": error_line(e), "traceback": traceback.format_exc(limit=8)}
+
+
+def solve_task(solve: Callable, task, deadline: float, progress: Callable) -> dict:
+    """One task's report: what ``solve`` returned (``seconds`` added), or status ``error``
+    with the exception when it raised; SystemExit (the coordinator is gone) goes through.
+    Every backend's worker solves a task this way."""
+    t0 = time.time()
+    try:
+        report = solve(task, deadline, progress)
+        if not isinstance(report, dict):
+            raise TypeError(f"solve returned {type(report).__name__}, expected a dict")
+    except SystemExit:
+        raise
+    except BaseException as e:
+        report = {"status": "error", "error": f"{type(e).__name__}: {e}",
+                  "traceback": traceback.format_exc(limit=8), "attempts": []}
+    report.setdefault("seconds", time.time() - t0)
+    return report
