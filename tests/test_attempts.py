@@ -110,6 +110,7 @@ def test_model_none_runs_the_enumerator_alone_and_limit_picks_a_subset(tmp_path,
                  "--run-dir", str(tmp_path / "run")])
     text = capsys.readouterr().out
     assert code == 0 and "score: 1.0000 (solved tasks 2/2)" in text
+    assert "train-exact: 2 tasks; wrong on test: 0 (0 %)" in text
     assert sorted(json.loads(out.read_text())) == ["flip0", "flip1"]
     report = json.loads((tmp_path / "run" / "tasks" / "flip0.json").read_text())
     assert report["solved_by"] == "enumerator" and report["stopped"] == "exact"
@@ -156,3 +157,18 @@ def test_a_program_whose_table_misses_the_test_input_ranks_after_the_exact_other
     longer = cand(prog("draw_pixel(img, (0, 0), 3)", "draw_pixel(img, (1, 1), 3)"), B)
     inexact = cand(prog("draw_pixel(img, (0, 0), 3)"), C, exact=False, acc=0.9)
     assert rank([short_missing, longer, inexact]) == [longer, short_missing, inexact]
+
+
+def test_exact_but_wrong_line_counts_train_exact_tasks_that_miss_the_test(tmp_path):
+    from solver.arc.submission import TaskScore
+    from solver.cli.solve import exact_but_wrong_line
+
+    run = tmp_path / "run"
+    run.mkdir()
+    tasks = [{"task_id": "a", "status": "exact", "best_train_acc": 1.0},
+             {"task_id": "b", "status": "exact", "best_train_acc": 1.0},
+             {"task_id": "c", "status": "inexact", "best_train_acc": 0.9},
+             {"task_id": "d", "status": "skipped", "best_train_acc": None}]
+    (run / "summary.json").write_text(json.dumps({"tasks": tasks}))
+    rows = [TaskScore("a", 1, 1), TaskScore("b", 0, 1), TaskScore("c", 0, 1), TaskScore("d", 0, 1)]
+    assert exact_but_wrong_line(run, rows) == "train-exact: 2 tasks; wrong on test: 1 (50 %)"

@@ -129,6 +129,18 @@ def closing_table(run_dir: str | Path, scores: dict[str, str] | None = None) -> 
                         "<<>>><")
 
 
+def exact_but_wrong_line(run_dir: str | Path, rows) -> str:
+    """How many tasks had a program exact on every train pair, and how many of those got
+    their test outputs wrong (rows: ``TaskScore``): a program that fits the train pairs
+    but does not generalise."""
+    right = {r.task_id for r in rows if r.correct == r.total}
+    exact = [r["task_id"] for r in load_summary(run_dir)["tasks"]
+             if (r.get("best_train_acc") or 0.0) >= 1.0]
+    wrong = [t for t in exact if t not in right]
+    share = f" ({100 * len(wrong) / len(exact):.0f} %)" if exact else ""
+    return f"train-exact: {len(exact)} tasks; wrong on test: {len(wrong)}{share}"
+
+
 def cmd_solve(args) -> int:
     """``solver solve``: every task of ``--tasks`` into ``--out`` within the budget."""
     run_cfg = build(RunConfig, args)
@@ -171,6 +183,7 @@ def cmd_dry_run(args) -> int:
     print(closing_table(run_dir, scores))
     print(f"submission {out}: {'valid' if not valid else 'INVALID: ' + '; '.join(valid[:3])}; "
           f"finished in {summary.seconds:.0f}s of a {budget.total_s:.0f}s budget")
+    print(exact_but_wrong_line(run_dir, rows))
     print(score_line(total, rows))
     return code or (1 if valid else 0)
 
