@@ -3,6 +3,7 @@ verifier rejects a task whose train pairs cannot tell two programs of the family
 generation is deterministic per (seed, task index)."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -11,8 +12,8 @@ from solver import dsl
 from solver.arc.grids import load_solutions, load_tasks
 from solver.cli.main import main
 from solver.dsl import gen
-from solver.dsl.gen import colors, compose, geometry, paint, parts, selection
-from solver.dsl.gen.core import Draft, Reader, Step, V2Config, ambiguous, program_text, run, same, verify
+from solver.dsl.gen import colors, compose, geometry, paint, parts, paths, selection
+from solver.dsl.gen.core import Draft, Reader, Step, V2Config, Var, ambiguous, program_text, run, same, verify
 
 FAMILY_OPS = {  # the operations each family's programs may use
     "rigid": set(geometry.RIGID),
@@ -30,8 +31,10 @@ FAMILY_OPS = {  # the operations each family's programs may use
     "recolor-by": {"recolor_by"},
     "stamp": {"stamp_template"},
     "random-v2": None,  # any
+    "lines2": {"ray", "ray_to", "path_l"},
     "mix": None,
 }
+MULTI_STEP = {"random-v2", "lines2"}  # families whose programs may have several lines
 
 
 def test_every_family_is_listed():
@@ -50,13 +53,17 @@ def test_generated_tasks_are_solved_by_their_program(family):
         assert 2 <= len(t.task.train) <= 5 and 1 <= len(t.task.test) <= 2
         lines = t.program.splitlines()
         assert lines[0] == "def task(img):" and lines[-1] == "    return img"
-        assert all(line.startswith("    img = ") for line in lines[1:-1])
+        assert all(re.match(r"    [a-z][a-z0-9_]* = [a-z_0-9]+\([a-z][a-z0-9_]*[,)]", line)
+                   for line in lines[1:-1]), t.program
+        assert lines[-2].startswith("    img = ")
         assert t.program == program_text(t.steps)
         ops = {s.op for s in t.steps}
         assert t.family in gen.GENERATORS and t.task.id.startswith(t.family)
         if FAMILY_OPS[t.family] is not None:
             assert ops <= FAMILY_OPS[t.family], (t.family, ops)
-        else:
+        if t.family not in MULTI_STEP and FAMILY_OPS[t.family] is not None:
+            assert len(t.steps) == 1, t.program
+        if t.family == "random-v2":
             assert 1 <= len(t.steps) <= 3
         for pair in (*t.task.train, *t.task.test):
             assert dsl.run_trusted(t.program, pair.input) == pair.output
@@ -173,6 +180,12 @@ def _case(family):
         alts = compose.composition_alternatives(prog, [compose.GROUP["rigid"], compose.GROUP["color"]],
                                                 _grids(*train, *test))
         return prog, train, test, alts, (Step("flip_lr"), Step("recolor", (1, 2)))
+    if family == "lines2":  # every start in its end's row: across first == down first
+        a = [[2, 0, 0, 3], [0, 0, 0, 0], [0, 0, 0, 0]]
+        b = [[0, 0, 0, 0], [3, 0, 0, 2], [0, 0, 0, 0]]
+        c = [[2, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 3]]
+        prog = (Step("path_l", (2, 3, 8, "hv")),)
+        return prog, [a, b], [c], paths.line_alternatives, (Step("path_l", (2, 3, 8, "vh")),)
     raise KeyError(family)
 
 
@@ -301,7 +314,7 @@ def test_program_arguments_are_plain_literals():
     """Arguments are Python ints, strings, bools, tuples of them, or readers: the text form
     is the whole program."""
     def plain(a):
-        return all(plain(x) for x in a) if isinstance(a, tuple) else type(a) in (int, str, bool, Reader)
+        return all(plain(x) for x in a) if isinstance(a, tuple) else type(a) in (int, str, bool, Reader, Var)
 
     tasks, _ = gen.generate_v2("mix", 30, seed=4)
     for t in tasks:

@@ -3,6 +3,9 @@ collecting input/output pairs, and verifying a task before it is emitted.
 
 A program is a tuple of :class:`Step` s, one ``img = op(img, args...)`` line each; an
 argument is a literal or a :class:`Reader` (``bg_color(img)``, read from the current image).
+A step may also write another image (``p1 = flip_lr(img)``: ``Step("flip_lr", out="p1",
+src="img")``) and take one as an argument (:class:`Var`: ``img = layer(img, p1)``), for the
+DSL's primitives over two images; the program's result is ``img``.
 A family proposes a :class:`Draft`: the ground-truth program, the inputs (train then test)
 and the other programs of the family (other parameters). :func:`verify` turns a draft into
 a task or names why it was dropped:
@@ -36,28 +39,51 @@ class Reader:
 
 
 @dataclass(frozen=True)
+class Var:
+    """An argument that is another image of the program: renders as its name (``p1``)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Step:
-    """One program line: ``img = op(img, *args)``."""
+    """One program line: ``out = op(src, *args)``; by default ``img = op(img, *args)``
+    (``src`` None reads the image the line writes)."""
 
     op: str
     args: tuple = ()
+    out: str = "img"
+    src: str | None = None
+
+    @property
+    def reads(self) -> str:
+        return self.src or self.out
 
     def code(self) -> str:
-        return f"img = {self.op}(img{''.join(', ' + _lit(a) for a in self.args)})"
+        src = self.reads
+        return f"{self.out} = {self.op}({src}{''.join(', ' + _lit(a, src) for a in self.args)})"
 
 
 Program = tuple[Step, ...]
 
 
-def _lit(a) -> str:
+def plain(program: Program) -> bool:
+    """Whether every line is ``img = op(img, ...)`` with no image argument (one image)."""
+    return all(s.out == "img" and s.src in (None, "img") and not any(isinstance(a, Var) for a in s.args)
+               for s in program)
+
+
+def _lit(a, src: str = "img") -> str:
     if isinstance(a, Reader):
-        return f"{a.name}(img)"
+        return f"{a.name}({src})"
+    if isinstance(a, Var):
+        return a.name
     if isinstance(a, (bool, np.bool_)):
         return repr(bool(a))
     if isinstance(a, str):
         return repr(a)
     if isinstance(a, tuple):
-        inner = ", ".join(_lit(x) for x in a)
+        inner = ", ".join(_lit(x, src) for x in a)
         return f"({inner},)" if len(a) == 1 else f"({inner})"
     return str(int(a))
 
@@ -69,17 +95,21 @@ def program_text(program: Program) -> str:
 
 
 def run(program: Program, grid: np.ndarray) -> np.ndarray | None:
-    """Run a program of ours by direct calls; None when a step fails or a grid leaves 1..30."""
-    img = grid
+    """Run a program of ours by direct calls; None when a step fails or a grid leaves 1..30.
+    The result is the image ``img`` holds after the last step."""
+    env = {"img": grid}
     try:
         for s in program:
-            args = [dsl.PRIMITIVES[a.name](img) if isinstance(a, Reader) else a for a in s.args]
-            img = np.asarray(dsl.PRIMITIVES[s.op](img, *args))
+            x = env[s.reads]
+            args = [dsl.PRIMITIVES[a.name](x) if isinstance(a, Reader) else
+                    env[a.name] if isinstance(a, Var) else a for a in s.args]
+            img = np.asarray(dsl.PRIMITIVES[s.op](x, *args))
             if img.ndim != 2 or not (1 <= img.shape[0] <= MAX_SIDE and 1 <= img.shape[1] <= MAX_SIDE):
                 return None
+            env[s.out] = img
     except Exception:  # noqa: BLE001 - a program that cannot apply does not fit
         return None
-    return img
+    return env["img"]
 
 
 def as_grid(a: np.ndarray) -> Grid:
@@ -245,8 +275,9 @@ def ambiguous(draft: Draft, outs: Sequence[np.ndarray]) -> Program | None:
 
 
 def _run_prefixed(program: Program, idx: int, grid: np.ndarray, cache: dict) -> np.ndarray | None:
-    """:func:`run`, reusing the images of program prefixes already run on input ``idx``."""
-    if len(program) == 1:
+    """:func:`run`, reusing the images of program prefixes already run on input ``idx``
+    (one-image programs; a program of several images is run whole)."""
+    if len(program) == 1 or not plain(program):
         return run(program, grid)
     start, img = 0, grid
     for i in range(len(program) - 1, 0, -1):
