@@ -598,6 +598,23 @@ def test_classify():
         cl.class_key(a, "weight")
 
 
+def test_recolor_from_edge():
+    from solver.dsl import markers as mk
+
+    a = g([[1, 0, 5, 5, 0],
+           [2, 0, 5, 0, 0],
+           [0, 0, 0, 0, 5]])
+    assert L(check_pure(mk.recolor_from_edge, a, 5, "left", "cell")) == [[1, 0, 1, 1, 0],
+                                                                         [2, 0, 2, 0, 0],
+                                                                         [0, 0, 0, 0, 5]]
+    # one object sees two markers (1 and 2): it stays; the lone 5 sees none
+    assert L(mk.recolor_from_edge(a, 5, "left", "object")) == L(a)
+    top = g([[0, 3, 0, 0], [0, 5, 5, 0], [0, 0, 0, 5]])
+    assert L(mk.recolor_from_edge(top, 5, "up", "object"))[1] == [0, 3, 3, 0]
+    with pytest.raises(ValueError, match="side"):
+        mk.recolor_from_edge(a, 5, "middle", "cell")
+
+
 def test_fill_bbox():
     a = g([[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]])
     assert L(check_pure(ob.fill_bbox, a, 2))[2] == [0, 1, 2, 0]

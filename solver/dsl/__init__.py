@@ -9,7 +9,8 @@ repetition; :mod:`solver.dsl.objects`: objects, selectors and colour readers;
 normalisation; :mod:`solver.dsl.lines`: rays that hit, elbow paths;
 :mod:`solver.dsl.regions`: background regions and the roles of object cells;
 :mod:`solver.dsl.shapes`: shapes replaced by fitted patches; :mod:`solver.dsl.denoise`: stripes and
-healed noise; :mod:`solver.dsl.classify`: answers looked up by a property of the input) and :data:`PRIMITIVES` /
+healed noise; :mod:`solver.dsl.classify`: answers looked up by a property of the input;
+:mod:`solver.dsl.markers`: colours read off the border) and :data:`PRIMITIVES` /
 :func:`namespace`, the names a program runs with in the sandbox.
 """
 
@@ -23,6 +24,7 @@ from solver.dsl.draw import (DTYPE, Img, Point, create_img, draw_horizontal_line
                              to_img)
 from solver.dsl.layers import LAYER_OPS
 from solver.dsl.lines import LINE_OPS
+from solver.dsl.markers import MARKER_OPS
 from solver.dsl.objects import OBJECT_OPS, READERS
 from solver.dsl.ops import OPS
 from solver.dsl.palette import PALETTE_OPS
@@ -34,6 +36,7 @@ from solver.dsl.symmetry import SYMMETRY_OPS
 V2_PRIMITIVES = {f.__name__: f for f in (*OPS, *PART_OPS, *SYMMETRY_OPS, *OBJECT_OPS, *LAYER_OPS,
                                            *LINE_OPS, *PALETTE_OPS, *REGION_OPS,
                                            *SHAPE_OPS, *DENOISE_OPS, *CLASSIFY_OPS,
+                                           *MARKER_OPS,
                                            *READERS)}
 PRIMITIVES = {**draw.PRIMITIVES, **V2_PRIMITIVES}
 

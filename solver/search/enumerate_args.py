@@ -19,6 +19,7 @@ import numpy as np
 
 from solver import dsl
 from solver.dsl import classify as cl
+from solver.dsl import markers as mk
 from solver.dsl import objects as ob
 from solver.dsl import ops
 from solver.dsl import parts as pt
@@ -156,6 +157,7 @@ CAN_CHANGE = {
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
+    "recolor_from_edge": {"recolor"},
     "hollow": {"recolor", "erase"},
     "keep_objects": {"erase"}, "remove_objects": {"erase"}, "keep_color": {"erase"},
     "remove_color": {"erase"},
@@ -320,6 +322,11 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
             if paint:
                 yield from (("recolor_objects", a) for a in _with_paint(
                 ctx, "recolor_objects", (which, PAINT, conn, multi)))
+        if same and final and ctx.allowed("recolor_from_edge"):
+            for c in fg:
+                for side in mk.SIDES:
+                    for mode in ("cell", "object"):
+                        yield "recolor_from_edge", (c, side, mode)
         if same:  # noise removed
             for axis in ("rows", "cols"):
                 yield "stripes", (axis,)
