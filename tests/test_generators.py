@@ -12,7 +12,7 @@ from solver import dsl
 from solver.arc.grids import load_solutions, load_tasks
 from solver.cli.main import main
 from solver.dsl import gen
-from solver.dsl.gen import colors, compose, geometry, paint, parts, paths, selection
+from solver.dsl.gen import colors, compose, geometry, paint, parts, paths, regions, selection
 from solver.dsl.gen.core import Draft, Reader, Step, V2Config, Var, ambiguous, program_text, run, same, verify
 
 FAMILY_OPS = {  # the operations each family's programs may use
@@ -32,6 +32,7 @@ FAMILY_OPS = {  # the operations each family's programs may use
     "stamp": {"stamp_template"},
     "random-v2": None,  # any
     "lines2": {"ray", "ray_to", "path_l"},
+    "regions": {"recolor_regions_by", "paint_roles"},
     "mix": None,
 }
 MULTI_STEP = {"random-v2", "lines2"}  # families whose programs may have several lines
@@ -186,7 +187,28 @@ def _case(family):
         c = [[2, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 3]]
         prog = (Step("path_l", (2, 3, 8, "hv")),)
         return prog, [a, b], [c], paths.line_alternatives, (Step("path_l", (2, 3, 8, "vh")),)
+    if family == "regions":  # shapes two cells thick have no inside: its colour is not shown
+        a = [[0] * 5, [0, 5, 5, 5, 0], [0, 5, 5, 5, 0], [0] * 5]
+        b = [[0] * 4, [0, 3, 3, 0], [0, 3, 3, 0], [0, 3, 3, 0], [0] * 4]
+        c = [[0] * 5, [0, 5, 5, 5, 0], [0, 5, 5, 5, 0], [0, 5, 5, 5, 0], [0] * 5]
+        prog = (Step("paint_roles", (1, 4, 2)),)
+        return prog, [a, b], [c], regions.role_alternatives(prog[0]), (Step("paint_roles", (1, 4, -1)),)
     raise KeyError(family)
+
+
+def test_region_tables_are_fitted_on_the_train_pairs():
+    """regions: a table fitted for another property competes only when the train pairs
+    showed every value of the test's holes; the holes' sizes are their heights here."""
+    a = [[1, 1, 1, 0, 0, 0], [1, 0, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0], [0] * 6]
+    b = [[0] * 6, [1, 1, 1, 0, 0, 0], [1, 0, 1, 0, 0, 0], [1, 0, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0]]
+    tall = [[0] * 6, [1, 1, 1, 0, 0, 0], [1, 0, 1, 0, 0, 0], [1, 0, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0],
+            [0] * 6]
+    wide = [[1, 1, 1, 1, 0, 0], [1, 0, 0, 1, 0, 0], [1, 1, 1, 1, 0, 0], [0] * 6]
+    prog = (Step("recolor_regions_by", ("size", ((1, 3), (2, 4)), True)),)
+    why, rival = _rejected(prog, [a, b], [tall], regions.region_alternatives)
+    assert why is None and rival is None  # height agrees with size on the test
+    why, rival = _rejected(prog, [a, b], [wide], regions.region_alternatives)
+    assert why == "ambiguous" and rival[0].op == "recolor_regions_by" and rival[0].args[0] != "size"
 
 
 @pytest.mark.parametrize("family", [f for f in gen.FAMILIES if f not in ("stamp", "mix")])
