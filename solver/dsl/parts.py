@@ -73,6 +73,13 @@ def _separator_spans(a: np.ndarray) -> tuple[list, list, list[np.ndarray]]:
     return best[1]
 
 
+def part_spans(img: Img) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The row spans and column spans of the parts between separator lines (as
+    ``summarize_parts`` and ``fill_parts`` cut them); ``ValueError`` when there are none."""
+    rows, cols, _ = _separator_spans(_arr(img))
+    return rows, cols
+
+
 def _spans(n: int, lines: set[int]) -> list[tuple[int, int]]:
     out, start = [], 0
     for i in range(n + 1):

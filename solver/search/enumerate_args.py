@@ -430,51 +430,42 @@ def _crop_windows(grids, outs, limit: int = 4) -> list[tuple[int, int, int, int]
     return [(t, l, h, w) for t, l in sorted(common)[:limit]]
 
 
-def _fit_recolor_by(grids, outs, name: str, conn: int) -> tuple | None:
-    """The (value, colour) table for ``recolor_by`` that explains every changed cell, or None."""
+def _fit_table(grids, outs, name: str, parts_of, skip_unchanged: bool = False) -> tuple | None:
+    """The (property value, colour) table that explains every changed cell when each part
+    (``parts_of(grid)``: objects or background regions) takes the colour its value maps to,
+    or None. ``skip_unchanged``: pairs whose output is their input add no entry."""
     table: dict[int, int] = {}
     for g, o in zip(grids, outs):
         changed = g != o
-        objs = ob.find_objects(g, conn, False)
+        if skip_unchanged and not changed.any():
+            continue
+        parts = parts_of(g)
         covered = np.zeros(g.shape, dtype=bool)
-        for obj in objs:
-            vals = np.unique(o[obj.rows, obj.cols])
+        for part in parts:
+            vals = np.unique(o[part.rows, part.cols])
             if len(vals) != 1:
                 return None
-            v = ob.prop(obj, name, objs)
+            v = ob.prop(part, name, parts)
             if table.setdefault(v, int(vals[0])) != int(vals[0]):
                 return None
-            covered[obj.rows, obj.cols] = True
+            covered[part.rows, part.cols] = True
         if (changed & ~covered).any():
             return None
     mapping = tuple(sorted((k, v) for k, v in table.items()))
-    if not mapping or len(mapping) > 12:
-        return None
-    return mapping
+    return mapping if mapping and len(mapping) <= 12 else None
+
+
+def _fit_recolor_by(grids, outs, name: str, conn: int) -> tuple | None:
+    """The (value, colour) table for ``recolor_by`` that explains every changed cell, or None."""
+    return _fit_table(grids, outs, name, lambda g: ob.find_objects(g, conn, False))
 
 
 def _fit_regions_by(grids, outs, name: str, enclosed: bool) -> tuple | None:
     """The (value, colour) table for ``recolor_regions_by`` that explains every changed
-    cell, or None."""
-    table: dict[int, int] = {}
-    for g, o in zip(grids, outs):
-        changed = g != o
-        if not changed.any():
-            continue
-        regions = rg.background_regions(g, enclosed)
-        covered = np.zeros(g.shape, dtype=bool)
-        for r in regions:
-            vals = np.unique(o[r.rows, r.cols])
-            if len(vals) != 1:
-                return None
-            v = ob.prop(r, name, regions)
-            if table.setdefault(v, int(vals[0])) != int(vals[0]):
-                return None
-            covered[r.rows, r.cols] = True
-        if (changed & ~covered).any():
-            return None
-    mapping = tuple(sorted((k, v) for k, v in table.items()))
-    if not mapping or len(mapping) > 12 or all(v == ops.bg_of(grids[0]) for _, v in mapping):
+    cell (not one that only keeps the background), or None."""
+    mapping = _fit_table(grids, outs, name, lambda g: rg.background_regions(g, enclosed),
+                         skip_unchanged=True)
+    if mapping is None or all(v == ops.bg_of(grids[0]) for _, v in mapping):
         return None
     return mapping
 

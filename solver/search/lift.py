@@ -19,21 +19,11 @@ cells too.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from solver.arc.grids import Grid, Pair, Task
-from solver.dsl.parts import fill_parts, summarize_parts
-from solver.dsl.parts import _separator_spans as separator_spans
-
-
-def _arr(grid: Grid) -> np.ndarray:
-    return np.array(grid, dtype=np.int8)
-
-
-def _grid(a: np.ndarray) -> Grid:
-    return tuple(tuple(int(v) for v in row) for row in a.tolist())
+from solver.dsl.parts import fill_parts, part_spans, summarize_parts
+from solver.search.rewrite import as_array, as_grid, wrapped
 
 
 def _filled(inp: np.ndarray, out: np.ndarray) -> np.ndarray | None:
@@ -41,7 +31,7 @@ def _filled(inp: np.ndarray, out: np.ndarray) -> np.ndarray | None:
     cell filled by one colour; None otherwise."""
     if inp.shape != out.shape:
         return None
-    rows, cols, _ = separator_spans(inp)
+    rows, cols = part_spans(inp)
     small = np.zeros((len(rows), len(cols)), dtype=inp.dtype)
     for i, (r0, r1) in enumerate(rows):
         for j, (c0, c1) in enumerate(cols):
@@ -57,16 +47,16 @@ def lifted_task(task: Task) -> Task | None:
     try:
         train = []
         for p in task.train:
-            inp = _arr(p.input)
-            small = _filled(inp, _arr(p.output))
+            inp = as_array(p.input)
+            small = _filled(inp, as_array(p.output))
             if small is None:
                 return None
-            train.append(Pair(_grid(summarize_parts(inp, "fg")), _grid(small)))
+            train.append(Pair(as_grid(summarize_parts(inp, "fg")), as_grid(small)))
         test = []
         for p in task.test:
-            inp = _arr(p.input)
-            out = None if p.output is None else _filled(inp, _arr(p.output))
-            test.append(Pair(_grid(summarize_parts(inp, "fg")), None if out is None else _grid(out)))
+            inp = as_array(p.input)
+            out = None if p.output is None else _filled(inp, as_array(p.output))
+            test.append(Pair(as_grid(summarize_parts(inp, "fg")), None if out is None else as_grid(out)))
     except ValueError:  # a grid with no separator lines
         return None
     if all(p.input == p.output for p in train):
@@ -79,15 +69,11 @@ def back(grid: Grid | None, ref: Grid) -> Grid | None:
     if grid is None:
         return None
     try:
-        return _grid(fill_parts(_arr(ref), _arr(grid)))
+        return as_grid(fill_parts(as_array(ref), as_array(grid)))
     except ValueError:
         return None
 
 
 def wrap_code(code: str) -> str:
     """A program for the lifted task, as a program for the task itself."""
-    lines = code.strip("\n").split("\n")
-    assert lines[0].startswith("def task(img):") and lines[-1].strip() == "return img", code
-    body = [re.sub(r"\bimg\b", "x", line) for line in lines[1:-1]]
-    return ("def task(img):\n    x = summarize_parts(img, 'fg')\n" + "".join(f"{b}\n" for b in body)
-            + "    img = fill_parts(img, x)\n    return img\n")
+    return wrapped(code, "x = summarize_parts(img, 'fg')", "img = fill_parts(img, x)")

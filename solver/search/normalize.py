@@ -19,41 +19,32 @@ search would find the same programs.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from solver.arc.grids import Grid, Pair, Task
 from solver.dsl.palette import color_order, norm_colors, unnorm_colors
-
-
-def _arr(grid: Grid) -> np.ndarray:
-    return np.array(grid, dtype=np.int8)
-
-
-def _grid(a: np.ndarray) -> Grid:
-    return tuple(tuple(int(v) for v in row) for row in a.tolist())
+from solver.search.rewrite import as_array, as_grid, wrapped
 
 
 def worth_it(task: Task) -> bool:
     """Whether the task's inputs (train and test) are not all renamed alike."""
-    orders = {tuple(color_order(_arr(p.input)).tolist()) for p in (*task.train, *task.test)}
+    orders = {tuple(color_order(as_array(p.input)).tolist()) for p in (*task.train, *task.test)}
     return len(orders) > 1
 
 
 def _rename(grid: Grid, ref: Grid) -> Grid:
     """``grid`` renamed with the renaming of ``ref``."""
-    order = color_order(_arr(ref))
+    order = color_order(as_array(ref))
     lut = np.empty(10, dtype=np.int64)
     lut[order] = np.arange(10)
-    return _grid(lut[_arr(grid).astype(np.int64)])
+    return as_grid(lut[as_array(grid).astype(np.int64)])
 
 
 def normalized_task(task: Task) -> Task:
     """The task with every pair renamed by its input's renaming."""
-    train = tuple(Pair(_grid(norm_colors(_arr(p.input))), _rename(p.output, p.input))
+    train = tuple(Pair(as_grid(norm_colors(as_array(p.input))), _rename(p.output, p.input))
                   for p in task.train)
-    test = tuple(Pair(_grid(norm_colors(_arr(p.input))),
+    test = tuple(Pair(as_grid(norm_colors(as_array(p.input))),
                       None if p.output is None else _rename(p.output, p.input))
                  for p in task.test)
     return Task(task.id, train, test)
@@ -61,13 +52,9 @@ def normalized_task(task: Task) -> Task:
 
 def back(grid: Grid | None, ref: Grid) -> Grid | None:
     """A normalised program's output on input ``ref``, renamed back."""
-    return None if grid is None else _grid(unnorm_colors(_arr(grid), _arr(ref)))
+    return None if grid is None else as_grid(unnorm_colors(as_array(grid), as_array(ref)))
 
 
 def wrap_code(code: str) -> str:
     """A program for the normalised task, as a program for the task itself."""
-    lines = code.strip("\n").split("\n")
-    assert lines[0].startswith("def task(img):") and lines[-1].strip() == "return img", code
-    body = [re.sub(r"\bimg\b", "x", line) for line in lines[1:-1]]
-    return ("def task(img):\n    x = norm_colors(img)\n" + "".join(f"{b}\n" for b in body)
-            + "    img = unnorm_colors(x, img)\n    return img\n")
+    return wrapped(code, "x = norm_colors(img)", "img = unnorm_colors(x, img)")
