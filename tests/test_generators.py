@@ -12,7 +12,7 @@ from solver import dsl
 from solver.arc.grids import load_solutions, load_tasks
 from solver.cli.main import main
 from solver.dsl import gen
-from solver.dsl.gen import colors, compose, geometry, paint, parts, paths, regions, selection
+from solver.dsl.gen import colors, compose, geometry, layers, paint, parts, paths, regions, selection
 from solver.dsl.gen.core import Draft, Reader, Step, V2Config, Var, ambiguous, program_text, run, same, verify
 
 FAMILY_OPS = {  # the operations each family's programs may use
@@ -33,9 +33,11 @@ FAMILY_OPS = {  # the operations each family's programs may use
     "random-v2": None,  # any
     "lines2": {"ray", "ray_to", "path_l"},
     "regions": {"recolor_regions_by", "paint_roles"},
+    "layers": {*geometry.RIGID, "shift", "recolor", "layer", "underlay", "mask_by", "mask_out", "changes",
+               *(e.op for e in layers.EDITS)},
     "mix": None,
 }
-MULTI_STEP = {"random-v2", "lines2"}  # families whose programs may have several lines
+MULTI_STEP = {"random-v2", "lines2", "layers"}  # families whose programs may have several lines
 
 
 def test_every_family_is_listed():
@@ -193,7 +195,60 @@ def _case(family):
         c = [[0] * 5, [0, 5, 5, 5, 0], [0, 5, 5, 5, 0], [0, 5, 5, 5, 0], [0] * 5]
         prog = (Step("paint_roles", (1, 4, 2)),)
         return prog, [a, b], [c], regions.role_alternatives(prog[0]), (Step("paint_roles", (1, 4, -1)),)
+    if family == "layers":  # no object meets its mirror image: laid over == laid under
+        a = [[1, 0, 0], [0, 0, 0]]
+        b = [[0, 0, 0], [3, 0, 0]]
+        c = [[1, 0, 2], [0, 0, 0]]
+        prog = layers.copy_program([Step("flip_lr")], "layer")
+        alts = layers.copy_alternatives([Step("flip_lr")], "layer", None, False)
+        return prog, [a, b], [c], alts, layers.copy_program([Step("flip_lr")], "underlay")
     raise KeyError(family)
+
+
+def test_programs_over_two_images_render_and_run():
+    """A step may write another image and take one as an argument; the text runs in the
+    trusted runner as the steps do, and the result is ``img``."""
+    piece = Step("ray", (3, "down"))
+    base = Step("recolor_objects", ("largest", 2, 8, False))
+    prog = layers.delta_program(piece, base)
+    assert program_text(prog) == (
+        "def task(img):\n"
+        "    p1 = ray(img, 3, 'down')\n"
+        "    p1 = changes(p1, img)\n"
+        "    img = recolor_objects(img, 'largest', 2, 8, False)\n"
+        "    img = layer(img, p1)\n"
+        "    return img\n")
+    g = _grids([[0, 3, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [5, 5, 0, 4]])[0]
+    out = run(prog, g)  # the 5s are the largest on the input: recoloured, the ray laid over
+    assert out.tolist() == [[0, 3, 0, 0], [0, 3, 0, 0], [0, 3, 0, 0], [0, 3, 0, 0], [2, 2, 0, 4]]
+    assert dsl.run_trusted(program_text(prog), g) == tuple(map(tuple, out.tolist()))
+    # the chain (ray first) makes the ray the largest object, and recolours it
+    assert run((piece, base), g).tolist()[:2] == [[0, 2, 0, 0], [0, 2, 0, 0]]
+    copy = layers.copy_program([Step("flip_lr"), Step("flip_ud")], "layer", (3, 6))
+    assert program_text(copy).splitlines()[1:-1] == [
+        "    p1 = flip_lr(img)", "    p1 = recolor(p1, 3, 6)", "    p2 = flip_ud(img)",
+        "    p2 = recolor(p2, 3, 6)", "    img = layer(img, p1)", "    img = layer(img, p2)"]
+    assert run((Step("layer", (Var("p9"),)),), g) is None  # an image never written: no output
+
+
+def test_a_stack_that_equals_a_chain_is_dropped():
+    """layers: when the train pairs cannot tell the stack from the two edits in a row, the
+    draft is dropped (the chain is the simpler program)."""
+    piece = Step("ray", (3, "down"))
+    base = Step("recolor_objects", ("largest", 2, 8, False))
+    far = [[0, 0, 0, 5, 5, 5], [0, 0, 0, 5, 5, 5], [0, 0, 0, 5, 5, 5], [3, 0, 0, 0, 0, 0],
+           [0, 0, 0, 0, 0, 0], [0, 0, 4, 0, 0, 0]]
+    far2 = [[0, 0, 0, 0, 3], [0, 0, 0, 0, 0], [6, 6, 0, 0, 0], [6, 6, 0, 0, 0], [6, 6, 0, 0, 0]]
+    near = [[0, 3, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [5, 5, 0, 4]]  # the ray first: largest
+    source = [[3, 3, 0], [0, 0, 0], [0, 0, 5]]  # the recolouring first: no ray
+    prog = layers.delta_program(piece, base)
+    draft = Draft(prog, _grids(far, far2, near), 2, [], layers._edits_show(piece, base),
+                  layers._not_a_chain(piece, base))
+    assert verify(draft)[1] == "layers equal a chain"
+    draft.inputs = _grids(far, near, far2)  # one chain is told apart, not the other
+    assert verify(draft)[1] == "layers equal a chain"
+    draft.inputs = _grids(near, source, far)
+    assert verify(draft)[1] is None
 
 
 def test_region_tables_are_fitted_on_the_train_pairs():

@@ -20,7 +20,7 @@ import numpy as np
 
 from solver.arc.grids import Task
 from solver.dsl import synth
-from solver.dsl.gen import colors, compose, geometry, paint, parts, paths, regions, selection
+from solver.dsl.gen import colors, compose, geometry, layers, paint, parts, paths, regions, selection
 from solver.dsl.gen.core import Ctx, Draft, Drop, Program, V2Config, V2Stats, program_text, to_task, verify
 
 FamilyFn = Callable[[np.random.Generator, Ctx], Draft]
@@ -43,6 +43,7 @@ GENERATORS: dict[str, FamilyFn] = {
     "random-v2": compose.random_v2,
     "lines2": paths.lines2,
     "regions": regions.regions,
+    "layers": layers.layers,
 }
 FAMILIES = tuple(GENERATORS) + ("mix",)  # mix: each task from a family drawn at random
 ALL_FAMILIES = synth.FAMILIES + FAMILIES
