@@ -51,6 +51,15 @@ def _ray():
     return ray
 
 
+def _quiet_worker_deaths(ray) -> None:
+    """Ray prints its own paragraph on the driver's console when a worker dies; the run
+    says it in one line (what was lost, what was done), so Ray's is not printed. (The
+    switch Ray's debugger uses; if a release drops it, Ray's paragraph shows again.)"""
+    worker = getattr(getattr(ray, "_private", None), "worker", None)
+    if worker is not None and hasattr(worker, "_worker_logs_enabled"):
+        worker._worker_logs_enabled = False
+
+
 def _reachable(address: str, timeout_s: float = 10.0) -> None:
     """ConnectionError unless something answers at ``address`` (``HOST:PORT``; other forms,
     such as ``ray://``, are left to Ray)."""
@@ -160,6 +169,7 @@ class RayBackend:
             self.started_here = True
             self.where = "a Ray instance started on this machine (no cluster found)"
         self.connected_here = True
+        _quiet_worker_deaths(ray)
 
     def _totals(self) -> tuple[float, float]:
         """(GPUs, CPUs) of the cluster's live nodes."""
@@ -198,6 +208,9 @@ class RayBackend:
             ray = _ray()
             if ray.is_initialized():
                 ray.shutdown()
+            worker = getattr(getattr(ray, "_private", None), "worker", None)
+            if worker is not None and hasattr(worker, "_worker_logs_enabled"):
+                worker._worker_logs_enabled = True
             self.connected_here = False
 
 
