@@ -12,7 +12,8 @@ from solver import dsl
 from solver.arc.grids import load_solutions, load_tasks
 from solver.cli.main import main
 from solver.dsl import gen
-from solver.dsl.gen import colors, compose, geometry, layers, paint, parts, paths, regions, selection
+from solver.dsl.gen import (classify, colors, compose, denoise, geometry, layers, paint, parts, paths, regions,
+                            selection, shapes)
 from solver.dsl.gen.core import Draft, Reader, Step, V2Config, Var, ambiguous, program_text, run, same, verify
 
 FAMILY_OPS = {  # the operations each family's programs may use
@@ -37,6 +38,8 @@ FAMILY_OPS = {  # the operations each family's programs may use
                *(e.op for e in layers.EDITS)},
     "mix": None,
 }
+FAMILY_OPS.update({"denoise": {"stripes", "heal"}, "classify": {"classify"},
+                   "shapes": {"replace_shapes", "map_objects"}})
 MULTI_STEP = {"random-v2", "lines2", "layers"}  # families whose programs may have several lines
 
 
@@ -202,6 +205,26 @@ def _case(family):
         prog = layers.copy_program([Step("flip_lr")], "layer")
         alts = layers.copy_alternatives([Step("flip_lr")], "layer", None, False)
         return prog, [a, b], [c], alts, layers.copy_program([Step("flip_lr")], "underlay")
+    if family == "denoise":  # noise only on the background: healed == removed
+        a = [[0, 0, 0], [0, 8, 0], [0, 0, 0]]
+        b = [[1, 1, 1, 0], [1, 1, 1, 0], [1, 1, 1, 0], [0, 0, 0, 8]]
+        c = [[1, 1, 1, 0], [1, 8, 1, 0], [1, 1, 1, 0], [0, 0, 0, 0]]
+        return ((Step("heal", (8,)),), [a, b], [c], denoise.denoise_alternatives,
+                (Step("remove_color", (8,)),))
+    if family == "classify":  # single cells only: objects counted == cells counted
+        a = [[0, 0, 0], [0, 4, 0], [0, 0, 0]]
+        b = [[4, 0, 0], [0, 0, 0], [0, 0, 4]]
+        c = [[0, 0, 0], [0, 4, 4], [0, 0, 0]]
+        table = ((1, ((1,),)), (2, ((2,),)))
+        return ((Step("classify", ("n_objects", table)),), [a, b], [c], classify.classify_alternatives,
+                (Step("classify", ("fg_cells", table)),))
+    if family == "shapes":  # every train object is 5: its own colour == 5
+        table = ((((1, 1),), ((-2, 4),)),)
+        a = [[5, 5, 0, 0], [0, 0, 0, 0]]
+        b = [[0, 0, 0], [0, 5, 5]]
+        c = [[6, 6, 0], [0, 0, 0]]
+        return ((Step("replace_shapes", (table, 8)),), [a, b], [c], shapes.shape_alternatives(table, 8, [0, 5, 6]),
+                (Step("replace_shapes", (((((1, 1),), ((5, 4),)),), 8)),))
     raise KeyError(family)
 
 

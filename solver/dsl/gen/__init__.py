@@ -20,7 +20,8 @@ import numpy as np
 
 from solver.arc.grids import Task
 from solver.dsl import synth
-from solver.dsl.gen import colors, compose, geometry, layers, paint, parts, paths, regions, selection
+from solver.dsl.gen import (classify, colors, compose, denoise, geometry, layers, paint, parts, paths, regions,
+                            selection, shapes)
 from solver.dsl.gen.core import Ctx, Draft, Drop, Program, V2Config, V2Stats, program_text, to_task, verify
 
 FamilyFn = Callable[[np.random.Generator, Ctx], Draft]
@@ -44,6 +45,9 @@ GENERATORS: dict[str, FamilyFn] = {
     "lines2": paths.lines2,
     "regions": regions.regions,
     "layers": layers.layers,
+    "denoise": denoise.denoise,
+    "classify": classify.classify,
+    "shapes": shapes.shapes,
 }
 FAMILIES = tuple(GENERATORS) + ("mix",)  # mix: each task from a family drawn at random
 ALL_FAMILIES = synth.FAMILIES + FAMILIES
