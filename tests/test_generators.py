@@ -12,8 +12,8 @@ from solver import dsl
 from solver.arc.grids import load_solutions, load_tasks
 from solver.cli.main import main
 from solver.dsl import gen
-from solver.dsl.gen import (classify, colors, compose, denoise, geometry, layers, paint, parts, paths, regions,
-                            selection, shapes)
+from solver.dsl.gen import (cells, classify, colors, compose, denoise, geometry, layers, paint, parts, paths,
+                            regions, selection, shapes)
 from solver.dsl.gen.core import Draft, Reader, Step, V2Config, Var, ambiguous, program_text, run, same, verify
 
 FAMILY_OPS = {  # the operations each family's programs may use
@@ -39,8 +39,10 @@ FAMILY_OPS = {  # the operations each family's programs may use
     "mix": None,
 }
 FAMILY_OPS.update({"denoise": {"stripes", "heal"}, "classify": {"classify"},
-                   "shapes": {"replace_shapes", "map_objects"}})
-MULTI_STEP = {"random-v2", "lines2", "layers"}  # families whose programs may have several lines
+                   "shapes": {"replace_shapes", "map_objects"},
+                   "cells": {"summarize_parts", "fill_parts", "map_colors", "connect", "ray", *geometry.RIGID,
+                             "gravity", "symmetrize"}})
+MULTI_STEP = {"random-v2", "lines2", "layers", "cells"}  # families whose programs may have several lines
 
 
 def test_every_family_is_listed():
@@ -225,6 +227,20 @@ def _case(family):
         c = [[6, 6, 0], [0, 0, 0]]
         return ((Step("replace_shapes", (table, 8)),), [a, b], [c], shapes.shape_alternatives(table, 8, [0, 5, 6]),
                 (Step("replace_shapes", (((((1, 1),), ((5, 4),)),), 8)),))
+    if family == "cells":  # pairs of cells only in rows: joined across == joined both ways
+        def big(small):  # one-cell parts between lines of 5
+            out = []
+            for i, row in enumerate(small):
+                out.append([v for j, x in enumerate(row) for v in ([x] if j == 0 else [5, x])])
+                if i < len(small) - 1:
+                    out.append([5] * (2 * len(row) - 1))
+            return out
+        a = big([[1, 0, 1], [0, 0, 0], [0, 0, 0]])
+        b = big([[0, 0, 0], [2, 0, 2], [0, 0, 0]])
+        c = big([[1, 0, 1], [0, 0, 0], [1, 0, 0]])
+        prog = cells.lifted(Step("connect", ("h",)))
+        return (prog, [a, b], [c], cells.lifted_alternatives(prog[1], [1, 2, 5], False),
+                cells.lifted(Step("connect", ("hv",))))
     raise KeyError(family)
 
 
