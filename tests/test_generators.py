@@ -12,8 +12,8 @@ from solver import dsl
 from solver.arc.grids import load_solutions, load_tasks
 from solver.cli.main import main
 from solver.dsl import gen
-from solver.dsl.gen import (cells, classify, colors, compose, denoise, geometry, layers, paint, parts, paths,
-                            regions, selection, shapes)
+from solver.dsl.gen import (cells, classify, colors, compose, denoise, geometry, layers, paint, palette, parts,
+                            paths, regions, selection, shapes)
 from solver.dsl.gen.core import Draft, Reader, Step, V2Config, Var, ambiguous, program_text, run, same, verify
 
 FAMILY_OPS = {  # the operations each family's programs may use
@@ -41,8 +41,9 @@ FAMILY_OPS = {  # the operations each family's programs may use
 FAMILY_OPS.update({"denoise": {"stripes", "heal"}, "classify": {"classify"},
                    "shapes": {"replace_shapes", "map_objects"},
                    "cells": {"summarize_parts", "fill_parts", "map_colors", "connect", "ray", *geometry.RIGID,
-                             "gravity", "symmetrize"}})
-MULTI_STEP = {"random-v2", "lines2", "layers", "cells"}  # families whose programs may have several lines
+                             "gravity", "symmetrize"},
+                   "palette": {"norm_colors", "unnorm_colors", *(o.op for o in palette.role_ops(3))}})
+MULTI_STEP = {"random-v2", "lines2", "layers", "cells", "palette"}  # families whose programs may have several lines
 
 
 def test_every_family_is_listed():
@@ -241,6 +242,13 @@ def _case(family):
         prog = cells.lifted(Step("connect", ("h",)))
         return (prog, [a, b], [c], cells.lifted_alternatives(prog[1], [1, 2, 5], False),
                 cells.lifted(Step("connect", ("hv",))))
+    if family == "palette":  # two colours a pair: the second colour == the least common one
+        a = [[1, 1, 1, 0], [0, 0, 0, 0], [2, 0, 0, 0], [0, 0, 0, 0]]
+        b = [[0, 0, 0, 0], [3, 3, 3, 0], [0, 0, 0, 0], [0, 0, 0, 4]]
+        c = [[5, 5, 5, 0], [0, 6, 6, 0], [0, 0, 0, 7], [0, 0, 0, 0]]
+        op = Step("recolor", (2, 1))
+        return (palette.by_roles(op), [a, b], [c], palette.palette_alternatives(op, 2),
+                (Step("recolor", (Reader("least_common_color"), Reader("most_common_fg_color"))),))
     raise KeyError(family)
 
 

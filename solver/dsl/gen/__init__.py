@@ -20,8 +20,8 @@ import numpy as np
 
 from solver.arc.grids import Task
 from solver.dsl import synth
-from solver.dsl.gen import (cells, classify, colors, compose, denoise, geometry, layers, paint, parts, paths,
-                            regions, selection, shapes)
+from solver.dsl.gen import (cells, classify, colors, compose, denoise, geometry, layers, paint, palette, parts,
+                            paths, regions, selection, shapes)
 from solver.dsl.gen.core import Ctx, Draft, Drop, Program, V2Config, V2Stats, program_text, to_task, verify
 
 FamilyFn = Callable[[np.random.Generator, Ctx], Draft]
@@ -49,6 +49,7 @@ GENERATORS: dict[str, FamilyFn] = {
     "classify": classify.classify,
     "shapes": shapes.shapes,
     "cells": cells.cells,
+    "palette": palette.palette,
 }
 FAMILIES = tuple(GENERATORS) + ("mix",)  # mix: each task from a family drawn at random
 ALL_FAMILIES = synth.FAMILIES + FAMILIES
