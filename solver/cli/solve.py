@@ -64,7 +64,7 @@ def _solve(args, out: Path, run_dir: Path, budget: Budget, run_cfg: RunConfig, l
     """Load the tasks, solve them into ``out``; (exit code, tasks, summary)."""
     from solver.arc.grids import load_tasks
     from solver.run import malformed_entries, run_tasks
-    from solver.run.pool import backend_for
+    from solver.run.backends import backend_for
 
     loaded = load_tasks(args.tasks)
     extra = malformed_entries(args.tasks, loaded.tasks)

@@ -33,18 +33,6 @@ class Event:
     payload: Any = None
 
 
-def backend_for(name: str, ray_address: str = "auto", threads: int | None = None):
-    """The backend called ``name``: ``local`` (:class:`LocalBackend`) or ``ray``
-    (:class:`solver.run.ray_backend.RayBackend`, which imports Ray when it connects)."""
-    if name == "local":
-        return LocalBackend()
-    if name == "ray":
-        from solver.run.ray_backend import RayBackend
-
-        return RayBackend(ray_address, threads)
-    raise ValueError(f"unknown backend {name!r}: local or ray")
-
-
 class LocalBackend:
     """Workers as processes on this machine (the default backend): one per visible GPU, one
     on CPU; the CPU cores shared out among them. A worker that dies costs its task (status
