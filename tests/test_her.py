@@ -730,3 +730,23 @@ def test_no_look_no_announcement(monkeypatch, executor):
                          trainer=Trainer(), progress=updates.append)
         assert rep.status == "exact" and len(rep.rounds) == 1
         assert all("round" in u for u in updates)
+
+
+def test_a_training_that_uses_up_the_look_ends_the_task_unannounced(monkeypatch, executor):
+    """The first exact round's training runs past the look's end: no round is sampled
+    after it, and nothing is announced."""
+    fake_prompt(monkeypatch)
+    clock = FrozenClock()
+    monkeypatch.setattr(loop, "time", clock)
+
+    class Slow(Trainer):
+        def __call__(self, model, items, config, seed, until):
+            clock.now += 300.0  # the look has 200 s
+            return super().__call__(model, items, config, seed, until)
+
+    updates = []
+    model = ScriptedModel([[RIGHT]])
+    rep = solve_task(TASK, model, executor, look_config(), deadline=clock.now + 1000,
+                     trainer=Slow(), progress=updates.append)
+    assert rep.stopped == "exact" and len(rep.rounds) == 1 and model.calls == 1
+    assert all("round" in u for u in updates)

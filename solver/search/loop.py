@@ -361,13 +361,20 @@ def decide(state: TaskState, work: RoundWork, exact: list[Candidate]) -> str | N
             work.record.look = state.stale
             if stale:
                 return "exact"
-        if time.time() + (state.sample_s or 0.0) >= state.exact_until:
+        if look_over(state):
             return "exact"
     if work.record.round == cfg.epochs:
         return "epochs"
     if state.left() <= (state.train_s or 0.0) + state.sample_s:
         return "deadline"
     return None
+
+
+def look_over(state: TaskState) -> bool:
+    """Whether the look for a simpler program after the first exact one has no room left
+    for another round (its last round's sampling time)."""
+    return (state.exact_until is not None
+            and time.time() + (state.sample_s or 0.0) >= state.exact_until)
 
 
 def look_goes_stale(state: TaskState) -> bool:
@@ -384,9 +391,10 @@ def look_goes_stale(state: TaskState) -> bool:
 
 
 def announce_look(state: TaskState, progress: Progress | None, rnd: int) -> None:
-    """Once, at the round whose program was the first exact one when the task goes on:
-    that the rounds that follow look for a simpler program, and for how long at most."""
-    if progress is None:
+    """Once, at the round whose program was the first exact one, when the look has room
+    for another round: that the rounds that follow look for a simpler program, and for
+    how long at most."""
+    if progress is None or look_over(state):
         return
     rounds = state.config.after_exact_rounds
     progress({"line": f"exact at round {rnd}; looking for a simpler program until "
@@ -539,6 +547,9 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
             rep.status, rep.stopped, rep.error = "skipped", "prompt", str(e)
             return rep
         for rnd in range(state.config.epochs + 1):
+            if look_over(state):  # the last round's training used up the look
+                rep.stopped = "exact"
+                break
             if not time_for_round(state, rnd):
                 rep.stopped = "deadline"
                 break
