@@ -187,24 +187,27 @@ def _with_paint(ctx: Context, name: str, args: tuple) -> Iterator[tuple]:
 
 
 def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
-    """Every (primitive, args) worth trying at a node."""
-    grids, outs = ctx.grids, ctx.outs
-    shapes_out = [o.shape for o in outs]
-    same = ctx.same_shape
-    transposed = all((g.shape[1], g.shape[0]) == o.shape for g, o in zip(grids, outs))
-    smaller = all(o.size < g.size for g, o in zip(grids, outs))
-    fg = ctx.fg_colors()
-    final = ctx.final
+    """Every (primitive, args) worth trying at a node, family by family (the order is the
+    search's: among equals, what comes first is kept)."""
+    for family in (_rigid, _scale, _answers, _crops, _recolors, _symmetry, _fills, _lines,
+                   _moves, _objects, _fitted, _marks):
+        yield from family(ctx)
 
-    # rigid transforms
+
+def _rigid(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """The eight rigid transforms (the shape-keeping ones, then the transposing ones)."""
     for name in ("rot180", "flip_lr", "flip_ud"):
-        if (same or not final) and ctx.allowed(name):
+        if (ctx.same_shape or not ctx.final) and ctx.allowed(name):
             yield name, ()
+    transposed = all((g.shape[1], g.shape[0]) == o.shape for g, o in zip(ctx.grids, ctx.outs))
     for name in ("rot90", "rot270", "transpose", "anti_transpose"):
-        if (transposed or not final) and ctx.allowed(name):
+        if (transposed or not ctx.final) and ctx.allowed(name):
             yield name, ()
 
-    # scale and tile
+
+def _scale(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Scaling and tiling by the factor between the shapes."""
+    grids, outs = ctx.grids, ctx.outs
     up = ctx.ratio(up=True)
     if up and up != (1, 1):
         yield "upscale", up
@@ -215,159 +218,214 @@ def candidates(ctx: Context) -> Iterator[tuple[str, tuple]]:
         if all(o.shape == (g.shape[0] ** 2, g.shape[1] ** 2) for g, o in zip(grids, outs)):
             for mode in ("fg", "bg", "color"):
                 yield "self_tile", (mode,)
-    if all(o.shape[0] > g.shape[0] for g, o in zip(grids, outs)) or not final:
+    if all(o.shape[0] > g.shape[0] for g, o in zip(grids, outs)) or not ctx.final:
         yield "upscale_by_colors", ()
     down = ctx.ratio(up=False)
     if down and down != (1, 1):
         yield "downscale", down
 
-    # one of a few fixed answers, looked up by a property of the input
-    if final and len(outs) >= 3 and len({o.tobytes() + bytes(o.shape) for o in outs}) < len(outs):
+
+def _answers(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """A fixed answer looked up by a property of the input; a new grid of one colour."""
+    grids, outs = ctx.grids, ctx.outs
+    if ctx.final and len(outs) >= 3 and len({o.tobytes() + bytes(o.shape) for o in outs}) < len(outs):
         for prop in cl.CLASS_PROPS:
             table = _fit_classes(grids, outs, prop)
             if table:
                 yield "classify", (prop, table)
-
-    # a new grid of one colour (outputs of one shape and one colour each)
+    shapes_out = [o.shape for o in outs]
     if len(set(shapes_out)) == 1 and all(len(np.unique(o)) == 1 for o in outs):
         yield from (("canvas", a) for a in _with_paint(ctx, "canvas", (*shapes_out[0], PAINT)))
 
-    # crops (only towards a smaller target; at the last level the shape must match)
-    if smaller or not final:
-        yield "crop_bbox", ()
-        yield "crop_to_period", ()
-        for c in fg:
-            yield "crop_to_color", (c,)
-            yield "crop_inside_color", (c,)
-        for which, conn, multi in _distinct_selections(ctx, "bbox"):
-            yield "crop_to_object", (which, conn, multi)
-        if len(set(shapes_out)) == 1 and not all(len(np.unique(o)) == 1 for o in outs):
-            yield from (("crop", w) for w in _crop_windows(grids, outs))
-        for split in PART_SPLITS:
-            for which in pt.SELECT_PARTS:
-                yield "select_part", (split, which)
-            for order in ("first", "last"):
-                yield "overlay_parts", (split, order)
-            for op in pt.COMBINE_OPS:
-                yield from (("combine_parts", a) for a in _with_paint(ctx, "combine_parts",
-                                                                      (split, op, PAINT)))
-        for c in sorted(ctx.common):
-            if not final or all(_bbox_shape(g == c) == o.shape for g, o in zip(grids, outs)):
-                yield "symmetry_patch", (c,)
-        for mode in ("majority", "fg", "count"):
-            yield "summarize_parts", (mode,)
-        if not final or all(o.shape[0] == 1 for o in outs):
-            yield "fg_row", ()
-            yield "color_sequence", ("h",)
-        if not final or all(o.shape[1] == 1 for o in outs):
-            yield "color_sequence", ("v",)
-            yield "colors_by_count", ("desc",)
-            yield "colors_by_count", ("asc",)
-        yield "compress", ()
 
-    if same or not final:
-        # colours
-        for c in sorted(ctx.any):
-            if c not in ctx.bgs and ctx.allowed("remove_color"):
-                yield "remove_color", (c,)
-                yield "keep_color", (c,)
-            yield from (("recolor", a) for a in _with_paint(ctx, "recolor", (c, PAINT)))
-        # symmetry
-        for kind in sy.SYMMETRIES if ctx.allowed("symmetrize") else ():
-            yield "symmetrize", (kind,)
-        for c in sorted(ctx.common):
-            if not same or all((o[g == c] != c).all() for g, o in zip(grids, outs)):
-                yield "complete_symmetry", (c,)
-                yield "complete_pattern", (c,)
-        # outline / fill
-        for name in ("outline", "hollow", "fill_enclosed", "fill_bbox", "draw_border"):
-            if ctx.allowed(name):
-                yield from ((name, a) for a in _with_paint(ctx, name, (PAINT,)))
-        # lines
-        for d in ("h", "v", "hv") if ctx.allowed("connect") else ():
-            yield "connect", (d,)
-            yield from (("connect_with", a) for a in _with_paint(ctx, "connect_with", (d, PAINT)))
-        for c in fg:
-            for d in ("h", "v", "hv"):
-                yield "lines_through", (c, d)
-            for shape in ops.HALO_SHAPES if ctx.allowed("halo") else ():
-                yield from (("halo", a) for a in _with_paint(ctx, "halo", (c, shape, PAINT)))
-        for c in fg if ctx.allowed("ray") else ():
-            for d in ops.RAY_DIRECTIONS:
-                yield "ray", (c, d)
-        for c in fg if ctx.allowed("ray_to") else ():
-            yield from (("ray_to", a) for a in _with_paint(ctx, "ray_to", (c, PAINT)))
-        if ctx.allowed("path_l"):
-            for c1 in fg:
-                for c2 in fg:
-                    for order in ("hv", "vh") if c1 != c2 else ():
-                        yield from (("path_l", a) for a in _with_paint(ctx, "path_l", (c1, c2, PAINT, order)))
-        # gravity and moves
-        for d in ops.DIRECTIONS if ctx.allowed("gravity") else ():
-            yield "gravity", (d,)
-            yield "gravity_objects", (d,)
-        for c in fg if ctx.allowed("move_until_contact") else ():
-            for d in (*ops.DIRECTIONS, "toward"):
-                yield "move_until_contact", (c, d)
-        for dy in (-1, 0, 1):
-            for dx in (-1, 0, 1):
-                if dy or dx:
-                    yield "shift", (dy, dx)
-        # objects: one selector per distinct selection (on every train grid)
-        erase, paint = ctx.allowed("keep_objects"), ctx.allowed("recolor_objects")
-        for which, conn, multi in _distinct_selections(ctx, "cells") if erase or paint else ():
-            if erase:
-                yield "keep_objects", (which, conn, multi)
-                yield "remove_objects", (which, conn, multi)
-            if paint:
-                yield from (("recolor_objects", a) for a in _with_paint(
+def _crops(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Crops, parts and summaries: only towards a smaller target (at the last level the
+    shape must match)."""
+    grids, outs, final = ctx.grids, ctx.outs, ctx.final
+    if not (all(o.size < g.size for g, o in zip(grids, outs)) or not final):
+        return
+    yield "crop_bbox", ()
+    yield "crop_to_period", ()
+    for c in ctx.fg_colors():
+        yield "crop_to_color", (c,)
+        yield "crop_inside_color", (c,)
+    for which, conn, multi in _distinct_selections(ctx, "bbox"):
+        yield "crop_to_object", (which, conn, multi)
+    if len({o.shape for o in outs}) == 1 and not all(len(np.unique(o)) == 1 for o in outs):
+        yield from (("crop", w) for w in _crop_windows(grids, outs))
+    for split in PART_SPLITS:
+        for which in pt.SELECT_PARTS:
+            yield "select_part", (split, which)
+        for order in ("first", "last"):
+            yield "overlay_parts", (split, order)
+        for op in pt.COMBINE_OPS:
+            yield from (("combine_parts", a) for a in _with_paint(ctx, "combine_parts",
+                                                                  (split, op, PAINT)))
+    for c in sorted(ctx.common):
+        if not final or all(_bbox_shape(g == c) == o.shape for g, o in zip(grids, outs)):
+            yield "symmetry_patch", (c,)
+    for mode in ("majority", "fg", "count"):
+        yield "summarize_parts", (mode,)
+    if not final or all(o.shape[0] == 1 for o in outs):
+        yield "fg_row", ()
+        yield "color_sequence", ("h",)
+    if not final or all(o.shape[1] == 1 for o in outs):
+        yield "color_sequence", ("v",)
+        yield "colors_by_count", ("desc",)
+        yield "colors_by_count", ("asc",)
+    yield "compress", ()
+
+
+def _edits(ctx: Context) -> bool:
+    """Whether the shape-keeping families apply at this node."""
+    return ctx.same_shape or not ctx.final
+
+
+def _recolors(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Colours removed, kept or recoloured."""
+    if not _edits(ctx):
+        return
+    for c in sorted(ctx.any):
+        if c not in ctx.bgs and ctx.allowed("remove_color"):
+            yield "remove_color", (c,)
+            yield "keep_color", (c,)
+        yield from (("recolor", a) for a in _with_paint(ctx, "recolor", (c, PAINT)))
+
+
+def _symmetry(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Symmetries imposed or completed."""
+    if not _edits(ctx):
+        return
+    for kind in sy.SYMMETRIES if ctx.allowed("symmetrize") else ():
+        yield "symmetrize", (kind,)
+    for c in sorted(ctx.common):
+        if not ctx.same_shape or all((o[g == c] != c).all() for g, o in zip(ctx.grids, ctx.outs)):
+            yield "complete_symmetry", (c,)
+            yield "complete_pattern", (c,)
+
+
+def _fills(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Outlines and fills in an inferred colour."""
+    if not _edits(ctx):
+        return
+    for name in ("outline", "hollow", "fill_enclosed", "fill_bbox", "draw_border"):
+        if ctx.allowed(name):
+            yield from ((name, a) for a in _with_paint(ctx, name, (PAINT,)))
+
+
+def _lines(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Lines: joins, lines through, halos, rays, rays that hit, elbow paths."""
+    if not _edits(ctx):
+        return
+    fg = ctx.fg_colors()
+    for d in ("h", "v", "hv") if ctx.allowed("connect") else ():
+        yield "connect", (d,)
+        yield from (("connect_with", a) for a in _with_paint(ctx, "connect_with", (d, PAINT)))
+    for c in fg:
+        for d in ("h", "v", "hv"):
+            yield "lines_through", (c, d)
+        for shape in ops.HALO_SHAPES if ctx.allowed("halo") else ():
+            yield from (("halo", a) for a in _with_paint(ctx, "halo", (c, shape, PAINT)))
+    for c in fg if ctx.allowed("ray") else ():
+        for d in ops.RAY_DIRECTIONS:
+            yield "ray", (c, d)
+    for c in fg if ctx.allowed("ray_to") else ():
+        yield from (("ray_to", a) for a in _with_paint(ctx, "ray_to", (c, PAINT)))
+    if ctx.allowed("path_l"):
+        for c1 in fg:
+            for c2 in fg:
+                for order in ("hv", "vh") if c1 != c2 else ():
+                    yield from (("path_l", a) for a in _with_paint(ctx, "path_l", (c1, c2, PAINT, order)))
+
+
+def _moves(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Gravity, moves until contact, one-cell shifts."""
+    if not _edits(ctx):
+        return
+    for d in ops.DIRECTIONS if ctx.allowed("gravity") else ():
+        yield "gravity", (d,)
+        yield "gravity_objects", (d,)
+    for c in ctx.fg_colors() if ctx.allowed("move_until_contact") else ():
+        for d in (*ops.DIRECTIONS, "toward"):
+            yield "move_until_contact", (c, d)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                yield "shift", (dy, dx)
+
+
+def _objects(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Objects kept, removed or recoloured (one selector per distinct selection on every
+    train grid), read off the border, denoised, transformed in place."""
+    if not _edits(ctx):
+        return
+    same, final = ctx.same_shape, ctx.final
+    erase, paint = ctx.allowed("keep_objects"), ctx.allowed("recolor_objects")
+    for which, conn, multi in _distinct_selections(ctx, "cells") if erase or paint else ():
+        if erase:
+            yield "keep_objects", (which, conn, multi)
+            yield "remove_objects", (which, conn, multi)
+        if paint:
+            yield from (("recolor_objects", a) for a in _with_paint(
                 ctx, "recolor_objects", (which, PAINT, conn, multi)))
-        if same and final and ctx.allowed("recolor_from_edge"):
-            for c in fg:
-                for side in mk.SIDES:
-                    for mode in ("cell", "object"):
-                        yield "recolor_from_edge", (c, side, mode)
-        if same:  # noise removed
-            for axis in ("rows", "cols"):
-                yield "stripes", (axis,)
-            for c in sorted(ctx.common):
-                yield "heal", (c,)
-        if same:  # each object transformed in place (shape-keeping tasks only)
-            for op in ob.OBJECT_MAPS:
-                for multi in (False, True):
-                    yield "map_objects", (op, 8, multi)
-        if same and final and ctx.allowed("recolor_by"):
-            for name in ob.PROPERTIES:
-                for conn in (8, 4):
-                    m = _fit_recolor_by(grids, outs, name, conn)
-                    if m:
-                        yield "recolor_by", (name, m, conn)
-        if same and final and ctx.allowed("recolor_regions_by"):
-            for name in ob.PROPERTIES:
-                for enclosed in (True, False):
-                    m = _fit_regions_by(grids, outs, name, enclosed)
-                    if m:
-                        yield "recolor_regions_by", (name, m, enclosed)
-        if same and final:
-            roles = _fit_roles(grids, outs)
-            if roles:
-                yield "paint_roles", roles
+    if same and final and ctx.allowed("recolor_from_edge"):
+        for c in ctx.fg_colors():
+            for side in mk.SIDES:
+                for mode in ("cell", "object"):
+                    yield "recolor_from_edge", (c, side, mode)
+    if same:  # noise removed
+        for axis in ("rows", "cols"):
+            yield "stripes", (axis,)
+        for c in sorted(ctx.common):
+            yield "heal", (c,)
+        for op in ob.OBJECT_MAPS:  # each object transformed in place
+            for multi in (False, True):
+                yield "map_objects", (op, 8, multi)
+
+
+def _fitted(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Tables fitted on the train pairs at the last level (property to colour, cell roles,
+    shape to patch)."""
+    if not (ctx.same_shape and ctx.final):
+        return
+    grids, outs = ctx.grids, ctx.outs
+    if ctx.allowed("recolor_by"):
+        for name in ob.PROPERTIES:
             for conn in (8, 4):
-                table = _fit_shapes(grids, outs, conn)
-                if table:
-                    yield "replace_shapes", (table, conn)
-        if ctx.allowed("outline_objects"):
-            for which, conn, multi in _distinct_selections(ctx, "cells"):
-                yield from (("outline_objects", a) for a in _with_paint(
-                    ctx, "outline_objects", (which, PAINT, conn, multi)))
-        if same and ctx.allowed("stamp_around"):
-            stamps = _fit_stamps(grids, outs, ctx.bgs)
-            if stamps:
-                yield "stamp_around", (stamps,)
-        for c in fg if ctx.allowed("fill_touching") else ():
-            yield "fill_touching", (c,)
-        for c in fg if ctx.allowed("stamp_template") else ():
-            yield "stamp_template", (c,)
+                m = _fit_recolor_by(grids, outs, name, conn)
+                if m:
+                    yield "recolor_by", (name, m, conn)
+    if ctx.allowed("recolor_regions_by"):
+        for name in ob.PROPERTIES:
+            for enclosed in (True, False):
+                m = _fit_regions_by(grids, outs, name, enclosed)
+                if m:
+                    yield "recolor_regions_by", (name, m, enclosed)
+    roles = _fit_roles(grids, outs)
+    if roles:
+        yield "paint_roles", roles
+    for conn in (8, 4):
+        table = _fit_shapes(grids, outs, conn)
+        if table:
+            yield "replace_shapes", (table, conn)
+
+
+def _marks(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """Outlines around objects, fitted stamps, fills and templates from marked cells."""
+    if not _edits(ctx):
+        return
+    if ctx.allowed("outline_objects"):
+        for which, conn, multi in _distinct_selections(ctx, "cells"):
+            yield from (("outline_objects", a) for a in _with_paint(
+                ctx, "outline_objects", (which, PAINT, conn, multi)))
+    if ctx.same_shape and ctx.allowed("stamp_around"):
+        stamps = _fit_stamps(ctx.grids, ctx.outs, ctx.bgs)
+        if stamps:
+            yield "stamp_around", (stamps,)
+    for c in ctx.fg_colors() if ctx.allowed("fill_touching") else ():
+        yield "fill_touching", (c,)
+    for c in ctx.fg_colors() if ctx.allowed("stamp_template") else ():
+        yield "stamp_template", (c,)
 
 
 def _distinct_selections(ctx: Context, kind: str) -> list[tuple[str, int, bool]]:
