@@ -203,6 +203,64 @@ def _mask_box(rng: np.random.Generator, g: np.ndarray, h: int, w: int, mask_c: i
     g[t:t + bh, l:l + bw] = mask_c
 
 
+def _symmetrize_draft(rng: np.random.Generator, ctx: Ctx, st, sym: str) -> Draft:
+    """symmetrize(kind): a symmetric pattern with cells erased to background comes back whole."""
+    density = rng.uniform(0.3, 0.6)
+    erase = rng.uniform(0.1, 0.4)
+
+    def new_input(rng):
+        h, w = st.shape(rng)
+        full = sym_pattern(rng, h, w, sym, st.bg, st.colors, density)
+        if full is None:
+            return None
+        g = full.copy()
+        if rng.random() < 0.5:  # a block erased
+            bh, bw = int(rng.integers(1, h // 2 + 2)), int(rng.integers(1, w // 2 + 2))
+            t, l = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
+            g[t:t + bh, l:l + bw] = st.bg
+        else:
+            g[rng.random((h, w)) < erase] = st.bg
+        if not gi.well_formed(g, st.bg) or not np.array_equal(symmetrize(g, sym), full):
+            return "erased cells not recoverable"
+        return g
+
+    prog = (Step("symmetrize", (sym,)),)
+    alts = [(Step("symmetrize", (k,)),) for k in SYMMETRIES]
+    return ctx.draft(prog, ctx.collect(rng, prog, new_input), alts)
+
+
+def _pattern_input(st, colors: list[int], mask_c: int):
+    """New inputs for complete_pattern: a periodic mosaic (a repeated tile or diagonal
+    stripes) with one or two blocks of ``mask_c`` over it."""
+
+    def new_input(rng):
+        h, w = st.shape(rng)
+        if rng.random() < 0.25:
+            p = int(rng.integers(2, 5))
+            stripe = np.array(colors, dtype=gi.DTYPE)[rng.integers(0, len(colors), size=p)]
+            ii, jj = np.indices((h, w))
+            full = stripe[(ii + jj) % p if rng.random() < 0.5 else (ii - jj) % p]
+        else:
+            py, px = int(rng.integers(1, 5)), int(rng.integers(2, 5))
+            if rng.random() < 0.5:
+                py, px = px, py
+            tile_ = np.array(colors, dtype=gi.DTYPE)[rng.integers(0, len(colors), size=(py, px))]
+            full = np.tile(tile_, (h // py + 1, w // px + 1))[:h, :w]
+        if len(np.unique(full)) < 2:
+            return None
+        g = full.copy()
+        for _ in range(int(rng.integers(1, 3))):
+            _mask_box(rng, g, h, w, mask_c)
+        try:
+            if not np.array_equal(complete_pattern(g, mask_c), full):
+                return "completion differs from the pattern"
+        except ValueError:
+            return "no repeating pattern found"
+        return g
+
+    return new_input
+
+
 def symmetry(rng: np.random.Generator, ctx: Ctx) -> Draft:
     """symmetrize(kind): a symmetric pattern with cells erased to background comes back
     whole; complete_symmetry(c) / symmetry_patch(c): a symmetric mosaic with a block of
@@ -215,28 +273,7 @@ def symmetry(rng: np.random.Generator, ctx: Ctx) -> Draft:
     lo = 4 if kind == "symmetrize" else 6
     st = gi.make_style(rng, ctx.lo(lo), max(hi, ctx.lo(lo)), n_colors=(2, 5), square=square, p_fixed=0.4)
     if kind == "symmetrize":
-        density = rng.uniform(0.3, 0.6)
-        erase = rng.uniform(0.1, 0.4)
-
-        def new_input(rng):
-            h, w = st.shape(rng)
-            full = sym_pattern(rng, h, w, sym, st.bg, st.colors, density)
-            if full is None:
-                return None
-            g = full.copy()
-            if rng.random() < 0.5:  # a block erased
-                bh, bw = int(rng.integers(1, h // 2 + 2)), int(rng.integers(1, w // 2 + 2))
-                t, l = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
-                g[t:t + bh, l:l + bw] = st.bg
-            else:
-                g[rng.random((h, w)) < erase] = st.bg
-            if not gi.well_formed(g, st.bg) or not np.array_equal(symmetrize(g, sym), full):
-                return "erased cells not recoverable"
-            return g
-
-        prog = (Step("symmetrize", (sym,)),)
-        alts = [(Step("symmetrize", (k,)),) for k in SYMMETRIES]
-        return ctx.draft(prog, ctx.collect(rng, prog, new_input), alts)
+        return _symmetrize_draft(rng, ctx, st, sym)
 
     offset = rng.random() < 0.35
     mask_c = 0 if rng.random() < 0.35 else int(_choice(rng, gi.palette(rng, 0, 1, avoid=st.colors)))
@@ -261,30 +298,7 @@ def symmetry(rng: np.random.Generator, ctx: Ctx) -> Draft:
         return g
 
     if kind == "pattern":
-        def new_input(rng):  # noqa: F811 - the periodic variant
-            h, w = st.shape(rng)
-            if rng.random() < 0.25:
-                p = int(rng.integers(2, 5))
-                stripe = np.array(colors, dtype=gi.DTYPE)[rng.integers(0, len(colors), size=p)]
-                ii, jj = np.indices((h, w))
-                full = stripe[(ii + jj) % p if rng.random() < 0.5 else (ii - jj) % p]
-            else:
-                py, px = int(rng.integers(1, 5)), int(rng.integers(2, 5))
-                if rng.random() < 0.5:
-                    py, px = px, py
-                tile_ = np.array(colors, dtype=gi.DTYPE)[rng.integers(0, len(colors), size=(py, px))]
-                full = np.tile(tile_, (h // py + 1, w // px + 1))[:h, :w]
-            if len(np.unique(full)) < 2:
-                return None
-            g = full.copy()
-            for _ in range(int(rng.integers(1, 3))):
-                _mask_box(rng, g, h, w, mask_c)
-            try:
-                if not np.array_equal(complete_pattern(g, mask_c), full):
-                    return "completion differs from the pattern"
-            except ValueError:
-                return "no repeating pattern found"
-            return g
+        new_input = _pattern_input(st, colors, mask_c)  # noqa: F811 - the periodic variant
 
     op = {"complete": "complete_symmetry", "patch": "symmetry_patch", "pattern": "complete_pattern"}[str(kind)]
     prog = (Step(op, (mask_c,)),)
