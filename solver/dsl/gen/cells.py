@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from solver.dsl.gen import inputs as gi
-from solver.dsl.gen.core import Ctx, Draft, Drop, Program, Step, Var
+from solver.dsl.gen.core import Ctx, Draft, Drop, Program, Step, Var, table_not_shown
 from solver.dsl.gen.geometry import _choice
 from solver.dsl.gen.parts import _assemble
 from solver.dsl.ops import DIRECTIONS
@@ -184,11 +184,6 @@ def _count(rng: np.random.Generator, ctx: Ctx) -> Draft:
 
     def check_task(inputs, outputs, n_train):
         seen = [set(np.unique(summarize_parts(g, "count")).tolist()) for g in inputs]
-        train = set().union(*seen[:n_train])
-        if not set(table) <= train:
-            return "a table entry is not shown"
-        if not set().union(*seen[n_train:]) <= train:
-            return "a test value is not in the train pairs"
-        return None
+        return table_not_shown(seen, table, n_train)
 
     return ctx.draft(prog, inputs, rivals, check_task=check_task)

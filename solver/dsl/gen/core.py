@@ -174,6 +174,18 @@ class Drop(Exception):
     """A draft cannot become a task; the message is the reason counted in the stats."""
 
 
+def table_not_shown(seen: Sequence[set], table: Iterable, n_train: int) -> str | None:
+    """Why a fitted table does not generalise from the train pairs, or None: ``seen`` holds
+    the keys each input shows (train inputs first); every entry of ``table`` must be shown
+    by a train input, and every key a test input shows must be one the train inputs show."""
+    train = set().union(*seen[:n_train])
+    if not set(table) <= train:
+        return "a table entry is not shown"
+    if not set().union(*seen[n_train:]) <= train:
+        return "a test value is not in the train pairs"
+    return None
+
+
 def pair_problem(program: Program, inp: np.ndarray, check: PairCheck | None,
                  max_side: int = MAX_SIDE) -> tuple[np.ndarray | None, str | None]:
     """The program's output on ``inp`` and why the pair is unusable (None when usable)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from solver.dsl.gen import inputs as gi
-from solver.dsl.gen.core import Ctx, Draft, Step
+from solver.dsl.gen.core import Ctx, Draft, Step, table_not_shown
 from solver.dsl.gen.geometry import _choice
 from solver.dsl.gen.paint import paint_alternatives
 from solver.dsl.objects import PROPERTIES, prop
@@ -197,12 +197,7 @@ def _values_shown(name: str, enclosed: bool, table: dict):
         for g in inputs:
             regs = background_regions(g, enclosed)
             seen.append({prop(r, name, regs) for r in regs})
-        train = set().union(*seen[:n_train])
-        if not set(table) <= train:
-            return "a table entry is not shown"
-        if not set().union(*seen[n_train:]) <= train:
-            return "a test value is not in the train pairs"
-        return None
+        return table_not_shown(seen, table, n_train)
     return check_task
 
 
