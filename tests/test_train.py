@@ -429,3 +429,19 @@ def test_train_window_script_resumes_the_run_it_packed(tmp_path):
     assert second >= first  # from the carried step on, not from scratch (steps: a machine's speed)
     state = json.loads((tmp_path / "run" / "ckpt" / "state.json").read_text())
     assert state["config"]["hidden"] == 32 and state["curve"][0]["step"] == first
+
+
+def test_bf16_autocast_only_where_the_cpu_computes_bf16_natively():
+    """An AVX2-only CPU emulates bf16 (a matmul ~50x slower than fp32): training there runs
+    in fp32; a CPU with AVX512-BF16 or AMX uses bf16 autocast."""
+    import torch
+
+    from solver.lm.train import bf16_is_native, cpu_bf16_is_native
+
+    avx2 = "processor : 0\nflags : fpu sse sse2 avx avx2 fma\n"
+    assert not cpu_bf16_is_native(avx2)
+    assert cpu_bf16_is_native(avx2.replace("fma", "fma avx512f avx512_bf16"))
+    assert cpu_bf16_is_native(avx2.replace("fma", "fma amx_bf16 amx_tile"))
+    assert not cpu_bf16_is_native("")
+    assert bf16_is_native(torch.device("cpu")) == cpu_bf16_is_native()
+    assert not bf16_is_native(torch.device("meta"))
