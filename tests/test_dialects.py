@@ -134,6 +134,22 @@ def test_dsl_dialect_is_the_prompt_module_unchanged():
     assert D.DSL.example(task, code, None, cfg) == (build_prompt(task, cfg), build_target(code))
     assert D.DSL.extract("    return img\nprint(1)\n") == extract_code("    return img\nprint(1)\n")
     assert D.DSL.prefix(None, cfg) == "def task(img):\n"
+    assert D.DSL.head(task, None, cfg) + D.DSL.prefix(None, cfg) == D.DSL.prompt(task, None, cfg)
+
+
+def test_the_dsl_layout_is_a_dialect_class_of_its_own():
+    """DslDialect writes the dsl layout, Dialect the examples layout; the classes survive
+    solver.json overrides, and the dsl dialect reads its own grid format and chat fields."""
+    task = _task()
+    assert type(D.DSL) is D.DslDialect and type(D.BARC) is type(D.PYTHON) is D.Dialect
+    assert (D.DSL.layout, D.BARC.layout) == ("dsl", "examples")
+    tuned = D.from_solver_json({"dialect": {"name": "dsl", "grid_format": "sparse", "chat": False}})
+    assert type(tuned) is D.DslDialect
+    assert tuned.prompt(task) == build_prompt(task, PromptConfig(encoder="sparse", chat=False))
+    with pytest.raises(ValueError, match="dsl layout writes"):
+        D.DSL.with_overrides(stop="fence")
+    with pytest.raises(ValueError, match="unknown dialect field"):
+        D.from_solver_json({"dialect": {"name": "barc", "layout": "dsl"}})
 
 
 def test_prompt_joins_tokenize_as_when_sampled(llama_tok, qwen_tok):

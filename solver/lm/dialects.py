@@ -18,11 +18,16 @@ A model folder's ``solver.json`` names its dialect (``"dialect": "barc"``, or an
   the training target: ``body``, the program after the prompt and prefix, or
   ``response``, the whole answer including its prefix).
 
+Two layouts, two classes: :class:`Dialect` writes the ``examples`` layout (a system
+message, an intro, ``Example k`` pairs, the test inputs, a request, then the answer
+prefix); :class:`DslDialect` writes this project's own (the prompt, target and extraction
+of :mod:`solver.lm.prompt`). Both read the same fields; neither branches on the other.
+
 Dialects:
 
-- ``dsl``: this project's: ``def task(img)`` over the drawing DSL, int8 images, grids by
-  :class:`solver.lm.prompt.PromptConfig`'s encoder (prompt, target and extraction are
-  :mod:`solver.lm.prompt`'s, unchanged).
+- ``dsl`` (a :class:`DslDialect`): this project's: ``def task(img)`` over the drawing DSL,
+  int8 images, grids by :class:`solver.lm.prompt.PromptConfig`'s encoder (prompt, target
+  and extraction are :mod:`solver.lm.prompt`'s, unchanged).
 - ``barc``: BARC's induction checkpoints (Llama-3.1-8B-Instruct chat template): colour
   names, ``Example k`` / ``Input:`` / ``Output:``, the test input(s), a request for
   ``transform``; the answer is a short sentence and a fenced file that starts with
@@ -42,7 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from solver.arc.grids import Task
 from solver.lm import prompt as prompt_mod
@@ -50,7 +55,6 @@ from solver.lm.prompt import PromptConfig
 
 STOPS = ("body", "fence")
 TARGETS = ("body", "response")
-LAYOUTS = ("dsl", "examples")
 FENCE = "```"
 ATTENTION = ("q_proj", "k_proj", "v_proj", "o_proj")  # Llama/Qwen/Mistral attention projections
 
@@ -71,10 +75,12 @@ GRID_NOTES = {
 
 @dataclass(frozen=True)
 class Dialect:
-    """One checkpoint family's conventions (see the module docstring)."""
+    """One checkpoint family's conventions (see the module docstring), in the ``examples``
+    layout: system message, intro, the pairs, the test inputs, request, answer prefix."""
+
+    layout: ClassVar[str] = "examples"  # the prompt layout this class writes (DslDialect: dsl)
 
     name: str
-    layout: str = "dsl"  # dsl: solver.lm.prompt's prompt/target/extraction | examples: system, intro, pairs, tests, request
     grid_format: str | None = None  # a prompt encoder; None: PromptConfig.encoder (solver.json "prompt")
     chat: bool | None = None  # use the tokenizer's chat template; None: when it has one (else PromptConfig.chat)
     system: str = ""  # system message (examples layout; empty: none)
@@ -100,9 +106,17 @@ class Dialect:
     dsl_constraints: bool = True  # the drawing DSL's decoding constraints apply (legal line angles, grammar)
 
     def __post_init__(self) -> None:
+        problems = self._problems()
+        if problems:
+            raise ValueError(f"dialect {self.name!r}: " + "; ".join(problems))
+        object.__setattr__(self, "temperatures", tuple(float(t) for t in self.temperatures))
+        object.__setattr__(self, "preload", tuple(self.preload))
+        if self.lora_targets is not None:
+            object.__setattr__(self, "lora_targets", tuple(self.lora_targets))
+
+    def _problems(self) -> list[str]:
+        """What is wrong with the fields (empty: nothing)."""
         problems = []
-        if self.layout not in LAYOUTS:
-            problems.append(f"layout must be one of {', '.join(LAYOUTS)}")
         if self.grid_format is not None and self.grid_format not in prompt_mod.ENCODERS:
             problems.append(f"grid_format must be one of {', '.join(prompt_mod.ENCODERS)}")
         if self.stop not in STOPS:
@@ -119,14 +133,7 @@ class Dialect:
             problems.append("top_p must be in (0, 1]")
         if self.timeout_s <= 0 or self.lr <= 0 or self.lora_r < 1:
             problems.append("timeout_s, lr and lora_r must be positive")
-        if self.layout == "dsl" and (self.stop != "body" or self.entry != "task"):
-            problems.append("the dsl layout writes `def task(img):` bodies: stop body, entry task")
-        if problems:
-            raise ValueError(f"dialect {self.name!r}: " + "; ".join(problems))
-        object.__setattr__(self, "temperatures", tuple(float(t) for t in self.temperatures))
-        object.__setattr__(self, "preload", tuple(self.preload))
-        if self.lora_targets is not None:
-            object.__setattr__(self, "lora_targets", tuple(self.lora_targets))
+        return problems
 
     # ------------------------------------------------------------ grids and tokenizers
 
@@ -143,11 +150,16 @@ class Dialect:
         if self.needs_digit_tokens(config):
             prompt_mod.check_digit_tokens(tokenizer)
 
-    def uses_chat(self, tokenizer, config: PromptConfig | None = None) -> bool:
-        """Whether prompts go through the tokenizer's chat template."""
+    def prompt_config(self, config: PromptConfig | None = None) -> PromptConfig:
+        """``config`` (default: PromptConfig()) with the dialect's own grid format and chat
+        choice where it has them."""
         config = config or PromptConfig()
         chat = self.chat if self.chat is not None else config.chat
-        return prompt_mod._use_chat(PromptConfig(encoder=config.encoder, chat=chat), tokenizer)
+        return PromptConfig(encoder=self.encoder(config), chat=chat)
+
+    def uses_chat(self, tokenizer, config: PromptConfig | None = None) -> bool:
+        """Whether prompts go through the tokenizer's chat template."""
+        return prompt_mod.use_chat(self.prompt_config(config), tokenizer)
 
     # ------------------------------------------------------------ prompts and targets
 
@@ -167,9 +179,6 @@ class Dialect:
 
     def head(self, task: Task, tokenizer=None, config: PromptConfig | None = None) -> str:
         """The prompt up to where the answer starts (before the answer prefix)."""
-        if self.layout == "dsl":
-            full = prompt_mod.build_prompt(task, config or PromptConfig(), tokenizer)
-            return full[:len(full) - len(self.prefix(tokenizer, config))]
         user = self.user_text(task, config)
         if self.uses_chat(tokenizer, config):
             messages = ([{"role": "system", "content": self.system}] if self.system else [])
@@ -180,24 +189,16 @@ class Dialect:
 
     def prefix(self, tokenizer=None, config: PromptConfig | None = None) -> str:
         """The answer prefix appended to the prompt (the completion continues it)."""
-        if self.layout == "dsl":
-            chat = prompt_mod._use_chat(config or PromptConfig(), tokenizer)
-            return ("```python\n" if chat else "") + prompt_mod.PROGRAM_HEAD
         return self.answer_prefix
 
     def prompt(self, task: Task, tokenizer=None, config: PromptConfig | None = None) -> str:
         """The text the model continues when sampling programs for ``task``."""
-        if self.layout == "dsl":
-            return prompt_mod.build_prompt(task, config or PromptConfig(), tokenizer)
         return self.head(task, tokenizer, config) + self.prefix(tokenizer, config)
 
     def example(self, task: Task, code: str, tokenizer=None,
                 config: PromptConfig | None = None) -> tuple[str, str]:
         """A training example ``(prompt, target)`` teaching ``code`` for ``task``; the loss
         covers the target (plus EOS). ValueError for a program this dialect cannot write."""
-        if self.layout == "dsl":
-            return (prompt_mod.build_prompt(task, config or PromptConfig(), tokenizer),
-                    prompt_mod.build_target(code))
         body = code.strip("\n") + "\n" + FENCE
         if FENCE in code:
             raise ValueError("a program cannot contain a code fence")
@@ -227,9 +228,43 @@ class Dialect:
         return dataclasses.replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class DslDialect(Dialect):
+    """This project's layout: :mod:`solver.lm.prompt`'s prompt (the train pairs, in a user
+    message under a chat template), its target (the body of ``def task(img):``) and its
+    extraction (the body ends at the first unindented line or a closing fence). The
+    fields of the examples layout (system, intro, request, show_test_inputs,
+    answer_prefix, target) are not read."""
+
+    layout: ClassVar[str] = "dsl"
+
+    def _problems(self) -> list[str]:
+        problems = super()._problems()
+        if self.stop != "body" or self.entry != "task":
+            problems.append("the dsl layout writes `def task(img):` bodies: stop body, entry task")
+        return problems
+
+    def head(self, task: Task, tokenizer=None, config: PromptConfig | None = None) -> str:
+        full = self.prompt(task, tokenizer, config)
+        return full[:len(full) - len(self.prefix(tokenizer, config))]
+
+    def prefix(self, tokenizer=None, config: PromptConfig | None = None) -> str:
+        return prompt_mod.answer_prefix(self.uses_chat(tokenizer, config))
+
+    def prompt(self, task: Task, tokenizer=None, config: PromptConfig | None = None) -> str:
+        return prompt_mod.build_prompt(task, self.prompt_config(config), tokenizer)
+
+    def example(self, task: Task, code: str, tokenizer=None,
+                config: PromptConfig | None = None) -> tuple[str, str]:
+        return self.prompt(task, tokenizer, config), prompt_mod.build_target(code)
+
+    def extract(self, completion: str) -> str:
+        return prompt_mod.extract_code(completion)
+
+
 # ---------------------------------------------------------------- the dialects
 
-DSL = Dialect(name="dsl", timeout_s=0.25)  # the sandbox's default: DSL programs take ~1 ms
+DSL = DslDialect(name="dsl", timeout_s=0.25)  # the sandbox's default: DSL programs take ~1 ms
 
 # What BARC and python share: sampling and test-time training settings of a full-file
 # answer that the model ends with a code fence.
@@ -248,7 +283,6 @@ _FENCED_FILE: dict[str, Any] = dict(
 
 BARC = Dialect(
     name="barc",
-    layout="examples",
     grid_format="colors",
     system=("You are an expert at visual puzzles and a skilled Python programmer. Given a "
             "few examples of a puzzle, you work out the rule behind them and write it as a "
@@ -270,7 +304,6 @@ BARC = Dialect(
 
 PYTHON = Dialect(
     name="python",
-    layout="examples",
     grid_format="digits",
     system="You are an expert Python programmer who solves abstract reasoning puzzles on grids.",
     intro=("Each example below shows an input grid and the output grid one rule makes of it. "

@@ -105,8 +105,8 @@ DIGIT_TOKEN_ENCODERS = frozenset({"dense", "digits"})
 @dataclass
 class PromptConfig:
     encoder: str = setting("dense", "grid encoder: dense (the note's format), sparse or runs "
-                                    "(tiny models), colors, digits, lists (dialects)", ENCODERS)
-    chat: bool | None = setting(None, "use the tokenizer's chat template; None: when it has one")
+                                    "(tiny models), colors, digits, lists (dialects)", ENCODERS, group="prompt")
+    chat: bool | None = setting(None, "use the tokenizer's chat template; None: when it has one", group="prompt")
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:
@@ -126,11 +126,17 @@ def task_text(task: Task, encoder: str = "dense") -> str:
 def build_prompt(task: Task, config: PromptConfig, tokenizer=None) -> str:
     """The text the model continues; its completion is the program body."""
     body = task_text(task, config.encoder)
-    if _use_chat(config, tokenizer):
+    chat = use_chat(config, tokenizer)
+    if chat:
         messages = [{"role": "user", "content": f"{body}\n{INSTRUCTION}"}]
-        head = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return head + "```python\n" + PROGRAM_HEAD
-    return body + PROGRAM_HEAD
+        body = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return body + answer_prefix(chat)
+
+
+def answer_prefix(chat: bool) -> str:
+    """The end of :func:`build_prompt`, where the answer starts: the program's first line,
+    after an opened code fence under a chat template."""
+    return ("```python\n" if chat else "") + PROGRAM_HEAD
 
 
 def build_target(code: str) -> str:
@@ -158,7 +164,9 @@ def extract_code(completion: str) -> str:
     return (PROGRAM_HEAD + "\n".join(lines)).rstrip() + "\n"
 
 
-def _use_chat(config: PromptConfig, tokenizer) -> bool:
+def use_chat(config: PromptConfig, tokenizer) -> bool:
+    """Whether the prompt goes through the tokenizer's chat template: ``config.chat``, or
+    (None) whether the tokenizer has one; ValueError for chat without a template."""
     has_template = tokenizer is not None and bool(getattr(tokenizer, "chat_template", None))
     if config.chat is None:
         return has_template
