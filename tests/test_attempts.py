@@ -130,8 +130,8 @@ def test_only_the_word_none_means_no_model():
     from solver.search.loop import HerSolver
 
     assert not HerSolver().without_model()  # unset: the embedded model
-    assert not HerSolver(model={"path": None}).without_model()
-    assert HerSolver(model={"path": "none"}).without_model()
+    assert not HerSolver(model=ModelConfig(path=None)).without_model()
+    assert HerSolver(model=ModelConfig(path="none")).without_model()
     import argparse
 
     from solver.cli.settings import add_settings

@@ -142,7 +142,7 @@ def test_one_per_program_timeout_default():
     dialect's), whatever the verb: solve leaves it to the model's dialect unless given,
     exec and sample hand it to the sandbox."""
     from solver.cli.solve import her_solver
-    from solver.lm.dialects import DSL
+    from solver.lm.dialects import BARC, DSL
 
     default = SandboxConfig().timeout_s
     assert build(SandboxConfig, parse("exec")).timeout_s == default
@@ -150,10 +150,29 @@ def test_one_per_program_timeout_default():
     assert DSL.timeout_s == default
     factory = her_solver(ModelConfig(), HerConfig(), build(SandboxConfig, parse("solve")),
                          timeout_given=False)
-    assert factory.exec_timeout_s is None
+    assert factory.dialect_timeout and factory.sandbox_for(BARC).timeout_s == BARC.timeout_s
     given_ = build(SandboxConfig, parse("solve", "--exec-timeout-s", "0.5"))
-    assert her_solver(ModelConfig(), HerConfig(), given_).exec_timeout_s == 0.5
+    assert her_solver(ModelConfig(), HerConfig(), given_).sandbox_for(BARC).timeout_s == 0.5
     assert build(SandboxConfig, parse("exec", "--timeout", "0.5")).timeout_s == 0.5
+
+
+def test_solve_hands_its_settings_to_the_workers_whole():
+    """The solver factory carries the command line's dataclasses as they are (pickled to
+    the workers); the sandbox takes the model dialect's entry point, input type, modules."""
+    import pickle
+
+    from solver.cli.solve import her_solver
+    from solver.lm.dialects import PYTHON
+
+    args = parse("solve", "--model", "none", "--exec-memory-mb", "256", "--exec-workers", "2",
+                 "--samples", "3")
+    model, her, sandbox = (build(c, args) for c in (ModelConfig, HerConfig, SandboxConfig))
+    back = pickle.loads(pickle.dumps(her_solver(model, her, sandbox)))
+    assert (back.model, back.her, back.sandbox) == (model, her, sandbox)
+    assert back.without_model() and not back.dialect_timeout
+    cfg = back.sandbox_for(PYTHON)
+    assert (cfg.memory_mb, cfg.workers, cfg.timeout_s) == (256, 2, sandbox.timeout_s)
+    assert (cfg.entry, cfg.input_type, cfg.preload) == ("transform", "list", PYTHON.preload)
 
 
 def test_solve_help_is_grouped_by_concern(capsys):

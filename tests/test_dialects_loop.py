@@ -158,15 +158,18 @@ def _state(model) -> dict:
 def test_search_loop_in_the_dialect_end_to_end(checkpoints, name):
     import torch
 
+    from solver.lm.config import ModelConfig
     from solver.lm.train import encode_example
+    from solver.sandbox.executor import SandboxConfig
     from solver.search.loop import HerSolver, solve_task
 
     code = CASES[name][0]
     d, task = D.get(name), _task()
-    factory = HerSolver(model={"path": str(checkpoints[name]), "quantization": "4bit",
-                               "device": "cpu"},
-                        her=HerConfig(samples=2, epochs=1, enumerate=False),  # (it would
-                        exec_workers=1)  # solve the task: the model's path is under test here)
+    # no enumerator (it would solve the task: the model's path is under test here)
+    factory = HerSolver(model=ModelConfig(path=str(checkpoints[name]), quantization="4bit",
+                                          device="cpu"),
+                        her=HerConfig(samples=2, epochs=1, enumerate=False),
+                        sandbox=SandboxConfig(workers=1))
     worker = factory()
     ex, m = worker.executor, worker.model
     try:

@@ -29,19 +29,18 @@ REPAIR = ("repair", "repair_starts", "repair_variants", "repair_seconds", "repai
 ENUMERATOR = ("enumerate", "enumerate_share", "enumerate_seconds", "enumerate_depth",
               "continue_near_misses")
 ATTEMPTS = ("simplify", "simplify_seconds", "rank_by", "after_exact", "after_exact_rounds")
-SANDBOX = ("timeout_s", "memory_mb", "workers")  # what the search's solver passes on
+SANDBOX = ("timeout_s", "memory_mb", "workers")  # the sandbox flags of solve (the rest: defaults)
 DRY_RUN_DEFAULTS = {"time_budget": "1h"}
 
 
 def her_solver(model: ModelConfig, her: HerConfig, sandbox: SandboxConfig,
                timeout_given: bool = True):
-    """The picklable factory of the search's solver for :func:`solver.run.run_tasks`;
-    the per-program timeout is the model dialect's unless ``timeout_given``."""
+    """The picklable factory of the search's solver for :func:`solver.run.run_tasks` (the
+    settings cross to the workers whole); the per-program timeout is the model dialect's
+    unless ``timeout_given``."""
     from solver.search.loop import HerSolver  # the one reference to the search's solver
 
-    return HerSolver(model=asdict(model), her=her,
-                     exec_timeout_s=sandbox.timeout_s if timeout_given else None,
-                     exec_memory_mb=sandbox.memory_mb, exec_workers=sandbox.workers)
+    return HerSolver(model=model, her=her, sandbox=sandbox, dialect_timeout=not timeout_given)
 
 
 def select_tasks(tasks: dict, ids: tuple[str, ...] | None, limit: int | None, source) -> dict:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from solver.arc.grids import Grid, Task
+from solver.lm.config import ModelConfig
 from solver.lm.seeds import mix_seed
 from solver.search import repair as repair_mod
 from solver.search.candidates import (Candidate, Pool, attempts, merge_candidates, rank,
@@ -603,18 +604,25 @@ class TaskSolver:
 class HerSolver:
     """Picklable factory for :func:`solver.run.coordinator.run_tasks`: called once per
     worker process, it loads the model and starts the sandbox, and returns a
-    :class:`TaskSolver`."""
+    :class:`TaskSolver`. The settings cross to the worker whole, as the dataclasses the
+    command line built (pickled with the factory)."""
 
-    model: dict = field(default_factory=dict)  # ModelConfig fields; path "none": no model
+    model: ModelConfig = field(default_factory=ModelConfig)  # path "none": no model
     her: HerConfig = field(default_factory=HerConfig)
-    exec_timeout_s: float | None = None  # per program run, all inputs; None: the dialect's
-    exec_memory_mb: int = SandboxConfig.memory_mb  # per sandbox worker
-    exec_workers: int | None = None  # sandbox processes; None: the sandbox's default
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)  # entry, input type: the dialect's
+    dialect_timeout: bool = True  # per program run: the dialect's timeout, not sandbox.timeout_s
 
     def without_model(self) -> bool:
         """``--model none``: the enumerator alone, no model loaded (torch never imported)."""
-        path = self.model.get("path")
+        path = self.model.path
         return isinstance(path, str) and path.lower() == "none"
+
+    def sandbox_for(self, dialect) -> SandboxConfig:
+        """The sandbox's settings for programs in ``dialect``: its entry point, input type
+        and modules, and its timeout unless one was given."""
+        timeout_s = dialect.timeout_s if self.dialect_timeout else self.sandbox.timeout_s
+        return dataclasses.replace(self.sandbox, timeout_s=timeout_s, entry=dialect.entry,
+                                   input_type=dialect.input_type, preload=dialect.preload)
 
     def __call__(self) -> TaskSolver:
         import atexit
@@ -623,13 +631,10 @@ class HerSolver:
 
         m = None
         if not self.without_model():
-            from solver.lm.model import ModelConfig, load
+            from solver.lm.model import load
 
-            m = load(ModelConfig(**self.model))
-        d = dialect_of(m)  # programs in the model's dialect: entry point, input type, modules
-        ex = Executor(workers=self.exec_workers, memory_mb=self.exec_memory_mb,
-                      timeout_s=d.timeout_s if self.exec_timeout_s is None else self.exec_timeout_s,
-                      entry=d.entry, input_type=d.input_type, preload=d.preload)
+            m = load(self.model)
+        ex = Executor(**dataclasses.asdict(self.sandbox_for(dialect_of(m))))
         ex.__enter__()
         atexit.register(ex.__exit__, None, None, None)
         return TaskSolver(m, ex, for_model(self.her, m))
