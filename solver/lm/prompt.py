@@ -105,8 +105,10 @@ DIGIT_TOKEN_ENCODERS = frozenset({"dense", "digits"})
 @dataclass
 class PromptConfig:
     encoder: str = setting("dense", "grid encoder: dense (the note's format), sparse or runs "
-                                    "(tiny models), colors, digits, lists (dialects)", ENCODERS, group="prompt")
-    chat: bool | None = setting(None, "use the tokenizer's chat template; None: when it has one", group="prompt")
+                                    "(tiny models), colors, digits, lists (dialects)", ENCODERS,
+                           group="prompt")
+    chat: bool | None = setting(None, "use the tokenizer's chat template; None: when it has one",
+                                group="prompt")
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:

@@ -43,24 +43,36 @@ Example = tuple[str, str]
 
 @dataclass
 class TrainConfig:
-    lr: float = setting(3e-4, "peak learning rate (LoRA on the tiny model: 1e-4..1e-3)")
-    epochs: int = setting(1, "passes over the examples (ignored when steps is set)")
-    steps: int | None = setting(None, "optimizer steps; None: as many as `epochs` passes take")
-    batch_tokens: int = setting(4096, "padded tokens per batch (rows x longest row)")
-    max_rows: int = setting(64, "at most this many examples per batch")
-    warmup_steps: int = setting(10, "linear warmup, capped at a tenth of the steps")
-    schedule: str = setting("cosine", "after warmup (decay to min_lr_ratio)", SCHEDULES)
-    min_lr_ratio: float = setting(0.1, "final lr as a fraction of lr (cosine, linear)")
-    grad_clip: float = setting(1.0, "clip the global gradient norm (0: off)")
-    weight_decay: float = setting(0.0, "AdamW weight decay on matrices (not on norms/biases)")
+    lr: float = setting(3e-4, "peak learning rate (LoRA on the tiny model: 1e-4..1e-3)",
+                        group="optimizer")
+    epochs: int = setting(1, "passes over the examples (ignored when steps is set)",
+                          group="optimizer")
+    steps: int | None = setting(None, "optimizer steps; None: as many as `epochs` passes take",
+                                group="optimizer")
+    batch_tokens: int = setting(4096, "padded tokens per batch (rows x longest row)",
+                                group="optimizer")
+    max_rows: int = setting(64, "at most this many examples per batch", group="optimizer")
+    warmup_steps: int = setting(10, "linear warmup, capped at a tenth of the steps",
+                                group="optimizer")
+    schedule: str = setting("cosine", "after warmup (decay to min_lr_ratio)", SCHEDULES,
+                            group="optimizer")
+    min_lr_ratio: float = setting(0.1, "final lr as a fraction of lr (cosine, linear)",
+                                  group="optimizer")
+    grad_clip: float = setting(1.0, "clip the global gradient norm (0: off)", group="optimizer")
+    weight_decay: float = setting(0.0, "AdamW weight decay on matrices (not on norms/biases)",
+                                  group="optimizer")
     bf16: bool = setting(True, "bf16 autocast where the device computes bf16 natively (a CUDA GPU "
-                               "with bf16; a CPU with AVX512-BF16 or AMX); fp32 elsewhere")
-    shuffle: bool = setting(True, "shuffle the batches (order within a length bucket stays)")
-    seed: int = setting(0, "batch order and dropout")
-    progress: bool = setting(True, "tqdm bar with loss and tokens/s")
-    schedule_start: int = setting(0, "the step at which warmup and decay begin (a warm restart)")
+                               "with bf16; a CPU with AVX512-BF16 or AMX); fp32 elsewhere",
+                         group="machine")
+    shuffle: bool = setting(True, "shuffle the batches (order within a length bucket stays)",
+                            group="optimizer")
+    seed: int = setting(0, "batch order and dropout", group="optimizer")
+    progress: bool = setting(True, "tqdm bar with loss and tokens/s", group="call")
+    schedule_start: int = setting(0, "the step at which warmup and decay begin (a warm restart)",
+                                  group="optimizer")
     gradient_checkpointing: bool = setting(False, "recompute activations in the backward pass "
-                                                  "(less memory, about a third slower)")
+                                                  "(less memory, about a third slower)",
+                                           group="machine")
 
     def __post_init__(self) -> None:
         if self.schedule not in ("cosine", "constant", "linear"):

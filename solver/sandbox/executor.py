@@ -128,25 +128,45 @@ class Result:
 
 @dataclass
 class SandboxConfig:
-    workers: int | None = setting(None, "worker processes; None: the cores this process may use")
+    # Every verb names these --exec-NAME (solve's --workers is RunConfig.workers); exec and
+    # sample's older --NAME spellings are hidden aliases, for one release.
+    workers: int | None = setting(None, "worker processes; None: the cores this process may use",
+                                  group="sandbox", flag="--exec-workers", aliases=("--workers",))
     timeout_s: float = setting(0.25, "seconds per program run (all inputs), wall clock; DSL programs "
-                                     "take ~1 ms")
+                                     "take ~1 ms", group="sandbox", flag="--exec-timeout-s",
+                               aliases=("--exec-timeout", "--timeout-s", "--timeout"))
     grace_s: float | None = setting(None, "extra wait before the caller kills a stuck worker; "
-                                          "None: max(0.2, timeout_s/2)")
-    memory_mb: int = setting(512, "address space (MB) a worker may add to its start size")
-    chunk: int | None = setting(None, "programs per message to a worker; None: from the batch size")
-    recycle_after: int = setting(5000, "replace a worker after this many programs (defence in depth)")
-    user: str = setting("nobody", "the user workers run as when the caller is root")
-    isolate_network: bool = setting(True, "(root) workers get a network namespace with no interfaces")
-    empty_root: bool = setting(True, "(root) workers chroot into an empty read-only folder")
-    max_program_bytes: int = setting(200_000, "longer sources get syntax_error without running")
+                                          "None: max(0.2, timeout_s/2)", group="sandbox",
+                                    flag="--exec-grace-s", aliases=("--grace-s",))
+    memory_mb: int = setting(512, "address space (MB) a worker may add to its start size",
+                             group="sandbox", flag="--exec-memory-mb", aliases=("--memory-mb",))
+    chunk: int | None = setting(None, "programs per message to a worker; None: from the batch size",
+                                group="sandbox", flag="--exec-chunk", aliases=("--chunk",))
+    recycle_after: int = setting(5000, "replace a worker after this many programs (defence in depth)",
+                                 group="sandbox", flag="--exec-recycle-after",
+                                 aliases=("--recycle-after",))
+    user: str = setting("nobody", "the user workers run as when the caller is root",
+                        group="sandbox", flag="--exec-user", aliases=("--user",),
+                        metavar="USER")
+    isolate_network: bool = setting(True, "(root) workers get a network namespace with no interfaces",
+                                    group="sandbox", flag="--exec-isolate-network",
+                                    aliases=("--isolate-network",))
+    empty_root: bool = setting(True, "(root) workers chroot into an empty read-only folder",
+                               group="sandbox", flag="--exec-empty-root", aliases=("--empty-root",))
+    max_program_bytes: int = setting(200_000, "longer sources get syntax_error without running",
+                                     group="sandbox", flag="--exec-max-program-bytes",
+                                     aliases=("--max-program-bytes",))
     entry: str = setting("task", "the function a program defines and the sandbox calls "
-                                 "(the model's dialect: task or transform)")
+                                 "(the model's dialect: task or transform)", group="sandbox",
+                         flag="--exec-entry", aliases=("--entry",), metavar="NAME")
     input_type: str = setting("int8", "how a program gets each grid: int8, int64, int64_xy "
                                       "(indexed [x, y]) or list (protocol.INPUT_TYPES)",
-                              INPUT_TYPES)
+                              INPUT_TYPES, group="sandbox", flag="--exec-input-type",
+                              aliases=("--input-type",))
     preload: tuple[str, ...] = setting((), "extra modules programs may import (e.g. "
-                                           "scipy.ndimage); missing ones are skipped")
+                                           "scipy.ndimage); missing ones are skipped",
+                                       group="sandbox", flag="--exec-preload",
+                                       aliases=("--preload",))
 
     def __post_init__(self) -> None:
         check_entry(self.entry, self.input_type)
