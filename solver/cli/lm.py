@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 from solver.arc import grids
 from solver.arc.budget import parse_duration
 from solver.cli.settings import add_settings, build, given
-from solver.lm.base import BaseConfig
+from solver.lm.base import BaseCall, BaseConfig
 from solver.lm.config import ModelConfig, SampleConfig
 from solver.sandbox.executor import SandboxConfig
 
@@ -113,26 +113,27 @@ def stop_on_signals() -> Iterator[Callable[[], bool]]:
 def cmd_train_base(args) -> int:
     from solver.lm import base
 
-    if args.export:
-        dest = base.export(Path(args.out) / "ckpt", args.export)
-        print(f"exported {Path(args.out) / 'ckpt'} to {dest}")
+    call = build(BaseCall, args)
+    if call.export:
+        dest = base.export(Path(call.out) / "ckpt", call.export)
+        print(f"exported {Path(call.out) / 'ckpt'} to {dest}")
         return 0
-    stop_after = parse_duration(args.stop_after) if args.stop_after else None
+    stop_after = parse_duration(call.stop_after) if call.stop_after else None
     # what transformers says on every save (a "Writing model shards" bar) and on long
     # prompts (counted by the run itself) goes to OUT/library.log, not the console
     from solver.lm import quiet
 
-    quiet.route_library_noise(Path(args.out) / "library.log")
+    quiet.route_library_noise(Path(call.out) / "library.log")
     quiet.route_transformers()  # imports transformers now: its handler and bars routed too
     with stop_on_signals() as stop_requested:
-        state = base.train_base(args.out, resume=args.resume, progress=not args.no_progress,
-                                stop_at=args.stop_at, overrides=given(BaseConfig, args),
-                                init=args.init, stop_after=stop_after,
+        state = base.train_base(call.out, resume=call.resume, progress=call.progress,
+                                stop_at=call.stop_at, overrides=given(BaseConfig, args),
+                                init=call.init, stop_after=stop_after,
                                 stop_requested=stop_requested)
     config = base.BaseConfig.from_dict(state["config"])
     last = state["curve"][-1] if state["curve"] else {}
     print(f"step {state['step']}: pass@{config.eval_samples} {last.get('pass_at_k', 0):.1%}, "
-          f"legal {last.get('legal_rate', 0):.1%}; checkpoint {Path(args.out) / 'ckpt'}")
+          f"legal {last.get('legal_rate', 0):.1%}; checkpoint {Path(call.out) / 'ckpt'}")
     if config.tasks == "v2":
         counts = state.get("stream", {})
         print(f"stream: {counts.get('examples', 0)} examples, {counts.get('too_long', 0)} "
@@ -155,20 +156,9 @@ def register(verbs) -> None:
     p.set_defaults(func=cmd_sample)
 
     p = verbs.add_parser("train-base", help="train the embedded model from scratch (resumable)",
-                         description="Settings not given keep their values: the defaults below "
-                                     "for a new run, the run's own on --resume or --init.")
-    p.add_argument("--out", required=True,
-                   help="run folder (checkpoint in OUT/ckpt; what libraries say in OUT/library.log)")
-    p.add_argument("--resume", action="store_true", help="continue the run in OUT")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--stop-at", type=int, default=None,
-                   help="end this call at that step (checkpointed; resume continues the schedule)")
-    p.add_argument("--stop-after", default=None, metavar="DURATION",
-                   help="end this call after that long (e.g. 8m, 2h; checked between steps, "
-                        "then checkpointed and evaluated; resume continues the schedule)")
-    p.add_argument("--export", default=None, metavar="DIR",
-                   help="only copy OUT's checkpoint to DIR as a model folder (no optimizer state)")
-    p.add_argument("--init", default=None, metavar="DIR",
-                   help="continue the run of an exported model folder (e.g. solver/models/default) in OUT")
+                         description="The run's settings not given keep their values: the "
+                                     "defaults below for a new run, the run's own on --resume "
+                                     "or --init; the call's are this call's alone.")
+    add_settings(p, BaseCall)
     add_settings(p, BaseConfig)
     p.set_defaults(func=cmd_train_base)

@@ -13,7 +13,7 @@ One module per job; every name is re-exported here (``from solver.lm.base import
 
 - :mod:`solver.lm.base.tokenizer`: the word-level, exact tokenizer of a run;
 - :mod:`solver.lm.base.config`: the settings (:class:`BaseConfig`), which of them a
-  resume may change, the device, the model they shape;
+  resume may change, the device, the model they shape; a call's own (:class:`BaseCall`);
 - :mod:`solver.lm.base.streams`: the task streams, their curricula, pools of
   length-bucketed batches, the worker processes that make them ahead;
 - :mod:`solver.lm.base.evaluation`: held-out pass@k on drawing and v2 tasks;
@@ -27,8 +27,8 @@ start).
 
 from solver.lm.base.checkpoints import (MODEL_FILES, export, load_checkpoint, one_trainer,
                                         run_lock, save_checkpoint, solver_json)
-from solver.lm.base.config import (MACHINE_SETTINGS, RESUME_SETTINGS, TASKS, BaseConfig,
-                                   new_model, resolve_device)
+from solver.lm.base.config import (MACHINE_SETTINGS, RESUME_SETTINGS, TASKS, BaseCall,
+                                   BaseConfig, new_model, resolve_device)
 from solver.lm.base.driver import _until, train_base  # noqa: F401 (_until: the tests')
 from solver.lm.base.evaluation import (EvalResult, eval_tasks, eval_tasks_v2, evaluate,
                                        evaluate_v2, family_line, run_draws, sample_programs,
@@ -46,7 +46,7 @@ __all__ = [
     "SPECIAL", "WORDS", "CHARS", "V2_WORDS", "V2_STRINGS", "task_words", "build_tokenizer",
     "tokenizer_from_json", "tokenizer_json",
     # config
-    "TASKS", "BaseConfig", "RESUME_SETTINGS", "MACHINE_SETTINGS", "new_model",
+    "TASKS", "BaseCall", "BaseConfig", "RESUME_SETTINGS", "MACHINE_SETTINGS", "new_model",
     "resolve_device",
     # streams
     "curriculum", "curriculum_v2", "example", "check_stream", "family_weights",

@@ -1,5 +1,6 @@
 """The settings of a ``train-base`` run (:class:`BaseConfig`), which of them a resume may
-change, the device they name, and the model they shape."""
+change, the device they name, and the model they shape; and what one call of ``train-base``
+does with its run (:class:`BaseCall`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,30 @@ from solver.lm.config import SCHEDULES
 from solver.lm.prompt import ENCODERS
 
 TASKS = ("drawings", "v2")  # the task streams a run can train on
+
+
+@dataclass
+class BaseCall:
+    """What one ``train-base`` call does with its run folder, kept by no run (unlike
+    :class:`BaseConfig`): a new run, a resumed one or an exported model's continued, or
+    only an export; when the call stops."""
+    out: str = setting(help="run folder (checkpoint in OUT/ckpt; what libraries say in "
+                            "OUT/library.log)", group="call", metavar="OUT")
+    resume: bool = setting(False, "continue the run in OUT", group="call")
+    progress: bool = setting(True, "a progress bar", group="call")
+    stop_at: int | None = setting(
+        None, "end this call at that step (checkpointed; resume continues the schedule)",
+        group="call")
+    stop_after: str | None = setting(
+        None, "end this call after that long (e.g. 8m, 2h; checked between steps, then "
+              "checkpointed and evaluated; resume continues the schedule)", group="call",
+        metavar="DURATION")
+    export: str | None = setting(
+        None, "only copy OUT's checkpoint to DIR as a model folder (no optimizer state)",
+        group="call", metavar="DIR")
+    init: str | None = setting(
+        None, "continue the run of an exported model folder (e.g. solver/models/default) in OUT",
+        group="call", metavar="DIR")
 
 
 @dataclass
