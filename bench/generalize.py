@@ -19,15 +19,17 @@ longer for a simpler program (the defaults).
 from __future__ import annotations
 
 import argparse
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from solver.arc import grids, submission
-from solver.cli import main as solver_main
 from solver.dsl import synth
-from solver.run import load_reports
+from solver.run.config import RunConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
 
 CONFIGS = {
     "plain": ["--no-simplify", "--rank-by", "votes", "--after-exact", "0"],
@@ -47,37 +49,41 @@ def make_tasks(n: int, seed: int, draws: int) -> list:
     return made
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--n-tasks", type=int, default=30)
-    p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--n-tasks", type=int, default=30, help="tasks generated")
+    h.add_seeds(p, (11,), "seed of the generated tasks", single=True)
     p.add_argument("--draws", type=int, default=5, help="at most this many draws a task")
-    p.add_argument("--task-time", default="40s", help="time share per task")
+    h.add_task_time(p, "40s", "time share per task")
     p.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
-    p.add_argument("--work", type=Path, default=Path("runs/bench-generalize"))
+    h.add_solver_settings(p, RunConfig, ("workers",), "run", defaults={"workers": 1})
+    h.add_work(p, "runs/bench-generalize")
+    h.add_out(p, help="the table's rows as JSON (default: WORK/result.json)")
     p.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
                    help="more solve flags for every configuration (e.g. --threads 2)")
-    a = p.parse_args(argv)
-    from solver.arc.budget import parse_duration
+    return p
 
+
+def main(argv=None) -> int:
+    a = parser().parse_args(argv)
     a.work.mkdir(parents=True, exist_ok=True)
-    sts = make_tasks(a.n_tasks, a.seed, a.draws)
+    sts = make_tasks(a.n_tasks, a.seeds[0], a.draws)
     tasks = [st.task for st in sts]
     grids.write_tasks(a.work / "challenges.json", tasks)
     grids.write_solutions(a.work / "solutions.json", tasks)
     sols, _ = grids.load_solutions(a.work / "solutions.json")
-    budget = f"{parse_duration(a.task_time) * len(tasks) * 1.05 + 60:.0f}s"  # + loading the model
-    rows = ["| config | exact on train | right on test (attempt 1) | right on test (either) | "
-            "exact-on-train right on test | wall s |", "|---|---|---|---|---|---|"]
+    budget = f"{a.task_time.seconds * len(tasks) * 1.05 + 60:.0f}s"  # + loading the model
+    table = h.Table(("config", "exact on train", "right on test (attempt 1)",
+                     "right on test (either)", "exact-on-train right on test", "wall s"))
+    result = []
     for name in a.configs:
         rd = a.work / name
-        t0 = time.time()
-        solver_main(["solve", "--tasks", str(a.work / "challenges.json"), "--out",
-                     str(rd / "submission.json"), "--run-dir", str(rd), "--workers", "1",
-                     "--time-budget", budget, *CONFIGS[name], *a.extra])
-        wall = time.time() - t0
+        run = h.run_solver("solve", ["--tasks", str(a.work / "challenges.json"), "--out",
+                                     str(rd / "submission.json"), "--run-dir", str(rd),
+                                     *h.to_flags(RunConfig, h.given(RunConfig, a)),
+                                     "--time-budget", budget, *CONFIGS[name], *a.extra])
         sub = submission.load(rd / "submission.json")
-        reports = load_reports(rd)
+        reports = run.reports()
         exact = first = either = exact_right = 0
         for t in tasks:
             want = sols[t.id][0]
@@ -91,10 +97,15 @@ def main(argv=None) -> int:
             exact_right += is_exact and (ok1 or ok2)
         n = len(tasks)
         rate = f"{exact_right}/{exact} ({100 * exact_right / max(exact, 1):.0f} %)"
-        rows.append(f"| {name} | {exact}/{n} | {first}/{n} | {either}/{n} | {rate} | {wall:.0f} |")
-    text = "\n".join(rows)
-    (a.work / "table.md").write_text(text + "\n")
+        table.line((name, f"{exact}/{n}", f"{first}/{n}", f"{either}/{n}", rate, f"{run.seconds:.0f}"))
+        result.append({"config": name, "flags": CONFIGS[name], "tasks": n, "exact": exact,
+                       "first": first, "either": either, "exact_right": exact_right,
+                       "wall_s": round(run.seconds, 1)})
+    text = table.render()
+    h.write_text(a.work / "table.md", text)
     print(text)
+    h.write_json(a.out or a.work / "result.json", {"n_tasks": a.n_tasks, "seed": a.seeds[0],
+                                                   "task_time": a.task_time, "configs": result})
     return 0
 
 
