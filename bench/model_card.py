@@ -6,7 +6,7 @@
   max pixel accuracy of N samples, whether any sample solved it, and the background-only
   baseline (the output grid's accuracy if nothing is drawn).
 
-    python bench/model_card.py [--model DIR] [--tasks 100] [--seed 2026] [--ood-samples 256]
+    python bench/model_card.py [--model DIR] [--n-tasks 100] [--seeds 2026] [--ood-samples 256]
 
 Sampling goes through solver.lm.model (shared-prefix KV cache), temperature 0.5, top_p 0.95;
 samples are scored in-process only after solver.dsl.program.parse_program accepted them.
@@ -15,44 +15,61 @@ samples are scored in-process only after solver.dsl.program.parse_program accept
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 import time
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
+
+from solver.lm.config import ModelConfig, SampleConfig  # noqa: E402
+
+OOD = ("vertical-lines-9-s2025-0000", "squares-9-s2025-0000", "overlapping-squares-6-s2025-0000")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    h.add_model(ap)
+    ap.add_argument("--n-tasks", type=int, default=100, help="in-distribution tasks (default: 100)")
+    h.alias(ap, "--tasks", "--n-tasks")  # the old spelling (not a task set here)
+    h.add_seeds(ap, (2026,), "seed of the in-distribution tasks", single=True)
+    ap.add_argument("--max-draws", type=int, default=5)
+    ap.add_argument("-k", type=int, default=8, help="samples per in-distribution task (pass@k)")
+    ap.add_argument("--ood-samples", type=int, default=256, help="0: skip the OOD tasks")
+    h.add_solver_settings(ap, SampleConfig, ("temperatures",), "sampling",
+                          defaults={"temperatures": (0.5,)})
+    h.alias(ap, "--temperature", "--temperatures")
+    h.add_threads(ap, 2)
+    ap.add_argument("--unconstrained", action="store_true",
+                    help="sample freely: no line-angle mask, no DSL grammar (solver.lm.constrain)")
+    h.add_out(ap, help="also write the results here", aliases=("--json",))
+    return ap
 
 
 def main(argv=None) -> int:
     from solver.lm import base
     from solver.arc import grids
     from solver.dsl import synth
-    from solver.lm.model import ModelConfig, SampleConfig, load
+    from solver.lm.model import load
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default=None, help="model folder (default: the embedded model)")
-    ap.add_argument("--tasks", type=int, default=100, help="in-distribution tasks")
-    ap.add_argument("--seed", type=int, default=2026, help="seed of the in-distribution tasks")
-    ap.add_argument("--max-draws", type=int, default=5)
-    ap.add_argument("-k", type=int, default=8, help="samples per in-distribution task (pass@k)")
-    ap.add_argument("--ood-samples", type=int, default=256, help="0: skip the OOD tasks")
-    ap.add_argument("--temperature", type=float, default=0.5)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--unconstrained", action="store_true",
-                    help="sample freely: no line-angle mask, no DSL grammar (solver.lm.constrain)")
-    ap.add_argument("--json", default=None, help="also write the results here")
-    args = ap.parse_args(argv)
+    args = parser().parse_args(argv)
     torch.set_num_threads(args.threads)
-    model = load(ModelConfig(path=args.model))
+    temperatures = h.given(SampleConfig, args)["temperatures"]
+    temperature = ",".join(f"{t:g}" for t in temperatures)
+    args.seed = args.seeds[0]
+    model = load(h.build(ModelConfig, args))
     encoder = model.prompt_config.encoder
     out: dict = {"model": str(model.path), "encoder": encoder}
 
     t0 = time.perf_counter()
-    made, _ = synth.generate("random", args.tasks, args.seed, args.max_draws)
+    made, _ = synth.generate("random", args.n_tasks, args.seed, args.max_draws)
     solved = legal = total = 0
     by_draws: dict[int, list[int]] = {}
     for i, m in enumerate(made):
         samples = model.sample(model.prompt_for(m.task),
-                               SampleConfig(n=args.k, temperatures=(args.temperature,), seed=i,
+                               SampleConfig(n=args.k, temperatures=temperatures, seed=i,
                                             legal_lines=not args.unconstrained,
                                             grammar=not args.unconstrained))
         scores = [base.score_program(s.code, m.task) for s in samples]
@@ -74,24 +91,19 @@ def main(argv=None) -> int:
           + ", ".join(f"{k}: {a}/{b}" for k, (a, b) in sorted(by_draws.items()))
           + f"  ({secs:.0f} s)")
 
-    demo = grids.load_tasks(Path(__file__).resolve().parent.parent / "solver" / "data" / "demo"
-                            / "challenges.json").tasks
-    sols, _ = grids.load_solutions(Path(__file__).resolve().parent.parent / "solver" / "data"
-                                   / "demo" / "solutions.json")
-    demo = grids.with_solutions(demo, sols)
+    demo = h.load_set(h.DEMO)
     out["ood"] = []
     if not args.ood_samples:
         demo = {}
-    print(f"\nbefore learning, {args.ood_samples} samples at temperature {args.temperature}:")
-    print(f"| task | mean px acc | max px acc | solved | legal | background only |")
-    print(f"|---|---|---|---|---|---|")
-    for tid in ("vertical-lines-9-s2025-0000", "squares-9-s2025-0000",
-                "overlapping-squares-6-s2025-0000"):
+    print(f"\nbefore learning, {args.ood_samples} samples at temperature {temperature}:")
+    table = h.Table(("task", "mean px acc", "max px acc", "solved", "legal", "background only"))
+    print(table.head())
+    for tid in OOD:
         if tid not in demo:
             continue
         task = demo[tid]
         samples = model.sample(model.prompt_for(task),
-                               SampleConfig(n=args.ood_samples, temperatures=(args.temperature,),
+                               SampleConfig(n=args.ood_samples, temperatures=temperatures,
                                             seed=1, legal_lines=not args.unconstrained,
                                             grammar=not args.unconstrained))
         scores = [base.score_program(s.code, task) for s in samples]
@@ -103,10 +115,10 @@ def main(argv=None) -> int:
                "background_only": bg_only,
                "draws_in_best": samples[accs.index(max(accs))].code.count("(img, ")}
         out["ood"].append(row)
-        print(f"| {tid} | {row['mean_accuracy']:.1%} | {row['max_accuracy']:.1%} | "
-              f"{'yes' if row['solved'] else 'no'} | {row['legal_rate']:.1%} | {bg_only:.1%} |")
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        print(table.line((tid, f"{row['mean_accuracy']:.1%}", f"{row['max_accuracy']:.1%}",
+                           "yes" if row["solved"] else "no", f"{row['legal_rate']:.1%}",
+                           f"{bg_only:.1%}")))
+    h.write_json(args.out, out)
     return 0
 
 
