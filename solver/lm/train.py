@@ -353,6 +353,52 @@ def make_optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
                              betas=(0.9, 0.95), eps=1e-8, fused=fused or None)
 
 
+class _TrainingMode:
+    """``model`` in training mode (with gradient checkpointing when ``checkpointing`` and
+    the model has none on yet) for the block; the mode it had before afterwards."""
+
+    def __init__(self, model, checkpointing: bool) -> None:
+        self.model = model
+        self.checkpointing = checkpointing and not getattr(
+            model, "is_activation_checkpointing", False)
+
+    def __enter__(self):
+        self.was_training = self.model.training
+        self.model.train()
+        if self.checkpointing:
+            self.model.gradient_checkpointing_enable(
+                gradient_checkpointing_kwargs={"use_reentrant": False})
+        return self
+
+    def __exit__(self, *exc):
+        if self.checkpointing:
+            self.model.gradient_checkpointing_disable()
+        self.model.train(self.was_training)
+
+
+def _optimizer_step(optimizer: torch.optim.Optimizer, trainable, grad_clip: float) -> None:
+    """Clip the gradients (``grad_clip`` > 0), step, and clear the gradients."""
+    if grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(trainable, grad_clip)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def _count_step(stats: TrainStats, examples: int, n_target: int, loss: float) -> None:
+    stats.steps += 1
+    stats.examples += examples
+    stats.tokens += n_target
+    stats.losses.append(loss)
+
+
+def _close_stats(stats: TrainStats, run_tokens: int) -> None:
+    """The loss summary and the speed (tokens of the steps whose time counted)."""
+    if stats.losses:
+        stats.first_loss, stats.last_loss = stats.losses[0], stats.losses[-1]
+        stats.mean_loss = sum(stats.losses) / len(stats.losses)
+    stats.tokens_per_s = run_tokens / stats.seconds if stats.seconds else 0.0
+
+
 def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: TrainConfig,
               total_steps: int, optimizer: torch.optim.Optimizer | None = None,
               start_step: int = 0,
@@ -373,21 +419,15 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
     use_bf16 = config.bf16 and bf16_is_native(device)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     torch.manual_seed(config.seed + start_step)
-    was_training = model.training
-    model.train()
     rows = None  # examples per forward: the whole batch, until an out-of-memory error lowers it
-    checkpointing = config.gradient_checkpointing and not getattr(
-        model, "is_activation_checkpointing", False)
-    if checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     stats = stats if stats is not None else TrainStats()
     run_tokens = 0
     extra = ""
-    bar = tqdm(total=total_steps, initial=start_step, desc=desc, disable=not config.progress,
-               dynamic_ncols=True, leave=False)
     step = start_step
-    try:
-        with _PauseWatch() as pause:
+    with _TrainingMode(model, config.gradient_checkpointing), _PauseWatch() as pause:
+        bar = tqdm(total=total_steps, initial=start_step, desc=desc, disable=not config.progress,
+                   dynamic_ncols=True, leave=False)
+        try:
             it: Iterator = iter(batches)
             while step < total_steps:
                 if stop is not None and stop():
@@ -409,16 +449,10 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
                     step += 1
                     bar.update(1)
                     continue
-                if config.grad_clip > 0:
-                    torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
+                _optimizer_step(optimizer, trainable, config.grad_clip)
                 dt = time.perf_counter() - t0
                 step += 1
-                stats.steps += 1
-                stats.examples += len(batch) - (stats.oom_skipped - skipped)
-                stats.tokens += n_target
-                stats.losses.append(value)
+                _count_step(stats, len(batch) - (stats.oom_skipped - skipped), n_target, value)
                 if not pause.take():  # a paused step's wall time says nothing about speed
                     stats.seconds += dt
                     run_tokens += n_run
@@ -429,15 +463,9 @@ def run_steps(model, tokenizer, batches: Iterable[Sequence[Example]], config: Tr
                     tps = run_tokens / stats.seconds if stats.seconds else 0.0
                     bar.set_postfix_str(f"loss {value:.4f} tok/s {tps:,.0f}{' ' + extra if extra else ''}",
                                         refresh=False)
-    finally:
-        bar.close()
-        if checkpointing:
-            model.gradient_checkpointing_disable()
-        model.train(was_training)
-    if stats.losses:
-        stats.first_loss, stats.last_loss = stats.losses[0], stats.losses[-1]
-        stats.mean_loss = sum(stats.losses) / len(stats.losses)
-    stats.tokens_per_s = run_tokens / stats.seconds if stats.seconds else 0.0
+        finally:
+            bar.close()
+    _close_stats(stats, run_tokens)
     return stats
 
 
