@@ -340,6 +340,11 @@ def test_connect():
     assert L(check_pure(ops.connect, a, "h")) == [[2, 2, 2, 2], [0, 0, 0, 0], [2, 0, 3, 0]]
     assert L(ops.connect(a, "v")) == [[2, 0, 0, 2], [2, 0, 0, 0], [2, 0, 3, 0]]
     assert L(ops.connect(g([[2, 3, 0, 2]]), "h")) == [[2, 3, 0, 2]]  # 3 in between
+    d = g([[1, 0, 0, 6], [0, 0, 0, 0], [0, 0, 1, 0], [6, 0, 0, 0]])
+    assert L(check_pure(ops.connect, d, "d")) == [[1, 0, 0, 6], [0, 1, 6, 0], [0, 6, 1, 0],
+                                                  [6, 0, 0, 0]]  # both diagonals
+    assert L(ops.connect(d, "all")) == L(ops.connect(d, "d"))  # no row or column pair
+    assert L(ops.connect(g([[1, 0, 0], [0, 2, 0], [0, 0, 1]]), "d"))[1] == [0, 2, 0]
 
 
 def test_ray():
@@ -812,3 +817,24 @@ def test_every_v2_primitive_is_documented():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "DSL.md").read_text()
     documented = set(re.findall(r"^\| `(\w+)`", doc, re.M))
     assert set(dsl.V2_PRIMITIVES) <= documented, sorted(set(dsl.V2_PRIMITIVES) - documented)
+
+
+def test_stamp_around_for_every_colour_and_in_the_own_colour():
+    a = g([[0, 0, 0, 0, 0], [0, 2, 0, 5, 0], [0, 0, 0, 0, 0]])
+    k, s = ops.KEEP, ops.SELF
+    below = ((k, k, k), (k, k, k), (k, s, k))  # the cell below, in the cell's own colour
+    assert L(check_pure(ops.stamp_around, a, ((ops.ANY, below),))) == [
+        [0, 0, 0, 0, 0], [0, 2, 0, 5, 0], [0, 2, 0, 5, 0]]
+    above = ((k, 7, k), (k, k, k), (k, k, k))
+    # a colour with its own entry is not stamped by the every-colour entry
+    assert L(ops.stamp_around(a, ((2, above), (ops.ANY, below)))) == [
+        [0, 7, 0, 0, 0], [0, 2, 0, 5, 0], [0, 0, 0, 5, 0]]
+
+
+def test_recolor_by_with_a_default_entry():
+    # the two single cells are named by the table; the square, the bar and the ring (4, 2
+    # and 8 cells) take the default
+    out = check_pure(ob.recolor_by, OBJS, "size", ((1, 5), (None, 6)), 4)
+    assert int((out == 5).sum()) == 2 and int((out == 6).sum()) == 14
+    assert ob.table_of(((1, 5), (None, 6))) == ({1: 5}, 6)
+    assert ob.table_of(((1, 5),)) == ({1: 5}, None)

@@ -418,3 +418,27 @@ def test_cell_lift_does_not_apply_without_whole_cells():
     half[0, 0] = 0  # a cell no longer filled by one colour
     task2 = Task("half", (Pair(grid(a.tolist()), grid(half.tolist())),), (Pair(grid(a.tolist())),))
     assert lift.lifted_task(task2) is None
+
+
+def test_one_stamp_for_every_colour_and_a_table_default_are_fitted():
+    """A pattern every colour stamps (in its own colour) is fitted as one entry, so a test
+    colour no train pair shows is stamped too; a property table whose entries mostly give
+    one colour gets that colour as its default, so a test value no pair shows gets it."""
+    from solver.search.enumerate_args import with_default
+    below = ("def task(img):\n"
+             "    img = stamp_around(img, ((-1, ((-1, -1, -1), (-1, -1, -1), (-1, -2, -1))),))\n"
+             "    return img\n")
+
+    def dots(*cells) -> tuple:
+        g = np.zeros((5, 5), dtype=int)
+        for r, c, v in cells:
+            g[r, c] = v
+        return grid(g.tolist())
+
+    task = make_task(below, [dots((0, 0, 2), (2, 3, 4)), dots((1, 1, 4), (3, 4, 2))],
+                     [dots((1, 2, 7))], "below")
+    found = enumerate_programs(task, seconds=20, max_depth=1)
+    assert found[0].exact and "stamp_around(img, ((-1," in found[0].code
+    assert predictions(found, 1, task)[0] == [task.test[0].output]  # 7 is stamped too
+    assert with_default(((1, 3), (2, 4), (3, 3))) == ((1, 3), (2, 4), (3, 3), (None, 3))
+    assert with_default(((1, 3), (2, 4))) is None  # no colour given twice

@@ -21,6 +21,13 @@ def test_table_keys_of_each_table_kind():
     assert table_keys("map_colors", (((1, 4), (7, 8)),), g) == {1}  # 7 is absent
     stamps = ((3, ((-1,) * 3,) * 3), (9, ((-1,) * 3,) * 3))
     assert table_keys("stamp_around", (stamps,), g) == {3}
+    assert table_keys("recolor_by", ("size", ((2, 5), (None, 3)), 8), g) == {2}
+    assert table_keys("recolor_by", ("size", ((1, 3), (None, 6)), 8), g) == {None}
+    # an entry that gives the default's colour counts as the default
+    assert table_keys("recolor_by", ("size", ((2, 6), (None, 6)), 8), g) == {None}
+    assert table_keys("stamp_around", (((-1, ((-1,) * 3,) * 3),),), g) == {-1}  # every colour
+    assert table_keys("stamp_around", (((1, ((-1,) * 3,) * 3), (3, ((-1,) * 3,) * 3),
+                                        (-1, ((-1,) * 3,) * 3)),), g) == {1, 3}  # none other
     assert table_keys("flip_lr", (), g) == set()
     assert chain_keys([Step("flip_lr"), Step("map_colors", (((1, 4),),))], g) == [set(), {1}]
 

@@ -374,16 +374,24 @@ def map_objects(img: Img, op: str, conn: int, multicolor: bool) -> Img:
     return out
 
 
-def recolor_by(img: Img, name: str, mapping: tuple[tuple[int, int], ...], conn: int) -> Img:
-    """Recolour each single-colour object by its property ``name``: ``((value, colour), ...)``; other objects stay."""
+def table_of(mapping: tuple) -> tuple[dict[int, int], int | None]:
+    """A ``((value, colour), ...)`` table as a dict, and its default: the colour of a
+    ``(None, colour)`` entry (every value without an entry of its own), else None."""
+    table = {int(k): int(v) for k, v in mapping if k is not None}
+    default = [int(v) for k, v in mapping if k is None]
+    return table, (default[0] if default else None)
+
+
+def recolor_by(img: Img, name: str, mapping: tuple[tuple[int | None, int], ...], conn: int) -> Img:
+    """Recolour each single-colour object by its property ``name``: ``((value, colour), ...)``, a ``(None, colour)`` entry for every other value; other objects stay."""
     a = _arr(img)
     out = a.copy()
-    table = {int(k): int(v) for k, v in mapping}
+    table, default = table_of(mapping)
     objs = find_objects(a, conn, False)
     for o in objs:
-        v = prop(o, name, objs)
-        if v in table:
-            out[o.rows, o.cols] = table[v]
+        c = table.get(prop(o, name, objs), default)
+        if c is not None:
+            out[o.rows, o.cols] = c
     return out
 
 

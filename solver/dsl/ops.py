@@ -422,20 +422,47 @@ def draw_border(img: Img, color: int) -> Img:
     return out
 
 
+CONNECT_DIRECTIONS = ("h", "v", "hv", "d", "all")
+
+
+def _join_runs(src: np.ndarray, dst: np.ndarray, bg: int) -> None:
+    """In each row of ``src``, paint into ``dst`` the background between two cells of one
+    colour with no other foreground between them."""
+    for r in range(src.shape[0]):
+        idx = np.nonzero(src[r] != bg)[0]
+        for p, q in zip(idx[:-1], idx[1:]):
+            if q > p + 1 and src[r, p] == src[r, q]:
+                dst[r, p + 1:q] = src[r, p]
+
+
+def _join_diagonals(a: np.ndarray, out: np.ndarray, bg: int) -> None:
+    """:func:`_join_runs` along every diagonal and anti-diagonal of ``a``."""
+    h, w = a.shape
+    for flip in (False, True):
+        src = a[:, ::-1] if flip else a
+        for k in range(-h + 1, w):
+            rows = np.arange(max(0, -k), min(h, w - k))
+            cols = rows + k
+            line = src[rows, cols][None, :]
+            joined = line.copy()
+            _join_runs(line, joined, bg)
+            changed = joined[0] != line[0]
+            out[rows[changed], (w - 1 - cols[changed]) if flip else cols[changed]] = joined[0][changed]
+
+
 def connect(img: Img, direction: str) -> Img:
-    """Join pairs of same-colour cells in a row ('h'), a column ('v') or both ('hv') when only background lies between them."""
+    """Join pairs of same-colour cells in a row ('h'), a column ('v'), both ('hv'), a diagonal ('d') or any of them ('all') when only background lies between them."""
     a = _arr(img)
-    if direction not in ("h", "v", "hv"):
-        raise ValueError(f"connect: direction must be h, v or hv, got {direction!r}")
+    if direction not in CONNECT_DIRECTIONS:
+        raise ValueError(f"connect: direction must be one of {CONNECT_DIRECTIONS}, got {direction!r}")
     bg = bg_of(a)
     out = a.copy()
-    views = ([(a, out)] if direction != "v" else []) + ([(a.T, out.T)] if direction != "h" else [])
-    for src, dst in views:
-        for r in range(src.shape[0]):
-            idx = np.nonzero(src[r] != bg)[0]
-            for p, q in zip(idx[:-1], idx[1:]):
-                if q > p + 1 and src[r, p] == src[r, q]:
-                    dst[r, p + 1:q] = src[r, p]
+    if direction in ("h", "hv", "all"):
+        _join_runs(a, out, bg)
+    if direction in ("v", "hv", "all"):
+        _join_runs(a.T, out.T, bg)
+    if direction in ("d", "all"):
+        _join_diagonals(a, out, bg)
     return out
 
 
@@ -480,25 +507,31 @@ def halo(img: Img, color: int, shape: str, new: int) -> Img:
 
 
 KEEP = -1  # a stamp cell that leaves the grid as it is
+ANY = -1  # a stamps key: every foreground colour without an entry of its own
+SELF = -2  # a stamp cell painted in the stamping cell's own colour
 
 
 def stamp_around(img: Img, stamps: tuple) -> Img:
-    """Around every cell of each colour ``c`` in ``stamps`` (``((c, 3x3 rows), ...)``), paint its 3x3 pattern: -1 keeps a cell, the centre entry recolours the cell itself, the others paint only background."""
+    """Around every cell of each colour ``c`` in ``stamps`` (``((c, 3x3 rows), ...)``; ``c`` = -1: every other foreground colour), paint its 3x3 pattern: -1 keeps a cell, -2 paints the stamping cell's own colour, the centre entry recolours the cell itself, the others paint only background."""
     a = _arr(img)
     bg = bg_of(a)
     h, w = a.shape
     out = a.copy()
+    listed = {int(c) for c, _ in stamps if c != ANY}
     for color, rows in stamps:
         pattern = np.asarray(rows, dtype=np.int64)
-        if pattern.shape != (3, 3) or pattern.min() < KEEP or pattern.max() > 9:
-            raise ValueError(f"stamp_around: colour {color}'s pattern must be 3x3 colours or -1")
-        for r, c in zip(*np.nonzero(a == color)):
+        if pattern.shape != (3, 3) or pattern.min() < SELF or pattern.max() > 9:
+            raise ValueError(f"stamp_around: colour {color}'s pattern must be 3x3 colours, "
+                             "-1 or -2")
+        mine = (a != bg) & ~np.isin(a, list(listed)) if color == ANY else a == color
+        for r, c in zip(*np.nonzero(mine)):
+            own = int(a[r, c])
             for dy in (-1, 0, 1):
                 for dx in (-1, 0, 1):
                     v, y, x = int(pattern[dy + 1, dx + 1]), r + dy, c + dx
                     if v != KEEP and 0 <= y < h and 0 <= x < w and (
                             (dy == 0 and dx == 0) or a[y, x] == bg):
-                        out[y, x] = v
+                        out[y, x] = own if v == SELF else v
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.dsl.objects import PROPERTIES, Obj, _label, prop
+from solver.dsl.objects import PROPERTIES, Obj, _label, prop, table_of
 from solver.dsl.ops import Img, _arr, bg_of
 
 KEEP = -1  # a role painted -1 keeps its colour
@@ -32,18 +32,19 @@ def background_regions(img: Img, enclosed: bool) -> list[Obj]:
     return out
 
 
-def recolor_regions_by(img: Img, name: str, mapping: tuple[tuple[int, int], ...], enclosed: bool) -> Img:
-    """Recolour each background region (4-connected; only enclosed ones when ``enclosed``) by its property ``name``: ``((value, colour), ...)``; other regions stay."""
+def recolor_regions_by(img: Img, name: str, mapping: tuple[tuple[int | None, int], ...],
+                       enclosed: bool) -> Img:
+    """Recolour each background region (4-connected; only enclosed ones when ``enclosed``) by its property ``name``: ``((value, colour), ...)``, a ``(None, colour)`` entry for every other value; other regions stay."""
     if name not in PROPERTIES:
         raise ValueError(f"property must be one of {PROPERTIES}, got {name!r}")
     a = _arr(img)
     out = a.copy()
-    table = {int(k): int(v) for k, v in mapping}
+    table, default = table_of(mapping)
     regions = background_regions(a, enclosed)
     for r in regions:
-        v = prop(r, name, regions)
-        if v in table:
-            out[r.rows, r.cols] = table[v]
+        c = table.get(prop(r, name, regions), default)
+        if c is not None:
+            out[r.rows, r.cols] = c
     return out
 
 

@@ -68,7 +68,7 @@ def _fmt(a, var: str = "img") -> str:
     if isinstance(a, tuple):
         inner = ", ".join(_fmt(x, var) for x in a)
         return f"({inner},)" if len(a) == 1 else f"({inner})"
-    return repr(a if isinstance(a, bool) else int(a))
+    return repr(a if isinstance(a, bool) or a is None else int(a))
 
 
 def program_code(steps: tuple[Step, ...] | list[Step]) -> str:
@@ -163,12 +163,13 @@ class EnumStats:
 def _table_misses(step: Step, grid: np.ndarray) -> bool:
     """Whether ``step`` looks up a value of ``grid`` that its table, fitted on the train
     pairs, does not have: ``recolor_by`` on an object whose property value no train object
-    had (the program does not know what to do with it, so it keeps its colour)."""
+    had (the program does not know what to do with it: it keeps its colour, or takes the
+    table's default, a guess either way)."""
     if step.name != "recolor_by":
         return False
     name, mapping, conn = step.args
     objs = dsl.objects.find_objects(grid, conn, False)
-    known = {k for k, _ in mapping}
+    known = {k for k, _ in mapping if k is not None}
     return any(dsl.objects.prop(o, name, objs) not in known for o in objs)
 
 

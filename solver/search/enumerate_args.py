@@ -318,7 +318,7 @@ def _lines(ctx: Context) -> Iterator[tuple[str, tuple]]:
     if not _edits(ctx):
         return
     fg = ctx.fg_colors()
-    for d in ("h", "v", "hv") if ctx.allowed("connect") else ():
+    for d in ops.CONNECT_DIRECTIONS if ctx.allowed("connect") else ():
         yield "connect", (d,)
         yield from (("connect_with", a) for a in _with_paint(ctx, "connect_with", (d, PAINT)))
     for c in fg:
@@ -393,12 +393,14 @@ def _fitted(ctx: Context) -> Iterator[tuple[str, tuple]]:
         for name in ob.PROPERTIES:
             for conn in (8, 4):
                 m = _fit_recolor_by(grids, outs, name, conn)
+                m = with_default(m) or m
                 if m:
                     yield "recolor_by", (name, m, conn)
     if ctx.allowed("recolor_regions_by"):
         for name in ob.PROPERTIES:
             for enclosed in (True, False):
                 m = _fit_regions_by(grids, outs, name, enclosed)
+                m = with_default(m) or m
                 if m:
                     yield "recolor_regions_by", (name, m, enclosed)
     roles = _fit_roles(grids, outs)
@@ -419,8 +421,11 @@ def _marks(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield from (("outline_objects", a) for a in _with_paint(
                 ctx, "outline_objects", (which, PAINT, conn, multi)))
     if ctx.same_shape and ctx.allowed("stamp_around"):
+        shared = _fit_stamp_any(ctx.grids, ctx.outs, ctx.bgs)
+        if shared:
+            yield "stamp_around", (shared,)
         stamps = _fit_stamps(ctx.grids, ctx.outs, ctx.bgs)
-        if stamps:
+        if stamps and stamps != shared:
             yield "stamp_around", (stamps,)
     for c in ctx.fg_colors() if ctx.allowed("fill_touching") else ():
         yield "fill_touching", (c,)
@@ -511,6 +516,22 @@ def _fit_table(grids, outs, name: str, parts_of, skip_unchanged: bool = False) -
             return None
     mapping = tuple(sorted((k, v) for k, v in table.items()))
     return mapping if mapping and len(mapping) <= 12 else None
+
+
+def with_default(mapping: tuple | None) -> tuple | None:
+    """``mapping`` with a default entry ``(None, colour)`` for its most common colour (when
+    at least two entries give it), else None: the same on the train pairs, and it also
+    answers a value no train pair shows. The entries stay, so that a test value without one
+    is still known as a guess (:func:`solver.search.enumerate._table_misses`)."""
+    if not mapping:
+        return None
+    counts: dict[int, int] = {}
+    for _, v in mapping:
+        counts[v] = counts.get(v, 0) + 1
+    top = max(sorted(counts), key=lambda c: counts[c])
+    if counts[top] < 2:
+        return None
+    return tuple(mapping) + ((None, top),)
 
 
 def _fit_recolor_by(grids, outs, name: str, conn: int) -> tuple | None:
@@ -608,6 +629,40 @@ def _fit_classes(grids, outs, prop: str) -> tuple | None:
     if len(table) < 2 or min(count.values()) < 2:
         return None
     return tuple(sorted(grids_of.items()))
+
+
+def _fit_stamp_any(grids, outs, bgs) -> tuple | None:
+    """One ``stamp_around`` pattern for every foreground colour (key -1), or None: the
+    3x3 cells around every foreground cell that become one and the same colour at every
+    occurrence, or the stamping cell's own colour at every one (-2; read so only when the
+    changes show at least two centre colours), where at least one of them changes."""
+    seen: dict[tuple[int, int], set[int]] = {}
+    own: dict[tuple[int, int], bool] = {}
+    changed_by: dict[tuple[int, int], set[int]] = {}
+    for g, o, bg in zip(grids, outs, bgs):
+        h, w = g.shape
+        for r, c in zip(*np.nonzero(g != bg)):
+            centre = int(g[r, c])
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    y, x = r + dy, c + dx
+                    if not (0 <= y < h and 0 <= x < w) or ((dy or dx) and g[y, x] != bg):
+                        continue
+                    v = int(o[y, x])
+                    seen.setdefault((dy, dx), set()).add(v)
+                    own[(dy, dx)] = own.get((dy, dx), True) and v == centre
+                    if v != g[y, x]:
+                        changed_by.setdefault((dy, dx), set()).add(centre)
+    pattern = [[ops.KEEP] * 3 for _ in range(3)]
+    for (dy, dx), centres in changed_by.items():
+        vals = seen[(dy, dx)]
+        if len(vals) == 1:
+            pattern[dy + 1][dx + 1] = next(iter(vals))
+        elif own[(dy, dx)] and len(centres) >= 2:
+            pattern[dy + 1][dx + 1] = ops.SELF
+    if all(v == ops.KEEP for row in pattern for v in row):
+        return None
+    return ((ops.ANY, tuple(tuple(row) for row in pattern)),)
 
 
 def _fit_stamps(grids, outs, bgs) -> tuple | None:

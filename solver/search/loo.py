@@ -31,25 +31,31 @@ from solver.search.enumerate_args import Reader
 MIN_PAIRS = 3  # below this, leaving a pair out leaves too little to fit on
 
 
+def _keys_changing(mapping: tuple, parts: list, prop_name: str) -> set:
+    """The entries of a property table that recolour one of ``parts`` (None: its default,
+    which also stands for an entry that gives the default's colour: refitted without that
+    entry, the table still gives it)."""
+    table, default = ob.table_of(mapping)
+    keys = set()
+    for part in parts:
+        value = ob.prop(part, prop_name, parts)
+        colour = table.get(value, default)
+        key = value if value in table and colour != default else None
+        if colour is not None and colour != part.color:
+            keys.add(key)
+    return keys
+
+
 def table_keys(name: str, args: tuple, grid: np.ndarray) -> set:
     """The entries of a fitted table that a step uses on ``grid`` (the grid it is applied
     to) to change something; empty for a step without a table."""
     if name == "recolor_by":
         prop_name, mapping, conn = args
-        table = dict(mapping)
         objs = ob.find_objects(grid, conn, False)
-        keys = set()
-        for o in objs:
-            value = ob.prop(o, prop_name, objs)
-            if value in table and table[value] != o.color:
-                keys.add(value)
-        return keys
+        return _keys_changing(mapping, objs, prop_name)
     if name == "recolor_regions_by":
         prop_name, mapping, enclosed = args
-        table = dict(mapping)
-        regions = rg.background_regions(grid, enclosed)
-        return {v for r in regions if (v := ob.prop(r, prop_name, regions)) in table
-                and table[v] != r.color}
+        return _keys_changing(mapping, rg.background_regions(grid, enclosed), prop_name)
     if name == "replace_shapes":
         table, conn = args
         keys = {mask for mask, _ in table}
@@ -60,8 +66,10 @@ def table_keys(name: str, args: tuple, grid: np.ndarray) -> set:
         present = set(np.unique(grid).tolist())
         return {src for src, dst in args[0] if src in present and src != dst}
     if name == "stamp_around":
-        present = set(np.unique(grid).tolist())
-        return {color for color, _ in args[0] if color in present}
+        present = set(np.unique(grid).tolist()) - {dsl.ops.bg_of(grid)}
+        listed = {color for color, _ in args[0]}
+        return ({color for color in listed if color in present}
+                | ({dsl.ops.ANY} if dsl.ops.ANY in listed and present - listed else set()))
     return set()
 
 
