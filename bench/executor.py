@@ -1,6 +1,6 @@
 """Sandbox throughput: the pool vs a bare in-process exec loop vs a process per program.
 
-    python bench/executor.py [--programs 2000] [--repeats 5] [--workers N]
+    python bench/executor.py [--programs 2000] [--repeats 5] [--workers N] [--out FILE]
 
 Workload: short random DSL programs (1-5 draws, the synth module's `random` family
 sampler on 10x10 grids; a comment makes every source distinct so nothing is deduplicated),
@@ -26,12 +26,18 @@ import subprocess
 import sys
 import time
 
+from pathlib import Path
+
 import numpy as np
 import orjson
 
-from solver import dsl
-from solver.dsl import program, synth
-from solver.sandbox import Executor
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
+
+from solver import dsl  # noqa: E402
+from solver.dsl import program, synth  # noqa: E402
+from solver.sandbox import Executor  # noqa: E402
+from solver.sandbox.executor import SandboxConfig  # noqa: E402
 
 
 def make_programs(n: int, seed: int = 0) -> list[str]:
@@ -158,16 +164,23 @@ def timed(fn) -> tuple[float, object]:
     return time.perf_counter() - t, out
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--programs", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--workers", type=int, default=None, help="pool size; default: cores")
+    h.add_solver_settings(ap, SandboxConfig, ("workers", "timeout_s"), "sandbox",
+                          flags={"workers": ("--workers",), "timeout_s": ("--timeout-s",)})
+    h.alias(ap, "--timeout", "--timeout-s")
     ap.add_argument("--spawn-sample", type=int, default=40,
                     help="programs run by the fresh-interpreter baseline")
-    ap.add_argument("--timeout", type=float, default=0.25, help="executor timeout_s")
-    args = ap.parse_args(argv)
+    h.add_out(ap, help="the rates and costs as JSON")
+    return ap
 
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    sandbox = h.build(SandboxConfig, args)
+    args.workers, args.timeout = sandbox.workers, sandbox.timeout_s
     programs = make_programs(args.programs)
     inputs = make_inputs()
     truth = bare(programs, inputs)
@@ -215,8 +228,7 @@ def main(argv=None) -> int:
 
     rate = {m: len(programs) / statistics.median(v) for m, v in times.items()}
     print(f"\npool start-up (manager + {parallel} workers + first batch): {startup:.2f} s")
-    print(f"\n| mode | programs/s (median of {args.repeats}) | min..max | vs bare |")
-    print("|---|---|---|---|")
+    table = h.Table(("mode", f"programs/s (median of {args.repeats})", "min..max", "vs bare"))
     labels = {"bare": "bare in-process exec loop (1 core, no isolation)",
               "pool": f"sandbox pool ({parallel} workers)",
               "pool1": "sandbox pool (1 worker)",
@@ -226,8 +238,9 @@ def main(argv=None) -> int:
     for m in ("pool", "pool1", "bare", "fork", "spawn"):
         lo = len(programs) / max(times[m])
         hi = len(programs) / min(times[m])
-        print(f"| {labels[m]} | {rate[m]:,.0f} | {lo:,.0f}..{hi:,.0f} | "
-              f"{rate[m] / rate['bare']:.2f}x |")
+        table.line((labels[m], f"{rate[m]:,.0f}", f"{lo:,.0f}..{hi:,.0f}",
+                    f"{rate[m] / rate['bare']:.2f}x"))
+    print("\n" + table.render())
     ex1.close()
     us = {m: statistics.median(v) / len(programs) * 1e6 for m, v in cpu.items()}
     print(f"\nCPU per program (median; less sensitive to other load than wall time): bare "
@@ -261,11 +274,17 @@ def main(argv=None) -> int:
         if pid == 0:
             os._exit(0)
         os.waitpid(pid, 0)
-    print(f"fork + wait of this process: {(time.perf_counter() - t) / n * 1000:.2f} ms "
+    fork_ms = (time.perf_counter() - t) / n * 1000
+    print(f"fork + wait of this process: {fork_ms:.2f} ms "
           f"(per-program isolation would cost this per program); pool per-program time: "
           f"{parallel / rate['pool'] * 1000:.2f} ms per worker")
     print(f"executor stats: {ex.stats}")
     ex.close()
+    h.write_json(args.out, {"programs": len(programs), "workers": parallel,
+                            "startup_s": round(startup, 3), "programs_per_s": rate,
+                            "seconds": times, "cpu_us_per_program": us, **table.as_dict(),
+                            "hung_worker_s": cost,
+                            "fork_wait_ms": fork_ms})
     return 0
 
 

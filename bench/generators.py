@@ -1,21 +1,27 @@
 """Throughput and drop rates of the DSL v2 task generators, one family at a time.
 
-    python bench/generators.py [--n-tasks 200] [--repeats 3] [--seed 0] [FAMILY ...]
-    python bench/generators.py --enumerate 2 [--n-tasks 6] [--seed 99] [FAMILY ...]
+    python bench/generators.py [--n-tasks 200] [--repeats 3] [--seeds 0] [FAMILY ...]
+    python bench/generators.py --enumerate --task-time 2s [--n-tasks 6] [--seeds 99] [FAMILY ...]
 
 Per family: verified tasks per second of CPU time (median of the repeats, after a warm-up;
 CPU time, because wall time on a shared machine swings with the load) and wall time, the
-share of drafted tasks dropped, the drops by reason. With ``--enumerate S``: how many
-generated tasks the enumerator (S seconds a task) solves, by number of program steps.
+share of drafted tasks dropped, the drops by reason. With ``--enumerate``: how many
+generated tasks the enumerator (``--task-time`` a task) solves, by number of program steps
+(``--enumerate S``, the old form, is ``--enumerate --task-time S``).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
-from solver.dsl.gen import FAMILIES, generate_v2
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
+
+from solver.dsl.gen import FAMILIES, generate_v2  # noqa: E402
 
 
 def measure(family: str, n_tasks: int, seed: int, repeats: int) -> dict:
@@ -47,28 +53,56 @@ def enumerate_solves(family: str, n_tasks: int, seed: int, seconds: float) -> di
     return out
 
 
-def main(argv=None) -> int:
+class _Enumerate(argparse.Action):
+    """``--enumerate`` (the mode), or ``--enumerate S`` (the old form: the mode and S as
+    ``--task-time``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.enumerate = True
+        if values is not None:
+            try:
+                namespace.task_time = h.duration(values)
+            except argparse.ArgumentTypeError as e:
+                parser.error(f"--enumerate S: {e} (families go before --enumerate, or give "
+                             "--enumerate --task-time S)")
+
+
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("families", nargs="*", default=list(FAMILIES))
-    ap.add_argument("--n-tasks", type=int, default=200)
+    ap.add_argument("--n-tasks", type=int, default=200, help="tasks a family (a repeat)")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--enumerate", type=float, default=None, metavar="S",
-                    help="instead: run the enumerator S seconds on each generated task")
-    args = ap.parse_args(argv)
-    if args.enumerate is not None:
+    h.add_seeds(ap, (0,), "the generators' seed", single=True)
+    ap.add_argument("--enumerate", nargs="?", action=_Enumerate, default=False, metavar="S",
+                    help="instead: run the enumerator --task-time on each generated task")
+    h.add_task_time(ap, "2s", "--enumerate: the enumerator's time a task")
+    h.add_out(ap, help="the table (or the solved counts) as JSON")
+    return ap
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    seed = args.seeds[0]
+    if args.enumerate:
+        solved = {}
         for f in args.families:
-            by = enumerate_solves(f, args.n_tasks, args.seed, args.enumerate)
+            by = enumerate_solves(f, args.n_tasks, seed, args.task_time.seconds)
             cells = ", ".join(f"{k} step{'s' * (k > 1)}: {a}/{b}" for k, (a, b) in sorted(by.items()))
             print(f"{f}: {sum(a for a, _ in by.values())}/{args.n_tasks} solved ({cells})", flush=True)
+            solved[f] = {str(k): {"solved": a, "tasks": b} for k, (a, b) in sorted(by.items())}
+        h.write_json(args.out, {"n_tasks": args.n_tasks, "seed": seed,
+                                "task_time": args.task_time, "solved_by_steps": solved})
         return 0
-    print("| family | tasks/s (CPU) | tasks/s (wall) | dropped | drops by reason (last repeat) |")
-    print("|---|---|---|---|---|")
+    table = h.Table(("family", "tasks/s (CPU)", "tasks/s (wall)", "dropped",
+                     "drops by reason (last repeat)"))
+    print(table.head())
     for f in args.families:
-        m = measure(f, args.n_tasks, args.seed, args.repeats)
+        m = measure(f, args.n_tasks, seed, args.repeats)
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(m["dropped"].items(), key=lambda kv: -kv[1]))
-        print(f"| {f} | {m['cpu']:.0f} | {m['wall']:.0f} | {m['drop']:.1%} | {reasons or 'none'} |",
-              flush=True)
+        print(table.line((f, f"{m['cpu']:.0f}", f"{m['wall']:.0f}", f"{m['drop']:.1%}",
+                          reasons or "none")), flush=True)
+    h.write_json(args.out, {"n_tasks": args.n_tasks, "seed": seed, "repeats": args.repeats,
+                            **table.as_dict()})
     return 0
 
 

@@ -9,7 +9,7 @@ draw, after both are put in canonical order:
 - point: the target's primitive and colour, other points (off by how many cells, at most);
 - missing: none of these; extra: sampled draws matched to no target draw.
 
-    python bench/model_errors.py [--model DIR] [--tasks 100] [--seed 2026] [--threads 1]
+    python bench/model_errors.py [--model DIR] [--n-tasks 100] [--seeds 2026] [--threads 1]
 
 It tells where decoding-time help (a colour mask, a coordinate mask) or more training
 would pay.
@@ -19,9 +19,16 @@ from __future__ import annotations
 
 import argparse
 import collections
+import sys
 import time
+from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
+
+from solver.lm.config import ModelConfig, SampleConfig  # noqa: E402
 
 
 def coordinates(draw) -> list[int]:
@@ -55,29 +62,39 @@ def compare(target, sampled) -> collections.Counter:
     return out
 
 
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    h.add_model(ap)
+    ap.add_argument("--n-tasks", type=int, default=100, help="in-distribution tasks (default: 100)")
+    h.alias(ap, "--tasks", "--n-tasks")  # the old spelling (not a task set here)
+    h.add_seeds(ap, (2026,), "seed of the in-distribution tasks", single=True)
+    ap.add_argument("-k", type=int, default=8, help="samples per task")
+    h.add_solver_settings(ap, SampleConfig, ("temperatures",), "sampling",
+                          defaults={"temperatures": (0.5,)})
+    h.alias(ap, "--temperature", "--temperatures")
+    h.add_threads(ap, 1)
+    h.add_out(ap, help="the counts as JSON")
+    return ap
+
+
 def main(argv=None) -> int:
     from solver.lm import base
     from solver.dsl import program, synth
-    from solver.lm.model import ModelConfig, SampleConfig, load
+    from solver.lm.model import load
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default=None, help="model folder (default: the embedded model)")
-    ap.add_argument("--tasks", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("-k", type=int, default=8)
-    ap.add_argument("--temperature", type=float, default=0.5)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args(argv)
+    args = parser().parse_args(argv)
     torch.set_num_threads(args.threads)
-    model = load(ModelConfig(path=args.model))
+    temperatures = h.given(SampleConfig, args)["temperatures"]
+    args.seed = args.seeds[0]
+    model = load(h.build(ModelConfig, args))
     t0 = time.perf_counter()
-    made, _ = synth.generate("random", args.tasks, args.seed, 5)
+    made, _ = synth.generate("random", args.n_tasks, args.seed, 5)
     totals: collections.Counter = collections.Counter()
     by_draws: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)
     failed = 0
     for i, m in enumerate(made):
         samples = model.sample(model.prompt_for(m.task),
-                               SampleConfig(n=args.k, temperatures=(args.temperature,), seed=i))
+                               SampleConfig(n=args.k, temperatures=temperatures, seed=i))
         scores = [base.score_program(s.code, m.task) for s in samples]
         if any(s["solved"] for s in scores):
             continue
@@ -94,19 +111,25 @@ def main(argv=None) -> int:
     print(f"{failed}/{len(made)} tasks unsolved (seed {args.seed}, k {args.k}); their best "
           f"samples, draw by draw ({time.perf_counter() - t0:.0f} s):")
     cols = ["draws", "right", "colour", "point", "missing", "extra", "count-right"]
-    print("| draws in task | tasks | " + " | ".join(cols) + " |")
-    print("|---" * (len(cols) + 2) + "|")
+    table = h.Table(["draws in task", "tasks", *cols])
     for k in sorted(by_draws):
         c = by_draws[k]
-        print(f"| {k} | {c['draws'] // k} | " + " | ".join(str(c[x]) for x in cols) + " |")
-    print(f"| all | {failed} | " + " | ".join(str(totals[x]) for x in cols) + " |")
+        table.line([k, c["draws"] // k, *(c[x] for x in cols)])
+    table.line(["all", failed, *(totals[x] for x in cols)])
+    print(table.render())
     offs = {k: v for k, v in sorted(totals.items()) if k.startswith("point-off")}
     print("point errors by the largest coordinate error (cells):", offs)
+    by_what = {}
     for what in ("missing", "extra"):
-        print(f"{what} draws by primitive:",
-              {k.split("-", 1)[1]: v for k, v in sorted(totals.items()) if k.startswith(what + "-")})
+        by_what[what] = {k.split("-", 1)[1]: v for k, v in sorted(totals.items())
+                         if k.startswith(what + "-")}
+        print(f"{what} draws by primitive:", by_what[what])
     targets: collections.Counter = collections.Counter(d.fn for m in made for d in m.draws)
     print("all target draws by primitive:", dict(sorted(targets.items())))
+    h.write_json(args.out, {"tasks": len(made), "unsolved": failed, "seed": args.seed, "k": args.k,
+                            **table.as_dict(), "point_off": offs, "missing_by_primitive":
+                            by_what["missing"], "extra_by_primitive": by_what["extra"],
+                            "targets_by_primitive": dict(sorted(targets.items()))})
     return 0
 
 

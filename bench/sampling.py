@@ -9,9 +9,9 @@ number of new tokens (no early stop), in the same process:
 - ours: ``Model.sample`` with ``batch_size=B``: the prompt is run once and its cache
   shared by all rows.
 
-Prints a table (batch, seconds, predictions/s for each, speedup); each cell is the median
-of ``--repeats`` runs (after one warm-up of each method at batch 4). ``--quick`` measures
-batch 128 only and ends with ``speedup: X.X``.
+Prints a markdown table (batch, seconds, predictions/s for each, speedup; ``--out``: as
+JSON too); each cell is the median of ``--repeats`` runs (after one warm-up of each method
+at batch 4). ``--quick`` measures batch 128 only and ends with ``speedup: X.X``.
 
     python bench/sampling.py --quick
     python bench/sampling.py --batches 1,2,4,8,16,32,64,128,256
@@ -29,9 +29,12 @@ from pathlib import Path
 
 import torch
 
-from solver.dsl import synth
-from solver.lm import model as M
-from solver.lm.prompt import PROGRAM_HEAD, encode_dense
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
+
+from solver.dsl import synth  # noqa: E402
+from solver.lm import model as M  # noqa: E402
+from solver.lm.prompt import PROGRAM_HEAD, encode_dense  # noqa: E402
 
 
 def _load_tiny():
@@ -41,9 +44,6 @@ def _load_tiny():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-tiny = _load_tiny()
 
 
 def make_prompt(tokenizer, target: int) -> str:
@@ -69,19 +69,25 @@ def time_it(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="batch 128 only; last line 'speedup: X.X'")
     ap.add_argument("--batches", default="1,2,4,8,16,32,64,128,256")
     ap.add_argument("--new-tokens", type=int, default=100)
     ap.add_argument("--prompt-tokens", type=int, default=600)
     ap.add_argument("--repeats", type=int, default=None, help="runs per cell (median); default 3 quick, 1 table")
-    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    args = ap.parse_args(argv)
+    h.add_threads(ap, None, "torch threads (default: torch's)")
+    h.add_out(ap, help="the table as JSON")
+    return ap
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     batches = [128] if args.quick else [int(b) for b in args.batches.split(",")]
     repeats = args.repeats or (3 if args.quick else 1)
+    tiny = _load_tiny()
 
     with tempfile.TemporaryDirectory() as d:
         tiny.make_tiny_model(d, hidden=256, layers=4, heads=4, intermediate=1024, init_std=0.02)
@@ -106,9 +112,9 @@ def main(argv=None) -> int:
                                               max_new_tokens=new, batch_size=b, stop=False))
         assert len(got) == b and all(s.n_tokens == new for s in got)
 
-    print(f"{'batch':>5} | {'plain s':>8} | {'plain pred/s':>12} | {'ours s':>8} | "
-          f"{'ours pred/s':>11} | speedup")
-    print("-" * 66)
+    table = h.Table(("batch", "plain s", "plain pred/s", "ours s", "ours pred/s", "speedup"),
+                    ">>>>>>")
+    print(table.head())
     plain(4)  # warm-up (one-time setup, allocator) for both, on a small batch
     ours(4)
     speedup = None
@@ -116,10 +122,14 @@ def main(argv=None) -> int:
         tp = time_it(lambda: plain(b), repeats)
         to = time_it(lambda: ours(b), repeats)
         speedup = tp / to
-        print(f"{b:>5} | {tp:>8.2f} | {b / tp:>12.1f} | {to:>8.2f} | {b / to:>11.1f} | "
-              f"{speedup:>6.1f}x", flush=True)
+        print(table.line((b, f"{tp:.2f}", f"{b / tp:.1f}", f"{to:.2f}", f"{b / to:.1f}",
+                          f"{speedup:.1f}x")), flush=True)
     if args.quick:
         print(f"speedup: {speedup:.1f}")
+    h.write_json(args.out, {"parameters": n_params, "device": str(m.device),
+                            "threads": torch.get_num_threads(), "prompt_tokens": int(ids.shape[1]),
+                            "new_tokens": new, "repeats": repeats, **table.as_dict(),
+                            "speedup": speedup})
     return 0
 
 

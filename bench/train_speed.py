@@ -14,9 +14,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+import _harness as h  # noqa: E402
+
+from solver.lm.base import BaseConfig  # noqa: E402
+
+SHAPE = ("layers", "hidden", "heads", "intermediate", "batch_tokens")  # train-base's settings
+SHIPPED = {"layers": 4, "intermediate": 768}  # the shipped model's shape (with the defaults)
 
 
 def matmul_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 7) -> float:
@@ -30,21 +40,23 @@ def matmul_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 7) -> float:
     return 2 * n ** 3 / statistics.median(times) / 1e9
 
 
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=12, help="timed steps per setting (after 3 warm-up)")
+    h.add_threads(ap, 2)
+    h.add_solver_settings(ap, BaseConfig, SHAPE, "model", "train-base's settings (default: the "
+                          "shipped model's shape)", defaults=SHIPPED)
+    h.add_out(ap, help="the table as JSON")
+    return ap
+
+
 def main(argv=None) -> int:
     from solver.lm import base
     from solver.lm.train import TrainConfig, collate, encode_example, run_steps
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=12, help="timed steps per setting (after 3 warm-up)")
-    ap.add_argument("--threads", type=int, default=2)
-    for name in ("layers", "hidden", "heads", "intermediate", "batch_tokens"):
-        ap.add_argument("--" + name.replace("_", "-"), type=int, default=None)
-    args = ap.parse_args(argv)
+    args = parser().parse_args(argv)
     torch.set_num_threads(args.threads)
-    cfg = base.BaseConfig(layers=4, intermediate=768)  # the shipped model's shape
-    for name in ("layers", "hidden", "heads", "intermediate", "batch_tokens"):
-        if getattr(args, name) is not None:
-            setattr(cfg, name, getattr(args, name))
+    cfg = h.build(BaseConfig, args)
     tok = base.build_tokenizer()
     stream = base.batch_stream(cfg, tok, 1000, 0, {})  # full-range tasks (past the curriculum)
     batches = [next(stream) for _ in range(args.steps + 3)]
@@ -72,16 +84,20 @@ def main(argv=None) -> int:
     print(f"{args.threads} thread(s); model: layers {cfg.layers}, hidden {cfg.hidden}, "
           f"intermediate {cfg.intermediate}, batch_tokens {cfg.batch_tokens}; "
           f"{args.steps} interleaved steps per dtype")
-    print(f"| dtype | tokens/s | model GFLOP/s | matmul 2048^2 GFLOP/s | of ceiling | s/step |")
-    print(f"|---|---|---|---|---|---|")
+    table = h.Table(("dtype", "tokens/s", "model GFLOP/s", "matmul 2048^2 GFLOP/s", "of ceiling",
+                     "s/step"))
     for name in ("bf16", "fp32"):
         tps = statistics.median(n / s for s, n in times[name])
         secs = statistics.median(s for s, _ in times[name])
         c = statistics.median(ceil[name])
         gf = tps * flops_per_token / 1e9
-        print(f"| {name} | {tps:,.0f} | {gf:.1f} | {c:.0f} | {gf / c:.1%} | {secs:.2f} |")
+        table.line((name, f"{tps:,.0f}", f"{gf:.1f}", f"{c:.0f}", f"{gf / c:.1%}", f"{secs:.2f}"))
+    print(table.render())
     print(f"params {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M; "
           f"FLOPs/token {flops_per_token / 1e6:.1f} M; mean padded row {2 * mean_ctx:.0f} tokens")
+    h.write_json(args.out, {"threads": args.threads, "steps": args.steps,
+                            "model": {k: getattr(cfg, k) for k in SHAPE}, **table.as_dict(),
+                            "flops_per_token": flops_per_token, "mean_padded_row": 2 * mean_ctx})
     return 0
 
 
