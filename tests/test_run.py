@@ -76,6 +76,37 @@ class Partial:
 
 
 @dataclass
+class Stubborn:
+    """Task ``hard`` ends inexact at its deadline on its first try, with ``first`` attempts
+    (best train accuracy 0.5); tried again it reports ``again_status`` (best 1.0 when
+    exact, else ``again_acc``). Other tasks: exact at once. ``trace``: one line a call."""
+
+    trace: str
+    again_status: str = "exact"
+    again_acc: float = 0.25
+
+    def __call__(self):
+        def solve(task, deadline, progress):
+            calls = Path(self.trace).read_text().split() if Path(self.trace).exists() else []
+            with open(self.trace, "a") as f:
+                f.write(f"{task.id}\n")
+            if task.id != "hard":
+                return {"status": "exact", "attempts": copy_output(task), "best_train_acc": 1.0}
+            wrong = [[((9, 9), (9, 9))] for _ in task.test]
+            if "hard" not in calls:
+                progress({"attempts": wrong})
+                return {"status": "inexact", "stopped": "deadline", "attempts": wrong,
+                        "best_train_acc": 0.5, "deadline": deadline}
+            progress({"attempts": [[((8, 8), (8, 8))] for _ in task.test]})  # not yet kept
+            if self.again_status == "exact":
+                return {"status": "exact", "attempts": copy_output(task),
+                        "best_train_acc": 1.0, "deadline": deadline}
+            return {"status": "inexact", "stopped": "deadline", "best_train_acc": self.again_acc,
+                    "attempts": [[((7, 7), (7, 7))] for _ in task.test], "deadline": deadline}
+        return solve
+
+
+@dataclass
 class BrokenFactory:
     def __call__(self):
         raise OSError("no model here")
@@ -449,3 +480,47 @@ def test_killed_coordinator_leaves_no_worker_behind(tmp_path, sig):
         time.sleep(0.1)
     assert not _alive(worker)  # the busy worker is gone too (killed, or its watchdog)
     check_complete(out, tasks)
+
+
+def _stubborn_tasks() -> dict[str, Task]:
+    """``hard`` first: its first share is a third of the budget, the time left after the
+    other two is more."""
+    inp, out = ((5, 0), (0, 0)), ((5, 1), (1, 1))
+    return {"hard": Task("hard", (Pair(inp, out),), (Pair(inp, out),)), **make_tasks(2)}
+
+
+def test_a_task_inexact_at_its_deadline_gets_the_time_left_again(tmp_path):
+    tasks, trace = _stubborn_tasks(), tmp_path / "calls"
+    out, rd, lines = tmp_path / "sub.json", tmp_path / "run", []
+    summary = run_tasks(tasks, Stubborn(str(trace)), out=out, run_dir=rd,
+                        budget=Budget(total_s=600.0), log=lines.append, revisit=True)
+    assert trace.read_text().split().count("hard") == 2
+    assert summary.statuses["hard"] == "exact"
+    sub = check_complete(out, tasks)
+    assert sub["hard"][0]["attempt_1"] == [[5, 1], [1, 1]]  # the second try's answer
+    journal = read_journal(rd)
+    assert journal["hard"]["status"] == "exact"  # a rerun resumes from the better one
+    again = [ln for ln in lines if ln.startswith("[hard] again (")]
+    assert len(again) == 1 and "ran out" in again[0]
+    rep = orjson.loads((rd / "tasks" / "hard.json").read_bytes())
+    assert rep["revisited"] is True
+
+
+def test_a_revisit_that_does_no_better_keeps_the_first_attempts(tmp_path):
+    tasks, trace = _stubborn_tasks(), tmp_path / "calls"
+    out, rd, lines = tmp_path / "sub.json", tmp_path / "run", []
+    summary = run_tasks(tasks, Stubborn(str(trace), again_status="inexact"), out=out,
+                        run_dir=rd, budget=Budget(total_s=600.0), log=lines.append,
+                        revisit=True)
+    assert trace.read_text().split().count("hard") == 2
+    assert summary.statuses["hard"] == "inexact"
+    sub = check_complete(out, tasks)
+    assert sub["hard"][0]["attempt_1"] == [[9, 9], [9, 9]]  # neither the 8s shown in progress nor the 7s
+    assert any("no better" in ln for ln in lines)
+
+
+def test_no_revisit_when_off(tmp_path):
+    tasks, trace = _stubborn_tasks(), tmp_path / "calls"
+    run_tasks(tasks, Stubborn(str(trace)), out=tmp_path / "sub.json", run_dir=tmp_path / "run",
+              budget=Budget(total_s=600.0), log=None, revisit=False)
+    assert trace.read_text().split().count("hard") == 1

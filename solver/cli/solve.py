@@ -79,7 +79,8 @@ def _solve(args, out: Path, run_dir: Path, budget: Budget, run_cfg: RunConfig, l
         workers = _workers(backend, run_cfg, log)
         summary = run_tasks(loaded.tasks, solver, out=out, run_dir=run_dir, budget=budget,
                             workers=workers, settings=settings, extra_entries=extra, log=log,
-                            threads=run_cfg.threads, backend=backend)
+                            threads=run_cfg.threads, backend=backend,
+                            revisit=run_cfg.revisit)
     finally:
         backend.close()
     return (1 if summary.problems else 0), loaded.tasks, summary

@@ -23,6 +23,11 @@ class RunConfig:
     threads: int | None = setting(
         None, "CPU threads per worker; None: the cores shared among the workers (on GPUs: torch's)",
         group="run")
+    revisit: bool = setting(
+        True, "once every task has had its share, tasks left inexact when theirs ran out are "
+        "tried again, one by one, with the time finished tasks left (a fresh try with a "
+        "larger share; its attempts replace the first only if they fit the train pairs "
+        "better)", group="run")
     backend: str = setting(
         "local", "where the workers run: local (processes on this machine) or ray (actors on "
         "a Ray cluster; the ray extra; see docs/CLUSTER.md)", choices=("local", "ray"), group="run")

@@ -94,7 +94,7 @@ class Coordinator:
     def __init__(self, tasks: Mapping[str, Task], factory: Callable, out, run_dir,
                  budget: Budget, workers: int, settings: Mapping, extra: Mapping,
                  log: Callable[[str], None] | None, threads: int | None = None,
-                 backend=None):
+                 backend=None, revisit: bool = False):
         self.tasks: dict[str, Task] = dict(tasks)
         self.backend = backend if backend is not None else LocalBackend()
         self.factory = factory
@@ -120,6 +120,9 @@ class Coordinator:
         self.shares: dict[str, float] = {}  # task id -> its share in seconds
         self.tries: dict[str, int] = {}  # task id -> times it was sent to a worker
         self.retry: dict[str, float] = {}  # lost task id -> its deadline, to try again
+        self.revisit = revisit  # inexact tasks get the time others left, once every task had its share
+        self.revisited: set[str] = set()  # task ids sent to a worker again
+        self.revisiting: set[str] = set()  # ... and not back yet
         (self.run_dir / "tasks").mkdir(parents=True, exist_ok=True)
         self.log_file = open(self.run_dir / "run.log", "a", encoding="utf-8")
 
@@ -247,6 +250,9 @@ class Coordinator:
                 self._lost_for_good(tid, "no worker took it again before the end")
             held = pool.close(stop_now=self.budget.expired(), grace_until=self.budget.deadline - 1.0)
             for tid in held.values():  # unfinished: keep their partial attempts, no journal
+                if tid in self.revisiting:  # its first result stands
+                    self.log(f"[{tid}] again: stopped at the hard stop; the first attempts stay")
+                    continue
                 self.summary.statuses[tid] = "stopped"
                 self.log(f"[{tid}] stopped at the hard stop after "
                          f"{time.time() - pool.started_at[tid]:.1f}s (partial attempts kept)")
@@ -277,10 +283,57 @@ class Coordinator:
             self.log(f"[{tid}] start (worker {wid}, share "
                      f"{format_duration(deadline - time.time())})")
             self.pool.assign(wid, self.tasks[tid], deadline)
+        elif not self.pending and self._revisit_next(wid):
+            pass
         elif self.backend.retries and self.pool.holding and not self.budget.expired():
             pass  # kept idle while others work: a task they lose goes to it, no new start
         else:
             self.pool.release(wid)
+
+    def _worth_again(self, tid: str) -> bool:
+        """Whether a task of this start ended inexact because its share ran out."""
+        rep = self.reports.get(tid, {})
+        return (tid in self.shares and tid not in self.revisited
+                and rep.get("status") == "inexact" and rep.get("stopped") == "deadline")
+
+    def _revisit_next(self, wid: int) -> bool:
+        """Once every task has had its share: the next task left inexact at its deadline
+        to worker ``wid``, with an even share of the time left among those, when that is
+        more than its first share (a fresh try: the worker starts the task over). Whether
+        one was sent."""
+        if not self.revisit or self.budget.expired():
+            return False
+        again = [tid for tid in self.tasks if self._worth_again(tid)]
+        if not again:
+            return False
+        tid = again[0]
+        deadline = self.budget.task_deadline(len(again), self.share_among)
+        share = deadline - time.time()
+        if share <= self.shares[tid]:
+            return False
+        self.revisited.add(tid)
+        self.revisiting.add(tid)
+        self.log(f"[{tid}] again (worker {wid}, share {format_duration(share)}): inexact when "
+                 f"its share of {format_duration(self.shares[tid])} ran out; now the time "
+                 "finished tasks left")
+        self.pool.assign(wid, self.tasks[tid], deadline)
+        return True
+
+    def _revisit_done(self, tid: str, rep: dict) -> None:
+        """A revisited task is back: its new result replaces the first when it fits the
+        train pairs better (exact, or a higher best accuracy), else the first stays."""
+        self.revisiting.discard(tid)
+        old = self.reports.get(tid, {})
+        new_key = (rep.get("status") == "exact", rep.get("best_train_acc") or 0.0)
+        old_key = (old.get("status") == "exact", old.get("best_train_acc") or 0.0)
+        if new_key > old_key:
+            rep["revisited"] = True
+            self.finish_task(tid, rep)
+            self.log(f"[{tid}] again: {rep['status']} in {rep.get('seconds') or 0:.1f}s "
+                     f"(best {new_key[1]:.3f}, was {old_key[1]:.3f})")
+        else:
+            self.log(f"[{tid}] again: no better (best {new_key[1]:.3f}, was {old_key[1]:.3f});"
+                     " the first attempts stay")
 
     def _retry_fits(self, tid: str, deadline: float) -> bool:
         """Whether enough of a lost task's share is left to try it again."""
@@ -314,10 +367,14 @@ class Coordinator:
         elif ev.kind == "progress":
             if ev.payload.get("line"):
                 self.log(f"[{ev.task_id}] {ev.payload['line']}")
-            if ev.payload.get("attempts") is not None and ev.task_id in self.tasks:
+            if (ev.payload.get("attempts") is not None and ev.task_id in self.tasks
+                    and ev.task_id not in self.revisiting):  # a revisit's count when it is back
                 self.attempts[ev.task_id] = clean_attempts(ev.payload["attempts"],
                                                            self.tasks[ev.task_id])
                 self.write_submission()
+        elif ev.kind == "done" and ev.task_id in self.revisiting:
+            self._revisit_done(ev.task_id, ev.payload)
+            self._dispatch(ev.worker)
         elif ev.kind == "done":
             rep = ev.payload
             self.finish_task(ev.task_id, rep)
@@ -340,6 +397,11 @@ class Coordinator:
             self.summary.problems.append(f"worker {ev.worker} died while starting ({what})")
             self.log(f"worker {ev.worker} died while starting ({what})")
         tid = ev.task_id
+        if tid in self.revisiting:  # its first result stands
+            self.revisiting.discard(tid)
+            self.log(f"[{tid}] again: lost with worker {ev.worker} ({what}); the first "
+                     "attempts stay")
+            tid = None
         if tid is not None and self.tries.get(tid, 0) <= self.backend.retries:
             deadline = self.deadlines.get(tid, 0.0)
             if self._retry_fits(tid, deadline) and not self.budget.expired():
@@ -371,15 +433,18 @@ def run_tasks(tasks: Mapping[str, Task], factory: Callable, *, out: str | os.Pat
               run_dir: str | os.PathLike, budget: Budget | None = None, workers: int = 1,
               settings: Mapping | None = None, extra_entries: Mapping[str, list] | None = None,
               log: Callable[[str], None] | None = print,
-              threads: int | None = None, backend=None) -> RunSummary:
+              threads: int | None = None, backend=None, revisit: bool = False) -> RunSummary:
     """Solve ``tasks`` with ``workers`` processes built by ``factory`` within ``budget``,
     keeping the journal and reports in ``run_dir`` and the submission at ``out`` complete
     at every moment. ``extra_entries`` are fixed submission entries (malformed tasks).
     ``threads``: CPU threads per worker (default: the cores shared out; on GPUs, torch's).
     ``backend``: where the workers run (default :class:`~solver.run.pool.LocalBackend`,
-    processes on this machine; :class:`~solver.run.ray_backend.RayBackend`: a Ray cluster)."""
+    processes on this machine; :class:`~solver.run.ray_backend.RayBackend`: a Ray cluster).
+    ``revisit``: once every task has had its share, tasks left inexact at their deadline
+    are tried again, one by one, with the time finished tasks left (see
+    :meth:`Coordinator._revisit_next`)."""
     run = Coordinator(tasks, factory, out, run_dir, budget or Budget(), workers,
-                      settings or {}, extra_entries or {}, log, threads, backend)
+                      settings or {}, extra_entries or {}, log, threads, backend, revisit)
     previous = None
     if threading.current_thread() is threading.main_thread():
         def on_term(signum, frame):  # SIGTERM: stop the workers like Ctrl-C does
