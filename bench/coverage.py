@@ -29,7 +29,7 @@ import numpy as np
 
 from solver.arc.grids import Task
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+sys.path.append(str(Path(__file__).resolve().parent))  # bench/_harness.py, also when imported by path
 import _harness as h  # noqa: E402
 
 SET = "arc1-train"

@@ -21,7 +21,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_harness.py, however this file is loaded
+sys.path.append(str(Path(__file__).resolve().parent))  # bench/_harness.py, also when imported by path
 import _harness as h  # noqa: E402
 
 # the record a task of --out (the harness's record has two more, for coverage.py)

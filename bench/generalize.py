@@ -28,7 +28,7 @@ from solver.arc import grids, submission
 from solver.dsl import synth
 from solver.run.config import RunConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+sys.path.append(str(Path(__file__).resolve().parent))  # bench/_harness.py, also when imported by path
 import _harness as h  # noqa: E402
 
 CONFIGS = {

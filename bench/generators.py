@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+sys.path.append(str(Path(__file__).resolve().parent))  # bench/_harness.py, also when imported by path
 import _harness as h  # noqa: E402
 
 from solver.dsl.gen import FAMILIES, generate_v2  # noqa: E402

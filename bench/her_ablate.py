@@ -32,7 +32,7 @@ import orjson
 
 from solver.run.config import RunConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+sys.path.append(str(Path(__file__).resolve().parent))  # bench/_harness.py, also when imported by path
 import _harness as h  # noqa: E402
 
 DEFAULT_TASKS = ("vertical-lines-9", "squares-9-", "overlapping-squares-6", "squares-12",

@@ -38,7 +38,7 @@ from solver.run import load_reports
 from solver.run.config import RunConfig
 from solver.search.config import HerConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+sys.path.append(str(Path(__file__).resolve().parent))  # bench/_harness.py, also when imported by path
 import _harness as h  # noqa: E402
 
 OOD = ("vertical-lines-9", "squares-9-", "overlapping-squares-6")

@@ -20,7 +20,7 @@ from pathlib import Path
 from solver import dsl
 from solver.dsl.program import parse_program
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: the harness, however this file is loaded
+sys.path.append(str(Path(__file__).resolve().parent))  # bench/_harness.py, also when imported by path
 import _harness as h  # noqa: E402
 
 
