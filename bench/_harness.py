@@ -41,7 +41,6 @@ from solver.arc.budget import parse_duration
 from solver.cli.settings import add_settings, build, dest, given  # noqa: F401  (build, given: for the scripts)
 from solver.lm.config import ModelConfig
 
-REPO = Path(__file__).resolve().parent.parent
 DEMO = "demo"  # --tasks demo: the bundled demo set
 MODEL_DEST = dest(ModelConfig, "path")  # where --model is kept, in every script
 MODEL_FLAGS = {"path": ("--model",)}  # the model folder is --model, here as in every solver verb
@@ -447,8 +446,8 @@ class SolverRun:
 def run_solver(verb: str, flags: Sequence[str], *, echo: bool = True,
                console: Path | None = None, env: Mapping[str, str] | None = None) -> SolverRun:
     """``python -m solver VERB FLAGS`` in a subprocess (the interpreter running this
-    script), its output echoed here when ``echo`` and written to ``console`` when given;
-    the run directory is the one ``--run-dir`` names."""
+    script, unbuffered), its output echoed here as it comes when ``echo`` and written to
+    ``console`` when given; the run directory is the one ``--run-dir`` names."""
     argv = [verb, *map(str, flags)]
     run_dir = Path(argv[argv.index("--run-dir") + 1]) if "--run-dir" in argv else None
     if console is not None:
@@ -457,7 +456,8 @@ def run_solver(verb: str, flags: Sequence[str], *, echo: bool = True,
     t0 = time.time()
     with subprocess.Popen([sys.executable, "-m", "solver", *argv], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, errors="replace",
-                          env=dict(env) if env is not None else None) as proc, \
+                          env={**(env if env is not None else os.environ),
+                               "PYTHONUNBUFFERED": "1"}) as proc, \
             (open(console, "w") if console is not None else _Nowhere()) as log:
         for line in proc.stdout:
             lines.append(line)
