@@ -523,19 +523,56 @@ def enumerate_task(job: tuple) -> dict:
     }
 
 
-def enumerate_tasks(tasks: Sequence, seconds: float, depth: int, workers: int) -> list[dict]:
-    """One :func:`enumerate_task` record a task, sorted by id, on a pool of ``workers``
-    processes (each runs one task at a time on one core), with a progress bar."""
-    import multiprocessing as mp
+def add_backend(parser) -> None:
+    """``--backend local|ray`` and ``--ray-address``, declared by the solver's run settings."""
+    from solver.run.config import RunConfig
 
+    add_solver_settings(parser, RunConfig, ("backend", "ray_address"), "backend")
+
+
+def enumerate_tasks(tasks: Sequence, seconds: float, depth: int, workers: int,
+                    backend: str = "local", ray_address: str = "auto") -> list[dict]:
+    """One :func:`enumerate_task` record a task, sorted by id, with a progress bar: on a
+    pool of ``workers`` processes here (each runs one task at a time on one core), or with
+    ``backend`` "ray" as Ray tasks of one CPU each on the cluster at ``ray_address`` (auto:
+    the one this machine belongs to, else a local instance), as many at a time as it has
+    CPUs."""
     from tqdm import tqdm
 
     jobs = [(t, seconds, depth) for t in tasks]
     records = []
+    if backend == "ray":
+        return sorted(_enumerate_on_ray(jobs, ray_address), key=lambda r: r["id"])
+    import multiprocessing as mp
+
     with mp.get_context("fork").Pool(workers, maxtasksperchild=50) as pool:
         for rec in tqdm(pool.imap_unordered(enumerate_task, jobs), total=len(jobs), unit="task"):
             records.append(rec)
     return sorted(records, key=lambda r: r["id"])
+
+
+def _enumerate_on_ray(jobs: list, address: str) -> list[dict]:
+    """:func:`enumerate_task` on each job as a Ray task (one CPU each)."""
+    import ray
+    from tqdm import tqdm
+
+    from solver.run.ray_backend import RayBackend
+
+    cluster = RayBackend(address)
+    cluster.connect()
+    # the cluster's workers cannot import this file: send its functions by value
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    remote = ray.remote(num_cpus=1, max_retries=1)(enumerate_task)
+    pending = [remote.remote(job) for job in jobs]
+    records = []
+    with tqdm(total=len(pending), unit="task") as bar:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            records += ray.get(done)
+            bar.update(len(done))
+    if cluster.connected_here:
+        ray.shutdown()
+    return records
 
 
 # ---------------------------------------------------------------- results

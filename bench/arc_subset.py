@@ -38,7 +38,7 @@ sys.path.append(str(Path(__file__).resolve().parent))  # bench/_harness.py, also
 import _harness as h  # noqa: E402
 
 WAYS = {"enum": ["--model", "none"], "sample": ["--epochs", "0"], "learn": []}
-RUN = ("threads", "workers")  # the solver's run settings this script hands on
+RUN = ("threads", "workers", "backend", "ray_address")  # the solver's run settings this script hands on
 
 
 def subset(spec: str, every: int, work: Path) -> tuple[Path, Path, list[str]]:

@@ -30,7 +30,8 @@ import numpy as np
 from solver.arc.grids import Task
 
 sys.path.append(str(Path(__file__).resolve().parent))  # bench/_harness.py, also when imported by path
-import _harness as h  # noqa: E402
+import _harness as h
+from solver.run.config import RunConfig  # noqa: E402
 
 SET = "arc1-train"
 
@@ -47,10 +48,12 @@ def coverage_record(rec: dict) -> dict:
             "seconds": rec["seconds"], "timed_out": rec["timed_out"]}
 
 
-def enumerate_tasks(tasks: Sequence[Task], seconds: float, depth: int, workers: int) -> list[dict]:
+def enumerate_tasks(tasks: Sequence[Task], seconds: float, depth: int, workers: int,
+                    backend: str = "local", ray_address: str = "auto") -> list[dict]:
     """One record a task, sorted by id, on a pool of ``workers`` processes
     (:func:`_harness.enumerate_tasks`)."""
-    return [coverage_record(r) for r in h.enumerate_tasks(tasks, seconds, depth, workers)]
+    return [coverage_record(r) for r in h.enumerate_tasks(tasks, seconds, depth, workers,
+                                                          backend, ray_address)]
 
 
 # ---------------------------------------------------------------- grid helpers
@@ -898,6 +901,7 @@ def parser() -> argparse.ArgumentParser:
     h.add_task_time(ap, "5s", "the enumerator's time cap a task", aliases=("--seconds",))
     ap.add_argument("--depth", type=int, default=3, help="max program depth")
     h.add_workers(ap, 2, "worker processes (one task at a time each, on one core)")
+    h.add_backend(ap)
     h.add_limit(ap)
     h.add_out(ap, "runs/coverage.json", "the enumerator's records, one a task, as JSON")
     ap.add_argument("--from", dest="source", default="", metavar="FILE",
@@ -919,7 +923,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         relabel = ""
         seconds, depth = args.task_time.seconds, args.depth
-        records = enumerate_tasks(tasks, seconds, depth, args.workers)
+        run = h.given(RunConfig, args)
+        records = enumerate_tasks(tasks, seconds, depth, args.workers, run["backend"],
+                                  run["ray_address"])
         command = _command(args)
     rows = label_records(records, taskset)
     if not args.source:

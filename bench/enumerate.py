@@ -22,7 +22,8 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent))  # bench/_harness.py, also when imported by path
-import _harness as h  # noqa: E402
+import _harness as h
+from solver.run.config import RunConfig  # noqa: E402
 
 # the record a task of --out (the harness's record has two more, for coverage.py)
 RECORD = ("id", "solved", "seconds", "train_exact", "first_pick_wrong", "n_predictions", "depth",
@@ -64,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
     h.add_task_time(ap, "30s", "the enumerator's time cap a task", aliases=("--seconds",))
     ap.add_argument("--depth", type=int, default=3, help="max program depth")
     h.add_workers(ap, 2, "worker processes (one task at a time each, on one core)")
+    h.add_backend(ap)
     h.add_task_ids(ap, aliases=("--only",))
     h.add_offset(ap)
     h.add_every(ap)
@@ -77,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     loaded = h.load_set(args.tasks)
     name, seconds = h.set_name(args.tasks), args.task_time.seconds
     tasks = [loaded[k] for k in h.pick(args, loaded, args.tasks)]
+    run = h.given(RunConfig, args)
     records = [{k: r[k] for k in RECORD}
-               for r in h.enumerate_tasks(tasks, seconds, args.depth, args.workers)]
+               for r in h.enumerate_tasks(tasks, seconds, args.depth, args.workers,
+                                          run["backend"], run["ray_address"])]
     text = summarize(records, name, seconds)
     print(text)
     h.write_json(args.out, {"set": name, "seconds": seconds, "depth": args.depth,

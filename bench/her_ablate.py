@@ -59,6 +59,9 @@ def generate(specs: list[str], seed: int, path: Path) -> Path:
     return path
 
 
+RUN = ("threads", "backend", "ray_address")  # the solver's run settings this script hands on
+
+
 def parse_setting(text: str) -> tuple[str, list[str]]:
     name, _, flags = text.partition("=")
     if not name or "/" in name:
@@ -67,7 +70,9 @@ def parse_setting(text: str) -> tuple[str, list[str]]:
 
 
 def run_one(work: Path, name: str, flags: list[str], task_id: str, seed: int,
-            task_time: str, threads: int, challenges: str) -> Path:
+            task_time: str, run: dict, challenges: str) -> Path:
+    """One dry-run of one task (``run``: the solver's run settings handed on: threads,
+    backend, Ray address); its report."""
     run_dir = work / name / f"{task_id}-s{seed}"
     report = run_dir / "tasks" / f"{task_id}.json"
     if report.exists():
@@ -77,7 +82,7 @@ def run_one(work: Path, name: str, flags: list[str], task_id: str, seed: int,
            # the budget keeps the run's margin out of the task's share
            "--max-task-time", task_time,
            "--time-budget", f"{int(h.Duration(task_time).seconds) + 60}s", "--workers", "1",
-           *h.to_flags(RunConfig, {"threads": threads}), "--seed", str(seed),
+           *h.to_flags(RunConfig, run), "--seed", str(seed),
            "--run-dir", str(run_dir), *flags]
     run_dir.mkdir(parents=True, exist_ok=True)
     h.run_solver("dry-run", cmd, echo=False, console=run_dir / "console.txt")
@@ -147,7 +152,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--setting", action="append", default=[],
                     help="NAME=FLAGS (solver dry-run flags); repeatable; default: base=")
     h.add_workers(ap, 1, "dry-runs at a time (one worker process each)", aliases=("--jobs",))
-    h.add_solver_settings(ap, RunConfig, ("threads",), "run", defaults={"threads": 2})
+    h.add_solver_settings(ap, RunConfig, RUN, "run", defaults={"threads": 2})
     h.add_out(ap, help="the raw rows as JSON (default: WORK/summary.json)")
     return ap
 
@@ -155,7 +160,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     settings = [parse_setting(s) for s in (args.setting or ["base="])]
-    threads = h.given(RunConfig, args)["threads"]
+    run = h.given(RunConfig, args)
     if args.generate:
         args.tasks = str(generate(args.generate, args.generate_seed,
                                   args.work / "generated-challenges.json"))
@@ -169,7 +174,7 @@ def main(argv=None) -> int:
 
     def go(item):
         name, flags, tid, seed = item
-        rep = run_one(args.work, name, flags, tid, seed, args.task_time, threads, challenges)
+        rep = run_one(args.work, name, flags, tid, seed, args.task_time, run, challenges)
         row = {"setting": name, "flags": " ".join(flags), "task": tid, "seed": seed,
                **summarize(rep)}
         state = "missing" if row.get("missing") else (

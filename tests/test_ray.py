@@ -308,3 +308,19 @@ def test_importing_solver_never_imports_ray():
             "solver.run.coordinator, solver.run.ray_backend; "
             "assert 'ray' not in sys.modules, 'ray imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_enumerator_bench_runs_as_ray_tasks_on_the_cluster(cluster, tmp_path):
+    """``bench/enumerate.py --backend ray``: the enumerator on each task as a Ray task of
+    one CPU on the cluster, the same records as on the local pool."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import _harness as h
+
+    chal, sol = write_challenges(tmp_path / "tasks")
+    tasks = h.load_set(str(chal), sol)
+    picked = [tasks["flip-h"], tasks["rot180"]]
+    on_ray = h.enumerate_tasks(picked, 5.0, 2, 1, "ray", cluster.address)
+    assert [r["id"] for r in on_ray] == ["flip-h", "rot180"]
+    assert all(r["solved"] and r["train_exact"] for r in on_ray)
+    here = h.enumerate_tasks(picked, 5.0, 2, 1)
+    assert [r["code"] for r in here] == [r["code"] for r in on_ray]
