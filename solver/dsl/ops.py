@@ -436,18 +436,18 @@ def _join_runs(src: np.ndarray, dst: np.ndarray, bg: int) -> None:
 
 
 def _join_diagonals(a: np.ndarray, out: np.ndarray, bg: int) -> None:
-    """:func:`_join_runs` along every diagonal and anti-diagonal of ``a``."""
-    h, w = a.shape
-    for flip in (False, True):
-        src = a[:, ::-1] if flip else a
-        for k in range(-h + 1, w):
-            rows = np.arange(max(0, -k), min(h, w - k))
-            cols = rows + k
-            line = src[rows, cols][None, :]
-            joined = line.copy()
-            _join_runs(line, joined, bg)
-            changed = joined[0] != line[0]
-            out[rows[changed], (w - 1 - cols[changed]) if flip else cols[changed]] = joined[0][changed]
+    """Along every diagonal and anti-diagonal of ``a``: paint into ``out`` the background
+    between two cells of one colour with no other foreground between them."""
+    rows, cols = np.nonzero(a != bg)
+    for sign in (1, -1):  # r - c constant (down-right), r + c constant (down-left)
+        lines: dict[int, list[tuple[int, int]]] = {}
+        for r, c in zip(rows.tolist(), cols.tolist()):  # reading order: rows ascending
+            lines.setdefault(r - sign * c, []).append((r, c))
+        for cells in lines.values():
+            for (r1, c1), (r2, c2) in zip(cells[:-1], cells[1:]):
+                if r2 > r1 + 1 and a[r1, c1] == a[r2, c2]:
+                    k = np.arange(1, r2 - r1)
+                    out[r1 + k, c1 + sign * k] = a[r1, c1]
 
 
 def connect(img: Img, direction: str) -> Img:

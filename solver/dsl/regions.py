@@ -18,15 +18,39 @@ from solver.dsl.ops import Img, _arr, bg_of
 KEEP = -1  # a role painted -1 keeps its colour
 
 
+# Recent background_regions results by (grid bytes, shape, enclosed): the search asks for
+# the same regions once per property. Cached cell arrays are read-only; callers get a new list.
+_RECENT: dict = {}
+_RECENT_MAX = 256
+
+
 def background_regions(img: Img, enclosed: bool) -> list[Obj]:
     """The 4-connected regions of background cells (only those not touching the border when ``enclosed``)."""
     a = _arr(img)
+    key = (a.tobytes(), a.shape, a.dtype.str, bool(enclosed))
+    hit = _RECENT.get(key)
+    if hit is None:
+        if len(_RECENT) >= _RECENT_MAX:
+            _RECENT.clear()
+        hit = _RECENT[key] = tuple(_regions(a, enclosed))
+    return list(hit)
+
+
+def _regions(a: np.ndarray, enclosed: bool) -> list[Obj]:
     free = a == bg_of(a)
     labels, n = _label(free.astype(np.int64), free, 4)
+    flat = labels.ravel()
+    order = np.argsort(flat, kind="stable")
+    starts = np.cumsum(np.bincount(flat, minlength=n + 1))
+    w = a.shape[1]
     out = []
     for k in range(1, n + 1):
-        rows, cols = np.nonzero(labels == k)
-        o = Obj(rows, cols, a[rows, cols], a.shape)
+        idx = order[starts[k - 1]:starts[k]]
+        rows, cols = idx // w, idx % w
+        colors = a.ravel()[idx].copy()
+        for arr in (rows, cols, colors):
+            arr.flags.writeable = False
+        o = Obj(rows, cols, colors, a.shape)
         if not (enclosed and o.touches_border()):
             out.append(o)
     return out
