@@ -838,3 +838,11 @@ def test_recolor_by_with_a_default_entry():
     assert int((out == 5).sum()) == 2 and int((out == 6).sum()) == 14
     assert ob.table_of(((1, 5), (None, 6))) == ({1: 5}, 6)
     assert ob.table_of(((1, 5),)) == ({1: 5}, None)
+
+
+def test_filter_objects():
+    # OBJS (4-connected): a 2x2 of 1s (4 cells), two single 2s, a bar of 3s (2), a ring of 4s (8)
+    kept = check_pure(ob.filter_objects, OBJS, "size", (1, 2), True, 4)
+    assert sorted(set(np.unique(kept).tolist())) == [0, 2, 3]
+    gone = ob.filter_objects(OBJS, "size", (1, 2), False, 4)
+    assert sorted(set(np.unique(gone).tolist())) == [0, 1, 4]

@@ -442,3 +442,30 @@ def test_one_stamp_for_every_colour_and_a_table_default_are_fitted():
     assert predictions(found, 1, task)[0] == [task.test[0].output]  # 7 is stamped too
     assert with_default(((1, 3), (2, 4), (3, 3))) == ((1, 3), (2, 4), (3, 3), (None, 3))
     assert with_default(((1, 3), (2, 4))) is None  # no colour given twice
+
+
+def test_objects_kept_by_a_fitted_set_of_property_values():
+    """Objects of two cells are erased, of one and three kept: no extreme picks them, a
+    set of sizes does; both readings (keep 1 and 3, erase 2) are fitted."""
+    from solver.search.enumerate_args import _fit_filters
+
+    def bars(*sizes) -> np.ndarray:
+        g = np.zeros((4, 2 * len(sizes)), dtype=int)
+        for i, n in enumerate(sizes):
+            g[:n, 2 * i] = 6
+        return g
+
+    ins = [bars(1, 2, 3), bars(2, 3, 2, 1), bars(3, 1)]
+    outs = [np.where(np.isin(np.arange(g.shape[1]), []), 0, g) for g in ins]
+    for g, o in zip(ins, outs):
+        for i in range(0, g.shape[1], 2):
+            if (g[:, i] == 6).sum() == 2:
+                o[:, i] = 0
+    fitted = list(_fit_filters(ins, outs, 8))
+    assert ("size", (1, 3), True, 8) in fitted and ("size", (2,), False, 8) in fitted
+    code = ("def task(img):\n"
+            "    img = filter_objects(img, 'size', (2,), False, 8)\n"
+            "    return img\n")
+    task = make_task(code, [grid(g.tolist()) for g in ins], [grid(bars(2, 1, 2).tolist())])
+    found = enumerate_programs(task, seconds=20, max_depth=1)
+    assert found[0].exact and predictions(found, 1, task)[0] == [task.test[0].output]

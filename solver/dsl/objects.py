@@ -290,6 +290,17 @@ def keep_objects(img: Img, which: str, conn: int, multicolor: bool) -> Img:
     return out
 
 
+def filter_objects(img: Img, name: str, values: tuple[int, ...], keep: bool, conn: int) -> Img:
+    """The single-colour objects whose property ``name`` is one of ``values`` stay (``keep``) or become background (not ``keep``); the others the other way."""
+    a = _arr(img)
+    bg = bg_of(a)
+    out = a.copy()
+    objs = find_objects(a, conn, False)
+    wanted = set(values)
+    _paint(out, [o for o in objs if (prop(o, name, objs) in wanted) != keep], bg)
+    return out
+
+
 def remove_objects(img: Img, which: str, conn: int, multicolor: bool) -> Img:
     """The objects ``which`` picks become background."""
     a = _arr(img)
@@ -527,7 +538,7 @@ def smallest_object_color(img: Img) -> int:
 
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
-              recolor_by, map_objects,
+              recolor_by, map_objects, filter_objects,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

@@ -113,7 +113,7 @@ FAMILIES = {
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
                 "stamp_template", "map_objects"),
     "recolor_by": ("recolor_by", "recolor_regions_by", "paint_roles", "replace_shapes",
-                   "recolor_from_edge"),
+                   "recolor_from_edge", "filter_objects"),
     "layers": ("layer", "underlay", "mask_by", "mask_out", "changes"),
     "normalize": ("norm_colors", "unnorm_colors"),
     "cells": ("fill_parts",),

@@ -157,6 +157,7 @@ CAN_CHANGE = {
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
+    "filter_objects": {"erase"},
     "recolor_from_edge": {"recolor"},
     "hollow": {"recolor", "erase"},
     "keep_objects": {"erase"}, "remove_objects": {"erase"}, "keep_color": {"erase"},
@@ -396,6 +397,9 @@ def _fitted(ctx: Context) -> Iterator[tuple[str, tuple]]:
                 m = with_default(m) or m
                 if m:
                     yield "recolor_by", (name, m, conn)
+    if ctx.allowed("filter_objects"):
+        for conn in (8, 4):
+            yield from (("filter_objects", a) for a in _fit_filters(grids, outs, conn))
     if ctx.allowed("recolor_regions_by"):
         for name in ob.PROPERTIES:
             for enclosed in (True, False):
@@ -532,6 +536,38 @@ def with_default(mapping: tuple | None) -> tuple | None:
     if counts[top] < 2:
         return None
     return tuple(mapping) + ((None, top),)
+
+
+def _fit_filters(grids, outs, conn: int) -> Iterator[tuple]:
+    """``filter_objects`` arguments that explain the train pairs, when each output is its
+    grid with some whole objects erased: for each property whose values of the kept
+    objects and of the erased ones never meet, the kept values (``keep``) and the erased
+    values (not ``keep``): the two read a value no pair shows differently."""
+    kept: dict[str, set] = {n: set() for n in ob.PROPERTIES}
+    gone: dict[str, set] = {n: set() for n in ob.PROPERTIES}
+    for g, o in zip(grids, outs):
+        bg = ops.bg_of(g)
+        objs = ob.find_objects(g, conn, False)
+        covered = np.zeros(g.shape, dtype=bool)
+        for obj in objs:
+            cells = o[obj.rows, obj.cols]
+            if (cells == obj.colors).all():
+                side = kept
+            elif (cells == bg).all():
+                side = gone
+            else:
+                return
+            covered[obj.rows, obj.cols] = True
+            for n in ob.PROPERTIES:
+                side[n].add(ob.prop(obj, n, objs))
+        if ((g != o) & ~covered).any():
+            return
+    if not any(gone.values()) or not any(kept.values()):
+        return
+    for n in ob.PROPERTIES:
+        if kept[n] and gone[n] and not kept[n] & gone[n]:
+            yield n, tuple(sorted(kept[n])), True, conn
+            yield n, tuple(sorted(gone[n])), False, conn
 
 
 def _fit_recolor_by(grids, outs, name: str, conn: int) -> tuple | None:

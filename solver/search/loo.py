@@ -10,7 +10,7 @@ ranks after the exact programs that survive, so it outranks a simpler one only w
 one fails too.
 
 What is refitted: the tables of ``recolor_by`` and ``recolor_regions_by`` (property to
-colour), ``replace_shapes`` (shape to patch), ``classify`` (property to answer), ``map_colors``
+colour), the values of ``filter_objects``, ``replace_shapes`` (shape to patch), ``classify`` (property to answer), ``map_colors``
 and ``stamp_around`` (per-colour patterns), and the pieces of a stack. Literal arguments
 (colours, factors, selectors) are read off every pair alike and are not refitted.
 """
@@ -53,6 +53,10 @@ def table_keys(name: str, args: tuple, grid: np.ndarray) -> set:
         prop_name, mapping, conn = args
         objs = ob.find_objects(grid, conn, False)
         return _keys_changing(mapping, objs, prop_name)
+    if name == "filter_objects":
+        prop_name, values, keep, conn = args
+        objs = ob.find_objects(grid, conn, False)
+        return {v for o in objs if (v := ob.prop(o, prop_name, objs)) in set(values)}
     if name == "recolor_regions_by":
         prop_name, mapping, enclosed = args
         return _keys_changing(mapping, rg.background_regions(grid, enclosed), prop_name)
