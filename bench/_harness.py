@@ -527,7 +527,7 @@ def add_backend(parser) -> None:
     """``--backend local|ray`` and ``--ray-address``, declared by the solver's run settings."""
     from solver.run.config import RunConfig
 
-    add_solver_settings(parser, RunConfig, ("backend", "ray_address"), "backend")
+    add_solver_settings(parser, RunConfig, ("backend", "ray_address"), "run")
 
 
 def enumerate_tasks(tasks: Sequence, seconds: float, depth: int, workers: int,

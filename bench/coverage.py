@@ -923,7 +923,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         relabel = ""
         seconds, depth = args.task_time.seconds, args.depth
-        run = h.given(RunConfig, args)
+        run = h.build(RunConfig, args)
         records = enumerate_tasks(tasks, seconds, depth, args.workers, run["backend"],
                                   run["ray_address"])
         command = _command(args)

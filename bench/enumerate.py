@@ -79,10 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     loaded = h.load_set(args.tasks)
     name, seconds = h.set_name(args.tasks), args.task_time.seconds
     tasks = [loaded[k] for k in h.pick(args, loaded, args.tasks)]
-    run = h.given(RunConfig, args)
+    run = h.build(RunConfig, args)
     records = [{k: r[k] for k in RECORD}
                for r in h.enumerate_tasks(tasks, seconds, args.depth, args.workers,
-                                          run["backend"], run["ray_address"])]
+                                          run.backend, run.ray_address)]
     text = summarize(records, name, seconds)
     print(text)
     h.write_json(args.out, {"set": name, "seconds": seconds, "depth": args.depth,

@@ -350,3 +350,14 @@ def _record_keys() -> list[str]:
     import inspect
 
     return re.findall(r'"(\w+)":', inspect.getsource(h.enumerate_task))
+
+
+@pytest.mark.parametrize("name", ["enumerate", "coverage"])
+def test_the_enumerator_benches_read_the_backend(name):
+    from solver.run.config import RunConfig
+
+    ap = load(name).parser()
+    run = h.build(RunConfig, ap.parse_args(["--backend", "ray", "--ray-address", "head:6379"]))
+    assert (run.backend, run.ray_address) == ("ray", "head:6379")
+    run = h.build(RunConfig, ap.parse_args([]))
+    assert (run.backend, run.ray_address) == ("local", "auto")

@@ -846,3 +846,19 @@ def test_filter_objects():
     assert sorted(set(np.unique(kept).tolist())) == [0, 2, 3]
     gone = ob.filter_objects(OBJS, "size", (1, 2), False, 4)
     assert sorted(set(np.unique(gone).tolist())) == [0, 1, 4]
+
+
+def test_attract():
+    a = g([[0, 0, 0, 0, 0, 3],
+           [2, 0, 0, 0, 0, 3],
+           [2, 0, 0, 3, 0, 3],
+           [2, 0, 2, 0, 0, 0],
+           [0, 0, 0, 0, 4, 0]])
+    # the 3 at (2, 3) moves right to touch the 3s, the 2 at (3, 2) left to touch the 2s; the
+    # 4 has no 4s to go to: erased (drop) or kept
+    assert L(check_pure(ob.attract, a, True)) == [[0, 0, 0, 0, 0, 3],
+                                                  [2, 0, 0, 0, 0, 3],
+                                                  [2, 0, 0, 0, 3, 3],
+                                                  [2, 2, 0, 0, 0, 0],
+                                                  [0, 0, 0, 0, 0, 0]]
+    assert L(ob.attract(a, False))[4] == [0, 0, 0, 0, 4, 0]

@@ -456,6 +456,37 @@ def move_until_contact(img: Img, color: int, direction: str) -> Img:
     return _from_down(out.astype(a.dtype), direction)
 
 
+def attract(img: Img, drop: bool) -> Img:
+    """Each single cell moves along its row or column toward the nearest larger object of its colour in line with it, until it touches it; a cell with none in line is erased (``drop``) or stays."""
+    a = _arr(img)
+    bg = bg_of(a)
+    h, w = a.shape
+    objs = find_objects(a, 4, False)
+    anchor = np.zeros((10, h, w), dtype=bool)
+    for o in objs:
+        if o.size >= 2:
+            anchor[o.color, o.rows, o.cols] = True
+    out = a.copy()
+    singles = [(int(o.rows[0]), int(o.cols[0]), o.color) for o in objs if o.size == 1]
+    for r, c, _ in singles:
+        out[r, c] = bg
+    for r, c, color in singles:
+        best = None
+        for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            y, x, k = r + dy, c + dx, 1
+            while 0 <= y < h and 0 <= x < w:
+                if anchor[color, y, x]:
+                    if best is None or k < best[0]:
+                        best = (k, y - dy, x - dx)
+                    break
+                y, x, k = y + dy, x + dx, k + 1
+        if best is not None:
+            out[best[1], best[2]] = color
+        elif not drop:
+            out[r, c] = color
+    return out
+
+
 def gravity_objects(img: Img, direction: str) -> Img:
     """Objects (8-connected, any colours) fall as rigid shapes towards ``direction`` until they rest on the border or another object."""
     a = _arr(img)
@@ -538,7 +569,7 @@ def smallest_object_color(img: Img) -> int:
 
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
-              recolor_by, map_objects, filter_objects,
+              recolor_by, map_objects, filter_objects, attract,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

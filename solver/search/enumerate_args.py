@@ -346,6 +346,9 @@ def _moves(ctx: Context) -> Iterator[tuple[str, tuple]]:
     for d in ops.DIRECTIONS if ctx.allowed("gravity") else ():
         yield "gravity", (d,)
         yield "gravity_objects", (d,)
+    if ctx.same_shape and ctx.allowed("attract"):
+        yield "attract", (True,)
+        yield "attract", (False,)
     for c in ctx.fg_colors() if ctx.allowed("move_until_contact") else ():
         for d in (*ops.DIRECTIONS, "toward"):
             yield "move_until_contact", (c, d)
