@@ -853,12 +853,18 @@ def test_attract():
            [2, 0, 0, 0, 0, 3],
            [2, 0, 0, 3, 0, 3],
            [2, 0, 2, 0, 0, 0],
-           [0, 0, 0, 0, 4, 0]])
+           [0, 0, 0, 0, 0, 4]])
     # the 3 at (2, 3) moves right to touch the 3s, the 2 at (3, 2) left to touch the 2s; the
     # 4 has no 4s to go to: erased (drop) or kept
-    assert L(check_pure(ob.attract, a, True)) == [[0, 0, 0, 0, 0, 3],
+    assert L(check_pure(ob.attract, a, "same", True, False)) == [[0, 0, 0, 0, 0, 3],
                                                   [2, 0, 0, 0, 0, 3],
                                                   [2, 0, 0, 0, 3, 3],
                                                   [2, 2, 0, 0, 0, 0],
                                                   [0, 0, 0, 0, 0, 0]]
-    assert L(ob.attract(a, False))[4] == [0, 0, 0, 0, 4, 0]
+    assert L(ob.attract(a, "same", False, False))[4] == [0, 0, 0, 0, 0, 4]
+    # to any larger object, taking its colour: the 4 goes up to the 3s and becomes 3
+    assert [row[5] for row in L(ob.attract(a, "any", True, True))] == [3, 3, 3, 3, 0]
+    with pytest.raises(ValueError, match="to must be"):
+        ob.attract(a, "near", True, False)
+    pile = g([[5, 5, 5], [0, 0, 0], [0, 2, 0], [0, 0, 0], [0, 1, 0]])
+    assert [row[1] for row in L(ob.attract(pile, "any", True, True))] == [5, 5, 5, 0, 0]

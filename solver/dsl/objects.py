@@ -456,34 +456,49 @@ def move_until_contact(img: Img, color: int, direction: str) -> Img:
     return _from_down(out.astype(a.dtype), direction)
 
 
-def attract(img: Img, drop: bool) -> Img:
-    """Each single cell moves along its row or column toward the nearest larger object of its colour in line with it, until it touches it; a cell with none in line is erased (``drop``) or stays."""
+ATTRACT_TO = ("same", "any")
+
+
+def attract(img: Img, to: str, drop: bool, take_color: bool) -> Img:
+    """Each single cell moves along its row or column toward the nearest larger object in line with it (``to``: 'same' of its colour, 'any' of any colour) until it touches it (the nearest first: a placed cell joins the object, so cells in line pile up), taking the object's colour when ``take_color``; a cell with none in line is erased (``drop``) or stays."""
+    if to not in ATTRACT_TO:
+        raise ValueError(f"attract: to must be one of {ATTRACT_TO}, got {to!r}")
     a = _arr(img)
     bg = bg_of(a)
     h, w = a.shape
     objs = find_objects(a, 4, False)
-    anchor = np.zeros((10, h, w), dtype=bool)
+    owner = np.full((h, w), -1, dtype=np.int64)  # colour of the larger object there
     for o in objs:
         if o.size >= 2:
-            anchor[o.color, o.rows, o.cols] = True
+            owner[o.rows, o.cols] = o.color
     out = a.copy()
     singles = [(int(o.rows[0]), int(o.cols[0]), o.color) for o in objs if o.size == 1]
     for r, c, _ in singles:
         out[r, c] = bg
-    for r, c, color in singles:
+
+    def target(r: int, c: int, color: int):
         best = None
         for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
             y, x, k = r + dy, c + dx, 1
             while 0 <= y < h and 0 <= x < w:
-                if anchor[color, y, x]:
+                if owner[y, x] >= 0 and (to == "any" or owner[y, x] == color):
                     if best is None or k < best[0]:
-                        best = (k, y - dy, x - dx)
+                        best = (k, y - dy, x - dx, int(owner[y, x]))
                     break
                 y, x, k = y + dy, x + dx, k + 1
-        if best is not None:
-            out[best[1], best[2]] = color
-        elif not drop:
-            out[r, c] = color
+        return best
+
+    while singles:  # the nearest first; a placed cell is part of its object (cells pile up)
+        found = [(target(r, c, color), (r, c, color)) for r, c, color in singles]
+        i = min(range(len(found)), key=lambda j: (found[j][0] is None, found[j][0] or ()))
+        best, (r, c, color) = found[i]
+        del singles[i]
+        if best is None:
+            if not drop:
+                out[r, c] = color
+            continue
+        out[best[1], best[2]] = best[3] if take_color else color
+        owner[best[1], best[2]] = best[3]
     return out
 
 

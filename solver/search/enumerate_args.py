@@ -347,8 +347,10 @@ def _moves(ctx: Context) -> Iterator[tuple[str, tuple]]:
         yield "gravity", (d,)
         yield "gravity_objects", (d,)
     if ctx.same_shape and ctx.allowed("attract"):
-        yield "attract", (True,)
-        yield "attract", (False,)
+        for to in ob.ATTRACT_TO:
+            for drop in (True, False):
+                for take in (False, True) if to == "any" else (False,):
+                    yield "attract", (to, drop, take)
     for c in ctx.fg_colors() if ctx.allowed("move_until_contact") else ():
         for d in (*ops.DIRECTIONS, "toward"):
             yield "move_until_contact", (c, d)
