@@ -523,6 +523,14 @@ def enumerate_task(job: tuple) -> dict:
     }
 
 
+def add_n_tasks(parser, default: int = 100) -> None:
+    """``--n-tasks N``: how many in-distribution tasks to generate (``--tasks N`` the old,
+    hidden spelling; not a task set here)."""
+    parser.add_argument("--n-tasks", type=int, default=default,
+                        help=f"in-distribution tasks (default: {default})")
+    alias(parser, "--tasks", "--n-tasks")
+
+
 def add_backend(parser) -> None:
     """``--backend local|ray`` and ``--ray-address``, declared by the solver's run settings."""
     from solver.run.config import RunConfig

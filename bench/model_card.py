@@ -32,8 +32,7 @@ OOD = ("vertical-lines-9-s2025-0000", "squares-9-s2025-0000", "overlapping-squar
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     h.add_model(ap)
-    ap.add_argument("--n-tasks", type=int, default=100, help="in-distribution tasks (default: 100)")
-    h.alias(ap, "--tasks", "--n-tasks")  # the old spelling (not a task set here)
+    h.add_n_tasks(ap)
     h.add_seeds(ap, (2026,), "seed of the in-distribution tasks", single=True)
     ap.add_argument("--max-draws", type=int, default=5)
     ap.add_argument("-k", type=int, default=8, help="samples per in-distribution task (pass@k)")

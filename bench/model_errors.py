@@ -65,8 +65,7 @@ def compare(target, sampled) -> collections.Counter:
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     h.add_model(ap)
-    ap.add_argument("--n-tasks", type=int, default=100, help="in-distribution tasks (default: 100)")
-    h.alias(ap, "--tasks", "--n-tasks")  # the old spelling (not a task set here)
+    h.add_n_tasks(ap)
     h.add_seeds(ap, (2026,), "seed of the in-distribution tasks", single=True)
     ap.add_argument("-k", type=int, default=8, help="samples per task")
     h.add_solver_settings(ap, SampleConfig, ("temperatures",), "sampling",
