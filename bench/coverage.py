@@ -924,8 +924,8 @@ def main(argv: list[str] | None = None) -> int:
         relabel = ""
         seconds, depth = args.task_time.seconds, args.depth
         run = h.build(RunConfig, args)
-        records = enumerate_tasks(tasks, seconds, depth, args.workers, run["backend"],
-                                  run["ray_address"])
+        records = enumerate_tasks(tasks, seconds, depth, args.workers, run.backend,
+                                  run.ray_address)
         command = _command(args)
     rows = label_records(records, taskset)
     if not args.source:

@@ -509,3 +509,16 @@ def test_markdown_counts_and_lists_unsolved():
     assert "| denoise | 1 | 1 |" in text
     assert "| fill regions | 0 | 1 |" in text
     assert "`bbb` (0.50; fill)" in text
+
+
+def test_the_script_runs_end_to_end_on_two_tasks(tmp_path):
+    """``main`` on the first two training tasks, 1 s each, one worker: the records and the
+    atlas are written (the search path with its backend settings, not only the detectors)."""
+    import json
+
+    out, md = tmp_path / "records.json", tmp_path / "atlas.md"
+    assert coverage.main(["--limit", "2", "--task-time", "1s", "--workers", "1",
+                          "--out", str(out), "--md", str(md)]) == 0
+    records = json.loads(out.read_text())["tasks"]
+    assert [r["id"] for r in records] == ["007bbfb7", "00d62c1b"]
+    assert md.read_text().startswith("# Coverage")
