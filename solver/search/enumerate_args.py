@@ -672,6 +672,20 @@ def _fit_classes(grids, outs, prop: str) -> tuple | None:
     return tuple(sorted(grids_of.items()))
 
 
+def _stamp_cells(g: np.ndarray, centres: np.ndarray, bg: int) -> Iterator[tuple]:
+    """The cells a ``stamp_around`` pattern may paint around each cell of ``centres`` (a
+    mask): (centre colour, (dy, dx), y, x) for the centre itself and its background
+    neighbours inside the grid."""
+    h, w = g.shape
+    for r, c in zip(*np.nonzero(centres)):
+        centre = int(g[r, c])
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                y, x = r + dy, c + dx
+                if 0 <= y < h and 0 <= x < w and not ((dy or dx) and g[y, x] != bg):
+                    yield centre, (dy, dx), y, x
+
+
 def _fit_stamp_any(grids, outs, bgs) -> tuple | None:
     """One ``stamp_around`` pattern for every foreground colour (key -1), or None: the
     3x3 cells around every foreground cell that become one and the same colour at every
@@ -681,19 +695,12 @@ def _fit_stamp_any(grids, outs, bgs) -> tuple | None:
     own: dict[tuple[int, int], bool] = {}
     changed_by: dict[tuple[int, int], set[int]] = {}
     for g, o, bg in zip(grids, outs, bgs):
-        h, w = g.shape
-        for r, c in zip(*np.nonzero(g != bg)):
-            centre = int(g[r, c])
-            for dy in (-1, 0, 1):
-                for dx in (-1, 0, 1):
-                    y, x = r + dy, c + dx
-                    if not (0 <= y < h and 0 <= x < w) or ((dy or dx) and g[y, x] != bg):
-                        continue
-                    v = int(o[y, x])
-                    seen.setdefault((dy, dx), set()).add(v)
-                    own[(dy, dx)] = own.get((dy, dx), True) and v == centre
-                    if v != g[y, x]:
-                        changed_by.setdefault((dy, dx), set()).add(centre)
+        for centre, off, y, x in _stamp_cells(g, g != bg, bg):
+            v = int(o[y, x])
+            seen.setdefault(off, set()).add(v)
+            own[off] = own.get(off, True) and v == centre
+            if v != g[y, x]:
+                changed_by.setdefault(off, set()).add(centre)
     pattern = [[ops.KEEP] * 3 for _ in range(3)]
     for (dy, dx), centres in changed_by.items():
         vals = seen[(dy, dx)]
@@ -717,16 +724,10 @@ def _fit_stamps(grids, outs, bgs) -> tuple | None:
         for g, o, bg in zip(grids, outs, bgs):
             if color == bg:
                 break
-            h, w = g.shape
-            for r, c in zip(*np.nonzero(g == color)):
-                for dy in (-1, 0, 1):
-                    for dx in (-1, 0, 1):
-                        y, x = r + dy, c + dx
-                        if not (0 <= y < h and 0 <= x < w) or ((dy or dx) and g[y, x] != bg):
-                            continue
-                        seen.setdefault((dy, dx), set()).add(int(o[y, x]))
-                        if o[y, x] != g[y, x]:
-                            changes.add((dy, dx))
+            for _, off, y, x in _stamp_cells(g, g == color, bg):
+                seen.setdefault(off, set()).add(int(o[y, x]))
+                if o[y, x] != g[y, x]:
+                    changes.add(off)
         else:
             pattern = [[ops.KEEP] * 3 for _ in range(3)]
             for (dy, dx), vals in seen.items():
