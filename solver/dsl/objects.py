@@ -155,18 +155,26 @@ _RECENT: dict = {}
 _RECENT_MAX = 512  # a few nodes of the enumerator; small in a sandbox worker
 
 
+def recent(store: dict, limit: int, a: np.ndarray, extra: tuple, make) -> list:
+    """``make()`` for grid ``a`` and the arguments ``extra``, kept in ``store`` (cleared at
+    ``limit`` entries) so that asking again for the same grid costs a lookup; the caller
+    gets a new list of the same (read-only) items."""
+    key = (a.tobytes(), a.shape, a.dtype.str, *extra)
+    hit = store.get(key)
+    if hit is None:
+        if len(store) >= limit:
+            store.clear()
+        hit = store[key] = tuple(make())
+    return list(hit)
+
+
 def find_objects(img: Img, conn: int = 8, multicolor: bool = False) -> list[Obj]:
     """The objects of a grid (background excluded), in reading order of their first cell."""
     a = _arr(img)
     if conn not in (4, 8):
         raise ValueError(f"conn must be 4 or 8, got {conn}")
-    key = (a.tobytes(), a.shape, a.dtype.str, conn, bool(multicolor))
-    hit = _RECENT.get(key)
-    if hit is None:
-        if len(_RECENT) >= _RECENT_MAX:
-            _RECENT.clear()
-        hit = _RECENT[key] = tuple(_find_objects(a, conn, multicolor))
-    return list(hit)
+    return recent(_RECENT, _RECENT_MAX, a, (conn, bool(multicolor)),
+                  lambda: _find_objects(a, conn, multicolor))
 
 
 def _find_objects(a: np.ndarray, conn: int, multicolor: bool) -> list[Obj]:
@@ -174,12 +182,17 @@ def _find_objects(a: np.ndarray, conn: int, multicolor: bool) -> list[Obj]:
     fg = a != bg
     values = np.zeros(a.shape, dtype=np.int64) if multicolor else a.astype(np.int64)
     labels, n = _label(values, fg, conn)
+    return components(a, labels, n)
+
+
+def components(a: np.ndarray, labels: np.ndarray, n: int) -> list[Obj]:
+    """One :class:`Obj` of ``a``'s cells for each label 1..``n`` of ``labels`` (from
+    :func:`_label`), in label order, its cell arrays read-only (they may be cached)."""
     if n == 0:
         return []
     flat = labels.ravel()
     order = np.argsort(flat, kind="stable")
-    counts = np.bincount(flat, minlength=n + 1)
-    starts = np.cumsum(counts)
+    starts = np.cumsum(np.bincount(flat, minlength=n + 1))
     objs = []
     cells = a.ravel()
     w = a.shape[1]

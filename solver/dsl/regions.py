@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.dsl.objects import PROPERTIES, Obj, _label, prop, table_of
+from solver.dsl.objects import PROPERTIES, Obj, _label, components, prop, recent, table_of
 from solver.dsl.ops import Img, _arr, bg_of
 
 KEEP = -1  # a role painted -1 keeps its colour
 
 
-# Recent background_regions results by (grid bytes, shape, enclosed): the search asks for
-# the same regions once per property. Cached cell arrays are read-only; callers get a new list.
+# Recent background_regions results (see solver.dsl.objects.recent): the search asks for
+# the same regions once per property.
 _RECENT: dict = {}
 _RECENT_MAX = 256
 
@@ -27,33 +27,13 @@ _RECENT_MAX = 256
 def background_regions(img: Img, enclosed: bool) -> list[Obj]:
     """The 4-connected regions of background cells (only those not touching the border when ``enclosed``)."""
     a = _arr(img)
-    key = (a.tobytes(), a.shape, a.dtype.str, bool(enclosed))
-    hit = _RECENT.get(key)
-    if hit is None:
-        if len(_RECENT) >= _RECENT_MAX:
-            _RECENT.clear()
-        hit = _RECENT[key] = tuple(_regions(a, enclosed))
-    return list(hit)
+    return recent(_RECENT, _RECENT_MAX, a, (bool(enclosed),), lambda: _regions(a, enclosed))
 
 
 def _regions(a: np.ndarray, enclosed: bool) -> list[Obj]:
     free = a == bg_of(a)
     labels, n = _label(free.astype(np.int64), free, 4)
-    flat = labels.ravel()
-    order = np.argsort(flat, kind="stable")
-    starts = np.cumsum(np.bincount(flat, minlength=n + 1))
-    w = a.shape[1]
-    out = []
-    for k in range(1, n + 1):
-        idx = order[starts[k - 1]:starts[k]]
-        rows, cols = idx // w, idx % w
-        colors = a.ravel()[idx].copy()
-        for arr in (rows, cols, colors):
-            arr.flags.writeable = False
-        o = Obj(rows, cols, colors, a.shape)
-        if not (enclosed and o.touches_border()):
-            out.append(o)
-    return out
+    return [o for o in components(a, labels, n) if not (enclosed and o.touches_border())]
 
 
 def recolor_regions_by(img: Img, name: str, mapping: tuple[tuple[int | None, int], ...],
