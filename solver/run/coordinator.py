@@ -323,9 +323,7 @@ class Coordinator:
         """A revisited task is back: its new result replaces the first when it fits the
         train pairs better (exact, or a higher best accuracy), else the first stays."""
         self.revisiting.discard(tid)
-        old = self.reports.get(tid, {})
-        new_key = (rep.get("status") == "exact", rep.get("best_train_acc") or 0.0)
-        old_key = (old.get("status") == "exact", old.get("best_train_acc") or 0.0)
+        new_key, old_key = _train_fit(rep), _train_fit(self.reports.get(tid, {}))
         if new_key > old_key:
             rep["revisited"] = True
             self.finish_task(tid, rep)
@@ -427,6 +425,11 @@ class Coordinator:
                 break
         if (self.pending or self.retry) and not self.budget.expired() and not self.fatal:
             self.pool.spawn()
+
+
+def _train_fit(report: Mapping) -> tuple[bool, float]:
+    """How well a task report's programs fit the train pairs: (exact, best accuracy)."""
+    return report.get("status") == "exact", report.get("best_train_acc") or 0.0
 
 
 def run_tasks(tasks: Mapping[str, Task], factory: Callable, *, out: str | os.PathLike,
