@@ -868,3 +868,13 @@ def test_attract():
         ob.attract(a, "near", True, False)
     pile = g([[5, 5, 5], [0, 0, 0], [0, 2, 0], [0, 0, 0], [0, 1, 0]])
     assert [row[1] for row in L(ob.attract(pile, "any", True, True))] == [5, 5, 5, 0, 0]
+
+
+def test_attract_refuses_noise():
+    few = np.zeros((9, 9), dtype=np.int8)
+    few[::2, ::2] = 3  # 25 single cells: cells to move
+    assert ob.attract(few, "same", True, False).shape == (9, 9)
+    noise = np.zeros((20, 20), dtype=np.int8)
+    noise[::2, ::2] = 3  # 100 single cells: noise
+    with pytest.raises(ValueError, match="single cells"):
+        ob.attract(noise, "same", True, False)

@@ -11,6 +11,7 @@ the input instead of hard-coding them.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -470,10 +471,11 @@ def move_until_contact(img: Img, color: int, direction: str) -> Img:
 
 
 ATTRACT_TO = ("same", "any")
+ATTRACT_MAX_SINGLES = 40  # more single cells than this is noise, not cells to move
 
 
 def attract(img: Img, to: str, drop: bool, take_color: bool) -> Img:
-    """Each single cell moves along its row or column toward the nearest larger object in line with it (``to``: 'same' of its colour, 'any' of any colour) until it touches it (the nearest first: a placed cell joins the object, so cells in line pile up), taking the object's colour when ``take_color``; a cell with none in line is erased (``drop``) or stays."""
+    """Each single cell moves along its row or column toward the nearest larger object in line with it (``to``: 'same' of its colour, 'any' of any colour) until it touches it (the nearest first: a placed cell joins the object, so cells in line pile up), taking the object's colour when ``take_color``; a cell with none in line is erased (``drop``) or stays. More than ``ATTRACT_MAX_SINGLES`` single cells is noise: a ValueError."""
     if to not in ATTRACT_TO:
         raise ValueError(f"attract: to must be one of {ATTRACT_TO}, got {to!r}")
     a = _arr(img)
@@ -486,6 +488,8 @@ def attract(img: Img, to: str, drop: bool, take_color: bool) -> Img:
             owner[o.rows, o.cols] = o.color
     out = a.copy()
     singles = [(int(o.rows[0]), int(o.cols[0]), o.color) for o in objs if o.size == 1]
+    if len(singles) > ATTRACT_MAX_SINGLES:
+        raise ValueError(f"attract: {len(singles)} single cells (at most {ATTRACT_MAX_SINGLES})")
     for r, c, _ in singles:
         out[r, c] = bg
 
@@ -501,17 +505,35 @@ def attract(img: Img, to: str, drop: bool, take_color: bool) -> Img:
                 y, x, k = y + dy, x + dx, k + 1
         return best
 
-    while singles:  # the nearest first; a placed cell is part of its object (cells pile up)
-        found = [(target(r, c, color), (r, c, color)) for r, c, color in singles]
-        i = min(range(len(found)), key=lambda j: (found[j][0] is None, found[j][0] or ()))
-        best, (r, c, color) = found[i]
-        del singles[i]
-        if best is None:
+    # The nearest first (ties: the earlier cell). A placed cell joins its object, so only
+    # the cells in its row or column can find a nearer target: only they are re-aimed.
+    heap = []
+    aim: dict[int, tuple] = {}
+
+    def push(i: int) -> None:
+        r, c, color = singles[i]
+        best = target(r, c, color)
+        aim[i] = (best is None, best or (), i)
+        heapq.heappush(heap, aim[i])
+
+    for i in range(len(singles)):
+        push(i)
+    while heap:
+        key = heapq.heappop(heap)
+        i = key[2]
+        if aim.get(i) != key:
+            continue  # re-aimed since, or already placed
+        del aim[i]
+        r, c, color = singles[i]
+        if key[0]:
             if not drop:
                 out[r, c] = color
             continue
-        out[best[1], best[2]] = best[3] if take_color else color
-        owner[best[1], best[2]] = best[3]
+        _, y, x, owner_color = key[1]
+        out[y, x] = owner_color if take_color else color
+        owner[y, x] = owner_color
+        for j in [j for j in aim if singles[j][0] == y or singles[j][1] == x]:
+            push(j)
     return out
 
 
