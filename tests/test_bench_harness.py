@@ -47,8 +47,8 @@ def shown(action: argparse.Action) -> bool:
 # ---------------------------------------------------------------- every script
 
 
-def test_the_scripts_are_the_eighteen():
-    assert len(SCRIPTS) == 18, SCRIPTS
+def test_the_scripts_are_the_nineteen():
+    assert len(SCRIPTS) == 19, SCRIPTS
 
 
 @pytest.mark.parametrize("name", SCRIPTS)

@@ -469,3 +469,49 @@ def test_objects_kept_by_a_fitted_set_of_property_values():
     task = make_task(code, [grid(g.tolist()) for g in ins], [grid(bars(2, 1, 2).tolist())])
     found = enumerate_programs(task, seconds=20, max_depth=1)
     assert found[0].exact and predictions(found, 1, task)[0] == [task.test[0].output]
+
+
+# A line of three calls the enumerator alone reaches only at its third depth (tens of
+# thousands of calls in).
+THREE_LINES = ("def task(img):\n"
+               "    img = gravity(img, 'left')\n"
+               "    img = transpose(img)\n"
+               "    img = outline(img, 4)\n"
+               "    return img\n")
+
+
+def _three_line_task() -> Task:
+    rng = np.random.default_rng(3)
+
+    def scene():
+        a = np.zeros((7, 7), dtype=int)
+        a[rng.integers(0, 7, 6), rng.integers(0, 7, 6)] = rng.choice([1, 2], 6)
+        return grid(a.tolist())
+
+    return make_task(THREE_LINES, [scene() for _ in range(3)], [scene()])
+
+
+def test_a_sketch_is_filled_with_arguments_fitted_from_the_train_pairs():
+    task = _three_line_task()
+    stats = EnumStats()
+    found = enumerate_programs(task, 60, sketch=("gravity", "transpose", "outline"), stats=stats)
+    want = [p.output for p in task.test]
+    assert want in predictions(found, 2, task)
+    best = found[0]
+    assert best.exact and [s.name for s in best.steps] == ["gravity", "transpose", "outline"]
+    assert best.steps[0].args == ("left",) and best.steps[2].args == (4,)
+    # only the sketch's lines were searched: one pass, at the sketch's depth
+    assert stats.depth_done == 3 and stats.applied < 500
+
+
+def test_a_sketch_line_stands_for_its_family_and_a_last_colour_change_for_a_colour_map():
+    task = make_task(FLIP_RECOLOR, [sparse(4, 5) for _ in range(3)], [sparse(5, 4)])
+    # rot180 names the rigid family (flip_lr is in it); swap_colors the colour changes
+    found = enumerate_programs(task, 60, sketch=("rot180", "swap_colors"))
+    assert [p.output for p in task.test] in predictions(found, 2, task)
+
+
+def test_a_wrong_sketch_finds_nothing_exact():
+    task = _three_line_task()
+    found = enumerate_programs(task, 60, sketch=("tile", "crop_bbox"))
+    assert not any(f.exact for f in found)

@@ -25,6 +25,7 @@ run unchanged in the sandbox (:class:`solver.sandbox.Executor`).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -121,6 +122,10 @@ FAMILIES = {
     "classify": ("classify",),
 }
 FAMILY_OF = {name: fam for fam, names in FAMILIES.items() for name in names}
+#: What a sketch's line stands for: any primitive of its family, colour maps among the colour
+#: primitives (the search fits a last colour change as one ``map_colors``, whichever primitive
+#: a program that names it would use).
+SKETCH_KIND = {name: "color" if fam == "color_map" else fam for name, fam in FAMILY_OF.items()}
 
 
 @dataclass
@@ -245,6 +250,7 @@ class _Search:
     max_depth: int
     max_found: int = 64
     stack_deadline: float = 0.0  # stacking may run until then (after the straight-line passes)
+    sketch: tuple[str, ...] | None = None  # the primitives of each line, in order (a guide's)
     found: list[Found] = field(default_factory=list)
     stats: EnumStats = field(default_factory=EnumStats)
 
@@ -341,7 +347,7 @@ class _Search:
         self.consider((), self.ins)
         if self.has_exact:
             return
-        for limit in range(1, self.max_depth + 1):
+        for limit in self.limits():
             self.seen = {_key(self.ins): 0}
             self.limit = limit
             try:
@@ -356,15 +362,28 @@ class _Search:
             if self.has_exact:
                 return  # every shorter program has been tried: stop at the first exact depth
 
+    def limits(self) -> list[int]:
+        """The depth limits of the passes: 1 to ``max_depth``; a sketch's length (first
+        without its last line when that is a colour change: the colour map fitted after
+        the last line stands for it)."""
+        if not self.sketch:
+            return list(range(1, self.max_depth + 1))
+        n = len(self.sketch)
+        colour_last = n > 1 and SKETCH_KIND.get(self.sketch[-1]) == "color"
+        return [n - 1, n] if colour_last else [n]
+
     def expand(self, node: _Node, depth: int) -> None:
         """Apply every candidate to ``node`` (at ``depth``); recurse into the children, best first."""
         final = depth + 1 == self.limit
         self.stats.expanded += 1
+        only = SKETCH_KIND.get(self.sketch[depth], self.sketch[depth]) if self.sketch else None
         ctx = Context(node.grids, self.outs, final)
         children: list[_Node] = []
         for name, args in candidates(ctx):
             if self.out_of_time():
                 raise _OutOfTime
+            if only is not None and SKETCH_KIND.get(name, name) != only:
+                continue
             step = Step(name, args)
             self.stats.applied += 1
             grids = _apply(step, node.grids)
@@ -455,7 +474,8 @@ def _views(task: Task) -> list[_View]:
 
 
 def enumerate_programs(task: Task, seconds: float, max_depth: int = 3,
-                       stats: EnumStats | None = None) -> list[Found]:
+                       stats: EnumStats | None = None,
+                       sketch: Sequence[str] | None = None) -> list[Found]:
     """Programs for ``task`` found within ``seconds``, best first (train-exact first, then
     mean pixel accuracy, then shorter). Near misses (pixel accuracy >= 0.8) are included.
 
@@ -463,12 +483,17 @@ def enumerate_programs(task: Task, seconds: float, max_depth: int = 3,
     :mod:`solver.search.lift`; its colours renamed by role, :mod:`solver.search.normalize`),
     the search on the task as it is gets ``1 - VIEW_SHARE`` of the time and the views
     share the rest, each searched unless an exact program that covers every test input and
-    survives leave-one-out was already found."""
+    survives leave-one-out was already found.
+
+    With a ``sketch`` (a primitive's name for each line, in order: what a guide proposes),
+    only programs with those lines are searched, each line any primitive of the named one's
+    family (:data:`SKETCH_KIND`), the arguments fitted as usual, on the task as it is (no
+    views)."""
     start = time.perf_counter()
     end = start + seconds
-    views = _views(task)
+    views = [] if sketch else _views(task)
     first_end = start + seconds * (1 - VIEW_SHARE) if views else end
-    search = _search(task, start, first_end, max_depth)
+    search = _search(task, start, first_end, max_depth, tuple(sketch) if sketch else None)
     found = list(search.found)
     parts = [search.stats]
     for k, view in enumerate(views):
@@ -490,10 +515,11 @@ def enumerate_programs(task: Task, seconds: float, max_depth: int = 3,
     return sorted(found, key=Found.rank_key)
 
 
-def _search(task: Task, start: float, end: float, max_depth: int) -> _Search:
+def _search(task: Task, start: float, end: float, max_depth: int,
+            sketch: tuple[str, ...] | None = None) -> _Search:
     """One search from ``start`` to ``end``: straight-line passes, then stacking."""
     search = _Search(task, start + (end - start) * (1 - STACK_SHARE), max_depth,
-                     stack_deadline=end)
+                     stack_deadline=end, sketch=sketch)
     search.run()
     return search
 
