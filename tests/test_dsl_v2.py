@@ -870,6 +870,29 @@ def test_attract():
     assert [row[1] for row in L(ob.attract(pile, "any", True, True))] == [5, 5, 5, 0, 0]
 
 
+def test_reach():
+    a = g([[1, 0, 0, 0, 0, 0],
+           [0, 0, 0, 0, 0, 6],
+           [0, 0, 0, 0, 0, 0],
+           [0, 3, 3, 0, 0, 1],
+           [0, 3, 3, 0, 0, 0],
+           [0, 0, 0, 0, 0, 0],
+           [0, 6, 0, 0, 0, 0]])
+    # the 1 at (3, 5) draws a line left to the 3s, the 6 at (6, 1) one up; the other cells
+    # are in line with no larger object (a line is not one: the 6 at (1, 5) stays)
+    assert L(check_pure(ob.reach, a, "any")) == [[1, 0, 0, 0, 0, 0],
+                                              [0, 0, 0, 0, 0, 6],
+                                              [0, 0, 0, 0, 0, 0],
+                                              [0, 3, 3, 1, 1, 1],
+                                              [0, 3, 3, 0, 0, 0],
+                                              [0, 6, 0, 0, 0, 0],
+                                              [0, 6, 0, 0, 0, 0]]
+    # only to objects of their own colour: nothing to reach here
+    assert L(ob.reach(a, "same")) == L(a)
+    with pytest.raises(ValueError, match="reach: to must be"):
+        ob.reach(a, "near")
+
+
 def test_attract_refuses_noise():
     few = np.zeros((9, 9), dtype=np.int8)
     few[::2, ::2] = 3  # 25 single cells: cells to move

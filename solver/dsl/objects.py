@@ -476,8 +476,19 @@ ATTRACT_MAX_SINGLES = 40  # more single cells than this is noise, not cells to m
 
 def attract(img: Img, to: str, drop: bool, take_color: bool) -> Img:
     """Each single cell moves along its row or column toward the nearest larger object in line with it (``to``: 'same' of its colour, 'any' of any colour) until it touches it (the nearest first: a placed cell joins the object, so cells in line pile up), taking the object's colour when ``take_color``; a cell with none in line is erased (``drop``) or stays. More than ``ATTRACT_MAX_SINGLES`` single cells is noise: a ValueError."""
+    return _pull(img, to, drop, take_color, False, "attract")
+
+
+def reach(img: Img, to: str) -> Img:
+    """Each single cell draws a line of its colour along its row or column to the nearest larger object in line with it (``to``: 'same' of its colour, 'any' of any colour), stopping where it touches it (lines are not objects to reach); a cell with none in line stays as it is. More than ``ATTRACT_MAX_SINGLES`` single cells is noise: a ValueError."""
+    return _pull(img, to, False, False, True, "reach")
+
+
+def _pull(img: Img, to: str, drop: bool, take_color: bool, trail: bool, name: str) -> Img:
+    """Single cells toward the nearest larger object in line: moved (``attract``) or drawn
+    as a line that stays (``trail``, ``reach``)."""
     if to not in ATTRACT_TO:
-        raise ValueError(f"attract: to must be one of {ATTRACT_TO}, got {to!r}")
+        raise ValueError(f"{name}: to must be one of {ATTRACT_TO}, got {to!r}")
     a = _arr(img)
     bg = bg_of(a)
     h, w = a.shape
@@ -489,9 +500,10 @@ def attract(img: Img, to: str, drop: bool, take_color: bool) -> Img:
     out = a.copy()
     singles = [(int(o.rows[0]), int(o.cols[0]), o.color) for o in objs if o.size == 1]
     if len(singles) > ATTRACT_MAX_SINGLES:
-        raise ValueError(f"attract: {len(singles)} single cells (at most {ATTRACT_MAX_SINGLES})")
-    for r, c, _ in singles:
-        out[r, c] = bg
+        raise ValueError(f"{name}: {len(singles)} single cells (at most {ATTRACT_MAX_SINGLES})")
+    if not trail:
+        for r, c, _ in singles:
+            out[r, c] = bg
 
     def target(r: int, c: int, color: int):
         best = None
@@ -530,7 +542,13 @@ def attract(img: Img, to: str, drop: bool, take_color: bool) -> Img:
                 out[r, c] = color
             continue
         _, y, x, owner_color = key[1]
-        out[y, x] = owner_color if take_color else color
+        if trail:  # the cell's line, from it to where it touches
+            ys, xs = range(min(r, y), max(r, y) + 1), range(min(c, x), max(c, x) + 1)
+        else:
+            ys, xs = range(y, y + 1), range(x, x + 1)
+        out[ys.start:ys.stop, xs.start:xs.stop] = color if trail or not take_color else owner_color
+        if trail:
+            continue  # a line is not an object to reach
         owner[y, x] = owner_color
         for j in [j for j in aim if singles[j][0] == y or singles[j][1] == x]:
             push(j)
@@ -619,7 +637,7 @@ def smallest_object_color(img: Img) -> int:
 
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
-              recolor_by, map_objects, filter_objects, attract,
+              recolor_by, map_objects, filter_objects, attract, reach,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

@@ -154,6 +154,7 @@ CAN_CHANGE = {
     "outline": {"paint"}, "fill_enclosed": {"paint"}, "fill_bbox": {"paint"},
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
+    "reach": {"paint"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -351,6 +352,8 @@ def _moves(ctx: Context) -> Iterator[tuple[str, tuple]]:
             for drop in (True, False):
                 for take in (False, True) if to == "any" else (False,):
                     yield "attract", (to, drop, take)
+    for to in ob.ATTRACT_TO if ctx.same_shape and ctx.allowed("reach") else ():
+        yield "reach", (to,)
     for c in ctx.fg_colors() if ctx.allowed("move_until_contact") else ():
         for d in (*ops.DIRECTIONS, "toward"):
             yield "move_until_contact", (c, d)
