@@ -47,8 +47,8 @@ def shown(action: argparse.Action) -> bool:
 # ---------------------------------------------------------------- every script
 
 
-def test_the_scripts_are_the_nineteen():
-    assert len(SCRIPTS) == 19, SCRIPTS
+def test_the_scripts_are_the_twenty():
+    assert len(SCRIPTS) == 20, SCRIPTS
 
 
 @pytest.mark.parametrize("name", SCRIPTS)

@@ -146,6 +146,13 @@ class HerConfig:
     enumerate_seconds: float = setting(30.0, "cap on the enumerator's time per task, in seconds",
                                        group="enumerator")
     enumerate_depth: int = setting(3, "longest enumerated program, in lines", group="enumerator")
+    guide: bool = setting(
+        True, "read each round's programs as sketches (their primitives in order) and fill "
+              "the most written ones with the enumerator's fitted arguments "
+              "(solver.search.guide)", group="enumerator")
+    guide_sketches: int = setting(8, "sketches filled a round", group="enumerator")
+    guide_seconds: float = setting(4.0, "cap on one round's sketch filling, in seconds",
+                                   group="enumerator")
     simplify: bool | None = setting(
         None, "rewrite train-exact drawing programs to paint only where the paint shows "
               "(solver.search.simplify); None: on for the dsl dialect (the rewrites are "

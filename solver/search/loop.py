@@ -17,8 +17,12 @@ With the enumerator on, its programs join the pool before round 0; round 0's tra
 relabels them too, and its best near misses are prompts that the model continues each
 round (the model writes the lines that follow the near miss's).
 
-A round is the steps :func:`sample`, :func:`execute_and_merge`, :func:`repair`,
-:func:`record`, :func:`decide` and :func:`learn` over one :class:`TaskState`, which holds
+With the guide on, each round's programs are also read as sketches (their primitives in
+order) that the enumerator fills with arguments fitted on the train pairs
+(:mod:`solver.search.guide`).
+
+A round is the steps :func:`sample`, :func:`execute_and_merge`, :func:`guide`,
+:func:`repair`, :func:`record`, :func:`decide` and :func:`learn` over one :class:`TaskState`, which holds
 all that crosses rounds. Heavy imports (torch, the model) happen only inside functions.
 """
 
@@ -296,21 +300,49 @@ def enumerate_step(state: TaskState, alone: bool) -> None:
         return
     stats = EnumStats()
     found = enumerate_programs(state.task, seconds, cfg.enumerate_depth, stats)
-    rows = [(f.code, (*f.train_outputs, *f.test_outputs), 0) for f in found]
-    new = merge_candidates(state.pool, rows, state.task, 0, source="enumerator")
-    fresh = set(new)
-    behind: dict[tuple, list] = {}
-    for f, (_, key, _) in zip(found, rows):
-        if key in fresh:
-            behind.setdefault(key, []).append(f)
-    for key, fs in behind.items():  # an outputs tuple misses (fails leave-one-out) only if
-        state.pool[key].misses_test = all(f.misses for f in fs)  # every program behind it does
-        state.pool[key].loo_failed = all(f.loo is False for f in fs)
+    new = into_pool(state, found, 0, "enumerator")
     rep.enumerated, rep.enumerate_s, rep.enumerate_depth = len(found), stats.seconds, stats.depth_done
     if any(state.pool[k].exact and not state.pool[k].misses_test for k in new) \
             and rep.solved_round is None:
         rep.solved_round, rep.solved_by = 0, "enumerator"
         rep.solved_s = time.time() - state.started
+
+
+def into_pool(state: TaskState, found: list, round_: int, source: str) -> list[tuple]:
+    """Enumerated programs (:class:`solver.search.enumerate.Found`) into the pool, with
+    their outputs; returns the outputs new to the pool. An outputs tuple misses a test value
+    (or fails leave-one-out) only if every program behind it does."""
+    rows = [(f.code, (*f.train_outputs, *f.test_outputs), 0) for f in found]
+    new = merge_candidates(state.pool, rows, state.task, round_, source=source)
+    fresh = set(new)
+    behind: dict[tuple, list] = {}
+    for f, (_, key, _) in zip(found, rows):
+        if key in fresh:
+            behind.setdefault(key, []).append(f)
+    for key, fs in behind.items():
+        state.pool[key].misses_test = all(f.misses for f in fs)
+        state.pool[key].loo_failed = all(f.loo is False for f in fs)
+    return new
+
+
+def guide(state: TaskState, work: RoundWork) -> None:
+    """The round's programs read as sketches, the most written filled by the enumerator's
+    fitters (:mod:`solver.search.guide`); what they make joins the pool and the round like
+    a repaired program (no votes)."""
+    from solver.search import guide as guide_mod
+
+    cfg, rec = state.config, work.record
+    seconds = min(cfg.guide_seconds, state.left() * cfg.enumerate_share)
+    codes = [code for (code, _), n in work.votes.items() for _ in range(n)]
+    sketches = guide_mod.sketches_of(codes, cfg.guide_sketches)
+    if not sketches or seconds <= 0:
+        return
+    t0 = time.time()
+    found = guide_mod.fill(state.task, sketches, seconds)
+    new = into_pool(state, found, rec.round, "guide")
+    work.new_keys += new
+    work.keys += [k for k in new if k not in work.keys]
+    rec.sketches, rec.guided, rec.guide_s = len(sketches), len(new), time.time() - t0
 
 
 def record(state: TaskState, work: RoundWork) -> list[Candidate]:
@@ -338,7 +370,8 @@ def record(state: TaskState, work: RoundWork) -> list[Candidate]:
         report.solved_round = rec.round
         report.solved_s = time.time() - state.started
         sampled = [code for c in exact for code, _ in work.groups.get(c.outputs, ())]
-        report.solved_by = ("repair" if not sampled
+        report.solved_by = ("guide" if not sampled and all(c.source == "guide" for c in exact)
+                            else "repair" if not sampled
                             else "sample" if any(code not in work.continued for code in sampled)
                             else "continued")
     return exact
@@ -556,6 +589,8 @@ def solve_task(task: Task, model, executor, config: HerConfig | None = None,
                 break
             work = sample(state, model, rnd)
             execute_and_merge(state, executor, work)
+            if state.config.guide:
+                guide(state, work)
             if state.lines is not None:
                 repair(state, executor, work)
             if state.config.simplify:

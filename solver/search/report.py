@@ -73,6 +73,10 @@ class RoundRecord:
     repaired: int | None = None
     repair_best_acc: float | None = None
     repair_s: float | None = None
+    # rounds with the guide only: sketches filled, new outputs they made, seconds
+    sketches: int | None = None
+    guided: int | None = None
+    guide_s: float | None = None
     # rounds whose new exact programs were simplified only
     simplified: int | None = None
     simplify_s: float | None = None
@@ -96,11 +100,11 @@ class RoundRecord:
 
     OPTIONAL: ClassVar[tuple[str, ...]] = (
         "augmented", "continued", "repair_pool", "repair_written", "repaired", "repair_best_acc", "repair_s",
-        "simplified", "simplify_s", "new_examples", "enumerated_examples", "cut_for_time",
+        "sketches", "guided", "guide_s", "simplified", "simplify_s", "new_examples", "enumerated_examples", "cut_for_time",
         "copies", "copies_exact",
         "reset", "look", "first_loss", "last_loss", "train_steps", "train_tokens")
     ROUNDING: ClassVar[dict[str, int]] = {"heat": 4, "sample_s": 3, "exec_s": 3,
-                                          "train_s": 3, "seconds": 3, "repair_s": 3,
+                                          "train_s": 3, "seconds": 3, "repair_s": 3, "guide_s": 3,
                                           "simplify_s": 3}
 
     def to_json(self) -> dict[str, Any]:
@@ -123,6 +127,8 @@ class RoundRecord:
             line += f" (temps {lo:.2f}" + (f"-{hi:.2f})" if hi > lo else ")")
         if self.repaired:
             line += f" | repaired {self.repaired} best {self.repair_best_acc:.3f}"
+        if self.guided:
+            line += f" | guided {self.guided} ({self.sketches} sketches)"
         if self.simplified:
             line += f" | simplified {self.simplified}"
         if self.reset:
