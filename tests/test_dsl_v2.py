@@ -893,6 +893,41 @@ def test_reach():
         ob.reach(a, "near")
 
 
+def test_extend_diagonals():
+    tails = g([[0, 0, 0, 0, 0],
+               [0, 3, 3, 0, 0],
+               [0, 3, 3, 0, 0],
+               [0, 0, 0, 3, 0],
+               [0, 0, 0, 0, 0]])
+    # the 3 at (3, 3) hangs off the square by a corner: it goes on down-right
+    assert L(check_pure(ob.extend_diagonals, tails, "tails"))[4] == [0, 0, 0, 0, 3]
+    notch = g([[0, 0, 0, 0, 0],
+               [0, 0, 0, 0, 0],
+               [0, 7, 0, 0, 0],
+               [0, 7, 7, 0, 0],
+               [0, 0, 0, 0, 0]])
+    # the L misses its top-right corner (2, 2): a ray from beyond it, up-right
+    out = L(ob.extend_diagonals(notch, "notches"))
+    assert out[2][2] == 0 and out[1][3] == 7 and out[0][4] == 7
+    assert L(ob.extend_diagonals(notch, "tails")) == L(notch)  # no tails here
+    with pytest.raises(ValueError, match="source must be"):
+        ob.extend_diagonals(notch, "corners")
+
+
+def test_corner_rays():
+    a = g([[0, 0, 0, 0, 0, 0],
+           [0, 1, 1, 0, 0, 0],
+           [0, 1, 1, 0, 0, 0],
+           [0, 0, 0, 2, 0, 0],
+           [0, 0, 0, 0, 0, 0]])
+    out = L(check_pure(ob.corner_rays, a, ((1, "ul"), (2, "dr"))))
+    assert out[0][0] == 1 and out[3][3] == 2 and out[4][4] == 2
+    # the 1s' ray from their top-left corner; the 2's from its own bottom-right; no entry: none
+    assert L(ob.corner_rays(a, ((2, "ur"),)))[2][4] == 2 and L(ob.corner_rays(a, ()))[0][0] == 0
+    with pytest.raises(ValueError, match="directions must be"):
+        ob.corner_rays(a, ((1, "up"),))
+
+
 def test_attract_refuses_noise():
     few = np.zeros((9, 9), dtype=np.int8)
     few[::2, ::2] = 3  # 25 single cells: cells to move

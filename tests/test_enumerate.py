@@ -515,3 +515,17 @@ def test_a_wrong_sketch_finds_nothing_exact():
     task = _three_line_task()
     found = enumerate_programs(task, 60, sketch=("tile", "crop_bbox"))
     assert not any(f.exact for f in found)
+
+
+def test_corner_rays_are_fitted_colour_by_colour():
+    code = "def task(img):\n    img = corner_rays(img, ((1, 'ul'), (2, 'dr')))\n    return img\n"
+    def scene(y1, x1, y2, x2):
+        a = np.zeros((10, 10), dtype=int)
+        a[y1:y1 + 2, x1:x1 + 2] = 1
+        a[y2:y2 + 2, x2:x2 + 2] = 2
+        return grid(a.tolist())
+    task = make_task(code, [scene(2, 2, 6, 5), scene(4, 6, 1, 1), scene(3, 4, 7, 1)],
+                     [scene(5, 5, 2, 1)])
+    found = enumerate_programs(task, 60, max_depth=1)
+    assert [p.output for p in task.test] in predictions(found, 2, task)
+    assert found[0].code == code and found[0].loo is True

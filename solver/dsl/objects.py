@@ -555,6 +555,66 @@ def _pull(img: Img, to: str, drop: bool, take_color: bool, trail: bool, name: st
     return out
 
 
+DIAGONALS = {"ul": (-1, -1), "ur": (-1, 1), "dl": (1, -1), "dr": (1, 1)}
+DIAGONAL_SOURCES = ("tails", "notches")
+
+
+def _cast(out: np.ndarray, a: np.ndarray, bg: int, y: int, x: int, dy: int, dx: int,
+          color: int) -> None:
+    """Paint ``color`` from (y, x) along (dy, dx) over the background of ``a``, until the
+    edge or a coloured cell of ``a``."""
+    h, w = a.shape
+    while 0 <= y < h and 0 <= x < w and a[y, x] == bg:
+        out[y, x] = color
+        y, x = y + dy, x + dx
+
+
+def extend_diagonals(img: Img, source: str) -> Img:
+    """Diagonal rays in an object's colour over the background, to the edge or the first coloured cell. ``source`` 'tails': from each cell of a one-colour 8-connected object whose only neighbour in it is diagonal, onward, away from that neighbour; 'notches': from each object that fills its bounding box but one corner cell (three cells of a 2 x 2 box, a square short of a corner), beyond that corner, outward (the corner stays empty)."""
+    if source not in DIAGONAL_SOURCES:
+        raise ValueError(f"extend_diagonals: source must be one of {DIAGONAL_SOURCES}, got {source!r}")
+    a = _arr(img)
+    bg = bg_of(a)
+    out = a.copy()
+    for o in find_objects(a, 8, False):
+        if source == "tails":
+            cells = set(zip(o.rows.tolist(), o.cols.tolist()))
+            for y, x in cells:
+                near = [(y + dy, x + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                        if (dy or dx) and (y + dy, x + dx) in cells]
+                if len(near) == 1 and near[0][0] != y and near[0][1] != x and len(cells) > 1:
+                    dy, dx = y - near[0][0], x - near[0][1]
+                    _cast(out, a, bg, y + dy, x + dx, dy, dx, o.color)
+            continue
+        t, l, b, r = o.bbox
+        if o.size != o.height * o.width - 1 or o.size < 3:
+            continue
+        for y, x in ((t, l), (t, r), (b, l), (b, r)):
+            if a[y, x] == bg:
+                dy, dx = (-1 if y == t else 1), (-1 if x == l else 1)
+                _cast(out, a, bg, y + dy, x + dx, dy, dx, o.color)
+    return out
+
+
+def corner_rays(img: Img, table: tuple) -> Img:
+    """Each one-colour 8-connected object whose colour has an entry ``(colour, direction)`` in ``table`` casts a diagonal ray of its colour from the corner of its bounding box in that direction ('ul', 'ur', 'dl', 'dr'), over the background, to the edge or the first coloured cell."""
+    dirs = dict(table)
+    if any(d not in DIAGONALS for d in dirs.values()):
+        raise ValueError(f"corner_rays: directions must be in {tuple(DIAGONALS)}, got {table!r}")
+    a = _arr(img)
+    bg = bg_of(a)
+    out = a.copy()
+    for o in find_objects(a, 8, False):
+        d = dirs.get(o.color)
+        if d is None:
+            continue
+        dy, dx = DIAGONALS[d]
+        t, l, b, r = o.bbox
+        y, x = (t if dy < 0 else b), (l if dx < 0 else r)
+        _cast(out, a, bg, y + dy, x + dx, dy, dx, o.color)
+    return out
+
+
 def gravity_objects(img: Img, direction: str) -> Img:
     """Objects (8-connected, any colours) fall as rigid shapes towards ``direction`` until they rest on the border or another object."""
     a = _arr(img)
@@ -637,7 +697,8 @@ def smallest_object_color(img: Img) -> int:
 
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
-              recolor_by, map_objects, filter_objects, attract, reach,
+              recolor_by, map_objects, filter_objects, attract, reach, extend_diagonals,
+              corner_rays,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

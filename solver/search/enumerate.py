@@ -109,7 +109,7 @@ FAMILIES = {
     "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern"),
     "fill": ("outline", "hollow", "fill_enclosed", "fill_touching", "fill_bbox", "draw_border"),
     "lines": ("connect", "connect_with", "ray", "halo", "stamp_around", "lines_through", "ray_to",
-              "path_l", "reach"),
+              "path_l", "reach", "extend_diagonals", "corner_rays"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact", "attract"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
                 "stamp_template", "map_objects"),

@@ -154,7 +154,7 @@ CAN_CHANGE = {
     "outline": {"paint"}, "fill_enclosed": {"paint"}, "fill_bbox": {"paint"},
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
-    "reach": {"paint"},
+    "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -338,6 +338,12 @@ def _lines(ctx: Context) -> Iterator[tuple[str, tuple]]:
             for c2 in fg:
                 for order in ("hv", "vh") if c1 != c2 else ():
                     yield from (("path_l", a) for a in _with_paint(ctx, "path_l", (c1, c2, PAINT, order)))
+    for source in ob.DIAGONAL_SOURCES if ctx.allowed("extend_diagonals") else ():
+        yield "extend_diagonals", (source,)
+    if ctx.same_shape and ctx.allowed("corner_rays"):
+        table = _fit_corner_rays(ctx.grids, ctx.outs)
+        if table:
+            yield "corner_rays", (table,)
 
 
 def _moves(ctx: Context) -> Iterator[tuple[str, tuple]]:
@@ -544,6 +550,30 @@ def with_default(mapping: tuple | None) -> tuple | None:
     if counts[top] < 2:
         return None
     return tuple(mapping) + ((None, top),)
+
+
+def _fit_corner_rays(grids, outs) -> tuple:
+    """A ``corner_rays`` table: for each colour, the one diagonal whose rays from the corners
+    of that colour's objects paint only cells its outputs have in that colour, on every
+    pair, and paint some; colours with none or several such diagonals are left out."""
+    table = []
+    for c in sorted(set().union(*(np.unique(g).tolist() for g in grids))):
+        fits = []
+        for d in ob.DIAGONALS:
+            painted = 0
+            for g, o in zip(grids, outs):
+                if c == ops.bg_of(g):
+                    break
+                changed = ob.corner_rays(g, ((c, d),)) != g
+                if (o[changed] != c).any():
+                    break
+                painted += int(changed.sum())
+            else:
+                if painted:
+                    fits.append(d)
+        if len(fits) == 1:
+            table.append((c, fits[0]))
+    return tuple(table)
 
 
 def _fit_filters(grids, outs, conn: int) -> Iterator[tuple]:

@@ -11,7 +11,8 @@ one fails too.
 
 What is refitted: the tables of ``recolor_by`` and ``recolor_regions_by`` (property to
 colour), the values of ``filter_objects``, ``replace_shapes`` (shape to patch), ``classify`` (property to answer), ``map_colors``
-and ``stamp_around`` (per-colour patterns), and the pieces of a stack. Literal arguments
+``stamp_around`` (per-colour patterns) and ``corner_rays`` (colour to diagonal), and the
+pieces of a stack. Literal arguments
 (colours, factors, selectors) are read off every pair alike and are not refitted.
 """
 
@@ -66,6 +67,9 @@ def table_keys(name: str, args: tuple, grid: np.ndarray) -> set:
         return {m for o in ob.find_objects(grid, conn, False) if (m := sh.shape_mask(o)) in keys}
     if name == "classify":
         return {cl.class_key(grid, args[0])}
+    if name == "corner_rays":
+        listed = {color for color, _ in args[0]}
+        return {o.color for o in ob.find_objects(grid, 8, False) if o.color in listed}
     if name == "map_colors":
         present = set(np.unique(grid).tolist())
         return {src for src, dst in args[0] if src in present and src != dst}
