@@ -928,6 +928,23 @@ def test_corner_rays():
         ob.corner_rays(a, ((1, "up"),))
 
 
+def test_recolor_in_bbox():
+    a = g([[1, 8, 1, 1, 0],
+           [1, 1, 1, 8, 0],
+           [0, 1, 0, 1, 1],
+           [1, 0, 1, 1, 8]])
+    # one box around every 8: rows 0-3, columns 1-4
+    assert L(check_pure(ob.recolor_in_bbox, a, 8, 1, 3, True)) == [[1, 8, 3, 3, 0],
+                                                                  [1, 3, 3, 8, 0],
+                                                                  [0, 3, 0, 3, 3],
+                                                                  [1, 0, 3, 3, 8]]
+    # object by object: each 8 is its own box of one cell, nothing inside to recolour
+    assert L(ob.recolor_in_bbox(a, 8, 1, 3, False)) == L(a)
+    b = g([[0, 2, 0, 0], [0, 5, 6, 2], [0, 0, 0, 0]])
+    # ANY (-1): every colour but the anchor's and the background, in the 2s' one box
+    assert L(ob.recolor_in_bbox(b, 2, -1, 4, True)) == [[0, 2, 0, 0], [0, 4, 4, 2], [0, 0, 0, 0]]
+
+
 def test_attract_refuses_noise():
     few = np.zeros((9, 9), dtype=np.int8)
     few[::2, ::2] = 3  # 25 single cells: cells to move

@@ -432,6 +432,23 @@ def fill_bbox(img: Img, color: int) -> Img:
     return out
 
 
+def recolor_in_bbox(img: Img, anchor: int, src: int, dst: int, whole: bool) -> Img:
+    """Inside the bounding box of each object of colour ``anchor`` (one colour, 8-connected), or with ``whole`` inside the one box around every ``anchor`` cell, cells of colour ``src`` become ``dst``; ``src`` -1 (ANY): every colour but the anchor's and the background."""
+    a = _arr(img)
+    bg = bg_of(a)
+    out = a.copy()
+    if whole:
+        ys, xs = np.nonzero(a == anchor)
+        boxes = [(ys.min(), xs.min(), ys.max(), xs.max())] if len(ys) else []
+    else:
+        boxes = [o.bbox for o in find_objects(a, 8, False) if o.color == anchor]
+    for t, l, b, r in boxes:
+        inside = a[t:b + 1, l:r + 1]
+        hit = (inside != anchor) & (inside != bg) if src == -1 else inside == src
+        out[t:b + 1, l:r + 1][hit] = dst
+    return out
+
+
 def _contact_steps(a: np.ndarray, color: int, direction: str) -> tuple[int, bool]:
     """How far the ``color`` cells move towards ``direction``, and whether they then touch
     another foreground cell (else the border stopped them)."""
@@ -698,6 +715,7 @@ def smallest_object_color(img: Img) -> int:
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
               recolor_by, map_objects, filter_objects, attract, reach, extend_diagonals,
+              recolor_in_bbox,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,

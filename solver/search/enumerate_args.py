@@ -155,6 +155,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
+    "recolor_in_bbox": {"recolor"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -292,6 +293,27 @@ def _recolors(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "remove_color", (c,)
             yield "keep_color", (c,)
         yield from (("recolor", a) for a in _with_paint(ctx, "recolor", (c, PAINT)))
+    if ctx.final and ctx.same_shape and ctx.allowed("recolor_in_bbox"):
+        yield from (("recolor_in_bbox", a) for a in _fit_recolor_in_bbox(ctx))
+
+
+def _fit_recolor_in_bbox(ctx: Context) -> Iterator[tuple]:
+    """``recolor_in_bbox`` arguments read off the changed cells (a last step): they all
+    become one colour ``dst``, from one colour ``src`` (else ANY); each other colour of
+    every grid may be the anchor, boxed object by object or whole."""
+    dst, src = set(), set()
+    for g, o in zip(ctx.grids, ctx.outs):
+        changed = g != o
+        dst.update(np.unique(o[changed]).tolist())
+        src.update(np.unique(g[changed]).tolist())
+    if len(dst) != 1 or not src:
+        return
+    (d,) = dst
+    s = src.pop() if len(src) == 1 else ops.ANY
+    for anchor in ctx.fg_colors():
+        if anchor not in (s, d):
+            for whole in (False, True):
+                yield anchor, s, d, whole
 
 
 def _symmetry(ctx: Context) -> Iterator[tuple[str, tuple]]:
