@@ -38,6 +38,8 @@ def test_a_straight_line_program_is_its_primitives_in_order():
     assert sketch_of(RIGHT) == ("gravity", "transpose", "outline")
     assert sketch_of(lines("img = rot90(img)", "img = recolor(img, most_common_color(img), 3)")) \
         == ("rot90", "recolor")
+    # the arguments are the fitters' to choose: malformed ones do not matter
+    assert sketch_of(lines("img = ray(img, 1, (((1)), (7)", "img = rot90(img)")) == ("ray", "rot90")
 
 
 @pytest.mark.parametrize("code", [

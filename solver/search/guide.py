@@ -14,12 +14,13 @@ before it is exact on the train pairs.
 
 Only straight-line programs make sketches: ``img = name(img, ...)`` lines over primitives
 the enumerator fits (:data:`solver.search.enumerate.SKETCH_KIND`), at most
-:data:`MAX_LINES`. Two sketches of the same families in the same order are one search.
+:data:`MAX_LINES`; their arguments are not read, so a line a weak model wrote with
+malformed arguments still names its operation. Two sketches of the same families in the same order are one search.
 """
 
 from __future__ import annotations
 
-import ast
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -30,41 +31,25 @@ from solver.search.enumerate import SKETCH_KIND, Found, enumerate_programs
 MAX_LINES = 4  # a longer sketch is not searched (the free search's depth is 3)
 
 
+_LINE = re.compile(r"img = ([A-Za-z_]\w*)\(img\b")
+
+
 def sketch_of(code: str) -> tuple[str, ...] | None:
-    """The primitives of ``code``'s lines in order, when it is ``def task(img):`` followed by
-    ``img = name(img, ...)`` lines and ``return img``; None for any other program (named
-    images, loops, unknown calls, no lines, more than :data:`MAX_LINES`)."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        return None
-    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "task"), None)
-    if fn is None or not fn.body:
+    """The primitives of ``code``'s lines in order, when its body is ``img = name(img, ...)``
+    lines then ``return img``; None for any other program (named images, loops, unknown
+    calls, no lines, more than :data:`MAX_LINES`). Only the names are read: a line whose
+    arguments are malformed still counts (the fitters choose the arguments)."""
+    lines = [line.strip() for line in code.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if len(lines) < 3 or lines[0] != "def task(img):" or lines[-1] != "return img":
         return None
     names = []
-    for stmt in fn.body:
-        if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name) \
-                and stmt.value.id == "img" and stmt is fn.body[-1]:
-            break
-        name = _line_call(stmt)
-        if name is None:
+    for line in lines[1:-1]:
+        m = _LINE.match(line)
+        if m is None or m.group(1) not in SKETCH_KIND:
             return None
-        names.append(name)
-    else:
-        return None  # no ``return img`` at the end
-    return tuple(names) if 0 < len(names) <= MAX_LINES else None
-
-
-def _line_call(stmt: ast.stmt) -> str | None:
-    """``name`` when ``stmt`` is ``img = name(img, ...)`` with a primitive the enumerator fits."""
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == "img"):
-        return None
-    call = stmt.value
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.args
-            and isinstance(call.args[0], ast.Name) and call.args[0].id == "img"):
-        return None
-    return call.func.id if call.func.id in SKETCH_KIND else None
+        names.append(m.group(1))
+    return tuple(names) if len(names) <= MAX_LINES else None
 
 
 def kinds(sketch: Sequence[str]) -> tuple[str, ...]:
