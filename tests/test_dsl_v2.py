@@ -945,6 +945,22 @@ def test_recolor_in_bbox():
     assert L(ob.recolor_in_bbox(b, 2, -1, 4, True)) == [[0, 2, 0, 0], [0, 4, 4, 2], [0, 0, 0, 0]]
 
 
+def test_fill_squares():
+    a = g([[0, 0, 0, 5],
+           [0, 0, 0, 5],
+           [5, 0, 0, 5],
+           [5, 0, 0, 0]])
+    # 2 x 2 squares of 0 in reading order: (0, 0) is taken, (0, 1) overlaps it, (2, 1) is
+    # taken; the rest overlap
+    assert L(check_pure(ob.fill_squares, a, 2, 0, 1)) == [[1, 1, 0, 5],
+                                                         [1, 1, 0, 5],
+                                                         [5, 1, 1, 5],
+                                                         [5, 1, 1, 0]]
+    assert L(ob.fill_squares(a, 3, 0, 1)) == L(a)  # no 3 x 3 square of 0
+    with pytest.raises(ValueError, match="side must be"):
+        ob.fill_squares(a, 5, 0, 1)
+
+
 def test_attract_refuses_noise():
     few = np.zeros((9, 9), dtype=np.int8)
     few[::2, ::2] = 3  # 25 single cells: cells to move

@@ -449,6 +449,24 @@ def recolor_in_bbox(img: Img, anchor: int, src: int, dst: int, whole: bool) -> I
     return out
 
 
+def fill_squares(img: Img, side: int, src: int, dst: int) -> Img:
+    """Every ``side`` x ``side`` square of cells all of colour ``src`` becomes ``dst``, taken in reading order of their top-left cells; a square that overlaps one already taken is left as it is."""
+    a = _arr(img)
+    h, w = a.shape
+    if not 1 <= side <= min(h, w):
+        raise ValueError(f"fill_squares: side must be in 1..{min(h, w)}, got {side}")
+    sums = np.pad((a == src).astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    k = side
+    full = (sums[k:, k:] - sums[:-k, k:] - sums[k:, :-k] + sums[:-k, :-k]) == k * k
+    paint = np.zeros(a.shape, dtype=bool)
+    for y, x in zip(*np.nonzero(full)):  # reading order; a square overlapping one taken is not
+        if not paint[y:y + k, x:x + k].any():
+            paint[y:y + k, x:x + k] = True
+    out = a.copy()
+    out[paint] = dst
+    return out
+
+
 def _contact_steps(a: np.ndarray, color: int, direction: str) -> tuple[int, bool]:
     """How far the ``color`` cells move towards ``direction``, and whether they then touch
     another foreground cell (else the border stopped them)."""
@@ -715,7 +733,7 @@ def smallest_object_color(img: Img) -> int:
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
               recolor_by, map_objects, filter_objects, attract, reach, extend_diagonals,
-              recolor_in_bbox,
+              recolor_in_bbox, fill_squares,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,

@@ -155,7 +155,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
-    "recolor_in_bbox": {"recolor"},
+    "recolor_in_bbox": {"recolor"}, "fill_squares": {"paint", "recolor", "erase"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -335,6 +335,21 @@ def _fills(ctx: Context) -> Iterator[tuple[str, tuple]]:
     for name in ("outline", "hollow", "fill_enclosed", "fill_bbox", "draw_border"):
         if ctx.allowed(name):
             yield from ((name, a) for a in _with_paint(ctx, name, (PAINT,)))
+    if ctx.final and ctx.same_shape and ctx.allowed("fill_squares"):
+        change = _one_change(ctx)
+        for side in range(2, 6) if change else ():
+            yield "fill_squares", (side, *change)
+
+
+def _one_change(ctx: Context) -> tuple[int, int] | None:
+    """(src, dst) when every cell that differs from its output is of colour src and should
+    become dst, on every pair."""
+    src, dst = set(), set()
+    for g, o in zip(ctx.grids, ctx.outs):
+        changed = g != o
+        src.update(np.unique(g[changed]).tolist())
+        dst.update(np.unique(o[changed]).tolist())
+    return (src.pop(), dst.pop()) if len(src) == 1 and len(dst) == 1 else None
 
 
 def _lines(ctx: Context) -> Iterator[tuple[str, tuple]]:
