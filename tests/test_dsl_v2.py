@@ -961,6 +961,26 @@ def test_fill_squares():
         ob.fill_squares(a, 5, 0, 1)
 
 
+def test_attract_to_colours_and_along_diagonals():
+    a = g([[3, 0, 0, 0, 0],
+           [0, 0, 0, 0, 0],
+           [0, 0, 2, 0, 7],
+           [0, 0, 0, 0, 0],
+           [0, 0, 3, 0, 0]])
+    # toward the cells of colour 2 (single cells too): the 3 below moves up, the 7 left; the
+    # 3 in the corner is in line only along a diagonal
+    straight = L(check_pure(ob.attract, a, (2,), True, False))
+    assert straight == [[0, 0, 0, 0, 0],
+                        [0, 0, 0, 0, 0],
+                        [0, 0, 2, 7, 0],
+                        [0, 0, 3, 0, 0],
+                        [0, 0, 0, 0, 0]]
+    assert L(ob.attract(a, (2,), True, False, True))[1][1] == 3  # diagonal: it comes too
+    assert L(ob.attract(a, (2,), False, False))[0][0] == 3  # not in line: it stays
+    with pytest.raises(ValueError, match="tuple of colours"):
+        ob.attract(a, (), True, False)
+
+
 def test_attract_refuses_noise():
     few = np.zeros((9, 9), dtype=np.int8)
     few[::2, ::2] = 3  # 25 single cells: cells to move

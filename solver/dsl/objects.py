@@ -509,9 +509,9 @@ ATTRACT_TO = ("same", "any")
 ATTRACT_MAX_SINGLES = 40  # more single cells than this is noise, not cells to move
 
 
-def attract(img: Img, to: str, drop: bool, take_color: bool) -> Img:
-    """Each single cell moves along its row or column toward the nearest larger object in line with it (``to``: 'same' of its colour, 'any' of any colour) until it touches it (the nearest first: a placed cell joins the object, so cells in line pile up), taking the object's colour when ``take_color``; a cell with none in line is erased (``drop``) or stays. More than ``ATTRACT_MAX_SINGLES`` single cells is noise: a ValueError."""
-    return _pull(img, to, drop, take_color, False, "attract")
+def attract(img: Img, to, drop: bool, take_color: bool, diagonal: bool = False) -> Img:
+    """Each single cell moves along its row or column (and, ``diagonal``, its diagonals) toward the nearest target in line with it until it touches it (the nearest first: a placed cell joins its target, so cells in line pile up), taking the target's colour when ``take_color``; a cell with none in line is erased (``drop``) or stays. ``to``: 'same', a larger object of its colour; 'any', a larger object of any colour; a tuple of colours, any cell of those colours (the cells of those colours do not move). More than ``ATTRACT_MAX_SINGLES`` single cells is noise: a ValueError."""
+    return _pull(img, to, drop, take_color, False, "attract", diagonal)
 
 
 def reach(img: Img, to: str) -> Img:
@@ -519,33 +519,47 @@ def reach(img: Img, to: str) -> Img:
     return _pull(img, to, False, False, True, "reach")
 
 
-def _pull(img: Img, to: str, drop: bool, take_color: bool, trail: bool, name: str) -> Img:
-    """Single cells toward the nearest larger object in line: moved (``attract``) or drawn
-    as a line that stays (``trail``, ``reach``)."""
-    if to not in ATTRACT_TO:
-        raise ValueError(f"{name}: to must be one of {ATTRACT_TO}, got {to!r}")
+def _pull(img: Img, to, drop: bool, take_color: bool, trail: bool, name: str,
+          diagonal: bool = False) -> Img:
+    """Single cells toward the nearest target in line: moved (``attract``) or drawn as a
+    line that stays (``trail``, ``reach``)."""
+    colours = None
+    if isinstance(to, tuple):
+        colours = set(to)
+        if not colours or not all(isinstance(c, (int, np.integer)) for c in colours):
+            raise ValueError(f"{name}: to must be one of {ATTRACT_TO} or a tuple of colours, got {to!r}")
+    elif to not in ATTRACT_TO:
+        raise ValueError(f"{name}: to must be one of {ATTRACT_TO} or a tuple of colours, got {to!r}")
     a = _arr(img)
     bg = bg_of(a)
     h, w = a.shape
     objs = find_objects(a, 4, False)
-    owner = np.full((h, w), -1, dtype=np.int64)  # colour of the larger object there
-    for o in objs:
-        if o.size >= 2:
-            owner[o.rows, o.cols] = o.color
+    owner = np.full((h, w), -1, dtype=np.int64)  # colour of the target there
+    if colours is None:
+        for o in objs:
+            if o.size >= 2:
+                owner[o.rows, o.cols] = o.color
+    else:
+        for c in colours:
+            owner[a == c] = c
     out = a.copy()
-    singles = [(int(o.rows[0]), int(o.cols[0]), o.color) for o in objs if o.size == 1]
+    singles = [(int(o.rows[0]), int(o.cols[0]), o.color) for o in objs
+               if o.size == 1 and (colours is None or o.color not in colours)]
     if len(singles) > ATTRACT_MAX_SINGLES:
         raise ValueError(f"{name}: {len(singles)} single cells (at most {ATTRACT_MAX_SINGLES})")
     if not trail:
         for r, c, _ in singles:
             out[r, c] = bg
+    steps = ((-1, 0), (1, 0), (0, -1), (0, 1))
+    if diagonal:
+        steps += ((-1, -1), (-1, 1), (1, -1), (1, 1))
 
     def target(r: int, c: int, color: int):
         best = None
-        for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        for dy, dx in steps:
             y, x, k = r + dy, c + dx, 1
             while 0 <= y < h and 0 <= x < w:
-                if owner[y, x] >= 0 and (to == "any" or owner[y, x] == color):
+                if owner[y, x] >= 0 and (to == "same" and owner[y, x] == color or to != "same"):
                     if best is None or k < best[0]:
                         best = (k, y - dy, x - dx, int(owner[y, x]))
                     break
@@ -585,7 +599,7 @@ def _pull(img: Img, to: str, drop: bool, take_color: bool, trail: bool, name: st
         if trail:
             continue  # a line is not an object to reach
         owner[y, x] = owner_color
-        for j in [j for j in aim if singles[j][0] == y or singles[j][1] == x]:
+        for j in [j for j in aim if diagonal or singles[j][0] == y or singles[j][1] == x]:
             push(j)
     return out
 

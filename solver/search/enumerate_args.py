@@ -341,6 +341,18 @@ def _fills(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "fill_squares", (side, *change)
 
 
+def _still_colours(ctx: Context) -> tuple[int, ...]:
+    """The foreground colours whose cells all stay where they are on every pair while other
+    cells change (what cells may be drawn to); empty when there are none or no other."""
+    moved, still = set(), set(ctx.fg_colors())
+    for g, o in zip(ctx.grids, ctx.outs):
+        changed = g != o
+        moved.update(np.unique(g[changed]).tolist())
+        still = {c for c in still if (o[g == c] == c).all()}
+    still -= moved
+    return tuple(sorted(still)) if still and moved - set(ctx.bgs) else ()
+
+
 def _one_change(ctx: Context) -> tuple[int, int] | None:
     """(src, dst) when every cell that differs from its output is of colour src and should
     become dst, on every pair."""
@@ -397,6 +409,10 @@ def _moves(ctx: Context) -> Iterator[tuple[str, tuple]]:
                     yield "attract", (to, drop, take)
     for to in ob.ATTRACT_TO if ctx.same_shape and ctx.allowed("reach") else ():
         yield "reach", (to,)
+    targets = _still_colours(ctx) if ctx.final and ctx.same_shape and ctx.allowed("attract") else ()
+    for drop in (True, False) if targets else ():
+        for diagonal in (False, True):
+            yield "attract", (targets, drop, False, diagonal)
     for c in ctx.fg_colors() if ctx.allowed("move_until_contact") else ():
         for d in (*ops.DIRECTIONS, "toward"):
             yield "move_until_contact", (c, d)
