@@ -981,6 +981,16 @@ def test_attract_to_colours_and_along_diagonals():
         ob.attract(a, (), True, False)
 
 
+def test_step_toward():
+    a = g([[3, 0, 0], [0, 0, 0], [0, 0, 4]])
+    assert L(check_pure(ob.step_toward, a, 3, 4)) == [[0, 0, 0], [0, 3, 0], [0, 0, 4]]
+    level = g([[0, 0, 0], [3, 0, 4], [0, 0, 0]])
+    assert L(ob.step_toward(level, 3, 4)) == [[0, 0, 0], [0, 3, 4], [0, 0, 0]]
+    assert L(ob.step_toward(ob.step_toward(level, 3, 4), 3, 4))[1] == [0, 3, 4]  # no room
+    with pytest.raises(ValueError, match="two colours"):
+        ob.step_toward(a, 3, 5)
+
+
 def test_attract_refuses_noise():
     few = np.zeros((9, 9), dtype=np.int8)
     few[::2, ::2] = 3  # 25 single cells: cells to move

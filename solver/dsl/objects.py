@@ -505,6 +505,26 @@ def move_until_contact(img: Img, color: int, direction: str) -> Img:
     return _from_down(out.astype(a.dtype), direction)
 
 
+def step_toward(img: Img, color: int, target: int) -> Img:
+    """All cells of ``color`` move together one cell toward the cells of ``target`` (on each axis, toward the centre of their bounding box, unless already level with it; diagonally when both), onto background only."""
+    a = _arr(img)
+    ys, xs = np.nonzero(a == color)
+    ty, tx = np.nonzero(a == target)
+    if not len(ys) or not len(ty) or color == target:
+        raise ValueError("step_toward: needs cells of two colours")
+    dy = int(np.sign((ty.min() + ty.max()) - (ys.min() + ys.max())))
+    dx = int(np.sign((tx.min() + tx.max()) - (xs.min() + xs.max())))
+    bg = bg_of(a)
+    out = a.copy()
+    out[ys, xs] = bg
+    ny, nx = ys + dy, xs + dx
+    h, w = a.shape
+    if ny.min() < 0 or nx.min() < 0 or ny.max() >= h or nx.max() >= w or (out[ny, nx] != bg).any():
+        return a.copy()  # no room: it stays
+    out[ny, nx] = color
+    return out
+
+
 ATTRACT_TO = ("same", "any")
 ATTRACT_MAX_SINGLES = 40  # more single cells than this is noise, not cells to move
 
@@ -747,7 +767,7 @@ def smallest_object_color(img: Img) -> int:
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
               recolor_by, map_objects, filter_objects, attract, reach, extend_diagonals,
-              recolor_in_bbox, fill_squares,
+              recolor_in_bbox, fill_squares, step_toward,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,

@@ -111,7 +111,7 @@ FAMILIES = {
              "fill_squares"),
     "lines": ("connect", "connect_with", "ray", "halo", "stamp_around", "lines_through", "ray_to",
               "path_l", "reach", "extend_diagonals", "corner_rays"),
-    "gravity": ("gravity", "gravity_objects", "move_until_contact", "attract"),
+    "gravity": ("gravity", "gravity_objects", "move_until_contact", "attract", "step_toward"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
                 "stamp_template", "map_objects", "recolor_in_bbox"),
     "recolor_by": ("recolor_by", "recolor_regions_by", "paint_roles", "replace_shapes",

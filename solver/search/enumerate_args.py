@@ -170,7 +170,7 @@ CAN_CHANGE = {
 # Primitives that keep the number of cells of each colour: never a last step unless the
 # grids already have their outputs' colour counts.
 KEEPS_COUNTS = {"rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose",
-                "anti_transpose", "gravity", "gravity_objects", "move_until_contact"}
+                "anti_transpose", "gravity", "gravity_objects", "move_until_contact", "step_toward"}
 
 
 def _sub(args: tuple, slot, value) -> tuple:
@@ -416,6 +416,10 @@ def _moves(ctx: Context) -> Iterator[tuple[str, tuple]]:
     for c in ctx.fg_colors() if ctx.allowed("move_until_contact") else ():
         for d in (*ops.DIRECTIONS, "toward"):
             yield "move_until_contact", (c, d)
+    for c in ctx.fg_colors() if ctx.allowed("step_toward") else ():
+        for t in ctx.fg_colors():
+            if t != c:
+                yield "step_toward", (c, t)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             if dy or dx:
