@@ -132,6 +132,10 @@ def test_self_tile():
     assert L(bg) == [[0, 7, 0, 0], [7, 0, 0, 0], [0, 0, 0, 7], [0, 0, 7, 0]]
     col = ops.self_tile(g([[2, 0], [0, 0]]), "color")
     assert L(col) == [[2, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+    two = ops.self_tile(g([[1, 2], [0, 0]]), 2)  # a copy where the cell is 2
+    assert L(two) == [[0, 0, 1, 2], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+    with pytest.raises(ValueError, match="mode must be"):
+        ops.self_tile(a, "colour")
 
 
 def test_tile_rotations():

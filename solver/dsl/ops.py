@@ -180,8 +180,8 @@ def tile_mirror(img: Img, ny: int, nx: int) -> Img:
     return np.concatenate(rows, axis=0)
 
 
-def self_tile(img: Img, mode: str) -> Img:
-    """Each cell becomes a block the size of the grid: a copy where the cell is foreground ('fg'), background ('bg'), or the grid's shape in the cell's colour ('color')."""
+def self_tile(img: Img, mode) -> Img:
+    """Each cell becomes a block the size of the grid: a copy where the cell is foreground ('fg'), background ('bg'), or of the colour ``mode`` (an int), or the grid's shape in the cell's colour ('color')."""
     a = _arr(img)
     bg = bg_of(a)
     h, w = a.shape
@@ -195,8 +195,10 @@ def self_tile(img: Img, mode: str) -> Img:
                 block = a if not fg[i, j] else None
             elif mode == "color":
                 block = np.where(fg, a[i, j], bg) if fg[i, j] else None
+            elif isinstance(mode, (int, np.integer)) and not isinstance(mode, bool):
+                block = a if a[i, j] == mode else None
             else:
-                raise ValueError(f"self_tile: mode must be fg, bg or color, got {mode!r}")
+                raise ValueError(f"self_tile: mode must be fg, bg, color or a colour, got {mode!r}")
             if block is not None:
                 out[i * h:(i + 1) * h, j * w:(j + 1) * w] = block
     return out

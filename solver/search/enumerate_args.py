@@ -219,7 +219,7 @@ def _scale(ctx: Context) -> Iterator[tuple[str, tuple]]:
         if up == (2, 2):
             yield "tile_rotations", ()
         if all(o.shape == (g.shape[0] ** 2, g.shape[1] ** 2) for g, o in zip(grids, outs)):
-            for mode in ("fg", "bg", "color"):
+            for mode in ("fg", "bg", "color", *ctx.fg_colors()):
                 yield "self_tile", (mode,)
     if all(o.shape[0] > g.shape[0] for g, o in zip(grids, outs)) or not ctx.final:
         yield "upscale_by_colors", ()
