@@ -3,6 +3,7 @@ have the right operations (even with wrong literals), and how often filling thei
 with the enumerator's fitted arguments solves the task.
 
     python bench/guide.py --model DIR [--n-tasks 60] [--seeds 777] [-k 8] [--fill-time 4s]
+    python bench/guide.py --model DIR --tasks arc1-train --truth runs/coverage.json
 
 Each task is a ``random-v2`` task (1 to 3 operations; ``--max-side``: its largest grid side,
 to match what the model trained on; seed 777 is no training or evaluation seed of
@@ -16,6 +17,10 @@ sampler); they run in the sandbox. Per depth:
   filled by the enumerator within ``--fill-time`` a task, give a right answer among their
   first two train-exact predictions;
 - ``sample s``, ``fill s``: median seconds a task.
+
+With ``--tasks SET --truth FILE``: real tasks instead, each task of the set that the
+enumerator solved with a straight-line program in FILE (the records of
+``bench/coverage.py`` or ``bench/enumerate.py --out``), that program's sketch as the truth.
 """
 
 from __future__ import annotations
@@ -45,15 +50,43 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--fill-time", type=h.duration, default=h.duration("4s"),
                     help="the enumerator's time a task to fill the sketches (default: 4s)")
     h.add_threads(ap, 2)
+    h.add_tasks(ap, None, "instead of generated tasks: this set's tasks that --truth solved")
+    ap.add_argument("--truth", type=Path, default=None, metavar="FILE",
+                    help="with --tasks: the enumerator's records (bench/coverage.py's JSON)")
     h.add_out(ap, help="one record a task and the table, as JSON")
     return ap
+
+
+def real_tasks(spec: str, truth: Path) -> list[tuple]:
+    """(task, sketch) for each task of ``spec`` that the records in ``truth`` solved with a
+    straight-line program."""
+    import json
+
+    from solver.search.guide import sketch_of
+
+    tasks = h.load_set(spec)
+    records = json.loads(truth.read_text())
+    records = records.get("tasks", records.get("records", [])) if isinstance(records, dict) else records
+    out = []
+    for r in records:
+        sketch = sketch_of(r.get("code") or "") if r.get("solved") else None
+        if sketch and r["id"] in tasks:
+            out.append((tasks[r["id"]], sketch))
+    return out
+
+
+def generated_tasks(n: int, seed: int, max_side: int) -> list[tuple]:
+    """(task, sketch) for ``n`` random-v2 tasks whose program is one straight line."""
+    from solver.dsl.gen import V2Config, generate_v2
+    from solver.dsl.gen.core import plain
+
+    made, _ = generate_v2("random-v2", n, seed, V2Config(max_side=max_side))
+    return [(m.task, tuple(s.op for s in m.steps)) for m in made if plain(m.steps)]
 
 
 def main(argv=None) -> int:
     import torch
 
-    from solver.dsl.gen import V2Config, generate_v2
-    from solver.dsl.gen.core import plain
     from solver.lm.model import load
     from solver.sandbox import Executor
     from solver.search.enumerate import predictions
@@ -64,17 +97,21 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     temperatures = h.given(SampleConfig, args).get("temperatures", (0.5,))
     model = load(h.build(ModelConfig, args))
-    seed = args.seeds[0]
-    made, _ = generate_v2("random-v2", args.n_tasks, seed, V2Config(max_side=args.max_side))
-    made = [m for m in made if plain(m.steps)]
-    print(f"{len(made)} generated tasks (seed {seed}, sides up to {args.max_side}), "
-          f"{args.k} samples each, {args.fill_time} to fill")
+    if args.tasks:
+        if args.truth is None:
+            raise SystemExit("--tasks needs --truth (the enumerator's records)")
+        jobs = real_tasks(args.tasks, args.truth)
+        print(f"{len(jobs)} tasks of {args.tasks} solved by a straight line in {args.truth}, "
+              f"{args.k} samples each, {args.fill_time} to fill")
+    else:
+        jobs = generated_tasks(args.n_tasks, args.seeds[0], args.max_side)
+        print(f"{len(jobs)} generated tasks (seed {args.seeds[0]}, sides up to {args.max_side}), "
+              f"{args.k} samples each, {args.fill_time} to fill")
     records = []
     from tqdm import tqdm
 
     with Executor(workers=1, timeout_s=1.0) as executor:
-        for i, m in enumerate(tqdm(made, unit="task")):
-            task, truth = m.task, tuple(s.op for s in m.steps)
+        for i, (task, truth) in enumerate(tqdm(jobs, unit="task")):
             rec = {"id": task.id, "depth": len(truth), "truth": list(truth)}
             try:
                 prompt = model.prompt_for(task, 64)
