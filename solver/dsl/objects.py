@@ -539,10 +539,9 @@ def reach(img: Img, to: str) -> Img:
     return _pull(img, to, False, False, True, "reach")
 
 
-def _pull(img: Img, to, drop: bool, take_color: bool, trail: bool, name: str,
-          diagonal: bool = False) -> Img:
-    """Single cells toward the nearest target in line: moved (``attract``) or drawn as a
-    line that stays (``trail``, ``reach``)."""
+def _targets(a: np.ndarray, to, name: str) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """For :func:`_pull`: the colour of the target at each cell (-1: none) and the single
+    cells that move, (row, col, colour) each."""
     colours = None
     if isinstance(to, tuple):
         colours = set(to)
@@ -550,11 +549,8 @@ def _pull(img: Img, to, drop: bool, take_color: bool, trail: bool, name: str,
             raise ValueError(f"{name}: to must be one of {ATTRACT_TO} or a tuple of colours, got {to!r}")
     elif to not in ATTRACT_TO:
         raise ValueError(f"{name}: to must be one of {ATTRACT_TO} or a tuple of colours, got {to!r}")
-    a = _arr(img)
-    bg = bg_of(a)
-    h, w = a.shape
     objs = find_objects(a, 4, False)
-    owner = np.full((h, w), -1, dtype=np.int64)  # colour of the target there
+    owner = np.full(a.shape, -1, dtype=np.int64)
     if colours is None:
         for o in objs:
             if o.size >= 2:
@@ -562,11 +558,22 @@ def _pull(img: Img, to, drop: bool, take_color: bool, trail: bool, name: str,
     else:
         for c in colours:
             owner[a == c] = c
-    out = a.copy()
     singles = [(int(o.rows[0]), int(o.cols[0]), o.color) for o in objs
                if o.size == 1 and (colours is None or o.color not in colours)]
     if len(singles) > ATTRACT_MAX_SINGLES:
         raise ValueError(f"{name}: {len(singles)} single cells (at most {ATTRACT_MAX_SINGLES})")
+    return owner, singles
+
+
+def _pull(img: Img, to, drop: bool, take_color: bool, trail: bool, name: str,
+          diagonal: bool = False) -> Img:
+    """Single cells toward the nearest target in line: moved (``attract``) or drawn as a
+    line that stays (``trail``, ``reach``)."""
+    a = _arr(img)
+    bg = bg_of(a)
+    h, w = a.shape
+    owner, singles = _targets(a, to, name)
+    out = a.copy()
     if not trail:
         for r, c, _ in singles:
             out[r, c] = bg
