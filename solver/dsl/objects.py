@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from solver.dsl.ops import DIRECTIONS, _arr, _from_down, _to_down, bg_of
+from solver.dsl.ops import ANY, DIRECTIONS, _arr, _from_down, _to_down, bg_of
 
 Img = np.ndarray
 
@@ -444,7 +444,7 @@ def recolor_in_bbox(img: Img, anchor: int, src: int, dst: int, whole: bool) -> I
         boxes = [o.bbox for o in find_objects(a, 8, False) if o.color == anchor]
     for t, l, b, r in boxes:
         inside = a[t:b + 1, l:r + 1]
-        hit = (inside != anchor) & (inside != bg) if src == -1 else inside == src
+        hit = (inside != anchor) & (inside != bg) if src == ANY else inside == src
         out[t:b + 1, l:r + 1][hit] = dst
     return out
 
@@ -618,13 +618,10 @@ def _pull(img: Img, to, drop: bool, take_color: bool, trail: bool, name: str,
                 out[r, c] = color
             continue
         _, y, x, owner_color = key[1]
-        if trail:  # the cell's line, from it to where it touches
-            ys, xs = range(min(r, y), max(r, y) + 1), range(min(c, x), max(c, x) + 1)
-        else:
-            ys, xs = range(y, y + 1), range(x, x + 1)
-        out[ys.start:ys.stop, xs.start:xs.stop] = color if trail or not take_color else owner_color
-        if trail:
-            continue  # a line is not an object to reach
+        if trail:  # the cell's line, from it to where it touches; a line is not a target
+            out[min(r, y):max(r, y) + 1, min(c, x):max(c, x) + 1] = color
+            continue
+        out[y, x] = owner_color if take_color else color
         owner[y, x] = owner_color
         for j in [j for j in aim if diagonal or singles[j][0] == y or singles[j][1] == x]:
             push(j)

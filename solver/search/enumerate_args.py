@@ -301,11 +301,7 @@ def _fit_recolor_in_bbox(ctx: Context) -> Iterator[tuple]:
     """``recolor_in_bbox`` arguments read off the changed cells (a last step): they all
     become one colour ``dst``, from one colour ``src`` (else ANY); each other colour of
     every grid may be the anchor, boxed object by object or whole."""
-    dst, src = set(), set()
-    for g, o in zip(ctx.grids, ctx.outs):
-        changed = g != o
-        dst.update(np.unique(o[changed]).tolist())
-        src.update(np.unique(g[changed]).tolist())
+    src, dst = _changed_colours(ctx)
     if len(dst) != 1 or not src:
         return
     (d,) = dst
@@ -344,23 +340,27 @@ def _fills(ctx: Context) -> Iterator[tuple[str, tuple]]:
 def _still_colours(ctx: Context) -> tuple[int, ...]:
     """The foreground colours whose cells all stay where they are on every pair while other
     cells change (what cells may be drawn to); empty when there are none or no other."""
-    moved, still = set(), set(ctx.fg_colors())
-    for g, o in zip(ctx.grids, ctx.outs):
-        changed = g != o
-        moved.update(np.unique(g[changed]).tolist())
-        still = {c for c in still if (o[g == c] == c).all()}
-    still -= moved
+    moved = _changed_colours(ctx)[0]
+    still = {c for c in ctx.fg_colors() if c not in moved
+             and all((o[g == c] == c).all() for g, o in zip(ctx.grids, ctx.outs))}
     return tuple(sorted(still)) if still and moved - set(ctx.bgs) else ()
 
 
-def _one_change(ctx: Context) -> tuple[int, int] | None:
-    """(src, dst) when every cell that differs from its output is of colour src and should
-    become dst, on every pair."""
+def _changed_colours(ctx: Context) -> tuple[set[int], set[int]]:
+    """The colours of the cells that differ from their outputs, over every pair: in the
+    grids, and in the outputs."""
     src, dst = set(), set()
     for g, o in zip(ctx.grids, ctx.outs):
         changed = g != o
         src.update(np.unique(g[changed]).tolist())
         dst.update(np.unique(o[changed]).tolist())
+    return src, dst
+
+
+def _one_change(ctx: Context) -> tuple[int, int] | None:
+    """(src, dst) when every cell that differs from its output is of colour src and should
+    become dst, on every pair."""
+    src, dst = _changed_colours(ctx)
     return (src.pop(), dst.pop()) if len(src) == 1 and len(dst) == 1 else None
 
 
