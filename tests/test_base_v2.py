@@ -188,3 +188,32 @@ def test_drawings_runs_keep_their_settings_and_model_shape():
     assert base.solver_json(c)["grammar"] == "dsl"
     tok = base.build_tokenizer()
     assert base.new_model(c, tok).config.max_position_embeddings == 2048
+
+
+def test_a_sketch_run_learns_sketches_in_the_compact_encoding(tmp_path, tok):
+    """``--v2-target sketch``: the targets keep only each line's operation, the prompts are
+    in the encoder asked for (rle-diff), the held-out score is the right operations in
+    order, and the exported solver.json declares a sketch-writing dsl dialect, so the
+    loop's test-time targets are sketches too."""
+    from solver.lm.model import ModelConfig, load
+    from solver.lm.prompt import sketch_code
+    from solver.search.guide import sketch_of
+
+    c = tiny_v2(v2_target="sketch", encoder="rle-diff")
+    vt = next(base.v2_stream(0, 0, c))
+    prompt, target = base.v2_example(vt, c.encoder, c.v2_target)
+    assert prompt.startswith("input\n") and prompt.endswith(PROGRAM_HEAD)
+    assert PROGRAM_HEAD + target == sketch_code(vt.program) != vt.program
+    assert sketch_of(PROGRAM_HEAD + target) == sketch_of(vt.program)  # the guide reads the same
+    assert all(line.strip().endswith("(img)") for line in target.splitlines()[:-1])
+    with pytest.raises(ValueError, match="v2_target sketch needs tasks v2"):
+        base.check_stream(base.BaseConfig(v2_target="sketch"))
+    state = base.train_base(tmp_path, c, progress=False, log=lambda m: None, stop_at=2)
+    assert state["config"]["v2_target"] == "sketch" and state["stream"]["examples"] > 0
+    ckpt = tmp_path / "ckpt"
+    assert json.loads((ckpt / "solver.json").read_text())["dialect"] == {"name": "dsl",
+                                                                         "sketches": True}
+    m = load(ModelConfig(path=str(ckpt), device="cpu"))
+    assert m.dialect.sketches
+    _, relabeled = m.dialect.example(vt.task, vt.program, m.tokenizer)
+    assert relabeled == target

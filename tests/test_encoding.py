@@ -181,3 +181,21 @@ def test_one_token_a_symbol_under_the_v2_tokenizer():
     assert tok.decode(ids) == text
     labels = sum(text.split("\n").count(w) * (len(w) - 1) for w in ("input", "output"))
     assert len(ids) == len(text) - labels  # input and output one token each, the rest a char each
+
+
+@pytest.mark.parametrize("encoding", E.ENCODINGS)
+def test_prompts_and_dialects_write_the_compact_encodings(encoding):
+    """The prompt encoders ``rle`` / ``rle-diff`` (solver.lm.prompt) write a dsl prompt's
+    train pairs exactly as encode_task does, and an examples-layout dialect's outputs the
+    same way (against the input under rle-diff); they need one token a digit."""
+    from solver.lm import dialects
+    from solver.lm import prompt as P
+
+    inp = grid([[0, 0, 0], [0, 5, 0]])
+    task = Task("x", (Pair(inp, grid([[0, 0, 0], [0, 5, 5]])),), (Pair(inp),))
+    text = P.build_prompt(task, P.PromptConfig(encoder=encoding))
+    assert text == E.encode_task(task, encoding) + P.PROGRAM_HEAD
+    user = dialects.get("barc").with_overrides(grid_format=encoding).user_text(task)
+    out = "2x3\n.c\n..5" if encoding == "rle-diff" else "2x3\n0c\n055"
+    assert f"Output:\n{out}\n" in user and "Input:\n2x3\n0c\n050\n" in user
+    assert encoding in P.DIGIT_TOKEN_ENCODERS

@@ -70,6 +70,13 @@ GRID_NOTES = {
               "`row col colour` line per other cell.",
     "runs": "Each grid has a shape line with its background colour, then one "
             "`row first_col last_col colour` line per run of another colour.",
+    "rle": "Each grid has a shape line, then one line per row: runs of one colour, a run "
+           "of three or more cells written as the colour and a count letter (a = 1, b = 2, "
+           "...); `=` repeats the row above.",
+    "rle-diff": "Each grid has a shape line, then one line per row: runs of one colour, a "
+                "run of three or more cells written as the colour and a count letter (a = 1, "
+                "b = 2, ...); `=` repeats the row above. In an output of its input's shape, "
+                "`.` is a cell the input has too.",
 }
 
 
@@ -169,7 +176,8 @@ class Dialect:
         enc = prompt_mod.ENCODERS[fmt]
         parts = [self.intro.format(grid_note=GRID_NOTES.get(fmt, "")).strip()]
         for k, pair in enumerate(task.train, 1):
-            parts.append(f"Example {k}\nInput:\n{enc(pair.input)}\nOutput:\n{enc(pair.output)}")
+            parts.append(f"Example {k}\nInput:\n{enc(pair.input)}\n"
+                         f"Output:\n{prompt_mod.encode_output(pair, fmt)}")
         if self.show_test_inputs and task.test:
             for k, pair in enumerate(task.test, 1):
                 name = "Test" if len(task.test) == 1 else f"Test {k}"
@@ -237,6 +245,9 @@ class DslDialect(Dialect):
     answer_prefix, target) are not read."""
 
     layout: ClassVar[str] = "dsl"
+    # the model writes sketches: its training targets (base and test-time) are programs
+    # whose lines keep only the operation (prompt.sketch_code), for the search to fill
+    sketches: bool = False
 
     def _problems(self) -> list[str]:
         problems = super()._problems()
@@ -256,6 +267,7 @@ class DslDialect(Dialect):
 
     def example(self, task: Task, code: str, tokenizer=None,
                 config: PromptConfig | None = None) -> tuple[str, str]:
+        code = prompt_mod.sketch_code(code) if self.sketches else code
         return self.prompt(task, tokenizer, config), prompt_mod.build_target(code)
 
     def extract(self, completion: str) -> str:

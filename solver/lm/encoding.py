@@ -1,4 +1,5 @@
-"""Compact, lossless task encodings: a grid as rows of runs (not yet used by any dialect).
+"""Compact, lossless task encodings: a grid as rows of runs (the prompt encoders ``rle`` and
+``rle-diff`` of :mod:`solver.lm.prompt`).
 
 Today's ``dsl`` prompts write a v2 model's grids with ``runs`` (:mod:`solver.lm.prompt`):
 one ``r c0 c1 colour`` line per run, about ten tokens each, so a grid of many colours

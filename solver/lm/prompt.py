@@ -13,6 +13,11 @@ Grid encoders (a setting, ``PromptConfig.encoder``, or fixed by a dialect,
 - ``colors``: colour names separated by spaces, one row a line (BARC's checkpoints).
 - ``digits``: digits with no separators, one row a line, nothing else.
 - ``lists``: a Python list of row lists.
+- ``rle``, ``rle-diff``: the compact encodings of :mod:`solver.lm.encoding` (rows of runs
+  with count letters, ``=`` for a repeated row; under ``rle-diff`` a train output of its
+  input's shape is written against the input, ``.`` for an unchanged cell). They cost at
+  most one token a cell under the v2 tokenizer; at a context of 2,048 tokens ``rle-diff``
+  fits the most ARC prompts whole (docs/MODEL.md).
 
 ``dense`` and ``digits`` need a tokenizer that keeps every digit a token of its own
 (:func:`check_digit_tokens`, run at load only for them, :data:`DIGIT_TOKEN_ENCODERS`).
@@ -30,8 +35,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
-from solver.arc.grids import Grid, Task
+from solver.arc.grids import Grid, Pair, Task
 from solver.arc.settings import setting
+from solver.lm import encoding
 
 PROGRAM_HEAD = "def task(img):\n"
 INSTRUCTION = ("Write a Python function `def task(img)` that turns each input into its "
@@ -95,17 +101,20 @@ def encode_lists(grid: Grid) -> str:
 
 ENCODERS: dict[str, Callable[[Grid], str]] = {"dense": encode_dense, "sparse": encode_sparse,
                                               "runs": encode_runs, "colors": encode_colors,
-                                              "digits": encode_digits, "lists": encode_lists}
+                                              "digits": encode_digits, "lists": encode_lists,
+                                              "rle": encoding.encode_grid,
+                                              "rle-diff": encoding.encode_grid}
 # Encoders that write digits side by side, so a cell is readable only when every digit is
 # a token of its own (checked when a model loads with one of them; the others separate
 # every number or write no digits, and load with any tokenizer).
-DIGIT_TOKEN_ENCODERS = frozenset({"dense", "digits"})
+DIGIT_TOKEN_ENCODERS = frozenset({"dense", "digits", "rle", "rle-diff"})
 
 
 @dataclass
 class PromptConfig:
     encoder: str = setting("dense", "grid encoder: dense (the note's format), sparse or runs "
-                                    "(tiny models), colors, digits, lists (dialects)", ENCODERS,
+                                    "(tiny models), colors, digits, lists (dialects), rle or "
+                                    "rle-diff (compact)", ENCODERS,
                            group="prompt")
     chat: bool | None = setting(None, "use the tokenizer's chat template; None: when it has one",
                                 group="prompt")
@@ -116,8 +125,19 @@ class PromptConfig:
                              + ", ".join(ENCODERS))
 
 
+def encode_output(pair: Pair, encoder: str) -> str:
+    """A train pair's output as text: under ``rle-diff`` written against its input when
+    both have one shape."""
+    if encoder in encoding.ENCODINGS:
+        return encoding.encode_grid(pair.output, encoding.output_ref(pair, encoder))
+    return ENCODERS[encoder](pair.output)
+
+
 def task_text(task: Task, encoder: str = "dense") -> str:
-    """The train pairs as text, in order."""
+    """The train pairs as text, in order (the compact encodings: as
+    :func:`solver.lm.encoding.encode_task` writes them)."""
+    if encoder in encoding.ENCODINGS:
+        return encoding.encode_task(task, encoder)
     enc = ENCODERS[encoder]
     parts = []
     for i, pair in enumerate(task.train):
@@ -147,6 +167,16 @@ def build_target(code: str) -> str:
     if not code.startswith(PROGRAM_HEAD):
         raise ValueError("a program must start with 'def task(img):'")
     return code[len(PROGRAM_HEAD):]
+
+
+_CALL_LINE = re.compile(r"^(\s*)img = ([A-Za-z_]\w*)\(img\b.*$")
+
+
+def sketch_code(code: str) -> str:
+    """``code`` with every ``img = name(img, ...)`` line reduced to ``img = name(img)``: what
+    a model that writes sketches learns (the operations in order; the enumerator fits their
+    arguments, :mod:`solver.search.guide`). Other lines are kept as they are."""
+    return "\n".join(_CALL_LINE.sub(r"\1img = \2(img)", line) for line in code.split("\n"))
 
 
 _FENCE_END = re.compile(r"```")  # a closing fence, also at the end of a code line

@@ -26,8 +26,11 @@ MODEL_FILES = ("model.safetensors", "config.json", "generation_config.json", "to
 
 def solver_json(config: BaseConfig) -> dict:
     if config.tasks == "v2":  # the drawing grammar would forbid v2 programs: none declared
-        return {"prompt": {"encoder": config.encoder, "chat": False},
+        data = {"prompt": {"encoder": config.encoder, "chat": False},
                 "max_new_tokens": config.solve_max_new_tokens}
+        if config.v2_target == "sketch":  # its test-time targets are sketches too
+            data["dialect"] = {"name": "dsl", "sketches": True}
+        return data
     return {"prompt": {"encoder": config.encoder, "chat": False},
             "max_new_tokens": config.solve_max_new_tokens,
             "grammar": "dsl"}  # it writes only DSL programs: sample inside the grammar

@@ -12,6 +12,7 @@ from solver.lm.config import SCHEDULES
 from solver.lm.prompt import ENCODERS
 
 TASKS = ("drawings", "v2")  # the task streams a run can train on
+V2_TARGETS = ("program", "sketch")  # what a v2 run's model writes
 
 
 @dataclass
@@ -99,6 +100,10 @@ class BaseConfig:
                          group="task stream")
     max_positions: int = setting(2048, "the model's context (tokens); longer examples are dropped "
                                        "(v2) and counted", group="network")
+    v2_target: str = setting("program", "v2: what the model learns to write: program (whole "
+                                        "programs) or sketch (each line's operation only, the "
+                                        "arguments left to the enumerator: the search's guide)",
+                             V2_TARGETS, group="task stream")
     v2_families: str = setting("random-v2=4", "v2 family weights, NAME=W,... (families not named "
                                               "weigh 1; W=0 leaves one out)", group="task stream")
     v2_max_side: int = setting(30, "v2: largest grid side", group="task stream")

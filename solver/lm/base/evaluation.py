@@ -21,7 +21,7 @@ from solver.lm import dialects
 from solver.lm.base.config import BaseConfig
 from solver.lm.base.streams import draw_v2, family_weights, v2_gen_config
 from solver.lm.config import SampleConfig
-from solver.lm.prompt import PromptConfig, build_prompt, extract_code
+from solver.lm.prompt import PromptConfig, build_prompt, extract_code, sketch_code
 
 
 def run_draws(draws: list[program.Draw], grid) -> tuple[tuple[int, ...], ...]:
@@ -198,6 +198,10 @@ def evaluate_v2(model, tokenizer, tasks: Sequence, config: BaseConfig, executor,
                                         seed=config.eval_seed + i))
         codes = [s.code for s in samples]
         scores = score_programs_v2(codes, task, executor)
+        if config.v2_target == "sketch":  # right when its operations are the program's, in order
+            truth = sketch_code(vt.program).strip()
+            for s, code in zip(scores, codes):
+                s["solved"] = sketch_code(code).strip() == truth
         solved = any(s["solved"] for s in scores)
         accs = [s["accuracy"] for s in scores]
         res.tasks += 1

@@ -25,7 +25,7 @@ import numpy as np
 
 from solver.dsl import synth
 from solver.lm import dialects
-from solver.lm.base.config import TASKS, BaseConfig
+from solver.lm.base.config import TASKS, V2_TARGETS, BaseConfig
 from solver.lm.base.tokenizer import tokenizer_from_json, tokenizer_json
 from solver.lm.prompt import PromptConfig, build_prompt, build_target
 
@@ -63,6 +63,10 @@ def check_stream(config: BaseConfig) -> None:
             raise ValueError("v2_max_side and v2_start_max_side must be in 1..30")
         if config.v2_max_steps < 1 or config.v2_start_max_steps < 1:
             raise ValueError("v2_max_steps and v2_start_max_steps must be >= 1")
+    if config.v2_target not in V2_TARGETS:
+        raise ValueError(f"v2_target must be one of {', '.join(V2_TARGETS)}, got {config.v2_target!r}")
+    if config.v2_target != "program" and config.tasks != "v2":
+        raise ValueError("v2_target sketch needs tasks v2 (the drawing programs have no sketches)")
 
 
 # ---------------------------------------------------------------- the v2 tasks
@@ -109,10 +113,12 @@ def v2_gen_config(config: BaseConfig, side: int, ops: int):
     return cfg
 
 
-def v2_example(vt, encoder: str) -> tuple[str, str]:
+def v2_example(vt, encoder: str, target: str = "program") -> tuple[str, str]:
     """(prompt, target) of a v2 task as the solver writes them at test time (the ``dsl``
-    dialect: the train pairs and ``def task(img):``; the target is the program's body)."""
-    return dialects.DSL.example(vt.task, vt.program, None, PromptConfig(encoder=encoder, chat=False))
+    dialect: the train pairs and ``def task(img):``; the target is the program's body, or
+    its sketch when ``target`` is ``sketch``)."""
+    dialect = dialects.DSL.with_overrides(sketches=target == "sketch")
+    return dialect.example(vt.task, vt.program, None, PromptConfig(encoder=encoder, chat=False))
 
 
 V2_TRIES = 20  # draws of one v2 example's family before it is skipped
@@ -201,7 +207,7 @@ def _v2_examples(pool: int, step: int, config: BaseConfig, tokenizer, counts: di
             raise RuntimeError(f"v2 stream, pool {pool}: {made} tasks made, {len(examples)} fit "
                                f"max_positions {config.max_positions} (raise it or lower "
                                f"v2_max_side)")
-        p, t = v2_example(vt, config.encoder)
+        p, t = v2_example(vt, config.encoder, config.v2_target)
         n = len(tokenizer.encode(p + t, add_special_tokens=False)) + 1
         if n > config.max_positions:
             counts["too_long"] += 1
