@@ -529,3 +529,19 @@ def test_corner_rays_are_fitted_colour_by_colour():
     found = enumerate_programs(task, 60, max_depth=1)
     assert [p.output for p in task.test] in predictions(found, 2, task)
     assert found[0].code == code and found[0].loo is True
+
+
+def test_alternate_cells_are_fitted_from_the_changed_cells():
+    """Every other cell of each bar's middle row is cut out: the parities, counted from each
+    object's corner, are read off the changed cells (the fewest conditions)."""
+    code = "def task(img):\n    img = recolor_alternate(img, -1, 0, 1, 1, 'object')\n    return img\n"
+    def bars(*spans):
+        a = np.zeros((12, 12), dtype=int)
+        for y, x0, x1, c in spans:
+            a[y:y + 3, x0:x1] = c
+        return grid(a.tolist())
+    task = make_task(code, [bars((0, 1, 8, 4), (5, 3, 12, 8)), bars((2, 0, 11, 3)),
+                            bars((1, 2, 7, 6), (7, 0, 5, 2))], [bars((4, 1, 10, 5))])
+    found = enumerate_programs(task, 60, max_depth=1)
+    assert [p.output for p in task.test] in predictions(found, 2, task)
+    assert found[0].code == code

@@ -399,6 +399,44 @@ def map_objects(img: Img, op: str, conn: int, multicolor: bool) -> Img:
     return out
 
 
+ALTERNATE_ANCHORS = ("object", "tl", "tr", "bl", "br")  # where the parities count from
+
+
+def parities(a: np.ndarray, anchor: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's row and column parity (0 or 1), counted from ``anchor``: the top-left
+    corner of the single-colour 8-connected object it belongs to (``object``; background
+    cells from the grid's), or a corner of the grid (``tl``, ``tr``, ``bl``, ``br``)."""
+    h, w = a.shape
+    rows = np.broadcast_to(np.arange(h)[:, None], a.shape).copy()
+    cols = np.broadcast_to(np.arange(w)[None, :], a.shape).copy()
+    if anchor == "object":
+        for o in find_objects(a, 8, False):
+            t, l, _, _ = o.bbox
+            rows[o.rows, o.cols] -= t
+            cols[o.rows, o.cols] -= l
+    elif anchor in ALTERNATE_ANCHORS:
+        rows = rows if anchor[0] == "t" else h - 1 - rows
+        cols = cols if anchor[1] == "l" else w - 1 - cols
+    else:
+        raise ValueError(f"anchor must be one of {ALTERNATE_ANCHORS}, got {anchor!r}")
+    return rows % 2, cols % 2
+
+
+def recolor_alternate(img: Img, src: int, dst: int, rows: int | None, cols: int | None,
+                      anchor: str) -> Img:
+    """Cells of colour ``src`` (ANY: every foreground colour) whose row and column parities counted from ``anchor`` (see parities) are ``rows`` and ``cols`` (None: either) recoloured ``dst``."""
+    a = _arr(img)
+    mask = a != bg_of(a) if src == ANY else a == src
+    r, c = parities(a, anchor)
+    if rows is not None:
+        mask &= r == rows
+    if cols is not None:
+        mask &= c == cols
+    out = a.copy()
+    out[mask] = dst
+    return out
+
+
 def table_of(mapping: tuple) -> tuple[dict[int, int], int | None]:
     """A ``((value, colour), ...)`` table as a dict, and its default: the colour of a
     ``(None, colour)`` entry (every value without an entry of its own), else None."""
@@ -770,7 +808,7 @@ def smallest_object_color(img: Img) -> int:
 
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
-              recolor_by, map_objects, filter_objects, attract, reach, extend_diagonals,
+              recolor_by, map_objects, recolor_alternate, filter_objects, attract, reach, extend_diagonals,
               recolor_in_bbox, fill_squares, step_toward,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)

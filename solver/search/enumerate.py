@@ -113,7 +113,7 @@ FAMILIES = {
               "path_l", "reach", "extend_diagonals", "corner_rays"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact", "attract", "step_toward"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
-                "stamp_template", "map_objects", "recolor_in_bbox"),
+                "stamp_template", "map_objects", "recolor_in_bbox", "recolor_alternate"),
     "recolor_by": ("recolor_by", "recolor_regions_by", "paint_roles", "replace_shapes",
                    "recolor_from_edge", "filter_objects"),
     "layers": ("layer", "underlay", "mask_by", "mask_out", "changes"),

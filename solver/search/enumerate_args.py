@@ -295,6 +295,8 @@ def _recolors(ctx: Context) -> Iterator[tuple[str, tuple]]:
         yield from (("recolor", a) for a in _with_paint(ctx, "recolor", (c, PAINT)))
     if ctx.final and ctx.same_shape and ctx.allowed("recolor_in_bbox"):
         yield from (("recolor_in_bbox", a) for a in _fit_recolor_in_bbox(ctx))
+    if ctx.final and ctx.same_shape and ctx.allowed("recolor_alternate"):
+        yield from (("recolor_alternate", a) for a in _fit_alternate(ctx))
 
 
 def _fit_recolor_in_bbox(ctx: Context) -> Iterator[tuple]:
@@ -310,6 +312,43 @@ def _fit_recolor_in_bbox(ctx: Context) -> Iterator[tuple]:
         if anchor not in (s, d):
             for whole in (False, True):
                 yield anchor, s, d, whole
+
+
+def _fit_alternate(ctx: Context) -> Iterator[tuple]:
+    """``recolor_alternate`` arguments read off the changed cells (a last step): they all
+    become one colour ``dst``, from one colour ``src`` (else ANY); for each anchor, the row
+    and column parities every changed cell has and no unchanged ``src`` cell has."""
+    src, dst = _changed_colours(ctx)
+    if len(dst) != 1 or not src:
+        return
+    (d,) = dst
+    s = src.pop() if len(src) == 1 else ops.ANY
+    for anchor in ob.ALTERNATE_ANCHORS:
+        ways = sorted(((rows, cols) for rows in (None, 0, 1) for cols in (None, 0, 1)
+                       if rows is not None or cols is not None),
+                      key=lambda w: (w[0] is not None) + (w[1] is not None))
+        for g, o in zip(ctx.grids, ctx.outs):
+            cand = g != ops.bg_of(g) if s == ops.ANY else g == s
+            r, c = ob.parities(g, anchor)
+            change = cand & (g != o)
+            stay = cand & (g == o) & (g != d)
+            ways = [(rows, cols) for rows, cols in ways
+                    if _parity_splits(r, c, rows, cols, change, stay)]
+            if not ways:
+                break
+        for rows, cols in ways[:1]:  # the first: the fewest conditions
+            yield s, d, rows, cols, anchor
+
+
+def _parity_splits(r, c, rows, cols, change, stay) -> bool:
+    """Whether the cells of parities ``rows`` / ``cols`` are all of ``change`` and none of
+    ``stay``."""
+    hit = np.ones(r.shape, dtype=bool)
+    if rows is not None:
+        hit &= r == rows
+    if cols is not None:
+        hit &= c == cols
+    return bool((hit[change]).all()) and not bool(hit[stay].any())
 
 
 def _symmetry(ctx: Context) -> Iterator[tuple[str, tuple]]:
