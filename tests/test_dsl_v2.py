@@ -596,6 +596,24 @@ def test_stripes():
         dn.stripes(a, "diag")
 
 
+def test_keep_blocks():
+    from solver.dsl import denoise as dn
+
+    a = g([[7, 0, 0, 0, 0],
+           [0, 0, 5, 5, 5],
+           [0, 0, 5, 5, 0],
+           [0, 3, 0, 0, 0]])
+    # specks and the cell sticking out of the block go; the 2x2-covered cells stay
+    assert L(check_pure(dn.keep_blocks, a, 2)) == [[0, 0, 0, 0, 0],
+                                                   [0, 0, 5, 5, 0],
+                                                   [0, 0, 5, 5, 0],
+                                                   [0, 0, 0, 0, 0]]
+    assert L(dn.keep_blocks(a, 1)) == L(a)
+    assert not dn.keep_blocks(a, 3).any()
+    with pytest.raises(ValueError, match="side must be"):
+        dn.keep_blocks(a, 5)
+
+
 def test_heal():
     from solver.dsl import denoise as dn
 

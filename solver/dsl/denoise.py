@@ -1,8 +1,9 @@
-"""DSL v2, noise removed: stripes restored to their majority colour, and the cells of a noise
-colour healed from their neighbours::
+"""DSL v2, noise removed: stripes restored to their majority colour, the cells of a noise
+colour healed from their neighbours, and cells outside solid blocks erased::
 
     def task(img):
         img = heal(img, 8)          # each 8 takes the most common colour around it
+        img = keep_blocks(img, 2)   # a cell stays only inside a 2x2 square of its colour
         return img
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.dsl.ops import Img, _arr
+from solver.dsl.ops import Img, _arr, bg_of
 
 
 def stripes(img: Img, axis: str) -> Img:
@@ -45,4 +46,23 @@ def heal(img: Img, color: int) -> Img:
     return out
 
 
-DENOISE_OPS = (stripes, heal)
+def keep_blocks(img: Img, side: int) -> Img:
+    """Each foreground cell kept only when some ``side`` x ``side`` square of cells all of its colour covers it; every other cell becomes the background."""
+    a = _arr(img)
+    h, w = a.shape
+    if not 1 <= side <= min(h, w):
+        raise ValueError(f"keep_blocks: side must be in 1..{min(h, w)}, got {side}")
+    same = np.ones((h - side + 1, w - side + 1), dtype=bool)  # squares of one colour, by corner
+    for dy in range(side):
+        for dx in range(side):
+            same &= a[dy:dy + h - side + 1, dx:dx + w - side + 1] == a[:h - side + 1, :w - side + 1]
+    covered = np.zeros((h, w), dtype=bool)
+    for dy in range(side):
+        for dx in range(side):
+            covered[dy:dy + h - side + 1, dx:dx + w - side + 1] |= same
+    out = a.copy()
+    out[~covered] = bg_of(a)
+    return out
+
+
+DENOISE_OPS = (stripes, heal, keep_blocks)

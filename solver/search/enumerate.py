@@ -119,7 +119,7 @@ FAMILIES = {
     "layers": ("layer", "underlay", "mask_by", "mask_out", "changes"),
     "normalize": ("norm_colors", "unnorm_colors"),
     "cells": ("fill_parts",),
-    "denoise": ("stripes", "heal"),
+    "denoise": ("stripes", "heal", "keep_blocks"),
     "classify": ("classify",),
 }
 FAMILY_OF = {name: fam for fam, names in FAMILIES.items() for name in names}

@@ -155,7 +155,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
-    "recolor_in_bbox": {"recolor"}, "fill_squares": {"paint", "recolor", "erase"},
+    "recolor_in_bbox": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -489,6 +489,8 @@ def _objects(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "stripes", (axis,)
         for c in sorted(ctx.common):
             yield "heal", (c,)
+        if ctx.allowed("keep_blocks"):
+            yield from (("keep_blocks", (side,)) for side in (2, 3))
         for op in ob.OBJECT_MAPS:  # each object transformed in place
             for multi in (False, True):
                 yield "map_objects", (op, 8, multi)
