@@ -531,6 +531,17 @@ def test_recolor_alternate():
         ob.recolor_alternate(row, 5, 3, 0, 0, "middle")
 
 
+def test_recolor_nearest():
+    a = g([[1, 0, 3, 0, 0, 0, 2],
+           [1, 0, 0, 0, 3, 0, 2],
+           [1, 0, 0, 3, 0, 0, 2]])
+    # each 3 takes the colour of the nearest line; the one as near to both keeps its own
+    assert L(check_pure(ob.recolor_nearest, a, 3)) == [[1, 0, 1, 0, 0, 0, 2],
+                                                       [1, 0, 0, 0, 2, 0, 2],
+                                                       [1, 0, 0, 3, 0, 0, 2]]
+    assert L(ob.recolor_nearest(a, 4)) == L(a)  # no cell of the colour: unchanged
+
+
 def test_recolor_regions_by():
     from solver.dsl import regions as rg
 

@@ -437,6 +437,25 @@ def recolor_alternate(img: Img, src: int, dst: int, rows: int | None, cols: int 
     return out
 
 
+def recolor_nearest(img: Img, src: int) -> Img:
+    """Each cell of colour ``src`` takes the colour of the nearest cell (Manhattan distance) of any colour but the background and ``src``; a cell with two colours at its nearest distance keeps its own."""
+    a = _arr(img)
+    bg = bg_of(a)
+    ys, xs = np.nonzero(a == src)
+    oy, ox = np.nonzero((a != src) & (a != bg))
+    out = a.copy()
+    if ys.size == 0 or oy.size == 0:
+        return out
+    dist = np.abs(ys[:, None] - oy[None, :]) + np.abs(xs[:, None] - ox[None, :])
+    best = dist.min(axis=1)
+    colours = a[oy, ox]
+    for k in range(ys.size):
+        near = np.unique(colours[dist[k] == best[k]])
+        if near.size == 1:
+            out[ys[k], xs[k]] = near[0]
+    return out
+
+
 def table_of(mapping: tuple) -> tuple[dict[int, int], int | None]:
     """A ``((value, colour), ...)`` table as a dict, and its default: the colour of a
     ``(None, colour)`` entry (every value without an entry of its own), else None."""
@@ -808,7 +827,7 @@ def smallest_object_color(img: Img) -> int:
 
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
-              recolor_by, map_objects, recolor_alternate, filter_objects, attract, reach, extend_diagonals,
+              recolor_by, map_objects, recolor_alternate, recolor_nearest, filter_objects, attract, reach, extend_diagonals,
               recolor_in_bbox, fill_squares, step_toward,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)

@@ -155,7 +155,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
-    "recolor_in_bbox": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
+    "recolor_in_bbox": {"recolor"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -297,6 +297,10 @@ def _recolors(ctx: Context) -> Iterator[tuple[str, tuple]]:
         yield from (("recolor_in_bbox", a) for a in _fit_recolor_in_bbox(ctx))
     if ctx.final and ctx.same_shape and ctx.allowed("recolor_alternate"):
         yield from (("recolor_alternate", a) for a in _fit_alternate(ctx))
+    if ctx.final and ctx.same_shape and ctx.allowed("recolor_nearest"):
+        src = _changed_colours(ctx)[0]
+        if len(src) == 1 and src.isdisjoint(ctx.bgs):
+            yield "recolor_nearest", (src.pop(),)
 
 
 def _fit_recolor_in_bbox(ctx: Context) -> Iterator[tuple]:
