@@ -542,6 +542,25 @@ def test_recolor_nearest():
     assert L(ob.recolor_nearest(a, 4)) == L(a)  # no cell of the colour: unchanged
 
 
+def test_reflect_over():
+    a = g([[0, 5, 0, 0, 0, 0, 0, 0],
+           [0, 0, 0, 0, 0, 0, 0, 0],
+           [2, 2, 2, 0, 0, 0, 0, 0],
+           [2, 0, 2, 0, 0, 2, 0, 0],
+           [0, 0, 0, 0, 5, 2, 0, 0],
+           [0, 0, 0, 0, 0, 2, 0, 0]])
+    # the 5 above the cup goes to its mirror image across the cup's base row; the one
+    # beside the bar across the bar's column
+    assert L(check_pure(ob.reflect_over, a, 5, 2)) == [[0, 0, 0, 0, 0, 0, 0, 0],
+                                                       [0, 0, 0, 0, 0, 0, 0, 0],
+                                                       [2, 2, 2, 0, 0, 0, 0, 0],
+                                                       [2, 0, 2, 0, 0, 2, 0, 0],
+                                                       [0, 5, 0, 0, 0, 2, 5, 0],
+                                                       [0, 0, 0, 0, 0, 2, 0, 0]]
+    with pytest.raises(ValueError, match="no object of colour 7"):
+        ob.reflect_over(a, 5, 7)
+
+
 def test_recolor_regions_by():
     from solver.dsl import regions as rg
 

@@ -456,6 +456,39 @@ def recolor_nearest(img: Img, src: int) -> Img:
     return out
 
 
+def _gap(o: Obj, m: Obj) -> int:
+    """The Manhattan distance between the nearest cells of two objects."""
+    return int((np.abs(o.rows[:, None] - m.rows[None, :])
+                + np.abs(o.cols[:, None] - m.cols[None, :])).min())
+
+
+def _base_line(o: Obj) -> tuple[int, int]:
+    """(axis, index) of an object's base: the row (axis 0) or column (axis 1) holding most of
+    its cells (a row on a tie)."""
+    rows = np.bincount(o.rows)
+    cols = np.bincount(o.cols)
+    return (0, int(rows.argmax())) if rows.max() >= cols.max() else (1, int(cols.argmax()))
+
+
+def reflect_over(img: Img, color: int, mirror: int) -> Img:
+    """Each object of ``color`` (single-colour, 8-connected) moved to its mirror image across the base line (the row or column holding most of its cells) of the nearest object of colour ``mirror``; cells that fall outside the grid are lost."""
+    a = _arr(img)
+    bg = bg_of(a)
+    mirrors = find_objects(np.where(a == mirror, a, bg), 8, False)
+    if not mirrors:
+        raise ValueError(f"reflect_over: no object of colour {mirror}")
+    out = a.copy()
+    out[a == color] = bg
+    h, w = a.shape
+    for o in find_objects(np.where(a == color, a, bg), 8, False):
+        near = min(mirrors, key=lambda m: _gap(o, m))
+        axis, k = _base_line(near)
+        rows, cols = (2 * k - o.rows, o.cols) if axis == 0 else (o.rows, 2 * k - o.cols)
+        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+        out[rows[inside], cols[inside]] = color
+    return out
+
+
 def table_of(mapping: tuple) -> tuple[dict[int, int], int | None]:
     """A ``((value, colour), ...)`` table as a dict, and its default: the colour of a
     ``(None, colour)`` entry (every value without an entry of its own), else None."""
@@ -827,7 +860,8 @@ def smallest_object_color(img: Img) -> int:
 
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
-              recolor_by, map_objects, recolor_alternate, recolor_nearest, filter_objects, attract, reach, extend_diagonals,
+              recolor_by, map_objects, recolor_alternate, recolor_nearest, reflect_over,
+              filter_objects, attract, reach, extend_diagonals,
               recolor_in_bbox, fill_squares, step_toward,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)

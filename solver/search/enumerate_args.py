@@ -297,6 +297,11 @@ def _recolors(ctx: Context) -> Iterator[tuple[str, tuple]]:
         yield from (("recolor_in_bbox", a) for a in _fit_recolor_in_bbox(ctx))
     if ctx.final and ctx.same_shape and ctx.allowed("recolor_alternate"):
         yield from (("recolor_alternate", a) for a in _fit_alternate(ctx))
+    if ctx.final and ctx.same_shape and ctx.allowed("reflect_over"):
+        moved = set.union(*_changed_colours(ctx)) - set(ctx.bgs)
+        if len(moved) == 1:
+            (c,) = moved
+            yield from (("reflect_over", (c, m)) for m in ctx.fg_colors() if m != c)
     if ctx.final and ctx.same_shape and ctx.allowed("recolor_nearest"):
         src = _changed_colours(ctx)[0]
         if len(src) == 1 and src.isdisjoint(ctx.bgs):
