@@ -561,6 +561,21 @@ def test_reflect_over():
         ob.reflect_over(a, 5, 7)
 
 
+def test_fill_largest_rect():
+    from solver.dsl import regions as rg
+
+    a = g([[0, 0, 0, 0, 0, 0, 0, 1],
+           [1, 0, 0, 1, 1, 1, 1, 1],
+           [1, 0, 0, 1, 0, 0, 1, 1]])
+    # the one-row strip of seven is larger, but not two high: the 3x2 block is taken
+    assert L(check_pure(rg.fill_largest_rect, a, 6, 2)) == [[0, 6, 6, 0, 0, 0, 0, 1],
+                                                            [1, 6, 6, 1, 1, 1, 1, 1],
+                                                            [1, 6, 6, 1, 0, 0, 1, 1]]
+    assert L(rg.fill_largest_rect(a, 6, 1))[0] == [6, 6, 6, 6, 6, 6, 6, 1]
+    assert rg.largest_rect(a == 0, 3) is None
+    assert L(rg.fill_largest_rect(a, 6, 3)) == L(a)
+
+
 def test_recolor_regions_by():
     from solver.dsl import regions as rg
 

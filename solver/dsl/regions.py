@@ -1,10 +1,11 @@
 """DSL v2, the parts of objects and of the background: recolour background regions by a
-property (holes by their size, rooms by their rank) and paint each object's cells by their
-role (corner, edge, inside)::
+property (holes by their size, rooms by their rank), paint each object's cells by their
+role (corner, edge, inside), and fill the largest empty rectangle::
 
     def task(img):
         img = recolor_regions_by(img, 'size', ((1, 3), (2, 2), (3, 1)), True)
         img = paint_roles(img, 1, 4, 2)
+        img = fill_largest_rect(img, 6, 2)
         return img
 """
 
@@ -78,5 +79,38 @@ def paint_roles(img: Img, corner: int, edge: int, inside: int) -> Img:
     return out
 
 
-REGION_OPS = (recolor_regions_by, paint_roles)
+def largest_rect(free: np.ndarray, min_side: int = 1) -> tuple[int, int, int, int] | None:
+    """``(top, left, bottom, right)`` (bottom and right excluded) of the largest rectangle of
+    ``free`` cells at least ``min_side`` high and wide (the topmost, then leftmost, on a tie);
+    None when there is none."""
+    h, w = free.shape
+    heights = np.zeros(w, dtype=np.int64)
+    best: tuple = (0, 0, 0, 0, 0)  # (-area, top, left, bottom, right) of the best so far
+    for r in range(h):
+        heights = np.where(free[r], heights + 1, 0)
+        stack: list[int] = []  # columns of increasing heights
+        for c in range(w + 1):
+            cur = int(heights[c]) if c < w else 0
+            while stack and heights[stack[-1]] >= cur:
+                top_h = int(heights[stack.pop()])
+                left = stack[-1] + 1 if stack else 0
+                cand = (-top_h * (c - left), r + 1 - top_h, left, r + 1, c)
+                if min(top_h, c - left) >= min_side and cand < best:
+                    best = cand
+            stack.append(c)
+    return best[1:] if best[0] else None
+
+
+def fill_largest_rect(img: Img, color: int, min_side: int) -> Img:
+    """The largest rectangle of background cells at least ``min_side`` high and wide (the topmost, then leftmost, on a tie) filled with ``color``."""
+    a = _arr(img)
+    box = largest_rect(a == bg_of(a), min_side)
+    out = a.copy()
+    if box is not None:
+        t, l, b, r = box
+        out[t:b, l:r] = color
+    return out
+
+
+REGION_OPS = (recolor_regions_by, paint_roles, fill_largest_rect)
 

@@ -108,7 +108,7 @@ FAMILIES = {
               "compress", "color_sequence", "colors_by_count"),
     "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern"),
     "fill": ("outline", "hollow", "fill_enclosed", "fill_touching", "fill_bbox", "draw_border",
-             "fill_squares"),
+             "fill_squares", "fill_largest_rect"),
     "lines": ("connect", "connect_with", "ray", "halo", "stamp_around", "lines_through", "ray_to",
               "path_l", "reach", "extend_diagonals", "corner_rays"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact", "attract", "step_toward",

@@ -155,7 +155,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
-    "recolor_in_bbox": {"recolor"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
+    "recolor_in_bbox": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -383,6 +383,10 @@ def _fills(ctx: Context) -> Iterator[tuple[str, tuple]]:
         change = _one_change(ctx)
         for side in range(2, 6) if change else ():
             yield "fill_squares", (side, *change)
+    if ctx.final and ctx.same_shape and ctx.allowed("fill_largest_rect"):
+        dst = _changed_colours(ctx)[1]
+        for min_side in (1, 2) if len(dst) == 1 else ():
+            yield "fill_largest_rect", (next(iter(dst)), min_side)
 
 
 def _still_colours(ctx: Context) -> tuple[int, ...]:
