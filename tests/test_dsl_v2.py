@@ -576,6 +576,24 @@ def test_fill_largest_rect():
     assert L(rg.fill_largest_rect(a, 6, 3)) == L(a)
 
 
+def test_recolor_like_framed():
+    a = g([[5, 5, 5, 5, 0, 0, 0],
+           [5, 2, 2, 5, 0, 1, 1],
+           [5, 5, 5, 5, 0, 0, 0],
+           [0, 0, 0, 0, 0, 0, 0],
+           [3, 0, 1, 0, 0, 0, 0],
+           [3, 0, 1, 0, 0, 1, 1]])
+    # the framed 2-bar's shape: the two bars of 1 alike become 2; the upright ones stay
+    assert L(check_pure(ob.recolor_like_framed, a)) == [[5, 5, 5, 5, 0, 0, 0],
+                                                        [5, 2, 2, 5, 0, 2, 2],
+                                                        [5, 5, 5, 5, 0, 0, 0],
+                                                        [0, 0, 0, 0, 0, 0, 0],
+                                                        [3, 0, 1, 0, 0, 0, 0],
+                                                        [3, 0, 1, 0, 0, 2, 2]]
+    corner = g([[0, 0, 5], [1, 0, 5], [5, 5, 5]])  # open to the border: nothing is framed
+    assert L(ob.recolor_like_framed(corner)) == L(corner)
+
+
 def test_recolor_regions_by():
     from solver.dsl import regions as rg
 

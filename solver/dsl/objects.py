@@ -489,6 +489,33 @@ def reflect_over(img: Img, color: int, mirror: int) -> Img:
     return out
 
 
+def _enclosed_by(a: np.ndarray, color: int) -> np.ndarray:
+    """The cells that cells of ``color`` cut off from the border (4-connected paths through
+    the other cells)."""
+    free = a != color
+    labels, _ = _label(np.zeros(a.shape, dtype=np.int64), free, 4)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return free & ~np.isin(labels, edge)
+
+
+def recolor_like_framed(img: Img) -> Img:
+    """Each object (single-colour, 8-connected) with the shape of an object framed by another colour (cut off from the border by it) takes the framed one's colour (when the framed ones of that shape have one colour)."""
+    a = _arr(img)
+    objs = find_objects(a, 8, False)
+    inner = {c: _enclosed_by(a, c) for c in {o.color for o in objs}}
+    framed = [o for o in objs
+              if any(c != o.color and m[o.rows, o.cols].all() for c, m in inner.items())]
+    colours: dict[bytes, set[int]] = {}
+    for o in framed:
+        colours.setdefault(o.shape_key(), set()).add(o.color)
+    out = a.copy()
+    for o in objs:
+        found = colours.get(o.shape_key(), set())
+        if len(found) == 1:
+            out[o.rows, o.cols] = next(iter(found))
+    return out
+
+
 def table_of(mapping: tuple) -> tuple[dict[int, int], int | None]:
     """A ``((value, colour), ...)`` table as a dict, and its default: the colour of a
     ``(None, colour)`` entry (every value without an entry of its own), else None."""
@@ -861,7 +888,7 @@ def smallest_object_color(img: Img) -> int:
 
 OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, outline_objects,
               recolor_by, map_objects, recolor_alternate, recolor_nearest, reflect_over,
-              filter_objects, attract, reach, extend_diagonals,
+              recolor_like_framed, filter_objects, attract, reach, extend_diagonals,
               recolor_in_bbox, fill_squares, step_toward,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, stamp_template)

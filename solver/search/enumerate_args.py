@@ -155,7 +155,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
-    "recolor_in_bbox": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
+    "recolor_in_bbox": {"recolor"}, "recolor_like_framed": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -302,6 +302,8 @@ def _recolors(ctx: Context) -> Iterator[tuple[str, tuple]]:
         if len(moved) == 1:
             (c,) = moved
             yield from (("reflect_over", (c, m)) for m in ctx.fg_colors() if m != c)
+    if ctx.final and ctx.same_shape and ctx.allowed("recolor_like_framed"):
+        yield "recolor_like_framed", ()
     if ctx.final and ctx.same_shape and ctx.allowed("recolor_nearest"):
         src = _changed_colours(ctx)[0]
         if len(src) == 1 and src.isdisjoint(ctx.bgs):
