@@ -374,6 +374,22 @@ def test_ray_to():
                                                  [0, 1, 0, 0, 0]]
 
 
+def test_cross_lines():
+    from solver.dsl import lines as ln
+
+    a = g([[0, 0, 0, 0],
+           [0, 8, 0, 0],
+           [0, 0, 0, 0],
+           [0, 0, 7, 0]])
+    # rows and columns through each cell in its colour; where 8's and 7's lines meet, 2
+    assert L(check_pure(ln.cross_lines, a, 2)) == [[0, 8, 7, 0],
+                                                   [8, 8, 2, 8],
+                                                   [0, 8, 7, 0],
+                                                   [7, 2, 7, 7]]
+    with pytest.raises(ValueError, match="no foreground"):
+        ln.cross_lines(g([[0, 0]]), 2)
+
+
 def test_path_l():
     from solver.dsl import lines as ln
 

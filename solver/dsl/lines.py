@@ -1,12 +1,13 @@
 """DSL v2, lines that depend on what they meet: rays that are drawn only when they hit
-something, and elbow paths from one colour to another.
+something, elbow paths from one colour to another, and lines whose crossings are marked.
 
-Both paint only background cells, in a colour of their own (a literal or a reader), so the
+They paint only background cells, in a colour of their own (a literal or a reader), so the
 cells they start from keep their colour::
 
     def task(img):
         img = ray_to(img, 4, 4)          # from each 4, towards the shape it is aligned with
         img = path_l(img, 2, 3, 8, 'hv')  # from each 2 to the nearest 3: across, then down/up
+        img = cross_lines(img, 2)        # rows and columns through every cell, crossings in 2
         return img
 """
 
@@ -60,4 +61,25 @@ def path_l(img: Img, start: int, end: int, paint: int, order: str) -> Img:
     return out
 
 
-LINE_OPS = (ray_to, path_l)
+def cross_lines(img: Img, paint: int) -> Img:
+    """The whole row and column through every foreground cell drawn over background in the cell's colour; a background cell on the lines of two colours or more gets ``paint``."""
+    a = _arr(img)
+    bg = bg_of(a)
+    colours = [int(c) for c in np.unique(a) if c != bg]
+    if not colours:
+        raise ValueError("cross_lines: no foreground cell")
+    count = np.zeros(a.shape, dtype=np.int64)
+    last = np.full(a.shape, bg, dtype=a.dtype)
+    for c in colours:
+        cells = a == c
+        line = cells.any(axis=1)[:, None] | cells.any(axis=0)[None, :]
+        count += line
+        last[line] = c
+    out = a.copy()
+    free = a == bg
+    out[free & (count == 1)] = last[free & (count == 1)]
+    out[free & (count > 1)] = paint
+    return out
+
+
+LINE_OPS = (ray_to, path_l, cross_lines)

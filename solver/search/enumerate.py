@@ -110,7 +110,7 @@ FAMILIES = {
     "fill": ("outline", "hollow", "fill_enclosed", "fill_touching", "fill_bbox", "draw_border",
              "fill_squares", "fill_largest_rect"),
     "lines": ("connect", "connect_with", "ray", "halo", "stamp_around", "lines_through", "ray_to",
-              "path_l", "reach", "extend_diagonals", "corner_rays"),
+              "path_l", "reach", "extend_diagonals", "corner_rays", "cross_lines"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact", "attract", "step_toward",
                 "reflect_over"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
