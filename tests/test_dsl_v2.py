@@ -715,7 +715,11 @@ def test_classify():
     b = g([[3, 0, 3], [0, 0, 0]])  # two
     assert L(check_pure(cl.classify, a, "n_objects", table)) == [[5, 5, 5]]
     assert L(cl.classify(b, "n_objects", table)) == [[5, 0, 5]]
-    assert [cl.class_key(b, p) for p in cl.CLASS_PROPS] == [2, 2, 3, 2]
+    assert [cl.class_key(b, p) for p in cl.CLASS_PROPS][:4] == [2, 2, 3, 2]
+    # the mask: the same cells in another colour are the same; another shape is not
+    assert cl.class_key(b, "mask") == cl.class_key(g([[7, 0, 7], [0, 0, 0]]), "mask")
+    assert cl.class_key(b, "mask") != cl.class_key(g([[3, 0, 3], [0, 0, 0], [0, 0, 0]]), "mask")
+    assert cl.class_key(b, "mask") != cl.class_key(a, "mask")
     with pytest.raises(ValueError, match="no answer"):
         cl.classify(g([[3, 0, 3, 0, 3]]), "n_objects", table)
     with pytest.raises(ValueError, match="prop"):

@@ -805,7 +805,8 @@ def _fit_shapes(grids, outs, conn: int) -> tuple | None:
 
 def _fit_classes(grids, outs, prop: str) -> tuple | None:
     """The ``classify`` table (property value -> output) the train pairs show, or None: one
-    output per value, and every value seen on two pairs or more (else it is memorised)."""
+    output per value, and two values or more each seen on two pairs or more (a table of
+    values seen once each is memorised)."""
     table: dict[int, bytes] = {}
     grids_of: dict[int, tuple] = {}
     count: dict[int, int] = {}
@@ -816,7 +817,7 @@ def _fit_classes(grids, outs, prop: str) -> tuple | None:
             return None
         grids_of[key] = tuple(map(tuple, o.tolist()))
         count[key] = count.get(key, 0) + 1
-    if len(table) < 2 or min(count.values()) < 2:
+    if len(table) < 2 or sum(n >= 2 for n in count.values()) < 2:
         return None
     return tuple(sorted(grids_of.items()))
 
