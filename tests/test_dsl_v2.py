@@ -153,6 +153,9 @@ def test_color_sequence():
     assert L(check_pure(ops.color_sequence, a, "h")) == [[4, 2, 8]]
     b = g([[0, 3], [5, 0], [3, 0]])
     assert L(ops.color_sequence(b, "v")) == [[3], [5]]
+    # auto: along the stripes' order (a row when the first row holds every colour)
+    assert L(ops.color_sequence(a, "auto")) == [[4, 2, 8]]
+    assert L(ops.color_sequence(g([[2, 2], [8, 8], [5, 8]]), "auto")) == [[2], [8], [5]]
 
 
 def test_colors_by_count():

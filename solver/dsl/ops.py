@@ -226,10 +226,12 @@ def compress(img: Img) -> Img:
 
 
 def color_sequence(img: Img, direction: str) -> Img:
-    """The colours in order of first appearance from the left ('h': one row) or from the top ('v': one column), background left out when the grid has a 0."""
+    """The colours in order of first appearance from the left ('h': one row) or from the top ('v': one column), background left out when the grid has a 0; 'auto': 'h' when the first row holds every colour, else 'v'."""
     a = _arr(img)
-    if direction not in ("h", "v"):
-        raise ValueError(f"color_sequence: direction must be h or v, got {direction!r}")
+    if direction not in ("h", "v", "auto"):
+        raise ValueError(f"color_sequence: direction must be h, v or auto, got {direction!r}")
+    if direction == "auto":
+        direction = "h" if set(np.unique(a[0]).tolist()) == set(np.unique(a).tolist()) else "v"
     view = a.T if direction == "h" else a
     skip = {0} if (a == 0).any() else set()
     order = list(dict.fromkeys(v for v in view.ravel().tolist() if v not in skip))

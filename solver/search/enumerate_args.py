@@ -272,6 +272,8 @@ def _crops(ctx: Context) -> Iterator[tuple[str, tuple]]:
     if not final or all(o.shape[0] == 1 for o in outs):
         yield "fg_row", ()
         yield "color_sequence", ("h",)
+    if not final or all(1 in o.shape for o in outs):
+        yield "color_sequence", ("auto",)
     if not final or all(o.shape[1] == 1 for o in outs):
         yield "color_sequence", ("v",)
         yield "colors_by_count", ("desc",)
