@@ -158,6 +158,15 @@ def test_color_sequence():
     assert L(ops.color_sequence(g([[2, 2], [8, 8], [5, 8]]), "auto")) == [[2], [8], [5]]
 
 
+def test_histogram():
+    a = g([[2, 2, 1], [2, 3, 1], [1, 1, 1]])
+    assert L(check_pure(ops.histogram, a)) == [[1, 2, 3], [1, 2, 0], [1, 2, 0], [1, 0, 0],
+                                               [1, 0, 0]]
+    assert L(ops.histogram(g([[0, 4], [0, 0]]))) == [[4]]  # 0 is not counted
+    with pytest.raises(ValueError, match="no colour"):
+        ops.histogram(g([[0]]))
+
+
 def test_colors_by_count():
     a = g([[0, 3, 3], [5, 3, 0], [5, 2, 0]])
     assert L(check_pure(ops.colors_by_count, a, "desc")) == [[3], [5], [2]]

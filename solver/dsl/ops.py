@@ -255,6 +255,19 @@ def colors_by_count(img: Img, order: str) -> Img:
     return np.array(colors, dtype=a.dtype).reshape(-1, 1)
 
 
+def histogram(img: Img) -> Img:
+    """One column per colour but 0, most cells first (ties by colour), filled from the top with as many cells of the colour as the grid has; the rest 0."""
+    a = _arr(img)
+    counts = np.bincount(a.ravel().astype(np.int64), minlength=10)
+    colors = sorted((c for c in range(1, len(counts)) if counts[c]), key=lambda c: (-counts[c], c))
+    if not colors:
+        raise ValueError("histogram: no colour but 0")
+    out = np.zeros((int(counts[colors[0]]), len(colors)), dtype=a.dtype)
+    for j, c in enumerate(colors):
+        out[:counts[c], j] = c
+    return out
+
+
 # ---------------------------------------------------------------- crop and shift
 
 
@@ -584,7 +597,7 @@ def gravity(img: Img, direction: str) -> Img:
 OPS = (rot90, rot180, rot270, flip_lr, flip_ud, transpose, anti_transpose,
        recolor, swap_colors, map_colors, keep_color, remove_color,
        upscale, upscale_by_colors, downscale, tile, tile_mirror, self_tile, tile_rotations, compress, color_sequence,
-       colors_by_count,
+       colors_by_count, histogram,
        crop, crop_bbox, crop_to_color, crop_inside_color, crop_to_period, canvas, shift,
        fg_row,
        outline, hollow, fill_enclosed, fill_touching, draw_border, connect, connect_with, ray, halo,

@@ -105,7 +105,7 @@ FAMILIES = {
              "canvas"),
     "crop_object": ("crop_to_object",),
     "parts": ("combine_parts", "overlay_parts", "select_part", "summarize_parts", "fg_row",
-              "compress", "color_sequence", "colors_by_count"),
+              "compress", "color_sequence", "colors_by_count", "histogram"),
     "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern"),
     "fill": ("outline", "hollow", "fill_enclosed", "fill_touching", "fill_bbox", "draw_border",
              "fill_squares", "fill_largest_rect"),

@@ -239,6 +239,8 @@ def _answers(ctx: Context) -> Iterator[tuple[str, tuple]]:
     shapes_out = [o.shape for o in outs]
     if len(set(shapes_out)) == 1 and all(len(np.unique(o)) == 1 for o in outs):
         yield from (("canvas", a) for a in _with_paint(ctx, "canvas", (*shapes_out[0], PAINT)))
+    if not ctx.final or not ctx.same_shape:
+        yield "histogram", ()
 
 
 def _crops(ctx: Context) -> Iterator[tuple[str, tuple]]:
