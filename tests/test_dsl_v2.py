@@ -622,6 +622,34 @@ def test_recolor_like_framed():
     assert L(ob.recolor_like_framed(corner)) == L(corner)
 
 
+def test_align_objects():
+    a = g([[0, 2, 0, 0, 0],
+           [0, 2, 0, 0, 1],
+           [0, 0, 0, 0, 1],
+           [0, 0, 3, 3, 0]])
+    # every other object's top goes to the 1's top row
+    assert L(check_pure(ob.align_objects, a, 1, "top")) == [[0, 0, 0, 0, 0],
+                                                            [0, 2, 3, 3, 1],
+                                                            [0, 2, 0, 0, 1],
+                                                            [0, 0, 0, 0, 0]]
+    assert L(ob.align_objects(a, 1, "bottom"))[2] == [0, 2, 3, 3, 1]
+    with pytest.raises(ValueError, match="no object of colour 5"):
+        ob.align_objects(a, 5, "top")
+
+
+def test_move_by_size():
+    a = g([[0, 0, 0, 0],
+           [0, 0, 0, 0],
+           [4, 0, 0, 0],
+           [4, 0, 7, 7]])
+    # the two-high 4 goes up two, the one-high 7s up one
+    assert L(check_pure(ob.move_by_size, a, "up")) == [[4, 0, 0, 0],
+                                                       [4, 0, 0, 0],
+                                                       [0, 0, 7, 7],
+                                                       [0, 0, 0, 0]]
+    assert L(ob.move_by_size(a, "right"))[3] == [0, 4, 0, 0]  # the 7s leave the grid
+
+
 def test_recolor_regions_by():
     from solver.dsl import regions as rg
 

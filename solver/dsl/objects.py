@@ -823,6 +823,48 @@ def gravity_objects(img: Img, direction: str) -> Img:
     return _from_down(out, direction)
 
 
+def _placed(a: np.ndarray, moves: list[tuple[Obj, int, int]]) -> np.ndarray:
+    """``a`` with each object moved by its ``(dy, dx)``: every moved object lifted first,
+    then drawn at its new place (cells beyond the border are lost)."""
+    bg = bg_of(a)
+    out = a.copy()
+    for o, _, _ in moves:
+        out[o.rows, o.cols] = bg
+    h, w = a.shape
+    for o, dy, dx in moves:
+        rows, cols = o.rows + dy, o.cols + dx
+        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+        out[rows[inside], cols[inside]] = o.colors[inside]
+    return out
+
+
+def align_objects(img: Img, anchor: int, edge: str) -> Img:
+    """Every object (single-colour, 8-connected) not of colour ``anchor`` moved straight so that its ``edge`` ('top', 'bottom', 'left', 'right') lines up with the same edge of the ``anchor`` object (the first in reading order)."""
+    a = _arr(img)
+    sides = ("top", "left", "bottom", "right")
+    if edge not in sides:
+        raise ValueError(f"align_objects: edge must be one of {sides}, got {edge!r}")
+    objs = find_objects(a, 8, False)
+    anchors = [o for o in objs if o.color == anchor]
+    if not anchors:
+        raise ValueError(f"align_objects: no object of colour {anchor}")
+    k = sides.index(edge)
+    target = anchors[0].bbox[k]
+    moves = [(o, target - o.bbox[k], 0) if k in (0, 2) else (o, 0, target - o.bbox[k])
+             for o in objs if o.color != anchor]
+    return _placed(a, moves)
+
+
+def move_by_size(img: Img, direction: str) -> Img:
+    """Every object (8-connected, any colours) moved towards ``direction`` by its own height (up or down) or width (left or right)."""
+    a = _arr(img)
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    step = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}[direction]
+    moves = [(o, step[0] * o.height, step[1] * o.width) for o in find_objects(a, 8, True)]
+    return _placed(a, moves)
+
+
 def stamp_template(img: Img, marker: int) -> Img:
     """Copy the largest object not of colour ``marker`` (8-connected, any colours) centred on every single cell of ``marker``."""
     a = _arr(img)
@@ -891,6 +933,7 @@ OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, out
               recolor_like_framed, filter_objects, attract, reach, extend_diagonals,
               recolor_in_bbox, fill_squares, step_toward,
               corner_rays,
-              fill_bbox, move_until_contact, gravity_objects, stamp_template)
+              fill_bbox, move_until_contact, gravity_objects, align_objects, move_by_size,
+              stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

@@ -112,7 +112,7 @@ FAMILIES = {
     "lines": ("connect", "connect_with", "ray", "halo", "stamp_around", "lines_through", "ray_to",
               "path_l", "reach", "extend_diagonals", "corner_rays", "cross_lines"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact", "attract", "step_toward",
-                "reflect_over"),
+                "reflect_over", "align_objects", "move_by_size"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
                 "stamp_template", "map_objects", "recolor_in_bbox", "recolor_alternate",
                 "recolor_nearest", "recolor_like_framed"),

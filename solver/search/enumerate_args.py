@@ -170,7 +170,8 @@ CAN_CHANGE = {
 # Primitives that keep the number of cells of each colour: never a last step unless the
 # grids already have their outputs' colour counts.
 KEEPS_COUNTS = {"rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose",
-                "anti_transpose", "gravity", "gravity_objects", "move_until_contact", "step_toward"}
+                "anti_transpose", "gravity", "gravity_objects", "move_until_contact", "step_toward",
+                "align_objects", "move_by_size"}
 
 
 def _sub(args: tuple, slot, value) -> tuple:
@@ -463,6 +464,10 @@ def _moves(ctx: Context) -> Iterator[tuple[str, tuple]]:
     for d in ops.DIRECTIONS if ctx.allowed("gravity") else ():
         yield "gravity", (d,)
         yield "gravity_objects", (d,)
+        yield "move_by_size", (d,)
+    for anchor in ctx.fg_colors() if ctx.same_shape and ctx.allowed("align_objects") else ():
+        for edge in ("top", "left", "bottom", "right"):
+            yield "align_objects", (anchor, edge)
     if ctx.same_shape and ctx.allowed("attract"):
         for to in ob.ATTRACT_TO:
             for drop in (True, False):
