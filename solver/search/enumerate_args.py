@@ -465,7 +465,7 @@ def _moves(ctx: Context) -> Iterator[tuple[str, tuple]]:
         yield "gravity", (d,)
         yield "gravity_objects", (d,)
         yield "move_by_size", (d,)
-    for anchor in ctx.fg_colors() if ctx.same_shape and ctx.allowed("align_objects") else ():
+    for anchor in ctx.fg_colors() if ctx.final and ctx.same_shape and ctx.allowed("align_objects") else ():
         for edge in ("top", "left", "bottom", "right"):
             yield "align_objects", (anchor, edge)
     if ctx.same_shape and ctx.allowed("attract"):
