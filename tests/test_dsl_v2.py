@@ -650,6 +650,15 @@ def test_move_by_size():
     assert L(ob.move_by_size(a, "right"))[3] == [0, 4, 0, 0]  # the 7s leave the grid
 
 
+def test_count_objects():
+    a = g([[8, 0, 0, 8], [0, 0, 0, 8], [3, 0, 0, 0]])  # two 8s and a 3: three objects
+    assert L(check_pure(ob.count_objects, a, "diagonal")) == [[8, 0, 0], [0, 8, 0], [0, 0, 8]]
+    assert L(ob.count_objects(a, "row")) == [[8, 8, 8]]
+    assert L(ob.count_objects(a, "column")) == [[8], [8], [8]]
+    with pytest.raises(ValueError, match="no object"):
+        ob.count_objects(g([[0, 0]]), "row")
+
+
 def test_recolor_regions_by():
     from solver.dsl import regions as rg
 

@@ -865,6 +865,26 @@ def move_by_size(img: Img, direction: str) -> Img:
     return _placed(a, moves)
 
 
+COUNT_LAYOUTS = ("row", "column", "diagonal")
+
+
+def count_objects(img: Img, layout: str) -> Img:
+    """The number n of objects (single-colour, 8-connected) drawn in their most common colour: a row of n cells ('row'), a column ('column'), or the diagonal of an n x n grid of background ('diagonal')."""
+    a = _arr(img)
+    if layout not in COUNT_LAYOUTS:
+        raise ValueError(f"count_objects: layout must be one of {COUNT_LAYOUTS}, got {layout!r}")
+    objs = find_objects(a, 8, False)
+    if not objs:
+        raise ValueError("count_objects: no object")
+    n = len(objs)
+    color = Counter(o.color for o in objs).most_common(1)[0][0]
+    if layout == "diagonal":
+        out = np.full((n, n), bg_of(a), dtype=a.dtype)
+        out[np.arange(n), np.arange(n)] = color
+        return out
+    return np.full((1, n) if layout == "row" else (n, 1), color, dtype=a.dtype)
+
+
 def stamp_template(img: Img, marker: int) -> Img:
     """Copy the largest object not of colour ``marker`` (8-connected, any colours) centred on every single cell of ``marker``."""
     a = _arr(img)
@@ -934,6 +954,6 @@ OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, out
               recolor_in_bbox, fill_squares, step_toward,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, align_objects, move_by_size,
-              stamp_template)
+              count_objects, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

@@ -242,6 +242,8 @@ def _answers(ctx: Context) -> Iterator[tuple[str, tuple]]:
         yield from (("canvas", a) for a in _with_paint(ctx, "canvas", (*shapes_out[0], PAINT)))
     if not ctx.final or not ctx.same_shape:
         yield "histogram", ()
+    if not ctx.final or all(o.shape[0] == o.shape[1] or 1 in o.shape for o in outs):
+        yield from (("count_objects", (layout,)) for layout in ob.COUNT_LAYOUTS)
 
 
 def _crops(ctx: Context) -> Iterator[tuple[str, tuple]]:
