@@ -158,6 +158,17 @@ def test_color_sequence():
     assert L(ops.color_sequence(g([[2, 2], [8, 8], [5, 8]]), "auto")) == [[2], [8], [5]]
 
 
+def test_pad_edges():
+    a = g([[1, 2], [3, 8]])
+    assert L(check_pure(ops.pad_edges, a, 1, 0)) == [[0, 1, 2, 0],
+                                                     [1, 1, 2, 2],
+                                                     [3, 3, 8, 8],
+                                                     [0, 3, 8, 0]]
+    assert ops.pad_edges(a, 2, 5).shape == (6, 6)
+    with pytest.raises(ValueError, match="width"):
+        ops.pad_edges(a, 0, 0)
+
+
 def test_histogram():
     a = g([[2, 2, 1], [2, 3, 1], [1, 1, 1]])
     assert L(check_pure(ops.histogram, a)) == [[1, 2, 3], [1, 2, 0], [1, 2, 0], [1, 0, 0],

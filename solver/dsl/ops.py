@@ -331,6 +331,19 @@ def canvas(img: Img, height: int, width: int, color: int) -> Img:
     return np.full((int(height), int(width)), int(color), dtype=a.dtype)
 
 
+def pad_edges(img: Img, width: int, corner: int) -> Img:
+    """The grid grown by ``width`` cells on every side, each new cell a copy of the nearest edge cell, the new corners of colour ``corner``."""
+    a = _arr(img)
+    width = int(width)
+    if not 1 <= width or max(a.shape) + 2 * width > 30:
+        raise ValueError("pad_edges: width must be at least 1 and the result at most 30 a side")
+    out = np.pad(a, width, mode="edge")
+    for rows in (slice(0, width), slice(-width, None)):
+        for cols in (slice(0, width), slice(-width, None)):
+            out[rows, cols] = corner
+    return out
+
+
 def shift(img: Img, dy: int, dx: int) -> Img:
     """Translate by (dy, dx); cells moved in are background, cells moved out are lost."""
     a = _arr(img)
@@ -598,7 +611,7 @@ OPS = (rot90, rot180, rot270, flip_lr, flip_ud, transpose, anti_transpose,
        recolor, swap_colors, map_colors, keep_color, remove_color,
        upscale, upscale_by_colors, downscale, tile, tile_mirror, self_tile, tile_rotations, compress, color_sequence,
        colors_by_count, histogram,
-       crop, crop_bbox, crop_to_color, crop_inside_color, crop_to_period, canvas, shift,
+       crop, crop_bbox, crop_to_color, crop_inside_color, crop_to_period, canvas, pad_edges, shift,
        fg_row,
        outline, hollow, fill_enclosed, fill_touching, draw_border, connect, connect_with, ray, halo,
        stamp_around, lines_through, gravity)

@@ -224,6 +224,10 @@ def _scale(ctx: Context) -> Iterator[tuple[str, tuple]]:
                 yield "self_tile", (mode,)
     if all(o.shape[0] > g.shape[0] for g, o in zip(grids, outs)) or not ctx.final:
         yield "upscale_by_colors", ()
+    grow = {(o.shape[0] - g.shape[0], o.shape[1] - g.shape[1]) for g, o in zip(grids, outs)}
+    if len(grow) == 1 and (k := grow.pop())[0] == k[1] and k[0] > 0 and k[0] % 2 == 0:
+        for corner in sorted({int(o[0, 0]) for o in outs}):
+            yield "pad_edges", (k[0] // 2, corner)
     down = ctx.ratio(up=False)
     if down and down != (1, 1):
         yield "downscale", down
