@@ -413,6 +413,23 @@ def test_cross_lines():
         ln.cross_lines(g([[0, 0]]), 2)
 
 
+def test_mark_midpoints():
+    from solver.dsl import lines as ln
+
+    a = g([[0, 0, 0, 0, 0],
+           [1, 0, 0, 0, 1],
+           [0, 0, 0, 0, 0],
+           [0, 1, 0, 0, 0]])
+    # the two 1s of row 1 have a cell halfway; the others share no row or column
+    assert L(check_pure(ln.mark_midpoints, a, 1, 3, "cross")) == [[0, 0, 3, 0, 0],
+                                                                  [1, 3, 3, 3, 1],
+                                                                  [0, 0, 3, 0, 0],
+                                                                  [0, 1, 0, 0, 0]]
+    assert L(ln.mark_midpoints(a, 1, 3, "dot"))[1] == [1, 0, 3, 0, 1]
+    with pytest.raises(ValueError, match="shape"):
+        ln.mark_midpoints(a, 1, 3, "ring")
+
+
 def test_path_l():
     from solver.dsl import lines as ln
 

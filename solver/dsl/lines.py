@@ -82,4 +82,28 @@ def cross_lines(img: Img, paint: int) -> Img:
     return out
 
 
-LINE_OPS = (ray_to, path_l, cross_lines)
+MIDPOINT_SHAPES = {"dot": ((0, 0),), "cross": ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))}
+
+
+def mark_midpoints(img: Img, color: int, paint: int, shape: str) -> Img:
+    """For every two cells of ``color`` in one row or one column with a cell halfway between them, ``shape`` ('dot', 'cross') of ``paint`` drawn over background around that cell."""
+    a = _arr(img)
+    if shape not in MIDPOINT_SHAPES:
+        raise ValueError(f"mark_midpoints: shape must be one of {tuple(MIDPOINT_SHAPES)}, got {shape!r}")
+    bg = bg_of(a)
+    h, w = a.shape
+    cells = list(zip(*np.nonzero(a == color)))
+    out = a.copy()
+    for i, (r1, c1) in enumerate(cells):
+        for r2, c2 in cells[i + 1:]:
+            if (r1 != r2 and c1 != c2) or (r1 + r2) % 2 or (c1 + c2) % 2:
+                continue
+            my, mx = (r1 + r2) // 2, (c1 + c2) // 2
+            for dy, dx in MIDPOINT_SHAPES[shape]:
+                y, x = my + dy, mx + dx
+                if 0 <= y < h and 0 <= x < w and a[y, x] == bg:
+                    out[y, x] = paint
+    return out
+
+
+LINE_OPS = (ray_to, path_l, cross_lines, mark_midpoints)

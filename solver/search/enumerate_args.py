@@ -19,6 +19,7 @@ import numpy as np
 
 from solver import dsl
 from solver.dsl import classify as cl
+from solver.dsl import lines as ln
 from solver.dsl import markers as mk
 from solver.dsl import objects as ob
 from solver.dsl import ops
@@ -155,7 +156,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
-    "recolor_in_bbox": {"recolor"}, "cross_lines": {"paint"}, "recolor_like_framed": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
+    "recolor_in_bbox": {"recolor"}, "mark_midpoints": {"paint"}, "cross_lines": {"paint"}, "recolor_like_framed": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -448,6 +449,8 @@ def _lines(ctx: Context) -> Iterator[tuple[str, tuple]]:
     if ctx.final and ctx.same_shape and ctx.allowed("cross_lines"):
         for paint in sorted(ctx.out_colors - ctx.any):
             yield "cross_lines", (paint,)
+            for c in fg:
+                yield from (("mark_midpoints", (c, paint, s)) for s in ln.MIDPOINT_SHAPES)
     for c in fg if ctx.allowed("ray_to") else ():
         yield from (("ray_to", a) for a in _with_paint(ctx, "ray_to", (c, PAINT)))
     if ctx.allowed("path_l"):
