@@ -282,6 +282,22 @@ def test_summarize_parts():
     assert L(pt.summarize_parts(a, "count")) == [[0, 1], [0, 0]]
 
 
+def test_spread_part():
+    a = g([[0, 0, 4, 0, 0],
+           [0, 0, 4, 3, 0],
+           [4, 4, 4, 4, 4],
+           [0, 0, 4, 0, 0],
+           [0, 0, 4, 0, 0]])
+    # the one part with a pattern, copied into every part; the separators stay
+    assert L(check_pure(pt.spread_part, a, "most_fg")) == [[0, 0, 4, 0, 0],
+                                                           [3, 0, 4, 3, 0],
+                                                           [4, 4, 4, 4, 4],
+                                                           [0, 0, 4, 0, 0],
+                                                           [3, 0, 4, 3, 0]]
+    with pytest.raises(ValueError, match="unequal"):
+        pt.spread_part(g([[0, 4, 0, 0], [0, 4, 3, 0]]), "most_fg")
+
+
 def test_fill_parts():
     a = g([[0, 2, 5, 0, 0], [0, 0, 5, 0, 1], [5, 5, 5, 5, 5], [0, 0, 5, 0, 0]])
     assert L(check_pure(pt.fill_parts, a, g([[2, 0], [0, 4]]))) == [[2, 2, 5, 0, 0],

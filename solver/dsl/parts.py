@@ -205,4 +205,18 @@ def fill_parts(img: Img, colors: Img) -> Img:
     return out
 
 
-PART_OPS = (combine_parts, overlay_parts, select_part, summarize_parts, fill_parts)
+def spread_part(img: Img, which: str) -> Img:
+    """The part between separator lines that ``which`` picks (as select_part does) copied into every part; the separators stay (parts of one shape only)."""
+    a = _arr(img)
+    rows, cols, parts = _separator_spans(a)
+    if len({p.shape for p in parts}) != 1:
+        raise ValueError("spread_part: parts of unequal shapes")
+    chosen = select_part(a, "sep", which)
+    out = a.copy()
+    for r0, r1 in rows:
+        for c0, c1 in cols:
+            out[r0:r1, c0:c1] = chosen
+    return out
+
+
+PART_OPS = (combine_parts, overlay_parts, select_part, summarize_parts, fill_parts, spread_part)

@@ -397,6 +397,8 @@ def _fills(ctx: Context) -> Iterator[tuple[str, tuple]]:
         change = _one_change(ctx)
         for side in range(2, 6) if change else ():
             yield "fill_squares", (side, *change)
+    if ctx.final and ctx.same_shape and ctx.allowed("spread_part"):
+        yield from (("spread_part", (which,)) for which in pt.SELECT_PARTS)
     if ctx.final and ctx.same_shape and ctx.allowed("fill_largest_rect"):
         dst = _changed_colours(ctx)[1]
         for min_side in (1, 2) if len(dst) == 1 else ():
