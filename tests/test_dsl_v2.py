@@ -703,6 +703,24 @@ def test_count_objects():
         ob.count_objects(g([[0, 0]]), "row")
 
 
+def test_bridge():
+    a = g([[4, 4, 0, 0, 0, 0],
+           [4, 4, 0, 0, 6, 6],
+           [4, 4, 0, 0, 6, 6],
+           [4, 4, 0, 0, 6, 6],
+           [0, 0, 0, 0, 0, 0],
+           [3, 3, 3, 0, 0, 0]])
+    # the gap between 4 and 6 across their shared rows; 4 above 3: their shared columns
+    assert L(check_pure(ob.bridge, a, 8, 0)) == [[4, 4, 0, 0, 0, 0],
+                                                 [4, 4, 8, 8, 6, 6],
+                                                 [4, 4, 8, 8, 6, 6],
+                                                 [4, 4, 8, 8, 6, 6],
+                                                 [8, 8, 0, 0, 0, 0],
+                                                 [3, 3, 3, 0, 0, 0]]
+    assert L(ob.bridge(a, 8, 1))[1:4] == [[4, 4, 0, 0, 6, 6], [4, 4, 8, 8, 6, 6],
+                                          [4, 4, 0, 0, 6, 6]]
+
+
 def test_recolor_regions_by():
     from solver.dsl import regions as rg
 

@@ -865,6 +865,38 @@ def move_by_size(img: Img, direction: str) -> Img:
     return _placed(a, moves)
 
 
+def _gap_box(o: Obj, p: Obj, inset: int) -> tuple[int, int, int, int] | None:
+    """The box between two objects side by side (or one above the other), across the rows
+    (columns) they share less ``inset`` at each end: (top, left, bottom, right), the bottom
+    and right excluded; None when they share none or overlap."""
+    (t1, l1, b1, r1), (t2, l2, b2, r2) = o.bbox, p.bbox
+    top, bottom = max(t1, t2) + inset, min(b1, b2) - inset
+    if top <= bottom and (r1 < l2 or r2 < l1):
+        left, right = (r1 + 1, l2) if r1 < l2 else (r2 + 1, l1)
+        return top, left, bottom + 1, right
+    left, right = max(l1, l2) + inset, min(r1, r2) - inset
+    if left <= right and (b1 < t2 or b2 < t1):
+        top, bottom = (b1 + 1, t2) if b1 < t2 else (b2 + 1, t1)
+        return top, left, bottom, right + 1
+    return None
+
+
+def bridge(img: Img, paint: int, inset: int) -> Img:
+    """Between every two objects (single-colour, 8-connected) side by side or one above the other with only background between them, the gap across their shared rows or columns (less ``inset`` at each end) painted ``paint``."""
+    a = _arr(img)
+    bg = bg_of(a)
+    objs = find_objects(a, 8, False)
+    out = a.copy()
+    for i, o in enumerate(objs):
+        for p in objs[i + 1:]:
+            box = _gap_box(o, p, inset)
+            if box is not None:
+                t, l, b, r = box
+                if (a[t:b, l:r] == bg).all():
+                    out[t:b, l:r] = paint
+    return out
+
+
 COUNT_LAYOUTS = ("row", "column", "diagonal")
 
 
@@ -954,6 +986,6 @@ OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, out
               recolor_in_bbox, fill_squares, step_toward,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, align_objects, move_by_size,
-              count_objects, stamp_template)
+              count_objects, bridge, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

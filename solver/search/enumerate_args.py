@@ -156,7 +156,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
-    "recolor_in_bbox": {"recolor"}, "mark_midpoints": {"paint"}, "cross_lines": {"paint"}, "recolor_like_framed": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
+    "recolor_in_bbox": {"recolor"}, "bridge": {"paint"}, "mark_midpoints": {"paint"}, "cross_lines": {"paint"}, "recolor_like_framed": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -448,6 +448,10 @@ def _lines(ctx: Context) -> Iterator[tuple[str, tuple]]:
     for c in fg if ctx.allowed("ray") else ():
         for d in ops.RAY_DIRECTIONS:
             yield "ray", (c, d)
+    if ctx.final and ctx.same_shape and ctx.allowed("bridge"):
+        dst = _changed_colours(ctx)[1]
+        for inset in (0, 1) if len(dst) == 1 else ():
+            yield "bridge", (next(iter(dst)), inset)
     if ctx.final and ctx.same_shape and ctx.allowed("cross_lines"):
         for paint in sorted(ctx.out_colors - ctx.any):
             yield "cross_lines", (paint,)
