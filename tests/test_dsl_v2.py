@@ -317,6 +317,21 @@ def test_fg_row():
 # ---------------------------------------------------------------- symmetry
 
 
+def test_symmetrize_about():
+    a = g([[2, 0, 0, 0, 0],
+           [0, 3, 3, 0, 0],
+           [0, 3, 3, 0, 0],
+           [0, 0, 0, 0, 0]])
+    # mirrored about the centre of the 3 block (between its rows and columns)
+    assert L(check_pure(sy.symmetrize_about, a, 3, "both")) == [[2, 0, 0, 2, 0],
+                                                                [0, 3, 3, 0, 0],
+                                                                [0, 3, 3, 0, 0],
+                                                                [2, 0, 0, 2, 0]]
+    assert L(sy.symmetrize_about(a, 3, "lr"))[0] == [2, 0, 0, 2, 0]
+    with pytest.raises(ValueError, match="no cell of colour 7"):
+        sy.symmetrize_about(a, 7, "lr")
+
+
 def test_symmetrize():
     a = g([[1, 0, 0], [2, 3, 0]])
     assert L(check_pure(sy.symmetrize, a, "lr")) == [[1, 0, 1], [2, 3, 2]]

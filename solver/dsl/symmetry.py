@@ -138,4 +138,27 @@ def complete_pattern(img: Img, color: int) -> Img:
     raise ValueError("complete_pattern: no repeating pattern")
 
 
-SYMMETRY_OPS = (symmetrize, complete_symmetry, symmetry_patch, complete_pattern)
+def symmetrize_about(img: Img, color: int, kind: str) -> Img:
+    """Make the grid symmetric ('lr', 'ud' or 'both') about the centre of the box around the cells of ``color``: background cells take the mirrored cell's colour (mirrors that fall outside the grid are dropped)."""
+    a = _arr(img)
+    if kind not in ("lr", "ud", "both"):
+        raise ValueError(f"symmetrize_about: kind must be lr, ud or both, got {kind!r}")
+    ys, xs = np.nonzero(a == color)
+    if ys.size == 0:
+        raise ValueError(f"symmetrize_about: no cell of colour {color}")
+    rows, cols = int(ys.min() + ys.max()), int(xs.min() + xs.max())  # twice the centre
+    bg = bg_of(a)
+    h, w = a.shape
+    out = a.copy()
+    fy, fx = np.nonzero(a != bg)
+    maps = {"lr": [(fy, cols - fx)], "ud": [(rows - fy, fx)],
+            "both": [(fy, cols - fx), (rows - fy, fx), (rows - fy, cols - fx)]}[kind]
+    for my, mx in maps:
+        inside = (my >= 0) & (my < h) & (mx >= 0) & (mx < w)
+        y, x, src = my[inside], mx[inside], a[fy[inside], fx[inside]]
+        free = out[y, x] == bg
+        out[y[free], x[free]] = src[free]
+    return out
+
+
+SYMMETRY_OPS = (symmetrize, complete_symmetry, symmetry_patch, complete_pattern, symmetrize_about)

@@ -380,6 +380,9 @@ def _symmetry(ctx: Context) -> Iterator[tuple[str, tuple]]:
         return
     for kind in sy.SYMMETRIES if ctx.allowed("symmetrize") else ():
         yield "symmetrize", (kind,)
+    for c in ctx.fg_colors() if ctx.final and ctx.same_shape and ctx.allowed("symmetrize") else ():
+        for kind in ("lr", "ud", "both"):
+            yield "symmetrize_about", (c, kind)
     for c in sorted(ctx.common):
         if not ctx.same_shape or all((o[g == c] != c).all() for g, o in zip(ctx.grids, ctx.outs)):
             yield "complete_symmetry", (c,)
