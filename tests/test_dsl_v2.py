@@ -332,6 +332,16 @@ def test_symmetrize_about():
         sy.symmetrize_about(a, 7, "lr")
 
 
+def test_repeat_band():
+    a = g([[0, 0, 0], [0, 0, 0], [1, 0, 0], [2, 2, 2], [0, 0, 0]])
+    # rows 2-3 repeat over the grid, in step: row 0 is row 2's twin, row 1 row 3's
+    assert L(check_pure(sy.repeat_band, a, "rows")) == [[1, 0, 0], [2, 2, 2], [1, 0, 0],
+                                                        [2, 2, 2], [1, 0, 0]]
+    assert L(sy.repeat_band(g([[0, 3, 0, 0]]), "cols")) == [[3, 3, 3, 3]]
+    with pytest.raises(ValueError, match="no foreground"):
+        sy.repeat_band(g([[0, 0]]), "rows")
+
+
 def test_symmetrize():
     a = g([[1, 0, 0], [2, 3, 0]])
     assert L(check_pure(sy.symmetrize, a, "lr")) == [[1, 0, 1], [2, 3, 2]]

@@ -161,4 +161,19 @@ def symmetrize_about(img: Img, color: int, kind: str) -> Img:
     return out
 
 
-SYMMETRY_OPS = (symmetrize, complete_symmetry, symmetry_patch, complete_pattern, symmetrize_about)
+def repeat_band(img: Img, axis: str) -> Img:
+    """The band of rows ('rows') or columns ('cols') from the first to the last holding a foreground cell, repeated over the whole grid in step with where it is."""
+    a = _arr(img)
+    if axis not in ("rows", "cols"):
+        raise ValueError(f"repeat_band: axis must be rows or cols, got {axis!r}")
+    b = a if axis == "rows" else a.T
+    used = np.nonzero((b != bg_of(a)).any(axis=1))[0]
+    if used.size == 0:
+        raise ValueError("repeat_band: no foreground")
+    start, period = int(used[0]), int(used[-1] - used[0] + 1)
+    out = b[start + (np.arange(b.shape[0]) - start) % period]
+    return np.ascontiguousarray(out if axis == "rows" else out.T)
+
+
+SYMMETRY_OPS = (symmetrize, complete_symmetry, symmetry_patch, complete_pattern, symmetrize_about,
+                repeat_band)

@@ -109,7 +109,7 @@ FAMILIES = {
               "compress", "color_sequence", "colors_by_count", "histogram",
               "count_objects"),
     "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern",
-                 "symmetrize_about"),
+                 "symmetrize_about", "repeat_band"),
     "fill": ("outline", "hollow", "fill_enclosed", "fill_touching", "fill_bbox", "draw_border",
              "fill_squares", "fill_largest_rect"),
     "lines": ("connect", "connect_with", "ray", "halo", "stamp_around", "lines_through", "ray_to",

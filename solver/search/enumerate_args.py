@@ -380,6 +380,8 @@ def _symmetry(ctx: Context) -> Iterator[tuple[str, tuple]]:
         return
     for kind in sy.SYMMETRIES if ctx.allowed("symmetrize") else ():
         yield "symmetrize", (kind,)
+    for axis in ("rows", "cols") if ctx.same_shape else ():
+        yield "repeat_band", (axis,)
     for c in ctx.fg_colors() if ctx.final and ctx.same_shape and ctx.allowed("symmetrize") else ():
         for kind in ("lr", "ud", "both"):
             yield "symmetrize_about", (c, kind)
