@@ -454,6 +454,21 @@ def test_cross_lines():
         ln.cross_lines(g([[0, 0]]), 2)
 
 
+def test_mark_crossings():
+    from solver.dsl import lines as ln
+
+    a = g([[5, 0, 0, 5, 0],
+           [0, 0, 0, 0, 0],
+           [0, 0, 0, 0, 5]])
+    # rows marked on the right (row 2) cross columns marked on the top (0 and 3)
+    assert L(check_pure(ln.mark_crossings, a, 2, "right", "top")) == [[5, 0, 0, 5, 0],
+                                                                      [0, 0, 0, 0, 0],
+                                                                      [2, 0, 0, 2, 5]]
+    assert L(ln.mark_crossings(a, 2, "left", "top"))[0] == [5, 0, 0, 5, 0]  # row 0: no cell free
+    with pytest.raises(ValueError, match="rows_at"):
+        ln.mark_crossings(a, 2, "top", "top")
+
+
 def test_mark_midpoints():
     from solver.dsl import lines as ln
 
@@ -744,6 +759,17 @@ def test_bridge():
                                                  [3, 3, 3, 0, 0, 0]]
     assert L(ob.bridge(a, 8, 1))[1:4] == [[4, 4, 0, 0, 6, 6], [4, 4, 8, 8, 6, 6],
                                           [4, 4, 0, 0, 6, 6]]
+
+
+def test_fill_color_boxes():
+    a = g([[0, 1, 0, 0],
+           [0, 0, 0, 1],
+           [2, 0, 0, 0],
+           [0, 0, 2, 0]])
+    assert L(check_pure(ob.fill_color_boxes, a)) == [[0, 1, 1, 1],
+                                                     [0, 1, 1, 1],
+                                                     [2, 2, 2, 0],
+                                                     [2, 2, 2, 0]]
 
 
 def test_recolor_regions_by():

@@ -82,6 +82,19 @@ def cross_lines(img: Img, paint: int) -> Img:
     return out
 
 
+def mark_crossings(img: Img, paint: int, rows_at: str, cols_at: str) -> Img:
+    """Every background cell in a row marked on the ``rows_at`` edge ('left', 'right') and in a column marked on the ``cols_at`` edge ('top', 'bottom') becomes ``paint`` (marked: a foreground cell on that edge)."""
+    a = _arr(img)
+    if rows_at not in ("left", "right") or cols_at not in ("top", "bottom"):
+        raise ValueError("mark_crossings: rows_at must be left or right, cols_at top or bottom")
+    fg = a != bg_of(a)
+    rows = fg[:, 0 if rows_at == "left" else -1]
+    cols = fg[0 if cols_at == "top" else -1]
+    out = a.copy()
+    out[rows[:, None] & cols[None, :] & ~fg] = paint
+    return out
+
+
 MIDPOINT_SHAPES = {"dot": ((0, 0),), "cross": ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))}
 
 
@@ -106,4 +119,4 @@ def mark_midpoints(img: Img, color: int, paint: int, shape: str) -> Img:
     return out
 
 
-LINE_OPS = (ray_to, path_l, cross_lines, mark_midpoints)
+LINE_OPS = (ray_to, path_l, cross_lines, mark_midpoints, mark_crossings)

@@ -549,6 +549,20 @@ def fill_bbox(img: Img, color: int) -> Img:
     return out
 
 
+def fill_color_boxes(img: Img) -> Img:
+    """Background cells inside the box around all the cells of a colour become that colour, for every foreground colour (in colour order)."""
+    a = _arr(img)
+    bg = bg_of(a)
+    out = a.copy()
+    for c in np.unique(a).tolist():
+        if c == bg:
+            continue
+        ys, xs = np.nonzero(a == c)
+        box = out[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        box[box == bg] = c
+    return out
+
+
 def recolor_in_bbox(img: Img, anchor: int, src: int, dst: int, whole: bool) -> Img:
     """Inside the bounding box of each object of colour ``anchor`` (one colour, 8-connected), or with ``whole`` inside the one box around every ``anchor`` cell, cells of colour ``src`` become ``dst``; ``src`` -1 (ANY): every colour but the anchor's and the background."""
     a = _arr(img)
@@ -986,6 +1000,6 @@ OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, out
               recolor_in_bbox, fill_squares, step_toward,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, align_objects, move_by_size,
-              count_objects, bridge, stamp_template)
+              count_objects, bridge, fill_color_boxes, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

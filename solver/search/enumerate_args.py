@@ -156,7 +156,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
-    "recolor_in_bbox": {"recolor"}, "bridge": {"paint"}, "mark_midpoints": {"paint"}, "cross_lines": {"paint"}, "recolor_like_framed": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
+    "recolor_in_bbox": {"recolor"}, "fill_color_boxes": {"paint"}, "mark_crossings": {"paint"}, "bridge": {"paint"}, "mark_midpoints": {"paint"}, "cross_lines": {"paint"}, "recolor_like_framed": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -402,6 +402,8 @@ def _fills(ctx: Context) -> Iterator[tuple[str, tuple]]:
         change = _one_change(ctx)
         for side in range(2, 6) if change else ():
             yield "fill_squares", (side, *change)
+    if ctx.final and ctx.same_shape and ctx.allowed("fill_color_boxes"):
+        yield "fill_color_boxes", ()
     if ctx.final and ctx.same_shape and ctx.allowed("spread_part"):
         yield from (("spread_part", (which,)) for which in pt.SELECT_PARTS)
     if ctx.final and ctx.same_shape and ctx.allowed("fill_largest_rect"):
@@ -460,6 +462,9 @@ def _lines(ctx: Context) -> Iterator[tuple[str, tuple]]:
     if ctx.final and ctx.same_shape and ctx.allowed("cross_lines"):
         for paint in sorted(ctx.out_colors - ctx.any):
             yield "cross_lines", (paint,)
+            for rows_at in ("left", "right"):
+                for cols_at in ("top", "bottom"):
+                    yield "mark_crossings", (paint, rows_at, cols_at)
             for c in fg:
                 yield from (("mark_midpoints", (c, paint, s)) for s in ln.MIDPOINT_SHAPES)
     for c in fg if ctx.allowed("ray_to") else ():
