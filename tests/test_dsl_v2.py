@@ -631,16 +631,20 @@ def test_recolor_alternate():
               [4, 4, 4, 4, 4],
               [0, 0, 0, 0, 0]])
     # every other cell of each object's second row, counted from the object's corner
-    assert L(check_pure(ob.recolor_alternate, bars, ob.ANY, 0, 1, 1, "object"))[2] == [4, 0, 4, 0, 4]
+    assert L(check_pure(ob.recolor_alternate, bars, ob.ANY, 0, 1, 1, "object", 2))[2] == \
+        [4, 0, 4, 0, 4]
     diag = g([[0, 3, 0, 0], [0, 0, 3, 0], [0, 0, 0, 3], [0, 0, 0, 0]])
-    assert L(ob.recolor_alternate(diag, 3, 4, 1, None, "object"))[1] == [0, 0, 4, 0]
+    assert L(ob.recolor_alternate(diag, 3, 4, 1, None, "object", 2))[1] == [0, 0, 4, 0]
     row = g([[5, 5, 5, 5, 5]])  # columns counted from the right edge
-    assert L(ob.recolor_alternate(row, 5, 3, None, 0, "tr")) == [[3, 5, 3, 5, 3]]
-    assert L(ob.recolor_alternate(g([[5, 5, 5, 5]]), 5, 3, None, 0, "tr")) == [[5, 3, 5, 3]]
+    assert L(ob.recolor_alternate(row, 5, 3, None, 0, "tr", 2)) == [[3, 5, 3, 5, 3]]
+    assert L(ob.recolor_alternate(g([[5, 5, 5, 5]]), 5, 3, None, 0, "tr", 2)) == [[5, 3, 5, 3]]
+    assert L(ob.recolor_alternate(row, 5, 3, None, 0, "tl", 3)) == [[3, 5, 5, 3, 5]]  # every third
     r, c = ob.parities(g([[1, 1], [1, 1]]), "br")
     assert L(r) == [[1, 1], [0, 0]] and L(c) == [[1, 0], [1, 0]]
     with pytest.raises(ValueError, match="anchor must be"):
-        ob.recolor_alternate(row, 5, 3, 0, 0, "middle")
+        ob.recolor_alternate(row, 5, 3, 0, 0, "middle", 2)
+    with pytest.raises(ValueError, match="period"):
+        ob.recolor_alternate(row, 5, 3, 0, 0, "tl", 1)
 
 
 def test_recolor_nearest():

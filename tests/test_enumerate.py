@@ -534,7 +534,7 @@ def test_corner_rays_are_fitted_colour_by_colour():
 def test_alternate_cells_are_fitted_from_the_changed_cells():
     """Every other cell of each bar's middle row is cut out: the parities, counted from each
     object's corner, are read off the changed cells (the fewest conditions)."""
-    code = "def task(img):\n    img = recolor_alternate(img, -1, 0, 1, 1, 'object')\n    return img\n"
+    code = "def task(img):\n    img = recolor_alternate(img, -1, 0, 1, 1, 'object', 2)\n    return img\n"
     def bars(*spans):
         a = np.zeros((12, 12), dtype=int)
         for y, x0, x1, c in spans:

@@ -402,10 +402,11 @@ def map_objects(img: Img, op: str, conn: int, multicolor: bool) -> Img:
 ALTERNATE_ANCHORS = ("object", "tl", "tr", "bl", "br")  # where the parities count from
 
 
-def parities(a: np.ndarray, anchor: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each cell's row and column parity (0 or 1), counted from ``anchor``: the top-left
-    corner of the single-colour 8-connected object it belongs to (``object``; background
-    cells from the grid's), or a corner of the grid (``tl``, ``tr``, ``bl``, ``br``)."""
+def parities(a: np.ndarray, anchor: str, period: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's row and column index modulo ``period`` (its parity when 2), counted from
+    ``anchor``: the top-left corner of the single-colour 8-connected object it belongs to
+    (``object``; background cells from the grid's), or a corner of the grid (``tl``, ``tr``,
+    ``bl``, ``br``)."""
     h, w = a.shape
     rows = np.broadcast_to(np.arange(h)[:, None], a.shape).copy()
     cols = np.broadcast_to(np.arange(w)[None, :], a.shape).copy()
@@ -419,15 +420,17 @@ def parities(a: np.ndarray, anchor: str) -> tuple[np.ndarray, np.ndarray]:
         cols = cols if anchor[1] == "l" else w - 1 - cols
     else:
         raise ValueError(f"anchor must be one of {ALTERNATE_ANCHORS}, got {anchor!r}")
-    return rows % 2, cols % 2
+    return rows % period, cols % period
 
 
 def recolor_alternate(img: Img, src: int, dst: int, rows: int | None, cols: int | None,
-                      anchor: str) -> Img:
-    """Cells of colour ``src`` (ANY: every foreground colour) whose row and column parities counted from ``anchor`` (see parities) are ``rows`` and ``cols`` (None: either) recoloured ``dst``."""
+                      anchor: str, period: int) -> Img:
+    """Cells of colour ``src`` (ANY: every foreground colour) whose row and column indices modulo ``period``, counted from ``anchor`` (see parities), are ``rows`` and ``cols`` (None: any) recoloured ``dst``."""
     a = _arr(img)
+    if period < 2:
+        raise ValueError(f"recolor_alternate: period must be at least 2, got {period}")
     mask = a != bg_of(a) if src == ANY else a == src
-    r, c = parities(a, anchor)
+    r, c = parities(a, anchor, period)
     if rows is not None:
         mask &= r == rows
     if cols is not None:

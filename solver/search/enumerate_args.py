@@ -339,28 +339,37 @@ def _fit_recolor_in_bbox(ctx: Context) -> Iterator[tuple]:
 
 def _fit_alternate(ctx: Context) -> Iterator[tuple]:
     """``recolor_alternate`` arguments read off the changed cells (a last step): they all
-    become one colour ``dst``, from one colour ``src`` (else ANY); for each anchor, the row
-    and column parities every changed cell has and no unchanged ``src`` cell has."""
+    become one colour ``dst``, from one colour ``src`` (else ANY); for each anchor and
+    period (2, then 3), the row and column residues every changed cell has and no unchanged
+    ``src`` cell has."""
     src, dst = _changed_colours(ctx)
     if len(dst) != 1 or not src:
         return
     (d,) = dst
     s = src.pop() if len(src) == 1 else ops.ANY
-    for anchor in ob.ALTERNATE_ANCHORS:
-        ways = sorted(((rows, cols) for rows in (None, 0, 1) for cols in (None, 0, 1)
-                       if rows is not None or cols is not None),
-                      key=lambda w: (w[0] is not None) + (w[1] is not None))
-        for g, o in zip(ctx.grids, ctx.outs):
-            cand = g != ops.bg_of(g) if s == ops.ANY else g == s
-            r, c = ob.parities(g, anchor)
-            change = cand & (g != o)
-            stay = cand & (g == o) & (g != d)
-            ways = [(rows, cols) for rows, cols in ways
-                    if _parity_splits(r, c, rows, cols, change, stay)]
-            if not ways:
-                break
-        for rows, cols in ways[:1]:  # the first: the fewest conditions
-            yield s, d, rows, cols, anchor
+    for period in (2, 3):
+        for anchor in ob.ALTERNATE_ANCHORS:
+            yield from ((s, d, rows, cols, anchor, period)
+                        for rows, cols in _residues(ctx, s, d, anchor, period))
+
+
+def _residues(ctx: Context, s: int, d: int, anchor: str, period: int) -> list[tuple]:
+    """The first (fewest conditions) ``(rows, cols)`` residues that split the changed cells
+    from the unchanged ``s`` cells on every pair, in a list (empty: none)."""
+    values = (None, *range(period))
+    ways = sorted(((rows, cols) for rows in values for cols in values
+                   if rows is not None or cols is not None),
+                  key=lambda w: (w[0] is not None) + (w[1] is not None))
+    for g, o in zip(ctx.grids, ctx.outs):
+        cand = g != ops.bg_of(g) if s == ops.ANY else g == s
+        r, c = ob.parities(g, anchor, period)
+        change = cand & (g != o)
+        stay = cand & (g == o) & (g != d)
+        ways = [(rows, cols) for rows, cols in ways
+                if _parity_splits(r, c, rows, cols, change, stay)]
+        if not ways:
+            return []
+    return ways[:1]
 
 
 def _parity_splits(r, c, rows, cols, change, stay) -> bool:
