@@ -158,6 +158,13 @@ def test_color_sequence():
     assert L(ops.color_sequence(g([[2, 2], [8, 8], [5, 8]]), "auto")) == [[2], [8], [5]]
 
 
+def test_enlarge():
+    a = g([[6, 1], [3, 0]])
+    assert L(check_pure(ops.enlarge, a, 2, 1)) == [[6, 1], [3, 0], [0, 0], [0, 0]]
+    with pytest.raises(ValueError, match="enlarge"):
+        ops.enlarge(a, 20, 1)
+
+
 def test_pad_edges():
     a = g([[1, 2], [3, 8]])
     assert L(check_pure(ops.pad_edges, a, 1, 0)) == [[0, 1, 2, 0],
@@ -422,6 +429,7 @@ def test_ray():
     assert L(ops.ray(a, 4, "diag"))[0] == [4, 0, 4, 0]
     assert L(ops.ray(a, 4, "ul"))[0] == [4, 0, 0, 0]  # one diagonal only
     assert L(ops.ray(a, 4, "dr"))[2] == [0, 0, 4, 0]
+    assert L(ops.ray(a, ops.ANY, "left"))[1] == [4, 4, 1, 1]  # every cell in its own colour
 
 
 def test_ray_to():

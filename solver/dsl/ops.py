@@ -344,6 +344,17 @@ def pad_edges(img: Img, width: int, corner: int) -> Img:
     return out
 
 
+def enlarge(img: Img, rows: int, cols: int) -> Img:
+    """The grid in the top-left corner of a background canvas ``rows`` times as high and ``cols`` times as wide."""
+    a = _arr(img)
+    h, w = a.shape
+    if not (rows >= 1 and cols >= 1 and h * rows <= 30 and w * cols <= 30):
+        raise ValueError("enlarge: factors must be at least 1 and the result at most 30 a side")
+    out = np.full((h * rows, w * cols), bg_of(a), dtype=a.dtype)
+    out[:h, :w] = a
+    return out
+
+
 def shift(img: Img, dy: int, dx: int) -> Img:
     """Translate by (dy, dx); cells moved in are background, cells moved out are lost."""
     a = _arr(img)
@@ -497,18 +508,18 @@ def connect(img: Img, direction: str) -> Img:
 
 
 def ray(img: Img, color: int, direction: str) -> Img:
-    """From every cell of ``color``, extend lines of it over background in ``direction`` (up, down, left, right, ul, ur, dl, dr, h, v, hv, diag, all) until a non-background cell or the border."""
+    """From every cell of ``color`` (ANY: every foreground cell, in its own colour), extend lines of it over background in ``direction`` (up, down, left, right, ul, ur, dl, dr, h, v, hv, diag, all) until a non-background cell or the border."""
     a = _arr(img)
     if direction not in RAY_DIRECTIONS:
         raise ValueError(f"ray: direction must be one of {tuple(RAY_DIRECTIONS)}, got {direction!r}")
     bg = bg_of(a)
     h, w = a.shape
     out = a.copy()
-    for r, c in zip(*np.nonzero(a == color)):
+    for r, c in zip(*np.nonzero(a != bg if color == ANY else a == color)):
         for dy, dx in RAY_DIRECTIONS[direction]:
             y, x = r + dy, c + dx
             while 0 <= y < h and 0 <= x < w and a[y, x] == bg:
-                out[y, x] = color
+                out[y, x] = a[r, c]
                 y, x = y + dy, x + dx
     return out
 
@@ -611,7 +622,7 @@ OPS = (rot90, rot180, rot270, flip_lr, flip_ud, transpose, anti_transpose,
        recolor, swap_colors, map_colors, keep_color, remove_color,
        upscale, upscale_by_colors, downscale, tile, tile_mirror, self_tile, tile_rotations, compress, color_sequence,
        colors_by_count, histogram,
-       crop, crop_bbox, crop_to_color, crop_inside_color, crop_to_period, canvas, pad_edges, shift,
+       crop, crop_bbox, crop_to_color, crop_inside_color, crop_to_period, canvas, pad_edges, enlarge, shift,
        fg_row,
        outline, hollow, fill_enclosed, fill_touching, draw_border, connect, connect_with, ray, halo,
        stamp_around, lines_through, gravity)

@@ -102,7 +102,7 @@ FAMILIES = {
     "scale": ("upscale", "upscale_by_colors", "downscale"),
     "tile": ("tile", "tile_mirror", "self_tile", "tile_rotations"),
     "crop": ("crop", "crop_bbox", "crop_to_color", "crop_inside_color", "crop_to_period", "shift",
-             "canvas", "pad_edges"),
+             "canvas", "pad_edges", "enlarge"),
     "crop_object": ("crop_to_object",),
     "parts": ("combine_parts", "overlay_parts", "select_part", "summarize_parts", "fg_row",
               "spread_part",

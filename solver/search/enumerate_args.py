@@ -217,6 +217,7 @@ def _scale(ctx: Context) -> Iterator[tuple[str, tuple]]:
     if up and up != (1, 1):
         yield "upscale", up
         yield "tile", up
+        yield "enlarge", up
         yield "tile_mirror", up
         if up == (2, 2):
             yield "tile_rotations", ()
@@ -461,7 +462,7 @@ def _lines(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "lines_through", (c, d)
         for shape in ops.HALO_SHAPES if ctx.allowed("halo") else ():
             yield from (("halo", a) for a in _with_paint(ctx, "halo", (c, shape, PAINT)))
-    for c in fg if ctx.allowed("ray") else ():
+    for c in (*fg, ops.ANY) if ctx.allowed("ray") and fg else ():
         for d in ops.RAY_DIRECTIONS:
             yield "ray", (c, d)
     if ctx.final and ctx.same_shape and ctx.allowed("bridge"):
