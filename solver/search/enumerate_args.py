@@ -462,7 +462,8 @@ def _lines(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "lines_through", (c, d)
         for shape in ops.HALO_SHAPES if ctx.allowed("halo") else ():
             yield from (("halo", a) for a in _with_paint(ctx, "halo", (c, shape, PAINT)))
-    for c in (*fg, *[ops.ANY][:len(fg) > 1]) if ctx.allowed("ray") else ():  # ANY: 2 colours+
+    every = [ops.ANY] if len(fg) > 1 else []  # every cell's own colour: two colours or more
+    for c in [*fg, *every] if ctx.allowed("ray") else ():
         for d in ops.RAY_DIRECTIONS:
             yield "ray", (c, d)
     if ctx.final and ctx.same_shape and ctx.allowed("bridge"):
