@@ -462,6 +462,15 @@ def test_cross_lines():
         ln.cross_lines(g([[0, 0]]), 2)
 
 
+def test_dashed_ray():
+    from solver.dsl import lines as ln
+
+    a = g([[0, 2, 0, 0, 0], [0, 0, 0, 6, 0]])
+    assert L(check_pure(ln.dashed_ray, a, "right", 5)) == [[0, 2, 5, 2, 5], [0, 0, 0, 6, 5]]
+    with pytest.raises(ValueError, match="direction"):
+        ln.dashed_ray(a, "ul", 5)
+
+
 def test_mark_crossings():
     from solver.dsl import lines as ln
 

@@ -82,6 +82,24 @@ def cross_lines(img: Img, paint: int) -> Img:
     return out
 
 
+def dashed_ray(img: Img, direction: str, paint: int) -> Img:
+    """From every foreground cell, a ray over background towards ``direction`` (up, down, left, right) to the border or a non-background cell, alternating ``paint`` and the cell's own colour (``paint`` first)."""
+    a = _arr(img)
+    steps = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+    if direction not in steps:
+        raise ValueError(f"dashed_ray: direction must be one of {tuple(steps)}, got {direction!r}")
+    dy, dx = steps[direction]
+    bg = bg_of(a)
+    h, w = a.shape
+    out = a.copy()
+    for r, c in zip(*np.nonzero(a != bg)):
+        y, x, k = r + dy, c + dx, 0
+        while 0 <= y < h and 0 <= x < w and a[y, x] == bg:
+            out[y, x] = paint if k % 2 == 0 else a[r, c]
+            y, x, k = y + dy, x + dx, k + 1
+    return out
+
+
 def mark_crossings(img: Img, paint: int, rows_at: str, cols_at: str) -> Img:
     """Every background cell in a row marked on the ``rows_at`` edge ('left', 'right') and in a column marked on the ``cols_at`` edge ('top', 'bottom') becomes ``paint`` (marked: a foreground cell on that edge)."""
     a = _arr(img)
@@ -119,4 +137,4 @@ def mark_midpoints(img: Img, color: int, paint: int, shape: str) -> Img:
     return out
 
 
-LINE_OPS = (ray_to, path_l, cross_lines, mark_midpoints, mark_crossings)
+LINE_OPS = (ray_to, path_l, cross_lines, mark_midpoints, mark_crossings, dashed_ray)

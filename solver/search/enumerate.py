@@ -114,7 +114,7 @@ FAMILIES = {
              "fill_squares", "fill_largest_rect", "fill_color_boxes"),
     "lines": ("connect", "connect_with", "ray", "halo", "stamp_around", "lines_through", "ray_to",
               "path_l", "reach", "extend_diagonals", "corner_rays", "cross_lines",
-              "mark_midpoints", "bridge", "mark_crossings"),
+              "mark_midpoints", "bridge", "mark_crossings", "dashed_ray"),
     "gravity": ("gravity", "gravity_objects", "move_until_contact", "attract", "step_toward",
                 "reflect_over", "align_objects", "move_by_size"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
