@@ -793,6 +793,17 @@ def test_fill_color_boxes():
                                                      [2, 2, 2, 0]]
 
 
+def test_mark_centres():
+    a = g([[3, 3, 3, 0, 6, 6],
+           [3, 0, 3, 0, 6, 0],
+           [0, 0, 0, 0, 0, 0]])
+    # the 3-wide cup gets a mark below its middle; the 6 (even width) none
+    assert L(check_pure(ob.mark_centres, a, 4, "bottom"))[2] == [0, 4, 0, 0, 0, 0]
+    assert L(ob.mark_centres(a, 4, "right"))[1][5] == 0  # centre rows: 0.5 and 0.5: none
+    with pytest.raises(ValueError, match="edge"):
+        ob.mark_centres(a, 4, "middle")
+
+
 def test_recolor_regions_by():
     from solver.dsl import regions as rg
 

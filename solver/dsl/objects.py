@@ -914,6 +914,21 @@ def bridge(img: Img, paint: int, inset: int) -> Img:
     return out
 
 
+def mark_centres(img: Img, paint: int, edge: str) -> Img:
+    """Each object (single-colour, 8-connected) of odd width (height) marked with ``paint`` on the ``edge`` row ('top', 'bottom') or column ('left', 'right') of the grid, in line with its centre."""
+    a = _arr(img)
+    if edge not in ("top", "bottom", "left", "right"):
+        raise ValueError(f"mark_centres: edge must be top, bottom, left or right, got {edge!r}")
+    out = a.copy()
+    for o in find_objects(a, 8, False):
+        t, l, b, r = o.bbox
+        if edge in ("top", "bottom") and (l + r) % 2 == 0:
+            out[0 if edge == "top" else -1, (l + r) // 2] = paint
+        elif edge in ("left", "right") and (t + b) % 2 == 0:
+            out[(t + b) // 2, 0 if edge == "left" else -1] = paint
+    return out
+
+
 COUNT_LAYOUTS = ("row", "column", "diagonal")
 
 
@@ -1003,6 +1018,6 @@ OBJECT_OPS = (crop_to_object, keep_objects, remove_objects, recolor_objects, out
               recolor_in_bbox, fill_squares, step_toward,
               corner_rays,
               fill_bbox, move_until_contact, gravity_objects, align_objects, move_by_size,
-              count_objects, bridge, fill_color_boxes, stamp_template)
+              count_objects, bridge, fill_color_boxes, mark_centres, stamp_template)
 READERS = (bg_color, most_common_color, least_common_color, most_common_fg_color,
            largest_object_color, smallest_object_color)

@@ -119,7 +119,7 @@ FAMILIES = {
                 "reflect_over", "align_objects", "move_by_size"),
     "objects": ("keep_objects", "remove_objects", "recolor_objects", "outline_objects",
                 "stamp_template", "map_objects", "recolor_in_bbox", "recolor_alternate",
-                "recolor_nearest", "recolor_like_framed"),
+                "recolor_nearest", "recolor_like_framed", "mark_centres"),
     "recolor_by": ("recolor_by", "recolor_regions_by", "paint_roles", "replace_shapes",
                    "recolor_from_edge", "filter_objects"),
     "layers": ("layer", "underlay", "mask_by", "mask_out", "changes"),

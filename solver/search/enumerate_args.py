@@ -156,7 +156,7 @@ CAN_CHANGE = {
     "outline_objects": {"paint"}, "fill_touching": {"paint"},
     "connect": {"paint"}, "ray": {"paint"}, "ray_to": {"paint"}, "path_l": {"paint"}, "symmetrize": {"paint"}, "halo": {"paint"},
     "reach": {"paint"}, "extend_diagonals": {"paint"}, "corner_rays": {"paint"},
-    "recolor_in_bbox": {"recolor"}, "dashed_ray": {"paint"}, "fill_color_boxes": {"paint"}, "mark_crossings": {"paint"}, "bridge": {"paint"}, "mark_midpoints": {"paint"}, "cross_lines": {"paint"}, "recolor_like_framed": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
+    "recolor_in_bbox": {"recolor"}, "mark_centres": {"paint"}, "dashed_ray": {"paint"}, "fill_color_boxes": {"paint"}, "mark_crossings": {"paint"}, "bridge": {"paint"}, "mark_midpoints": {"paint"}, "cross_lines": {"paint"}, "recolor_like_framed": {"recolor"}, "fill_largest_rect": {"paint"}, "recolor_nearest": {"recolor"}, "keep_blocks": {"erase"}, "fill_squares": {"paint", "recolor", "erase"},
     "connect_with": {"paint"},
     "stamp_template": {"paint", "recolor"}, "stamp_around": {"paint", "recolor", "erase"},
     "recolor_objects": {"recolor", "erase"}, "recolor_by": {"recolor", "erase"},
@@ -474,6 +474,7 @@ def _lines(ctx: Context) -> Iterator[tuple[str, tuple]]:
         for paint in sorted(ctx.out_colors - ctx.any):
             yield "cross_lines", (paint,)
             yield from (("dashed_ray", (d, paint)) for d in ops.DIRECTIONS)
+            yield from (("mark_centres", (paint, e)) for e in ("top", "bottom", "left", "right"))
             for rows_at in ("left", "right"):
                 for cols_at in ("top", "bottom"):
                     yield "mark_crossings", (paint, rows_at, cols_at)
