@@ -88,3 +88,18 @@ def test_the_loop_solves_a_task_from_samples_that_have_only_the_operations_right
                      HerConfig(samples=4, epochs=0, recolor=0, repair=False, enumerate=False,
                                guide=False), trainer=Trainer())
     assert off.status != "exact" and off.rounds[0].guided is None
+
+
+def test_a_sketch_filled_once_is_not_filled_again(monkeypatch, executor):  # noqa: F811
+    """Round 1 writes the same wrong sketch as round 0 and one other: only the other is
+    filled (what the first made is in the pool already)."""
+    fake_prompt(monkeypatch)
+    task = _task()
+    tiles = lines("img = tile(img, 1, 1)")
+    cfg = HerConfig(samples=4, epochs=1, recolor=0, repair=False, enumerate=False,
+                    guide_sketches=1)
+    rep = solve_task(task, ScriptedModel([[tiles, tiles], [tiles, tiles, WRONG_LITERALS]]),
+                     executor, cfg, trainer=Trainer())
+    assert rep.error is None, rep.traceback
+    assert [r.sketches for r in rep.rounds] == [1, 1]
+    assert rep.status == "exact" and rep.solved_by == "guide"  # the other one, in round 1

@@ -81,6 +81,7 @@ class TaskState:
     simplest: tuple | None = None  # during that look: the simplest exact program's simplicity
     stale: int = 0  # during that look: rounds in a row that found no simpler exact program
     train_s: float | None = None  # the last training's time
+    filled: set[tuple] = field(default_factory=set)  # the sketches (families) the guide filled
 
     @classmethod
     def start(cls, task: Task, config: HerConfig, deadline: float | None,
@@ -328,15 +329,18 @@ def into_pool(state: TaskState, found: list, round_: int, source: str) -> list[t
 def guide(state: TaskState, work: RoundWork) -> None:
     """The round's programs read as sketches, the most written filled by the enumerator's
     fitters (:mod:`solver.search.guide`); what they make joins the pool and the round like
-    a repaired program (no votes)."""
+    a repaired program (no votes). A sketch filled in an earlier round is not filled again
+    (what it made is in the pool): the next most written one takes its place."""
     from solver.search import guide as guide_mod
 
     cfg, rec = state.config, work.record
     seconds = min(cfg.guide_seconds, state.left() * cfg.enumerate_share)
     codes = [code for (code, _), n in work.votes.items() for _ in range(n)]
-    sketches = guide_mod.sketches_of(codes, cfg.guide_sketches)
+    sketches = [s for s in guide_mod.sketches_of(codes, len(codes))
+                if guide_mod.kinds(s) not in state.filled][:cfg.guide_sketches]
     if not sketches or seconds <= 0:
         return
+    state.filled.update(guide_mod.kinds(s) for s in sketches)
     t0 = time.time()
     found = guide_mod.fill(state.task, sketches, seconds)
     new = into_pool(state, found, rec.round, "guide")
