@@ -920,6 +920,12 @@ def test_classify():
         cl.class_key(a, "weight")
 
 
+def test_constant():
+    from solver.dsl import classify as cl
+
+    assert L(check_pure(cl.constant, g([[1, 2]]), ((0, 2, 0), (4, 6, 3)))) == [[0, 2, 0], [4, 6, 3]]
+
+
 def test_recolor_from_edge():
     from solver.dsl import markers as mk
 

@@ -126,7 +126,7 @@ FAMILIES = {
     "normalize": ("norm_colors", "unnorm_colors"),
     "cells": ("fill_parts",),
     "denoise": ("stripes", "heal", "keep_blocks"),
-    "classify": ("classify",),
+    "classify": ("classify", "constant"),
 }
 FAMILY_OF = {name: fam for fam, names in FAMILIES.items() for name in names}
 #: What a sketch's line stands for: any primitive of its family, colour maps among the colour

@@ -238,7 +238,10 @@ def _scale(ctx: Context) -> Iterator[tuple[str, tuple]]:
 def _answers(ctx: Context) -> Iterator[tuple[str, tuple]]:
     """A fixed answer looked up by a property of the input; a new grid of one colour."""
     grids, outs = ctx.grids, ctx.outs
-    if ctx.final and len(outs) >= 3 and len({o.tobytes() + bytes(o.shape) for o in outs}) < len(outs):
+    distinct = {o.tobytes() + bytes(o.shape) for o in outs}
+    if ctx.final and len(outs) >= 2 and len(distinct) == 1:
+        yield "constant", (tuple(map(tuple, outs[0].tolist())),)
+    if ctx.final and len(outs) >= 3 and len(distinct) < len(outs):
         for prop in cl.CLASS_PROPS:
             table = _fit_classes(grids, outs, prop)
             if table:
