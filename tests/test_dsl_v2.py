@@ -305,6 +305,15 @@ def test_spread_part():
         pt.spread_part(g([[0, 4, 0, 0], [0, 4, 3, 0]]), "most_fg")
 
 
+def test_turn_parts():
+    a = g([[1, 2, 5, 0, 0, 5, 0, 0],
+           [3, 4, 5, 0, 0, 5, 0, 0]])
+    assert L(check_pure(pt.turn_parts, a)) == [[1, 2, 5, 3, 1, 5, 4, 3],
+                                               [3, 4, 5, 4, 2, 5, 2, 1]]
+    with pytest.raises(ValueError, match="squares"):
+        pt.turn_parts(g([[1, 5, 0], [2, 5, 0], [3, 5, 0]]))
+
+
 def test_fill_parts():
     a = g([[0, 2, 5, 0, 0], [0, 0, 5, 0, 1], [5, 5, 5, 5, 5], [0, 0, 5, 0, 0]])
     assert L(check_pure(pt.fill_parts, a, g([[2, 0], [0, 4]]))) == [[2, 2, 5, 0, 0],

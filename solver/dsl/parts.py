@@ -219,4 +219,18 @@ def spread_part(img: Img, which: str) -> Img:
     return out
 
 
-PART_OPS = (combine_parts, overlay_parts, select_part, summarize_parts, fill_parts, spread_part)
+def turn_parts(img: Img) -> Img:
+    """Each part between separator lines after the first (reading order) filled with the first turned clockwise once more than the part before it; the separators stay (square parts of one shape only)."""
+    a = _arr(img)
+    rows, cols, parts = _separator_spans(a)
+    if len({p.shape for p in parts}) != 1 or parts[0].shape[0] != parts[0].shape[1]:
+        raise ValueError("turn_parts: parts must be squares of one shape")
+    out = a.copy()
+    boxes = [(r0, r1, c0, c1) for r0, r1 in rows for c0, c1 in cols]
+    for k, (r0, r1, c0, c1) in enumerate(boxes):
+        out[r0:r1, c0:c1] = np.rot90(parts[0], -k)
+    return out
+
+
+PART_OPS = (combine_parts, overlay_parts, select_part, summarize_parts, fill_parts, spread_part,
+            turn_parts)

@@ -419,6 +419,7 @@ def _fills(ctx: Context) -> Iterator[tuple[str, tuple]]:
         yield "fill_color_boxes", ()
     if ctx.final and ctx.same_shape and ctx.allowed("spread_part"):
         yield from (("spread_part", (which,)) for which in pt.SELECT_PARTS)
+        yield "turn_parts", ()
     if ctx.final and ctx.same_shape and ctx.allowed("fill_largest_rect"):
         dst = _changed_colours(ctx)[1]
         for min_side in (1, 2) if len(dst) == 1 else ():
