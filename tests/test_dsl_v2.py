@@ -314,6 +314,17 @@ def test_turn_parts():
         pt.turn_parts(g([[1, 5, 0], [2, 5, 0], [3, 5, 0]]))
 
 
+def test_color_by_key():
+    a = g([[1, 2, 3, 8, 3, 0, 3, 0], [4, 5, 6, 8, 0, 3, 0, 3]])  # a 2x3 key, a 2x4 pattern
+    # the 2x2 key scales to the 2x4 pattern: each key cell colours a 1x2 block
+    assert L(check_pure(pt.color_by_key, g([[1, 2, 8, 3, 0, 3, 3], [4, 5, 8, 3, 3, 0, 3],
+                                            [8, 8, 8, 8, 8, 8, 8], [0, 0, 8, 0, 0, 0, 0],
+                                            [0, 0, 8, 0, 0, 0, 0]]))) == [[1, 0, 2, 2],
+                                                                          [4, 4, 0, 5]]
+    with pytest.raises(ValueError, match="multiple"):
+        pt.color_by_key(a)
+
+
 def test_fill_parts():
     a = g([[0, 2, 5, 0, 0], [0, 0, 5, 0, 1], [5, 5, 5, 5, 5], [0, 0, 5, 0, 0]])
     assert L(check_pure(pt.fill_parts, a, g([[2, 0], [0, 4]]))) == [[2, 2, 5, 0, 0],

@@ -232,5 +232,20 @@ def turn_parts(img: Img) -> Img:
     return out
 
 
+def color_by_key(img: Img) -> Img:
+    """The largest part between separator lines that has a foreground cell, those cells recoloured by the smallest such part (the key) scaled up to its size: each region of the pattern takes the key's colour at its place."""
+    a = _arr(img)
+    bg = bg_of(a)
+    parts = sorted((p for p in _separator_spans(a)[2] if (p != bg).any()), key=lambda p: p.size)
+    if len(parts) < 2:
+        raise ValueError("color_by_key: fewer than two parts with a foreground")
+    key, pattern = parts[0], parts[-1]
+    (kh, kw), (ph, pw) = key.shape, pattern.shape
+    if ph % kh or pw % kw or key.size == pattern.size:
+        raise ValueError("color_by_key: the pattern is not a multiple of the key")
+    scaled = np.repeat(np.repeat(key, ph // kh, axis=0), pw // kw, axis=1)
+    return np.where(pattern != bg, scaled, bg).astype(a.dtype)
+
+
 PART_OPS = (combine_parts, overlay_parts, select_part, summarize_parts, fill_parts, spread_part,
-            turn_parts)
+            turn_parts, color_by_key)

@@ -105,7 +105,7 @@ FAMILIES = {
              "canvas", "pad_edges", "enlarge"),
     "crop_object": ("crop_to_object",),
     "parts": ("combine_parts", "overlay_parts", "select_part", "summarize_parts", "fg_row",
-              "spread_part", "turn_parts",
+              "spread_part", "turn_parts", "color_by_key",
               "compress", "color_sequence", "colors_by_count", "histogram",
               "count_objects"),
     "symmetry": ("symmetrize", "complete_symmetry", "symmetry_patch", "complete_pattern",

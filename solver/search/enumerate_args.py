@@ -283,6 +283,7 @@ def _crops(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "symmetry_patch", (c,)
     for mode in ("majority", "fg", "count"):
         yield "summarize_parts", (mode,)
+    yield "color_by_key", ()
     if not final or all(o.shape[0] == 1 for o in outs):
         yield "fg_row", ()
         yield "color_sequence", ("h",)
