@@ -283,7 +283,8 @@ def _crops(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "symmetry_patch", (c,)
     for mode in ("majority", "fg", "count"):
         yield "summarize_parts", (mode,)
-    yield "color_by_key", ()
+    if _has_parts(ctx):
+        yield "color_by_key", ()
     if not final or all(o.shape[0] == 1 for o in outs):
         yield "fg_row", ()
         yield "color_sequence", ("h",)
@@ -418,13 +419,22 @@ def _fills(ctx: Context) -> Iterator[tuple[str, tuple]]:
             yield "fill_squares", (side, *change)
     if ctx.final and ctx.same_shape and ctx.allowed("fill_color_boxes"):
         yield "fill_color_boxes", ()
-    if ctx.final and ctx.same_shape and ctx.allowed("spread_part"):
+    if ctx.final and ctx.same_shape and ctx.allowed("spread_part") and _has_parts(ctx):
         yield from (("spread_part", (which,)) for which in pt.SELECT_PARTS)
         yield "turn_parts", ()
     if ctx.final and ctx.same_shape and ctx.allowed("fill_largest_rect"):
         dst = _changed_colours(ctx)[1]
         for min_side in (1, 2) if len(dst) == 1 else ():
             yield "fill_largest_rect", (next(iter(dst)), min_side)
+
+
+def _has_parts(ctx: Context) -> bool:
+    """Whether the first grid is cut into parts by separator lines."""
+    try:
+        pt.part_spans(ctx.grids[0])
+    except ValueError:
+        return False
+    return True
 
 
 def _still_colours(ctx: Context) -> tuple[int, ...]:
