@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.dsl.ops import Img, _arr, bg_of
+from solver.dsl.ops import DIRECTIONS, RAY_DIRECTIONS, Img, _arr, bg_of
 
 AXES = ((-1, 0), (1, 0), (0, -1), (0, 1))
 
@@ -85,10 +85,9 @@ def cross_lines(img: Img, paint: int) -> Img:
 def dashed_ray(img: Img, direction: str, paint: int) -> Img:
     """From every foreground cell, a ray over background towards ``direction`` (up, down, left, right) to the border or a non-background cell, alternating ``paint`` and the cell's own colour (``paint`` first)."""
     a = _arr(img)
-    steps = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
-    if direction not in steps:
-        raise ValueError(f"dashed_ray: direction must be one of {tuple(steps)}, got {direction!r}")
-    dy, dx = steps[direction]
+    if direction not in DIRECTIONS:
+        raise ValueError(f"dashed_ray: direction must be one of {DIRECTIONS}, got {direction!r}")
+    ((dy, dx),) = RAY_DIRECTIONS[direction]
     bg = bg_of(a)
     h, w = a.shape
     out = a.copy()

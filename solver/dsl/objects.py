@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from solver.dsl.ops import ANY, DIRECTIONS, _arr, _from_down, _to_down, bg_of
+from solver.dsl.ops import ANY, DIRECTIONS, RAY_DIRECTIONS, _arr, _from_down, _to_down, bg_of
 
 Img = np.ndarray
 
@@ -877,8 +877,8 @@ def move_by_size(img: Img, direction: str) -> Img:
     a = _arr(img)
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-    step = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}[direction]
-    moves = [(o, step[0] * o.height, step[1] * o.width) for o in find_objects(a, 8, True)]
+    ((dy, dx),) = RAY_DIRECTIONS[direction]
+    moves = [(o, dy * o.height, dx * o.width) for o in find_objects(a, 8, True)]
     return _placed(a, moves)
 
 
